@@ -1,0 +1,90 @@
+"""The terminal door: talk to the coach in a shell, or replay a script of messages.
+
+Buttons are shown as numbered choices; a line that is a number, or a button's label,
+presses that button; a line starting with "/" is a command; anything else is typed text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TextIO
+
+from bot.engine.delivery import SendResult, Sent
+from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.engine.parsing import fold
+from bot.engine.ports import CoachPort
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_ITALIC = re.compile(r"(?<![\w*])_(\S(?:.*?\S)?)_(?![\w*])", re.S)
+
+
+def plain(text: str) -> str:
+    """The markup subset rendered for a terminal: markers removed."""
+    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
+
+
+@dataclass(slots=True)
+class ConsoleChat:
+    coach: CoachPort
+    ref: ConversationRef
+    out: TextIO
+    json_mode: bool = False
+    now: Callable[[], datetime] | None = None
+    platform: str = "console"
+    _buttons: list[tuple[str, str]] = field(default_factory=list)
+
+    def inbound_for(self, line: str) -> Inbound:
+        stripped = line.strip()
+        if stripped.startswith("/") and len(stripped) > 1:
+            name, _, args = stripped[1:].partition(" ")
+            return Command(name.lower(), args.strip())
+        if self._buttons:
+            wanted = fold(stripped)
+            for label, data in self._buttons:
+                if wanted and wanted == fold(label):
+                    return Press(data)
+            if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
+                return Press(self._buttons[int(stripped) - 1][1])
+        return Text(line)
+
+    async def say(self, line: str) -> list[Reply]:
+        replies = await self.coach.handle(self.ref, self.inbound_for(line))
+        self.show(replies)
+        return replies
+
+    def show(self, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            if self.json_mode:
+                record: dict[str, object] = {
+                    "key": reply.key,
+                    "text": reply.text,
+                    "buttons": [b.label for row in reply.buttons for b in row],
+                }
+                if reply.image is not None:
+                    record["image"] = {"alt": reply.image.alt, "bytes": len(reply.image.png)}
+                if self.now is not None:
+                    record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                self.out.write(plain(reply.text) + "\n")
+                if reply.image is not None:
+                    self.out.write(f"[picture: {reply.image.alt}]\n")
+                for number, button in enumerate(
+                    (b for row in reply.buttons for b in row), start=1
+                ):
+                    self.out.write(f"  [{number}] {button.label}\n")
+                self.out.write("\n")
+            if reply.buttons:
+                self._buttons = [(b.label, b.data) for row in reply.buttons for b in row]
+        self.out.flush()
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult:
+        """Proactive messages (reminders) for the terminal user appear in the same stream."""
+        self.show(replies)
+        return Sent(tuple(idempotency_key for _ in replies))

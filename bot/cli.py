@@ -1,0 +1,136 @@
+"""The `kneecoach` command: run | chat | triage | check | export | diagrams."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kneecoach", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+
+    sub.add_parser("run", help="start the bot: Telegram/Discord if configured, else the chat")
+
+    chat = sub.add_parser("chat", help="talk to the coach in this terminal")
+    chat.add_argument("--script", help="read one message per line from FILE ('-' = stdin)")
+    chat.add_argument("--json", action="store_true", help="one JSON object per message")
+    chat.add_argument("--db", help="SQLite file (default: KNEECOACH_DB or the data directory)")
+    chat.add_argument("--user", default="local", help="who you are in the store")
+    chat.add_argument("--clock", help="start a simulated clock at this UTC instant")
+
+    triage = sub.add_parser("triage", help="triage one description of a knee")
+    triage.add_argument("text")
+    triage.add_argument("--json", action="store_true")
+
+    sub.add_parser("check", help="validate content/ and dialogs/")
+
+    export = sub.add_parser("export", help="print everything stored about one person")
+    export.add_argument("--user", required=True)
+    export.add_argument("--platform", default="console")
+    export.add_argument("--db")
+
+    diagrams = sub.add_parser("diagrams", help="write the Mermaid diagram of each dialog")
+    diagrams.add_argument("--out", default="docs/dialogs")
+
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.kneecoach_log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from bot.logging_policy import quiet_noisy_loggers
+
+    quiet_noisy_loggers()
+
+    if args.command in (None, "run"):
+        from bot.app import run_app
+
+        return asyncio.run(run_app(settings))
+    if args.command == "chat":
+        logging.getLogger().setLevel(logging.WARNING)
+        from bot.app import run_chat
+
+        db = Path(args.db) if args.db else settings.db_path()
+        clock = _parse_instant(args.clock) if args.clock else None
+        return asyncio.run(run_chat(db, args.user, args.script, args.json, clock))
+    if args.command == "triage":
+        from bot.triage_cli import run_triage
+
+        output, code = run_triage(args.text, args.json)
+        print(output)
+        return code
+    if args.command == "check":
+        return _check()
+    if args.command == "export":
+        db = Path(args.db) if args.db else settings.db_path()
+        return asyncio.run(_export(db, args.platform, args.user))
+    if args.command == "diagrams":
+        return _diagrams(Path(args.out))
+    parser.print_help()
+    return 2
+
+
+def _parse_instant(text: str) -> datetime:
+    instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        raise SystemExit("--clock needs a time zone, for example 2026-03-01T06:00:00Z")
+    return instant
+
+
+def _check() -> int:
+    from bot.check import run_check
+    from bot.content import default_content_root
+    from bot.engine.coach import default_dialogs_root
+
+    problems = run_check(default_content_root(), default_dialogs_root())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print("content/ and dialogs/ are valid")
+    return 0
+
+
+async def _export(db_path: Path, platform: str, user: str) -> int:
+    from bot.store.connection import Database
+    from bot.store.users import UserStore
+
+    db = await Database.open(db_path)
+    try:
+        store = UserStore(db)
+        found = await store.find(platform, user)
+        if found is None:
+            print(f"no such user: {platform}/{user}", file=sys.stderr)
+            return 1
+        print(json.dumps(await store.export(found.id), indent=1, ensure_ascii=False))
+        return 0
+    finally:
+        await db.close()
+
+
+def _diagrams(out: Path) -> int:
+    from bot.engine.coach import default_dialogs_root
+    from bot.engine.dialogs import load_dialogs, mermaid
+
+    out.mkdir(parents=True, exist_ok=True)
+    for dialog in load_dialogs(default_dialogs_root()).values():
+        target = out / f"{dialog.id}.md"
+        target.write_text(
+            f"# Dialog `{dialog.id}`: {dialog.title}\n\n```mermaid\n{mermaid(dialog)}```\n",
+            encoding="utf-8",
+        )
+        print(target)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,37 @@
+"""Settings from the environment and an optional .env file (see .env.example)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    kneecoach_db: Path | None = None
+    kneecoach_log_level: str = "INFO"
+    kneecoach_tick_seconds: float = 5.0
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: SecretStr | None = None
+
+    discord_bot_token: SecretStr | None = None
+    discord_application_id: str | None = None
+
+    def db_path(self) -> Path:
+        """Where the SQLite file lives: KNEECOACH_DB, else the user's data directory."""
+        if self.kneecoach_db is not None:
+            return self.kneecoach_db.expanduser()
+        return user_data_path("kneecoach", appauthor=False) / "kneecoach.db"
+
+
+def load_settings() -> Settings:
+    return Settings()

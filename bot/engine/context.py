@@ -1,0 +1,19 @@
+"""The working set of one handled event, shared by the coach and its services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.engine.conversation import Turn
+from bot.store.users import DialogState, User
+
+
+@dataclass(slots=True)
+class Ctx:
+    user: User
+    state: DialogState
+    turn: Turn
+    now: datetime
+    # A dialog to begin as soon as the current one has ended (check-in after the session).
+    then: str | None = None

@@ -1,0 +1,257 @@
+"""Runs one declarative dialog step by step for one person.
+
+The runner asks questions, parses answers (pressed or typed), saves them into the dialog's
+data, follows ``next`` and runs ``action`` steps through callbacks that the coach provides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.engine.dialog_model import Dialog, Option, Step
+from bot.engine.dialogs import choose_next
+from bot.engine.events import Button, Reply
+from bot.engine.messages import Messages
+from bot.engine.parsing import Vocabulary, fold, match_option
+from bot.schedule.localtime import parse_local_time
+from bot.schedule.timezones import COMMON_ZONES, parse_timezone
+from bot.store.users import DialogState
+
+MAX_ROW = 5
+NO_ANSWER = object()
+
+
+@dataclass(slots=True)
+class Turn:
+    """What one step of the conversation produced."""
+
+    replies: list[Reply] = field(default_factory=list)
+    # Set by an action that erased the person: nothing more may be stored.
+    erased: bool = False
+
+
+ActionFn = Callable[[DialogState, Turn], Awaitable[str | None]]
+TextFn = Callable[[Step], str]
+
+
+class Runner:
+    def __init__(
+        self,
+        dialogs: dict[str, Dialog],
+        messages: Messages,
+        vocabulary: Vocabulary,
+        step_text: TextFn,
+    ) -> None:
+        self.dialogs = dialogs
+        self.messages = messages
+        self.vocabulary = vocabulary
+        self.step_text = step_text
+
+    # ----- asking -------------------------------------------------------------------------
+
+    def question(self, state: DialogState) -> Reply:
+        """The current question as a reply with its buttons."""
+        assert state.dialog is not None and state.step is not None
+        dialog = self.dialogs[state.dialog]
+        step = dialog.steps[state.step]
+        text = self.step_text(step)
+        options = self.options(step)
+        prefilled = None
+        if step.prefill:
+            prefilled = state.data.get("prefill", {}).get(step.prefill)
+        if prefilled is not None:
+            chosen = next((o for o in options if o.id == prefilled), None)
+            if chosen is not None:
+                note = self.messages.get("dialog.prefilled", answer=chosen.label)
+                text = f"{text}\n\n{note}"
+        buttons = tuple(
+            tuple(
+                Button(
+                    ("✓ " if o.id == prefilled else "") + o.label,
+                    f"d:{dialog.id}:{state.step}:{state.seq}:{o.id}",
+                )
+                for o in row
+            )
+            for row in _rows(options)
+        )
+        return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons)
+
+    def options(self, step: Step) -> tuple[Option, ...]:
+        if step.kind == "yesno":
+            return (
+                Option(id="yes", label=self.messages.get("buttons.yes")),
+                Option(id="no", label=self.messages.get("buttons.no")),
+            )
+        if step.kind == "timezone" and not step.options:
+            return tuple(Option(id=_zone_id(z.zone), label=z.label) for z in COMMON_ZONES)
+        return step.options
+
+    # ----- answering ----------------------------------------------------------------------
+
+    def parse_press(self, step: Step, option_id: str) -> Any:
+        options = {o.id: o for o in self.options(step)}
+        if option_id not in options:
+            return NO_ANSWER
+        if step.kind == "number":
+            return int(option_id)
+        if step.kind == "timezone":
+            return _zone_name(option_id)
+        if step.kind == "time":
+            parsed = parse_local_time(options[option_id].label)
+            return parsed.strftime("%H:%M") if parsed else NO_ANSWER
+        if step.kind == "days":
+            return _days_from_option(option_id, self.vocabulary)
+        return option_id
+
+    def parse_text(self, step: Step, text: str) -> Any:
+        """A typed answer, or NO_ANSWER when it does not fit the question."""
+        kind = step.kind
+        if kind == "text":
+            if fold(text) in {"skip", "pass", "no thanks"}:
+                return ""
+            if step.max_len and len(text) > step.max_len:
+                return NO_ANSWER
+            return text
+        if kind == "yesno":
+            return self.vocabulary.yes_no(text) or NO_ANSWER
+        if kind == "number":
+            assert step.min is not None and step.max is not None
+            value = self.vocabulary.number(text, step.min, step.max)
+            if value is None:
+                option = match_option(text, step.options) if step.options else None
+                return int(option.id) if option else NO_ANSWER
+            return value
+        if kind == "time":
+            parsed = parse_local_time(text)
+            return parsed.strftime("%H:%M") if parsed else NO_ANSWER
+        if kind == "timezone":
+            choice = parse_timezone(text)
+            if choice is None:
+                option = match_option(text, self.options(step))
+                return _zone_name(option.id) if option else NO_ANSWER
+            return choice.name
+        if kind == "days":
+            option = match_option(text, step.options)
+            if option is not None:
+                return _days_from_option(option.id, self.vocabulary)
+            days = self.vocabulary.weekdays_in(text)
+            return sorted(days) if days else NO_ANSWER
+        option = match_option(text, self.options(step))
+        return option.id if option else NO_ANSWER
+
+    def hint(self, step: Step) -> str:
+        if step.hint:
+            return step.hint
+        if step.kind == "number":
+            return self.messages.get("input.hint.number", low=step.min, high=step.max)
+        if step.kind == "text":
+            return self.messages.get("input.hint.text", limit=step.max_len or 1000)
+        return self.messages.get(f"input.hint.{step.kind}")
+
+    # ----- moving on ----------------------------------------------------------------------
+
+    async def advance(
+        self, state: DialogState, answer: Any, actions: dict[str, ActionFn], turn: Turn
+    ) -> None:
+        """Save ``answer`` to the current step, then move on until a question or the end."""
+        assert state.dialog is not None and state.step is not None
+        step = self.dialogs[state.dialog].steps[state.step]
+        answers = state.data.setdefault("answers", {})
+        if step.save:
+            answers[step.save] = answer
+        state.data.setdefault("history", []).append(state.step)
+        await self._goto(state, choose_next(step, answers), actions, turn)
+
+    async def begin(
+        self, state: DialogState, dialog_id: str, actions: dict[str, ActionFn], turn: Turn,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        state.dialog = dialog_id
+        state.data = {"answers": {}, "history": [], **(data or {})}
+        await self._goto(state, self.dialogs[dialog_id].start, actions, turn)
+
+    async def back(self, state: DialogState, turn: Turn) -> bool:
+        """One question back; False when there is nowhere to go back to."""
+        history: list[str] = state.data.get("history", [])
+        assert state.dialog is not None
+        steps = self.dialogs[state.dialog].steps
+        while history:
+            previous = history.pop()
+            if steps[previous].kind in {"choice", "yesno", "number", "text", "time",
+                                        "timezone", "days"}:
+                state.step = previous
+                state.seq += 1
+                turn.replies.append(self.question(state))
+                return True
+        return False
+
+    async def _goto(
+        self, state: DialogState, target: str | None, actions: dict[str, ActionFn], turn: Turn
+    ) -> None:
+        assert state.dialog is not None
+        dialog = self.dialogs[state.dialog]
+        hops = 0
+        while target is not None:
+            hops += 1
+            if hops > 200:
+                raise RuntimeError(f"dialog {dialog.id} loops without asking anything")
+            step = dialog.steps[target]
+            state.step = target
+            if step.kind == "say":
+                turn.replies.append(
+                    Reply(key=f"{dialog.id}.say.{target}", text=self.step_text(step))
+                )
+                target = choose_next(step, state.data.get("answers", {}))
+            elif step.kind == "action":
+                assert step.action is not None
+                override = await actions[step.action](state, turn)
+                if turn.erased or state.dialog is None:
+                    return
+                target = override or choose_next(step, state.data.get("answers", {}))
+            elif step.kind == "end":
+                if step.text or step.text_ref:
+                    turn.replies.append(
+                        Reply(key=f"{dialog.id}.end.{target}", text=self.step_text(step))
+                    )
+                state.dialog = None
+                state.step = None
+                state.data = {}
+                return
+            else:
+                state.seq += 1
+                turn.replies.append(self.question(state))
+                return
+        # A step whose branches matched nothing: end quietly rather than strand the person.
+        state.dialog = None
+        state.step = None
+        state.data = {}
+
+
+def _rows(options: tuple[Option, ...]) -> list[tuple[Option, ...]]:
+    if not options:
+        return []
+    if any(len(o.label) > 14 for o in options):
+        return [(o,) for o in options]
+    count = math.ceil(len(options) / MAX_ROW)
+    size = math.ceil(len(options) / count)
+    return [options[i : i + size] for i in range(0, len(options), size)]
+
+
+def _zone_id(zone: str) -> str:
+    """A zone name as a short option id ("Europe/London" -> "europe_london")."""
+    return zone.lower().replace("/", "__").replace("+", "p")[:24]
+
+
+def _zone_name(option_id: str) -> str:
+    for z in COMMON_ZONES:
+        if _zone_id(z.zone) == option_id:
+            return z.zone
+    return option_id
+
+
+def _days_from_option(option_id: str, vocabulary: Vocabulary) -> list[int]:
+    days = vocabulary.weekdays_in(option_id.replace("_", " "))
+    return sorted(days) if days else [0, 2, 4]

@@ -1,0 +1,99 @@
+"""Platform-free events: what comes into the coach and what goes out of it.
+
+Adapters build an ``Inbound`` and a ``ConversationRef`` from a platform update, call
+``Coach.handle`` and render the returned ``Reply`` objects. Nothing here knows about
+Telegram or Discord.
+
+Text markup subset used in every ``Reply.text`` (renderers translate it):
+  **bold**      bold text
+  _italic_      italic text (only at word boundaries)
+  blank line    paragraph break (renderers may split long messages there)
+  "- " / "1. "  list lines are plain text
+User-provided text is never put into a reply unescaped: renderers escape everything and
+then apply the markup above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Platform = Literal["console", "telegram", "discord"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where a person can be reached: platform, their user id, and the private chat id."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    # True for a group or server channel that other people can read: the coach never asks
+    # health questions or shows health data there.
+    shared: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text typed by the user."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press; ``data`` is exactly the ``Button.data`` the engine sent."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command such as ``/start`` (name without the slash, lower case) and its argument."""
+
+    name: str
+    args: str = ""
+
+
+Inbound = Text | Press | Command
+
+
+# A button whose data is OPEN_PRIVATE is rendered by adapters as a link that opens a private
+# chat with the bot (Telegram: a t.me deep link).
+OPEN_PRIVATE = "open:private"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One button. ``data`` is at most 64 bytes (Telegram's callback_data limit)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture (PNG bytes) with a text alternative for those who cannot see it."""
+
+    png: bytes
+    alt: str
+    filename: str = "chart.png"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One outbound message. ``key`` names the content item it came from."""
+
+    key: str
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    image: Image | None = None
+    # True when the message holds health information and must only go to a private chat.
+    private: bool = True
+    # When set, the reply answers a button press: adapters may edit the pressed message
+    # to show this choice and drop its keyboard.
+    chosen: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+Outbound = Reply

@@ -1,0 +1,181 @@
+"""Turns content (exercises, guides, safety texts, the programme) into outbound replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.content import Content, Exercise, render_exercise, render_topic
+from bot.engine.events import Button, Reply
+from bot.engine.messages import Messages
+from bot.engine.screener import default_screener
+from bot.engine.triage import TriageResult, reason_for
+
+MAX_ROW = 5
+
+
+class TextBook:
+    def __init__(self, content: Content, messages: Messages) -> None:
+        self.content = content
+        self.messages = messages
+        self._prefill = _load_prefill(content.root / "prefill.yaml")
+
+    # ----- lookups ------------------------------------------------------------------------
+
+    def resolve(self, ref: str) -> str | None:
+        """A ``text_ref`` from a dialog: ``safety.<name>`` or ``messages.<key>``."""
+        kind, _, name = ref.partition(".")
+        if kind == "safety":
+            try:
+                message = self.content.safety.message(name)
+            except (KeyError, ValueError):
+                return None
+            return f"**{message.title}**\n\n{message.text.strip()}"
+        if kind == "messages" and name in self.messages:
+            return self.messages.get(name)
+        return None
+
+    def safety_text(self, name: str) -> str:
+        text = self.resolve(f"safety.{name}")
+        if text is None:
+            raise KeyError(name)
+        return text
+
+    def reason(self, signal: str) -> str:
+        return reason_for(signal)
+
+    def level(self, signal: str) -> str:
+        spec = default_screener().signals.get(signal)
+        return spec.level if spec else "feature"
+
+    # ----- safety -------------------------------------------------------------------------
+
+    def triage_reply(self, result: TriageResult) -> Reply:
+        outcome = self.content.safety.outcome(result.outcome)
+        parts = [f"**{outcome.title}**"]
+        if result.reasons:
+            lines = "\n".join(f"- {reason}" for reason in result.reasons)
+            parts.append(f"{self.messages.get('safety.reasons_heading')}\n{lines}")
+        parts.append(outcome.text.strip())
+        if "not a diagnosis" not in outcome.text.lower():
+            parts.append(f"_{self.content.safety.disclaimer.strip()}_")
+        return Reply(
+            key=result.key,
+            text="\n\n".join(parts),
+            meta={"outcome": result.outcome, "signals": ",".join(result.signals)},
+        )
+
+    def prefill(self, signals: set[str]) -> dict[str, str]:
+        """Intake answers suggested by what the runner wrote (confirmed, never assumed)."""
+        suggested: dict[str, str] = {}
+        for question, mapping in self._prefill.items():
+            for signal, answer in mapping.items():
+                if signal in signals:
+                    suggested[question] = answer
+                    break
+        return suggested
+
+    # ----- exercises and guides -----------------------------------------------------------
+
+    def exercise_reply(self, exercise_id: str) -> Reply:
+        exercise = self.content.exercises[exercise_id]
+        return Reply(key=f"exercise.{exercise_id}", text=render_exercise(exercise))
+
+    def exercise_menu(self, unknown: bool) -> Reply:
+        key = "menus.exercises_unknown" if unknown else "menus.exercises"
+        buttons = [Button(ex.name, f"a:ex:{ex.id}") for ex in self.content.exercises.values()]
+        return Reply(key=key, text=self.messages.get(key), buttons=_rows(buttons, 2))
+
+    def topic_reply(self, topic_id: str) -> Reply:
+        topic = self.content.education[topic_id]
+        return Reply(key=f"learn.{topic_id}", text=render_topic(topic))
+
+    def topic_menu(self, unknown: bool) -> Reply:
+        key = "menus.topics_unknown" if unknown else "menus.topics"
+        buttons = [Button(t.title, f"a:learn:{t.id}") for t in self.content.education.values()]
+        return Reply(key=key, text=self.messages.get(key), buttons=_rows(buttons, 1))
+
+    # ----- sessions -----------------------------------------------------------------------
+
+    def session_reply(
+        self,
+        week: int,
+        strength_day: bool,
+        key: str,
+        extra_buttons: tuple[tuple[Button, ...], ...] = (),
+        preface: str | None = None,
+    ) -> Reply:
+        programme = self.content.programme
+        phase = programme.phase_for_week(week)
+        lines: list[str] = []
+        if preface:
+            lines.append(preface)
+        lines.append(self.messages.get("session.title", week=week))
+        shown: list[Exercise] = []
+        if strength_day:
+            strength = [self.content.exercises[i] for i in phase.strength]
+            dose = self._strength_dose(strength[0]) if strength else ""
+            lines.append(
+                self.messages.get("session.strength_heading", load=phase.load, dose=dose)
+                + "\n"
+                + "\n".join(f"- {ex.name}" for ex in strength)
+            )
+            lines.append(_italic(phase.note.strip()))
+            shown.extend(strength)
+        else:
+            lines.append(self.messages.get("session.rest_day"))
+        daily = [self.content.exercises[i] for i in programme.daily]
+        lines.append(
+            self.messages.get("session.daily_heading")
+            + "\n"
+            + "\n".join(f"- {ex.name}: {self._daily_dose(ex)}" for ex in daily)
+        )
+        shown.extend(daily)
+        how = [
+            Button(self.messages.get("buttons.show_me_how", name=ex.name)[:40], f"a:ex:{ex.id}")
+            for ex in shown
+        ]
+        return Reply(
+            key=key,
+            text="\n\n".join(lines),
+            buttons=extra_buttons + _rows(how, 2),
+            meta={"week": str(week), "strength": str(strength_day).lower()},
+        )
+
+    def _daily_dose(self, exercise: Exercise) -> str:
+        dose: Any = exercise.dose
+        if hasattr(dose, "repeats"):
+            text = self.messages.get("session.stretch_dose", hold=dose.hold_seconds,
+                                     repeats=dose.repeats)
+            return text + (self.messages.get("session.per_side") if dose.per_side else "")
+        if hasattr(dose, "minutes_per_area"):
+            return self.messages.get(
+                "session.release_dose", minutes=dose.minutes_per_area, areas=", ".join(dose.areas)
+            )
+        return self._strength_dose(exercise)
+
+    def _strength_dose(self, exercise: Exercise) -> str:
+        dose: Any = exercise.dose
+        if not hasattr(dose, "sets"):
+            return ""
+        text = self.messages.get("session.strength_dose", sets=dose.sets, reps=dose.reps)
+        return text + (self.messages.get("session.per_side") if dose.per_side else "")
+
+
+def _italic(text: str) -> str:
+    return f"_{text}_" if text else ""
+
+
+def _rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
+    per_row = max(1, min(per_row, MAX_ROW))
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def _load_prefill(path: Path) -> dict[str, dict[str, str]]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    result: dict[str, dict[str, str]] = {}
+    for question, mapping in raw.items():
+        result[str(question)] = {str(k): str(v) for k, v in dict(mapping).items()}
+    return result

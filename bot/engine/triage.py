@@ -1,0 +1,259 @@
+"""Triage rules: intake answers and screened free text -> one outcome, with reasons.
+
+The rules are data (``content/triage.yaml``): ``answer_rules`` turn intake answers into
+signals, ``outcomes`` are checked top to bottom (any urgent signal -> ``urgent``; else
+any see-a-clinician signal -> ``see_clinician``; else another likely cause ->
+``other_likely``; else a runner's-knee feature -> ``pfp_program``; else ``unclear``), so a
+red flag always wins. Reasons are the plain-language sentences of ``triage.yaml``, one
+per fired signal, in precedence order.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.engine.screener import (
+    Screener,
+    ScreenResult,
+    TriageDataError,
+    load_triage_data,
+)
+
+__all__ = [
+    "OUTCOMES",
+    "AnswerRule",
+    "OutcomeRule",
+    "Triage",
+    "TriageResult",
+    "default_triage",
+    "reason_for",
+    "signals_from_answers",
+    "triage_answers",
+    "triage_text",
+]
+
+OUTCOMES: tuple[str, ...] = ("urgent", "see_clinician", "other_likely", "pfp_program", "unclear")
+"""Every triage outcome (docs/DESIGN.md); the reply key is ``safety.<outcome>``."""
+
+KEY_PREFIX = "safety."
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    """The outcome, the signals that fired (precedence order), one reason per signal,
+    and the reply key ``safety.<outcome>``."""
+
+    outcome: str
+    signals: tuple[str, ...]
+    reasons: tuple[str, ...]
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRule:
+    """``signal`` fires when every ``when`` key's answer is one of its values."""
+
+    when: tuple[tuple[str, frozenset[str]], ...]
+    signal: str
+
+    def matches(self, answers: Mapping[str, object]) -> bool:
+        return all(_answer_text(answers.get(key)) in values for key, values in self.when)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRule:
+    """One line of the outcome ladder."""
+
+    outcome: str
+    label: str
+    any_level: str | None = None
+    any_signal: frozenset[str] = frozenset()
+    default: bool = False
+
+
+def _answer_text(value: object) -> str | None:
+    """Normalise an intake answer: ``True``/``False`` -> ``yes``/``no``, text lower-cased."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).strip().lower()
+
+
+def _values(value: object, where: str) -> frozenset[str]:
+    items = value if isinstance(value, list) else [value]
+    out: set[str] = set()
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise TriageDataError(f"{where}: values must be quoted strings (got {item!r})")
+        out.add(str(item).strip().lower())
+    return frozenset(out)
+
+
+class Triage:
+    """The triage rules and the screener, loaded from ``triage.yaml`` data."""
+
+    def __init__(self, data: Mapping[str, Any], screener: Screener | None = None) -> None:
+        self.screener = screener if screener is not None else Screener(data)
+        known = self.screener.signals
+
+        self.answer_rules: tuple[AnswerRule, ...] = tuple(
+            self._answer_rule(i, raw, known) for i, raw in enumerate(data.get("answer_rules", []))
+        )
+
+        raw_outcomes = data.get("outcomes")
+        if not isinstance(raw_outcomes, list) or not raw_outcomes:
+            raise TriageDataError("outcomes must be a non-empty list")
+        rules = [self._outcome_rule(i, raw, known) for i, raw in enumerate(raw_outcomes)]
+        if not rules[-1].default or any(rule.default for rule in rules[:-1]):
+            raise TriageDataError("exactly one outcome, the last, must be the default")
+        if {rule.outcome for rule in rules} != set(OUTCOMES):
+            raise TriageDataError(f"outcomes must cover exactly {OUTCOMES}")
+        self.outcome_rules: tuple[OutcomeRule, ...] = tuple(rules)
+
+        cli = data.get("cli", {})
+        if not isinstance(cli, Mapping):
+            raise TriageDataError("cli must be a mapping")
+        self.cli_text: dict[str, str] = {str(k): str(v) for k, v in cli.items()}
+
+    @staticmethod
+    def _answer_rule(index: int, raw: object, known: Mapping[str, object]) -> AnswerRule:
+        where = f"answer_rules[{index}]"
+        if not isinstance(raw, Mapping):
+            raise TriageDataError(f"{where} must be a mapping")
+        signal = raw.get("signal")
+        when = raw.get("when")
+        if signal not in known:
+            raise TriageDataError(f"{where}.signal {signal!r} is not a known signal")
+        if not isinstance(when, Mapping) or not when:
+            raise TriageDataError(f"{where}.when must be a non-empty mapping")
+        conditions = tuple(
+            (str(key), _values(value, f"{where}.when.{key}")) for key, value in when.items()
+        )
+        return AnswerRule(when=conditions, signal=str(signal))
+
+    def _outcome_rule(
+        self, index: int, raw: object, known: Mapping[str, object]
+    ) -> OutcomeRule:
+        where = f"outcomes[{index}]"
+        if not isinstance(raw, Mapping):
+            raise TriageDataError(f"{where} must be a mapping")
+        outcome = raw.get("outcome")
+        if outcome not in OUTCOMES:
+            raise TriageDataError(f"{where}.outcome {outcome!r} is not one of {OUTCOMES}")
+        level = raw.get("any_level")
+        if level is not None and level not in self.screener.level_order:
+            raise TriageDataError(f"{where}.any_level {level!r} is not a level")
+        signals_raw = raw.get("any_signal", [])
+        if not isinstance(signals_raw, list):
+            raise TriageDataError(f"{where}.any_signal must be a list")
+        unknown = [s for s in signals_raw if s not in known]
+        if unknown:
+            raise TriageDataError(f"{where}.any_signal has unknown signals {unknown}")
+        default = bool(raw.get("default", False))
+        if not default and level is None and not signals_raw:
+            raise TriageDataError(f"{where} needs any_level, any_signal or default")
+        return OutcomeRule(
+            outcome=str(outcome),
+            label=str(raw.get("label", outcome)),
+            any_level=None if level is None else str(level),
+            any_signal=frozenset(str(s) for s in signals_raw),
+            default=default,
+        )
+
+    # ------------------------------------------------------------------ rules
+
+    def signals_from_answers(self, answers: Mapping[str, object]) -> list[str]:
+        """Signals implied by intake answers, in precedence order."""
+        return self.screener.order(
+            rule.signal for rule in self.answer_rules if rule.matches(answers)
+        )
+
+    def outcome_for(self, signals: Iterable[str]) -> str:
+        """The outcome of the first rule of the ladder that holds for ``signals``."""
+        fired = set(signals)
+        levels = {self.screener.signals[s].level for s in fired}
+        for rule in self.outcome_rules:
+            if rule.default:
+                return rule.outcome
+            if rule.any_level is not None and rule.any_level in levels:
+                return rule.outcome
+            if rule.any_signal & fired:
+                return rule.outcome
+        raise AssertionError("the outcome ladder always ends with a default")
+
+    def reason_for(self, signal: str) -> str:
+        """The plain-language reason sentence for ``signal``."""
+        return self.screener.signals[signal].reason
+
+    def label_for(self, outcome: str) -> str:
+        """The short label of ``outcome`` (for summaries)."""
+        for rule in self.outcome_rules:
+            if rule.outcome == outcome:
+                return rule.label
+        raise KeyError(outcome)
+
+    def decide(self, signals: Iterable[str]) -> TriageResult:
+        """Triage a set of signal ids (unknown ids raise ``KeyError``)."""
+        ordered = tuple(self.screener.order(signals))
+        outcome = self.outcome_for(ordered)
+        return TriageResult(
+            outcome=outcome,
+            signals=ordered,
+            reasons=tuple(self.reason_for(s) for s in ordered),
+            key=KEY_PREFIX + outcome,
+        )
+
+    def triage_answers(
+        self, answers: Mapping[str, object], extra_signals: Iterable[str] = ()
+    ) -> TriageResult:
+        """Triage intake answers plus signals screened from the free-text story."""
+        return self.decide([*self.signals_from_answers(answers), *extra_signals])
+
+    def screen(self, text: str) -> ScreenResult:
+        return self.screener.screen(text)
+
+    def triage_text(self, text: str) -> TriageResult:
+        """Screen ``text`` and triage the signals found."""
+        return self.decide(self.screener.screen(text).signals)
+
+    @classmethod
+    def from_dir(cls, directory: Path | None = None) -> Triage:
+        """Build from ``<directory>/triage.yaml`` (default: the content directory)."""
+        return cls(load_triage_data(directory))
+
+
+@functools.lru_cache(maxsize=1)
+def default_triage() -> Triage:
+    """Rules from the default content directory (cached; ``cache_clear()`` to reload).
+
+    Shares the screener with :func:`bot.engine.screener.default_screener` only in data,
+    not in identity; both read the same ``triage.yaml``.
+    """
+    return Triage.from_dir()
+
+
+def signals_from_answers(answers: Mapping[str, object]) -> list[str]:
+    """Signals implied by intake answers (default rules)."""
+    return default_triage().signals_from_answers(answers)
+
+
+def triage_answers(
+    answers: Mapping[str, object], extra_signals: Iterable[str] = ()
+) -> TriageResult:
+    """Triage intake answers; pass the screened story's signals as ``extra_signals``."""
+    return default_triage().triage_answers(answers, extra_signals)
+
+
+def triage_text(text: str) -> TriageResult:
+    """Screen free text and triage it (default rules)."""
+    return default_triage().triage_text(text)
+
+
+def reason_for(signal: str) -> str:
+    """The reason sentence for ``signal`` (default rules)."""
+    return default_triage().reason_for(signal)

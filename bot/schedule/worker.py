@@ -1,0 +1,151 @@
+"""The delivery worker: drains the outbox through each platform's Sender.
+
+Per row: build the messages (the coach decides what they say), mark the row 'sending', send
+with a stable idempotency key, and record what the platform answered:
+sent -> done; retry after N s -> back to pending with backoff; blocked -> the person is marked
+inactive and gets nothing more; failed -> recorded. A row more than ``late_limit`` past its due
+time is recorded as missed instead of waking someone at night.
+
+A row left in 'sending' by a crash is sent again with the SAME idempotency key, so a platform
+that honours it (Discord's nonce) drops the duplicate; we prefer a rare duplicate on a
+platform without one over a lost reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from bot.engine.clock import Clock
+from bot.engine.delivery import Blocked, Composer, Failed, RetryAfter, Sender, Sent
+from bot.store.connection import Database
+from bot.store.timefmt import from_db, to_db
+
+log = logging.getLogger(__name__)
+
+LATE_LIMIT = timedelta(hours=3)
+MAX_ATTEMPTS = 8
+
+
+@dataclass(slots=True)
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    blocked: int = 0
+    failed: int = 0
+    missed: int = 0
+    skipped: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        db: Database,
+        composer: Composer,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        late_limit: timedelta = LATE_LIMIT,
+    ) -> None:
+        self.db = db
+        self.composer = composer
+        self.senders = dict(senders)
+        self.clock = clock
+        self.late_limit = late_limit
+
+    async def drain(self, batch: int = 500) -> DrainStats:
+        stats = DrainStats()
+        while True:
+            now = self.clock.now()
+            rows = await self.db.fetchall(
+                "SELECT id, target, user_id, kind, local_date, due_at, attempts FROM outbox"
+                " WHERE status IN ('pending','sending') AND next_attempt<=?"
+                " ORDER BY next_attempt, id LIMIT ?",
+                (to_db(now), batch),
+            )
+            if not rows:
+                return stats
+            for row in rows:
+                await self._deliver_one(row, now, stats)
+            if len(rows) < batch:
+                return stats
+
+    async def _deliver_one(self, r: sqlite3.Row, now: datetime, stats: DrainStats) -> None:
+        outbox_id = int(r["id"])
+        due = from_db(r["due_at"])
+        if now - due > self.late_limit:
+            await self._finish(outbox_id, "missed", now, "more than the late limit after due")
+            stats.missed += 1
+            return
+        delivery = await self.composer.compose(
+            str(r["target"]), str(r["kind"]), date.fromisoformat(r["local_date"])
+        )
+        if delivery is None or not delivery.replies:
+            await self._finish(outbox_id, "failed", now, "nothing to send")
+            stats.skipped += 1
+            return
+        sender = self.senders.get(delivery.ref.platform)
+        if sender is None:
+            await self._retry(outbox_id, int(r["attempts"]), now, 300.0, "no adapter running")
+            stats.retried += 1
+            return
+        await self.db.execute("UPDATE outbox SET status='sending' WHERE id=?", (outbox_id,))
+        result = await sender.send(delivery.ref, delivery.replies, f"kc-ob-{outbox_id}")
+        if isinstance(result, Sent):
+            await self._finish(outbox_id, "sent", now, None)
+            if delivery.on_sent is not None:
+                await delivery.on_sent(result.message_ids)
+            stats.sent += 1
+        elif isinstance(result, RetryAfter):
+            attempts = int(r["attempts"]) + 1
+            if attempts >= MAX_ATTEMPTS:
+                await self._finish(outbox_id, "failed", now, "too many retries")
+                stats.failed += 1
+            else:
+                await self._retry(outbox_id, attempts, now, result.seconds, result.reason)
+                stats.retried += 1
+        elif isinstance(result, Blocked):
+            await self._finish(outbox_id, "blocked", now, result.reason[:200])
+            user_id = r["user_id"]
+            if user_id is not None:
+                await self._stop_person(int(user_id))
+            else:
+                await self.db.execute(
+                    "UPDATE clubs SET active=0 WHERE id=?", (int(str(r["target"])[2:]),)
+                )
+            stats.blocked += 1
+        elif isinstance(result, Failed):
+            log.warning("delivery of outbox row %s failed: %s", outbox_id, result.reason[:200])
+            await self._finish(outbox_id, "failed", now, result.reason[:200])
+            stats.failed += 1
+
+    async def _retry(
+        self, outbox_id: int, attempts: int, now: datetime, seconds: float, reason: str
+    ) -> None:
+        backoff = max(seconds, min(2.0**attempts, 600.0))
+        await self.db.execute(
+            "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?"
+            " WHERE id=?",
+            (attempts, to_db(now + timedelta(seconds=backoff)), reason[:200], outbox_id),
+        )
+
+    async def _finish(
+        self, outbox_id: int, status: str, now: datetime, detail: str | None
+    ) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status=?, sent_at=?, detail=? WHERE id=?",
+            (status, to_db(now), detail, outbox_id),
+        )
+
+    async def _stop_person(self, user_id: int) -> None:
+        """Someone who blocked the bot gets nothing more until they write again."""
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE users SET active=0 WHERE id=?", (user_id,))
+            await conn.execute("UPDATE reminders SET active=0 WHERE user_id=?", (user_id,))
+            await conn.execute(
+                "UPDATE outbox SET status='blocked' WHERE user_id=? AND status='pending'",
+                (user_id,),
+            )

@@ -1,0 +1,189 @@
+"""Typed queries about people: identity, dialog state, answers, triage, export, erasure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.engine.events import ConversationRef
+from bot.store.connection import Database
+from bot.store.timefmt import to_db
+
+
+@dataclass(slots=True)
+class User:
+    id: int
+    platform: str
+    platform_user_id: str
+    chat_id: str
+    consent_at: str | None
+    age_band: str | None
+    active: bool
+
+    @property
+    def ref(self) -> ConversationRef:
+        return ConversationRef(self.platform, self.platform_user_id, self.chat_id)
+
+
+@dataclass(slots=True)
+class DialogState:
+    dialog: str | None = None
+    step: str | None = None
+    seq: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def find(self, platform: str, platform_user_id: str) -> User | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM users WHERE platform=? AND platform_user_id=?",
+            (platform, platform_user_id),
+        )
+        return _user(row) if row else None
+
+    async def get(self, user_id: int) -> User | None:
+        row = await self.db.fetchone("SELECT * FROM users WHERE id=?", (user_id,))
+        return _user(row) if row else None
+
+    async def get_or_create(self, ref: ConversationRef, now: datetime) -> User:
+        """The person behind ``ref``; a private chat id is remembered for proactive messages."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT * FROM users WHERE platform=? AND platform_user_id=?",
+                (ref.platform, ref.user_id),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                cursor = await conn.execute(
+                    "INSERT INTO users (platform, platform_user_id, chat_id, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (ref.platform, ref.user_id, ref.chat_id, to_db(now)),
+                )
+                user_id = cursor.lastrowid
+                await conn.execute(
+                    "INSERT INTO dialog_state (user_id, updated_at) VALUES (?, ?)",
+                    (user_id, to_db(now)),
+                )
+                cursor = await conn.execute("SELECT * FROM users WHERE id=?", (user_id,))
+                row = await cursor.fetchone()
+            elif not ref.shared and row["chat_id"] != ref.chat_id:
+                await conn.execute(
+                    "UPDATE users SET chat_id=? WHERE id=?", (ref.chat_id, row["id"])
+                )
+                cursor = await conn.execute("SELECT * FROM users WHERE id=?", (row["id"],))
+                row = await cursor.fetchone()
+        assert row is not None
+        return _user(row)
+
+    async def set_consent(self, user_id: int, at: datetime | None) -> None:
+        await self.db.execute(
+            "UPDATE users SET consent_at=? WHERE id=?", (to_db(at) if at else None, user_id)
+        )
+
+    async def set_age_band(self, user_id: int, band: str | None) -> None:
+        await self.db.execute("UPDATE users SET age_band=? WHERE id=?", (band, user_id))
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        await self.db.execute("UPDATE users SET active=? WHERE id=?", (int(active), user_id))
+
+    async def dialog_state(self, user_id: int) -> DialogState:
+        row = await self.db.fetchone("SELECT * FROM dialog_state WHERE user_id=?", (user_id,))
+        if row is None:
+            return DialogState()
+        data = json.loads(row["data"]) if row["data"] else {}
+        return DialogState(row["dialog"], row["step"], int(row["seq"]), data)
+
+    async def save_dialog_state(self, user_id: int, state: DialogState, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO dialog_state (user_id, dialog, step, seq, data, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET dialog=excluded.dialog, step=excluded.step,"
+            " seq=excluded.seq, data=excluded.data, updated_at=excluded.updated_at",
+            (user_id, state.dialog, state.step, state.seq, json.dumps(state.data), to_db(now)),
+        )
+
+    async def answers(self, user_id: int) -> dict[str, Any]:
+        row = await self.db.fetchone("SELECT answers FROM profiles WHERE user_id=?", (user_id,))
+        return dict(json.loads(row["answers"])) if row else {}
+
+    async def save_answers(self, user_id: int, answers: dict[str, Any], now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO profiles (user_id, answers, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET answers=excluded.answers,"
+            " updated_at=excluded.updated_at",
+            (user_id, json.dumps(answers, sort_keys=True), to_db(now)),
+        )
+
+    async def add_triage(
+        self, user_id: int, outcome: str, signals: list[str], now: datetime
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO triage_results (user_id, at, outcome, signals) VALUES (?, ?, ?, ?)",
+            (user_id, to_db(now), outcome, json.dumps(signals)),
+        )
+
+    async def latest_triage(self, user_id: int) -> tuple[str, list[str]] | None:
+        row = await self.db.fetchone(
+            "SELECT outcome, signals FROM triage_results WHERE user_id=? ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        )
+        return (str(row["outcome"]), list(json.loads(row["signals"]))) if row else None
+
+    async def add_safety_event(
+        self, user_id: int, level: str, signals: list[str], context: str, now: datetime
+    ) -> None:
+        await self.db.execute(
+            "INSERT INTO safety_events (user_id, at, level, signals, context)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (user_id, to_db(now), level, json.dumps(signals), context),
+        )
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        """Every row about this person, table by table (the right of access)."""
+        result: dict[str, Any] = {}
+        for table in sorted(await self.db.tables()):
+            columns = await self.db.columns(table)
+            if table == "users":
+                rows = await self.db.fetchall("SELECT * FROM users WHERE id=?", (user_id,))
+            elif "user_id" in columns:
+                rows = await self.db.fetchall(
+                    f"SELECT * FROM {table} WHERE user_id=?", (user_id,)
+                )
+            else:
+                continue
+            result[table] = [_decode_row(dict(r)) for r in rows]
+        return result
+
+    async def forget(self, user_id: int) -> None:
+        """Erase the person: every table cascades from users (the right to erasure)."""
+        await self.db.execute("DELETE FROM users WHERE id=?", (user_id,))
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=int(row["id"]),
+        platform=str(row["platform"]),
+        platform_user_id=str(row["platform_user_id"]),
+        chat_id=str(row["chat_id"]),
+        consent_at=row["consent_at"],
+        age_band=row["age_band"],
+        active=bool(row["active"]),
+    )
+
+
+def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                decoded[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        decoded[key] = value
+    return decoded

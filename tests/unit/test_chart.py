@@ -1,0 +1,210 @@
+"""The progress chart PNG and the text progress bar."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+from bot.progress.chart import (
+    CHART_SIZE_PX,
+    ChartText,
+    DayPoint,
+    WeekPoint,
+    load_chart_text,
+    progress_bar,
+    render_progress_png,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+START = date(2025, 3, 1)
+
+
+def month_of_days() -> list[DayPoint]:
+    pains = [6, 5, 5, None, 4, 4, 3, None, None, 3, 2, 2, 1, 2, None, 1, 1, 0, 0, 1]
+    return [DayPoint(START + timedelta(days=i), p) for i, p in enumerate(pains)]
+
+
+WEEKS = [WeekPoint(1, 3), WeekPoint(2, 4), WeekPoint(3, 2)]
+
+
+def decode(png: bytes) -> tuple[int, int]:
+    image = matplotlib.image.imread(io.BytesIO(png), format="png")
+    height, width = image.shape[:2]
+    return width, height
+
+
+def render_quietly(*args: object, **kwargs: object) -> bytes:
+    """Render and fail on any warning (a missing glyph, a layout problem...)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = render_progress_png(*args, **kwargs)  # type: ignore[arg-type]
+    assert [str(w.message) for w in caught] == []
+    return png
+
+
+class TestRender:
+    def test_png_of_the_expected_size(self) -> None:
+        png = render_quietly(month_of_days(), WEEKS, streak=5, programme_week=3, total_weeks=6)
+        assert png.startswith(PNG_SIGNATURE)
+        assert decode(png) == CHART_SIZE_PX == (800, 600)
+        assert len(png) < 200_000
+
+    def test_empty_data(self) -> None:
+        png = render_quietly([], [], streak=0, programme_week=0, total_weeks=6)
+        assert png.startswith(PNG_SIGNATURE)
+        assert decode(png) == (800, 600)
+
+    def test_all_pain_missing(self) -> None:
+        days = [DayPoint(START + timedelta(days=i), None) for i in range(10)]
+        png = render_quietly(days, WEEKS, streak=0, programme_week=3, total_weeks=6)
+        assert decode(png) == (800, 600)
+
+    def test_one_day_and_no_sessions_done(self) -> None:
+        png = render_quietly(
+            [DayPoint(START, 4)], [WeekPoint(1, 0)], streak=1, programme_week=1, total_weeks=6
+        )
+        assert decode(png) == (800, 600)
+
+    def test_gaps_duplicates_and_unsorted_input(self) -> None:
+        days = [
+            DayPoint(START + timedelta(days=9), 2),
+            DayPoint(START, 7),
+            DayPoint(START, 3),  # a second check-in the same day: the worst counts
+            DayPoint(START + timedelta(days=4), None),
+        ]
+        png = render_quietly(days, WEEKS[::-1], streak=2, programme_week=2, total_weeks=6)
+        assert decode(png) == (800, 600)
+
+    def test_long_history_and_weeks_beyond_the_programme(self) -> None:
+        days = [DayPoint(START + timedelta(days=i), i % 11) for i in range(180)]
+        weeks = [WeekPoint(w, w % 5) for w in range(1, 27)]
+        png = render_quietly(days, weeks, streak=180, programme_week=26, total_weeks=12)
+        assert decode(png) == (800, 600)
+
+    def test_data_changes_the_picture(self) -> None:
+        empty = render_quietly([], [], streak=0, programme_week=1, total_weeks=6)
+        full = render_quietly(month_of_days(), WEEKS, streak=0, programme_week=1, total_weeks=6)
+        assert empty != full
+
+    def test_custom_text_is_used(self, tmp_path: Path) -> None:
+        default = render_quietly([], [], streak=3, programme_week=1, total_weeks=6)
+        text = load_chart_text()
+        other = ChartText(**{**_fields(text), "title": "Semaine {week} sur {total_weeks}"})
+        custom = render_quietly([], [], streak=3, programme_week=1, total_weeks=6, text=other)
+        assert custom != default
+
+    @pytest.mark.parametrize(
+        ("days", "weeks", "kwargs"),
+        [
+            ([DayPoint(START, 11)], [], {}),
+            ([DayPoint(START, -1)], [], {}),
+            ([], [WeekPoint(0, 1)], {}),
+            ([], [WeekPoint(1, -1)], {}),
+            ([], [], {"streak": -1}),
+            ([], [], {"total_weeks": 0}),
+            ([], [], {"programme_week": -1}),
+        ],
+    )
+    def test_bad_input(
+        self, days: list[DayPoint], weeks: list[WeekPoint], kwargs: dict[str, int]
+    ) -> None:
+        args = {"streak": 0, "programme_week": 1, "total_weeks": 6, **kwargs}
+        with pytest.raises(ValueError):
+            render_progress_png(
+                days, weeks, args["streak"], args["programme_week"], args["total_weeks"]
+            )
+
+    def test_threads_render_independently(self) -> None:
+        def one(streak: int) -> bytes:
+            return render_progress_png(
+                month_of_days(), WEEKS, streak=streak, programme_week=3, total_weeks=6
+            )
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            pngs = list(pool.map(one, range(4)))
+        assert all(decode(p) == (800, 600) for p in pngs)
+        assert pngs[1] == one(1)
+
+    def test_does_not_touch_pyplot(self) -> None:
+        code = (
+            "import sys, datetime as dt\n"
+            "from bot.progress.chart import DayPoint, render_progress_png\n"
+            "render_progress_png([DayPoint(dt.date(2025, 1, 1), 3)], [], 1, 1, 6)\n"
+            "print('matplotlib.pyplot' in sys.modules)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+        assert result.stdout.strip() == "False"
+
+
+def _fields(text: ChartText) -> dict[str, str]:
+    return {name: getattr(text, name) for name in ChartText.__dataclass_fields__}
+
+
+class TestProgressBar:
+    @pytest.mark.parametrize(
+        ("week", "total", "expected"),
+        [
+            (0, 6, "░░░░░░░░░░ week 0 of 6"),
+            (1, 6, "▓░░░░░░░░░ week 1 of 6"),
+            (3, 6, "▓▓▓▓▓░░░░░ week 3 of 6"),
+            (5, 6, "▓▓▓▓▓▓▓▓░░ week 5 of 6"),
+            (6, 6, "▓▓▓▓▓▓▓▓▓▓ week 6 of 6"),
+            (9, 6, "▓▓▓▓▓▓▓▓▓▓ week 6 of 6"),
+            (-2, 6, "░░░░░░░░░░ week 0 of 6"),
+            (1, 1, "▓▓▓▓▓▓▓▓▓▓ week 1 of 1"),
+            (11, 12, "▓▓▓▓▓▓▓▓▓░ week 11 of 12"),
+        ],
+    )
+    def test_values(self, week: int, total: int, expected: str) -> None:
+        assert progress_bar(week, total) == expected
+
+    def test_full_only_at_the_end(self) -> None:
+        for total in range(1, 30):
+            for week in range(total):
+                assert "░" in progress_bar(week, total)
+            assert "░" not in progress_bar(total, total)
+
+    def test_width(self) -> None:
+        assert progress_bar(2, 4, width=4) == "▓▓░░ week 2 of 4"
+        assert progress_bar(1, 3, width=20).startswith("▓" * 6 + "░" * 14 + " ")
+
+    def test_words_come_from_content(self) -> None:
+        text = ChartText(**{**_fields(load_chart_text()), "progress": "semaine {week}/{total}"})
+        assert progress_bar(3, 6, text=text) == "▓▓▓▓▓░░░░░ semaine 3/6"
+
+    @pytest.mark.parametrize(("total", "width"), [(0, 10), (-1, 10), (6, 0)])
+    def test_bad_input(self, total: int, width: int) -> None:
+        with pytest.raises(ValueError):
+            progress_bar(1, total, width)
+
+
+class TestContent:
+    def test_shipped_text(self) -> None:
+        text = load_chart_text()
+        assert "{streak}" in text.title
+        assert "{week}" in text.progress and "{total}" in text.progress
+        assert text.band_fine and text.band_acceptable and text.band_ease_off
+
+    def test_unknown_placeholder_is_rejected(self, tmp_path: Path) -> None:
+        shipped = Path(__file__).resolve().parents[2] / "content" / "chart.yaml"
+        bad = shipped.read_text(encoding="utf-8").replace("{streak}", "{streek}")
+        path = tmp_path / "chart.yaml"
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(ValueError, match="streek"):
+            load_chart_text(path)
+
+    def test_missing_band_is_rejected(self, tmp_path: Path) -> None:
+        path = tmp_path / "chart.yaml"
+        path.write_text("title: x\nbands: {fine: a, acceptable: b}\n", encoding="utf-8")
+        with pytest.raises(ValueError):
+            load_chart_text(path)

@@ -1,0 +1,590 @@
+"""The shipped content/ loads and says what it should; broken copies are reported precisely."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.content import (
+    DISCORD_LIMIT,
+    Content,
+    ContentError,
+    ReleaseDose,
+    StrengthDose,
+    StretchDose,
+    check_content,
+    default_content_root,
+    load_content,
+    render_exercise,
+    render_topic,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+CONTENT_DIR = REPO / "content"
+SHARED_DOMAIN = REPO.parent / "shared" / "domain"
+
+CREDIT = (
+    "Runner's World, \"How to treat runner's knee\" (article by Mallory Creveling, CPT; "
+    "medically reviewed by John Vasudevan, M.D.; with Kimberly Kaiser, M.D., and "
+    "William Roberts, M.D.)"
+)
+STRENGTH = ["clamshell", "donkey_kick", "fire_hydrant", "straight_leg_raise"]
+STRETCH = ["hamstring_stretch", "running_lunge", "figure_four"]
+RELEASE = ["foam_roll"]
+TOPICS = [
+    "what_is",
+    "hips_and_quads",
+    "tightness",
+    "shoes",
+    "mileage",
+    "cross_training",
+    "pain_monitoring",
+    "when_to_see_doctor",
+]
+OUTCOMES = ["urgent", "see_clinician", "other_likely", "pfp_program", "unclear"]
+
+# Fragments of the damaged scrape behind seed-facts.md: none may appear in content/.
+NOISE = [
+    "ldquo",
+    "rdquo",
+    "&amp;",
+    "&#",
+    "Image no longer available",
+    "Hearst",
+    "Trevor Raab",
+    "Lakota Gambill",
+    "Julia Hembree",
+    "Hembree Smith",
+    "Nutrition - Weight Loss",
+    "DAA Industry",
+    "Opt Out",
+    "benefits of strength training",
+    "Benefits of Foam Rolling",
+]
+
+
+@pytest.fixture(scope="module")
+def content() -> Content:
+    return load_content(CONTENT_DIR)
+
+
+# --------------------------------------------------------------------------- shipped content
+
+
+def test_shipped_content_has_no_problems() -> None:
+    assert check_content(CONTENT_DIR) == []
+
+
+def test_default_root_is_the_repo_content_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KNEECOACH_CONTENT", raising=False)
+    assert default_content_root() == CONTENT_DIR
+    assert set(load_content().exercises) == set(STRENGTH + STRETCH + RELEASE)
+
+
+def test_default_root_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KNEECOACH_CONTENT", str(tmp_path))
+    assert default_content_root() == tmp_path
+    assert any("file not found" in p for p in check_content())
+
+
+def test_source_credit_is_exact(content: Content) -> None:
+    assert content.credit == CREDIT
+    assert content.source.author == "Mallory Creveling, CPT"
+    assert content.source.medical_reviewer == "John Vasudevan, M.D."
+    assert content.source.experts == ["Kimberly Kaiser, M.D.", "William Roberts, M.D."]
+
+
+def test_all_eight_exercises_with_steps_and_dose(content: Content) -> None:
+    assert list(content.exercises) == STRENGTH + STRETCH + RELEASE
+    for ex_id, ex in content.exercises.items():
+        assert ex.id == ex_id
+        assert len(ex.steps) >= 3, ex_id
+        assert ex.aliases and ex.targets and ex.avoid and ex.stop_if, ex_id
+        assert any("5" in s for s in ex.stop_if) or ex.kind != "strength", ex_id
+    for ex_id in STRENGTH:
+        ex = content.exercises[ex_id]
+        assert ex.kind == "strength"
+        assert isinstance(ex.dose, StrengthDose)
+        assert (ex.dose.sets, ex.dose.reps, ex.dose.per_side) == (3, 15, True)
+        assert ex.dose.load == "bodyweight; a light resistance band just above the knees once easy"
+    for ex_id in STRETCH:
+        ex = content.exercises[ex_id]
+        assert ex.kind == "stretch"
+        assert isinstance(ex.dose, StretchDose)
+        assert (ex.dose.hold_seconds, ex.dose.repeats, ex.dose.per_side) == (30, 3, True)
+        assert "Crossley" in ex.dose.source
+        assert "article gives no hold time" in ex.dose.source
+    foam = content.exercises["foam_roll"]
+    assert foam.kind == "release"
+    assert isinstance(foam.dose, ReleaseDose)
+    assert foam.dose.areas == ["glutes", "IT band", "quads", "hamstrings"]
+    assert "lacrosse or tennis ball" in " ".join(foam.steps)
+
+
+def test_straight_leg_raise_targets_the_vmo(content: Content) -> None:
+    slr = content.exercises["straight_leg_raise"]
+    assert any("VMO" in t for t in slr.targets)
+    assert isinstance(slr.dose, StrengthDose) and slr.dose.hold_seconds == 3
+
+
+def test_programme_references_known_ids_and_keeps_knee_work(content: Content) -> None:
+    prog = content.programme
+    assert prog.default_strength_days == ["mon", "wed", "fri"]
+    assert [(p.from_week, p.to_week, p.load) for p in prog.phases] == [
+        (1, 2, "bodyweight"),
+        (3, 4, "band"),
+        (5, 6, "band"),
+        (7, None, "band"),
+    ]
+    for phase in prog.phases:
+        assert "straight_leg_raise" in phase.strength, phase.id
+        for ex_id in phase.strength:
+            assert content.exercises[ex_id].kind == "strength", (phase.id, ex_id)
+    assert prog.daily == ["hamstring_stretch", "running_lunge", "figure_four", "foam_roll"]
+
+
+def test_programme_helpers(content: Content) -> None:
+    prog = content.programme
+    assert prog.phase_for_week(1).id == prog.phases[0].id
+    assert prog.phase_for_week(3).load == "band"
+    assert prog.phase_for_week(6).to_week == 6
+    assert prog.phase_for_week(40).to_week is None
+    assert prog.advice_for(0) is prog.running_advice.fine
+    assert prog.advice_for(2) is prog.running_advice.fine
+    assert prog.advice_for(3) is prog.running_advice.acceptable
+    assert prog.advice_for(5) is prog.running_advice.acceptable
+    assert prog.advice_for(6) is prog.running_advice.ease
+    assert prog.advice_for(1, worse_next_morning=True) is prog.running_advice.ease
+
+
+def test_running_advice_explains_how_to_ease(content: Content) -> None:
+    advice = content.programme.running_advice
+    for band in (advice.fine, advice.acceptable, advice.ease):
+        assert len(band.text) < 600
+    ease = advice.ease.text.lower()
+    for word in ("shorten", "slow", "flat", "cross-training", "rest day"):
+        assert word in ease, word
+
+
+def test_education_topics(content: Content) -> None:
+    assert list(content.education) == TOPICS
+    for topic in content.education.values():
+        assert len(topic.body) < 1800, topic.id
+        assert topic.short and topic.source
+        assert len(render_topic(topic)) <= DISCORD_LIMIT
+    pain = content.education["pain_monitoring"]
+    assert "Silbernagel" in pain.source and "Rathleff" in pain.source
+    assert "train car" in content.education["what_is"].body
+    assert "not a structural injury" in content.education["what_is"].body
+
+
+def test_safety_texts(content: Content) -> None:
+    safety = content.safety
+    assert "not a diagnosis" in safety.disclaimer
+    for name in OUTCOMES:
+        msg = safety.outcome(name)
+        assert msg is safety.message(f"safety.{name}")
+        assert "not a diagnosis" in msg.text.lower(), name
+        assert len(msg.text) < 1500, name
+    for name in ("age_teen", "age_under13", "race_soon", "swelling_pause", "consent"):
+        assert "not a diagnosis" in safety.message(name).text.lower(), name
+    assert "emergency" in safety.outcome("urgent").text
+    assert "/export" in safety.consent.text and "/forget" in safety.consent.text
+    assert safety.consent.text.rstrip().endswith("?")
+    assert "parent" in safety.age_under13.text and "doctor" in safety.age_under13.text
+    assert len(safety.messages()) == 10
+    with pytest.raises(KeyError):
+        safety.message("nonsense")
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("clamshell", "clamshell"),
+        ("Clam", "clamshell"),
+        ("clams", "clamshell"),
+        ("  Clamshells ", "clamshell"),
+        ("SLR", "straight_leg_raise"),
+        ("straight-leg raises", "straight_leg_raise"),
+        ("Straight Leg Raise", "straight_leg_raise"),
+        ("donkey kicks", "donkey_kick"),
+        ("donkey-kick", "donkey_kick"),
+        ("fire hydrants", "fire_hydrant"),
+        ("FIRE_HYDRANT", "fire_hydrant"),
+        ("hamstring stretches", "hamstring_stretch"),
+        ("runner's lunge", "running_lunge"),
+        ("lunges", "running_lunge"),
+        ("figure 4", "figure_four"),
+        ("Figure-Four", "figure_four"),
+        ("figure fours", "figure_four"),
+        ("foam rolling", "foam_roll"),
+        ("tennis ball", "foam_roll"),
+        # plurals that are not listed as aliases
+        ("Figure-four stretches", "figure_four"),
+        ("running lunges", "running_lunge"),
+        ("piriformis stretches", "figure_four"),
+        ("foam rolls", "foam_roll"),
+        ("tennis balls", "foam_roll"),
+    ],
+)
+def test_find_exercise(content: Content, typed: str, expected: str) -> None:
+    found = content.find_exercise(typed)
+    assert found is not None and found.id == expected
+
+
+@pytest.mark.parametrize("typed", ["squat", "", "   ", "-", "knee"])
+def test_find_exercise_unknown(content: Content, typed: str) -> None:
+    assert content.find_exercise(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("shoes", "shoes"),
+        ("Flat feet", "shoes"),
+        ("orthotic", "shoes"),
+        ("what_is", "what_is"),
+        ("What is runner's knee?", "what_is"),
+        ("pain monitoring", "pain_monitoring"),
+        ("cross-training", "cross_training"),
+        ("GP", "when_to_see_doctor"),
+    ],
+)
+def test_find_topic(content: Content, typed: str, expected: str) -> None:
+    found = content.find_topic(typed)
+    assert found is not None and found.id == expected
+
+
+def test_render_exercise(content: Content) -> None:
+    text = render_exercise(content.exercises["clamshell"])
+    assert text.startswith("**Clamshell**")
+    assert "\n1. " in text and "\n5. " in text
+    assert "**Dose:** 3 sets of 15 reps on each side" in text
+    assert "**Avoid**\n- " in text and "**Stop if**\n- " in text
+    stretch = render_exercise(content.exercises["figure_four"])
+    assert "Hold for 30 seconds, 3 times on each side." in stretch
+    for ex in content.exercises.values():
+        rendered = render_exercise(ex)
+        assert len(rendered) <= DISCORD_LIMIT, ex.id
+        assert rendered.count("**") % 2 == 0, ex.id
+
+
+def test_render_topic(content: Content) -> None:
+    text = render_topic(content.education["shoes"])
+    assert text.startswith("**Shoes, flat feet and orthotics**\n\n")
+    assert "Source:" in text
+
+
+# --------------------------------------------------------------------------- broken copies
+
+Edit = Callable[[Any], None]
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    root = tmp_path / "content"
+    root.mkdir()
+    for name in ("exercises.yaml", "education.yaml", "safety.yaml", "programme.yaml"):
+        shutil.copy(CONTENT_DIR / name, root / name)
+    return root
+
+
+def edit(root: Path, name: str, change: Edit) -> None:
+    path = root / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def entry(data: Any, key: str, entry_id: str) -> dict[str, Any]:
+    for item in data[key]:
+        if item["id"] == entry_id:
+            assert isinstance(item, dict)
+            return item
+    raise AssertionError(entry_id)
+
+
+def test_copy_of_shipped_content_is_valid(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: None)  # a YAML round trip changes nothing
+    assert check_content(copy) == []
+
+
+def test_missing_field_names_file_entry_and_field(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").pop("steps"))
+    with pytest.raises(ContentError) as err:
+        load_content(copy)
+    assert str(err.value) == (
+        "content/exercises.yaml: exercise 'clamshell': field 'steps': Field required"
+    )
+    assert check_content(copy) == [str(err.value)]
+
+
+def test_missing_dose_field(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "donkey_kick")["dose"].pop("sets"))
+    assert check_content(copy) == [
+        "content/exercises.yaml: exercise 'donkey_kick': field 'dose.sets': Field required"
+    ]
+
+
+def test_stretch_dose_needs_a_source(copy: Path) -> None:
+    edit(
+        copy, "exercises.yaml", lambda d: entry(d, "exercises", "figure_four")["dose"].pop("source")
+    )
+    assert check_content(copy) == [
+        "content/exercises.yaml: exercise 'figure_four': field 'dose.source': Field required"
+    ]
+
+
+def test_empty_step_and_unknown_field(copy: Path) -> None:
+    def change(d: Any) -> None:
+        ex = entry(d, "exercises", "fire_hydrant")
+        ex["steps"][1] = "   "
+        ex["colour"] = "red"
+
+    edit(copy, "exercises.yaml", change)
+    problems = check_content(copy)
+    assert len(problems) == 2
+    assert any(
+        "exercise 'fire_hydrant': field 'steps[2]': String should have at least" in p
+        for p in problems
+    )
+    assert any("exercise 'fire_hydrant': field 'colour': Extra inputs" in p for p in problems)
+
+
+def test_bad_kind(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "foam_roll").update(kind="yoga"))
+    (problem,) = check_content(copy)
+    assert problem.startswith("content/exercises.yaml: exercise 'foam_roll': field 'kind': ")
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "foam_roll").pop("kind"))
+    assert check_content(copy) == [
+        "content/exercises.yaml: exercise 'foam_roll': field 'kind': Field required"
+    ]
+
+
+def test_kind_and_dose_must_match(copy: Path) -> None:
+    edit(
+        copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").update(kind="stretch")
+    )
+    problems = check_content(copy)
+    assert problems
+    assert all(
+        p.startswith("content/exercises.yaml: exercise 'clamshell': field 'dose") for p in problems
+    )
+
+
+def test_unknown_exercise_in_programme(copy: Path) -> None:
+    edit(copy, "programme.yaml", lambda d: entry(d, "phases", "band")["strength"].append("lunge_x"))
+    (problem,) = check_content(copy)
+    assert problem.startswith("content/programme.yaml: phase 'band': field 'strength': ")
+    assert "unknown exercise id 'lunge_x'" in problem
+    with pytest.raises(ContentError, match="lunge_x"):
+        load_content(copy)
+
+
+def test_daily_list_takes_no_strength_exercise(copy: Path) -> None:
+    edit(copy, "programme.yaml", lambda d: d["daily"].append("clamshell"))
+    (problem,) = check_content(copy)
+    assert problem.startswith("content/programme.yaml: top level: field 'daily': ")
+    assert "'clamshell' is a strength exercise" in problem
+
+
+def test_phases_must_follow_on(copy: Path) -> None:
+    edit(copy, "programme.yaml", lambda d: entry(d, "phases", "build").update(from_week=6))
+    problems = check_content(copy)
+    assert (
+        "content/programme.yaml: phase 'build': field 'from_week': must be 5 so that "
+        "phases follow on" in problems
+    )
+
+
+def test_over_long_text_discord(copy: Path) -> None:
+    edit(
+        copy,
+        "exercises.yaml",
+        lambda d: entry(d, "exercises", "donkey_kick").update(why="x " * 1100),
+    )
+    problems = check_content(copy)
+    assert problems[0].startswith("content/exercises.yaml: exercise 'donkey_kick': field 'why': ")
+    assert "Discord" in problems[0] and "2000" in problems[0]
+
+
+def test_over_long_text_telegram(copy: Path) -> None:
+    edit(
+        copy,
+        "exercises.yaml",
+        lambda d: entry(d, "exercises", "clamshell")["avoid"].append("y" * 5000),
+    )
+    problems = check_content(copy)
+    assert problems[0].startswith(
+        "content/exercises.yaml: exercise 'clamshell': field 'avoid[4]': "
+    )
+    assert "Telegram" in problems[0] and "4096" in problems[0]
+
+
+def test_over_long_topic_body(copy: Path) -> None:
+    edit(copy, "education.yaml", lambda d: entry(d, "topics", "shoes").update(body="z" * 1900))
+    (problem,) = check_content(copy)
+    assert problem.startswith("content/education.yaml: topic 'shoes': field 'body': ")
+
+
+def test_over_long_running_advice(copy: Path) -> None:
+    edit(copy, "programme.yaml", lambda d: d["running_advice"]["ease"].update(text="w" * 700))
+    (problem,) = check_content(copy)
+    assert problem.startswith(
+        "content/programme.yaml: running_advice 'ease': field 'text': String should have at most"
+    )
+
+
+def test_outcome_must_say_not_a_diagnosis(copy: Path) -> None:
+    edit(copy, "safety.yaml", lambda d: d["outcomes"]["urgent"].update(text="Go to hospital."))
+    assert check_content(copy) == [
+        "content/safety.yaml: outcome 'urgent': field 'text': must say it is 'not a diagnosis'"
+    ]
+
+
+def test_missing_safety_message(copy: Path) -> None:
+    edit(copy, "safety.yaml", lambda d: d.pop("race_soon"))
+    assert check_content(copy) == [
+        "content/safety.yaml: top level: field 'race_soon': Field required"
+    ]
+    edit(copy, "safety.yaml", lambda d: d["age_teen"].pop("title"))
+    assert "content/safety.yaml: message 'age_teen': field 'title': Field required" in (
+        check_content(copy)
+    )
+
+
+def test_duplicate_ids_and_clashing_aliases(copy: Path) -> None:
+    def change(d: Any) -> None:
+        d["topics"][1]["id"] = d["topics"][0]["id"]
+
+    edit(copy, "education.yaml", change)
+    assert any(
+        p.startswith("content/education.yaml: topic 'what_is': field 'id': duplicate id")
+        for p in check_content(copy)
+    )
+    shutil.copy(CONTENT_DIR / "education.yaml", copy / "education.yaml")
+    edit(
+        copy,
+        "exercises.yaml",
+        lambda d: entry(d, "exercises", "fire_hydrant")["aliases"].append("Clam"),
+    )
+    assert check_content(copy) == [
+        "content/exercises.yaml: exercise 'fire_hydrant': field 'aliases': "
+        "'Clam' also names exercise 'clamshell'"
+    ]
+
+
+def test_missing_file_and_bad_yaml(copy: Path) -> None:
+    (copy / "education.yaml").unlink()
+    (copy / "safety.yaml").write_text("disclaimer: [unclosed\n", encoding="utf-8")
+    problems = check_content(copy)
+    assert "content/education.yaml: file not found" in problems
+    assert any(p.startswith("content/safety.yaml: invalid YAML at line") for p in problems)
+    with pytest.raises(ContentError) as err:
+        load_content(copy)
+    assert err.value.problems == problems
+
+
+def test_duplicate_yaml_key_is_refused(copy: Path) -> None:
+    text = (copy / "programme.yaml").read_text(encoding="utf-8")
+    (copy / "programme.yaml").write_text(text + "\ndaily: [foam_roll]\n", encoding="utf-8")
+    (problem,) = check_content(copy)
+    assert problem.startswith("content/programme.yaml: invalid YAML")
+    assert "duplicate key 'daily'" in problem
+
+
+def test_every_problem_is_reported(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").pop("why"))
+    edit(copy, "education.yaml", lambda d: entry(d, "topics", "mileage").pop("source"))
+    problems = check_content(copy)
+    assert problems == [
+        "content/exercises.yaml: exercise 'clamshell': field 'why': Field required",
+        "content/education.yaml: topic 'mileage': field 'source': Field required",
+    ]
+
+
+# --------------------------------------------------------------------------- own words
+
+
+def content_files() -> list[Path]:
+    return sorted(p for p in CONTENT_DIR.rglob("*") if p.is_file())
+
+
+def noise_hits(text: str) -> list[str]:
+    low = text.lower()
+    return [n for n in NOISE if n.lower() in low]
+
+
+def test_noise_detector_works() -> None:
+    assert noise_hits("Roll it out. The Benefits of Foam Rolling are many.") == [
+        "Benefits of Foam Rolling"
+    ]
+    assert noise_hits("Photo: Trevor Raab") == ["Trevor Raab"]
+
+
+def test_no_noise_anywhere_in_content() -> None:
+    files = content_files()
+    assert files
+    for path in files:
+        hits = noise_hits(path.read_text(encoding="utf-8", errors="replace"))
+        assert not hits, f"{path.relative_to(REPO)} contains scrape noise: {hits}"
+
+
+CITATION_KEYS = frozenset({"source", "sources", "credit", "citation", "citations", "references"})
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string in parsed YAML except citations, which quote titles and names."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in CITATION_KEYS:
+                yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+
+
+def normalise(text: str) -> str:
+    text = re.sub(r"[*_|`]", "", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def sentences(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(?:-|\d+\.)\s+", "", line)
+        for piece in re.split(r"(?<=[.!?:;])\s+", line):
+            sentence = normalise(piece).rstrip(".!?:;")
+            if len(sentence.split()) >= 5:
+                yield sentence
+
+
+def copied(texts: list[str], source: str) -> list[str]:
+    haystack = normalise(source)
+    return [s for t in texts for s in sentences(t) if s in haystack]
+
+
+def test_copy_detector_works() -> None:
+    source = "Lie on one side on your\nforearm, shoulder above elbow. Other text."
+    assert copied(["- Lie on one side on your forearm, shoulder above elbow."], source)
+    assert not copied(["Lie on your side, propped up on your forearm."], source)
+
+
+@pytest.mark.parametrize("doc", ["seed-facts.md", "clinical-notes.md"])
+def test_no_sentence_is_copied_from_the_domain_notes(doc: str) -> None:
+    path = SHARED_DOMAIN / doc
+    if not path.is_file():
+        pytest.skip(f"{path} is not available (it lives outside the repository)")
+    source = path.read_text(encoding="utf-8")
+    found: list[str] = []
+    for file in sorted(CONTENT_DIR.rglob("*.yaml")):
+        texts = list(strings(yaml.safe_load(file.read_text(encoding="utf-8"))))
+        found += [f"{file.name}: {s}" for s in copied(texts, source)]
+    assert not found, "copied verbatim:\n" + "\n".join(found)

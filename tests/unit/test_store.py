@@ -1,0 +1,133 @@
+"""The store: a real SQLite file, WAL, private file mode, migrations, export and erasure."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from bot.engine.events import ConversationRef
+from bot.store.connection import Database, migrations
+from bot.store.users import UserStore
+from tests.conftest import START
+from tests.support.client import CoachClient
+
+
+async def test_file_is_private_wal_and_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "k.db"
+    db = await Database.open(path)
+    try:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        row = await db.fetchone("PRAGMA journal_mode")
+        assert row is not None and row[0] == "wal"
+        row = await db.fetchone("PRAGMA foreign_keys")
+        assert row is not None and row[0] == 1
+        row = await db.fetchone("PRAGMA user_version")
+        assert row is not None and row[0] == len(migrations())
+        assert {"users", "dialog_state", "profiles", "outbox", "reminders"} <= set(
+            await db.tables()
+        )
+    finally:
+        await db.close()
+
+
+async def test_migrations_run_once(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    db = await Database.open(path)
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await db.migrate() == len(migrations())
+    finally:
+        await db.close()
+
+
+async def test_user_lookup_is_by_platform_and_id(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "k.db")
+    try:
+        users = UserStore(db)
+        a = await users.get_or_create(ConversationRef("telegram", "1", "1"), START)
+        b = await users.get_or_create(ConversationRef("discord", "1", "9"), START)
+        again = await users.get_or_create(ConversationRef("telegram", "1", "1"), START)
+        assert a.id == again.id != b.id
+    finally:
+        await db.close()
+
+
+async def _full_journey(client: CoachClient) -> None:
+    await client.send("/start")
+    await client.press("I agree")
+    await client.press("18 or over")
+    await client.send("aches behind the kneecap going down stairs")
+    for label in ["Behind or around the kneecap", "Left", "2 to 6 weeks", "Yes", "Yes", "Yes",
+                  "No", "No", "No", "No", "No", "No", "about 25", "No race planned"]:
+        await client.press(label)
+    await client.press("Yes, let's start")
+    await client.send("07:30")
+    await client.send("London")
+    await client.press("Mon, Wed, Fri")
+    await client.send("/checkin")
+    await client.press("3")
+    await client.press("No")
+    await client.press("No")
+
+
+async def test_export_returns_everything_stored(client: CoachClient) -> None:
+    await _full_journey(client)
+    await client.send("/export")
+    assert client.keys == ["export.data"]
+    user = await client.coach.users.find("console", client.user_id)
+    assert user is not None
+    data = await client.coach.users.export(user.id)
+    assert data["profiles"][0]["answers"]["location"] == "kneecap"
+    assert data["triage_results"][0]["outcome"] == "pfp_program"
+    assert data["checkins"][0]["worst_pain"] == 3
+    assert data["reminders"][0]["timezone"] == "Europe/London"
+    # every table with rows about the person appears in the export
+    for table in await client.coach.db.tables():
+        columns = await client.coach.db.columns(table)
+        if "user_id" in columns:
+            rows = await client.coach.db.fetchall(
+                f"SELECT count(*) FROM {table} WHERE user_id=?", (user.id,)
+            )
+            assert len(data[table]) == rows[0][0], table
+    assert '"worst_pain": 3' in client.text
+
+
+async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> None:
+    other = CoachClient(client.coach, user_id="someone-else")
+    await _full_journey(other)
+    await _full_journey(client)
+    user = await client.coach.users.find("console", client.user_id)
+    assert user is not None
+    await client.send("/forget")
+    assert client.keys == ["forget.ask.confirm"]
+    await client.press("Yes, delete everything")
+    assert client.keys == ["forget.done"]
+    db = client.coach.db
+    for table in await db.tables():
+        columns = await db.columns(table)
+        for column in ("user_id", "id" if table == "users" else None,
+                       "target" if table == "outbox" else None):
+            if column is None or column not in columns:
+                continue
+            value: object = f"u:{user.id}" if column == "target" else user.id
+            rows = await db.fetchall(f"SELECT count(*) FROM {table} WHERE {column}=?", (value,))
+            assert rows[0][0] == 0, f"{table}.{column} still holds the person"
+        # nothing keyed by their platform id either
+        for column in columns:
+            rows = await db.fetchall(
+                f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT)=?",
+                (client.user_id,),
+            )
+            assert rows[0][0] == 0, f"{table}.{column} still holds {client.user_id}"
+    # the other runner is untouched
+    assert await client.coach.users.find("console", "someone-else") is not None
+
+
+async def test_forget_can_be_declined(client: CoachClient) -> None:
+    await _full_journey(client)
+    await client.send("/forget")
+    await client.press("No, keep my data")
+    assert client.keys == ["forget.end.kept"]
+    assert await client.coach.users.find("console", client.user_id) is not None
