@@ -65,7 +65,8 @@ class ConsoleChat:
                     "buttons": [b.label for row in reply.buttons for b in row],
                 }
                 if reply.image is not None:
-                    record["image"] = {"alt": reply.image.alt, "bytes": len(reply.image.png)}
+                    record["image"] = {"alt": reply.image.alt,
+                                       "png": reply.image.png[:8] == b"\x89PNG\r\n\x1a\n"}
                 if self.now is not None:
                     record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -82,19 +82,21 @@ class ProgrammeService:
         checkins = await self.store.checkins(ctx.user.id)
         recent = [c for c in checkins if (today - c.local_date).days <= 3]
         eased = bool(recent) and _needs_easing(recent[-1])
-        # Stay with the bodyweight phase while the knee is flaring.
-        phase_week = min(week, 2) if eased else week
         preface = self.messages.get("session.eased") if eased else None
         return self.coach.book.session_reply(
-            week=phase_week if eased else week,
+            week=week,
             strength_day=today.weekday() in plan.strength_days,
             key=key,
             preface=preface,
+            eased=eased,
         )
 
     # ----- commands -----------------------------------------------------------------------
 
     async def _cmd_today(self, ctx: Ctx, args: str) -> None:
+        if await self.coach.users.on_clinician_hold(ctx.user.id):
+            ctx.turn.replies.append(self._hold_reply())
+            return
         _, today = await self._zone_today(ctx.user.id, ctx.now)
         ctx.turn.replies.append(await self._session(ctx, today, "today.session"))
 
@@ -290,10 +292,18 @@ class ProgrammeService:
 
     async def _press_programme(self, ctx: Ctx, arg: str) -> None:
         plan = await self.store.plan(ctx.user.id)
+        if arg == "seen" and await self.coach.users.on_clinician_hold(ctx.user.id):
+            await self.coach.users.clear_hold(ctx.user.id, ctx.now)
+            if plan is not None and plan.status == "hold":
+                await self._resume(ctx)
+            else:
+                self._say(ctx.turn, "safety.hold_cleared")
+            return
         if plan is None:
             self.coach.stale(ctx)
             return
         if arg == "seen" and plan.status == "hold":
+            await self.coach.users.clear_hold(ctx.user.id, ctx.now)
             await self._resume(ctx)
         elif arg == "pause" and plan.status == "active":
             await self.store.set_status(ctx.user.id, "stopped", ctx.now)
@@ -312,6 +322,13 @@ class ProgrammeService:
         if plan is not None and plan.status == "active":
             await self._hold(ctx)
 
+    def _hold_reply(self) -> Reply:
+        return Reply(
+            key="safety.hold",
+            text=self.messages.get("safety.hold"),
+            buttons=((Button(self.messages.get("buttons.clinician_seen"), "a:prog:seen"),),),
+        )
+
     async def _hold_for_swelling(self, ctx: Ctx) -> None:
         ctx.turn.replies.append(
             Reply(
@@ -319,6 +336,9 @@ class ProgrammeService:
                 text=self.coach.book.safety_text("swelling_pause"),
                 buttons=((Button(self.messages.get("buttons.clinician_seen"), "a:prog:seen"),),),
             )
+        )
+        await self.coach.users.add_safety_event(
+            ctx.user.id, "see_clinician", ["swelling"], "checkin.swelling", ctx.now
         )
         await self._hold(ctx)
 

@@ -106,9 +106,12 @@ class TextBook:
         key: str,
         extra_buttons: tuple[tuple[Button, ...], ...] = (),
         preface: str | None = None,
+        eased: bool = False,
     ) -> Reply:
+        """Today's session. ``eased``: the knee is flaring, so stay with the bodyweight phase
+        and do one set fewer."""
         programme = self.content.programme
-        phase = programme.phase_for_week(week)
+        phase = programme.phase_for_week(min(week, 2) if eased else week)
         lines: list[str] = []
         if preface:
             lines.append(preface)
@@ -116,7 +119,7 @@ class TextBook:
         shown: list[Exercise] = []
         if strength_day:
             strength = [self.content.exercises[i] for i in phase.strength]
-            dose = self._strength_dose(strength[0]) if strength else ""
+            dose = self._strength_dose(strength[0], fewer_sets=eased) if strength else ""
             lines.append(
                 self.messages.get("session.strength_heading", load=phase.load, dose=dose)
                 + "\n"
@@ -156,11 +159,12 @@ class TextBook:
             )
         return self._strength_dose(exercise)
 
-    def _strength_dose(self, exercise: Exercise) -> str:
+    def _strength_dose(self, exercise: Exercise, fewer_sets: bool = False) -> str:
         dose: Any = exercise.dose
         if not hasattr(dose, "sets"):
             return ""
-        text = self.messages.get("session.strength_dose", sets=dose.sets, reps=dose.reps)
+        sets = max(1, dose.sets - 1) if fewer_sets else dose.sets
+        text = self.messages.get("session.strength_dose", sets=sets, reps=dose.reps)
         return text + (self.messages.get("session.per_side") if dose.per_side else "")
 
 

@@ -9,7 +9,7 @@ transaction means a claimed reminder is never claimed again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from bot.schedule.localtime import local_date, next_occurrence
@@ -27,6 +27,17 @@ class SweepResult:
     clubs: int
 
 
+def latest_due(wall: time, zone: tzinfo, due: datetime, now: datetime) -> datetime:
+    """The most recent occurrence at or before ``now``: after downtime, yesterday's stale
+    reminder is not what anyone wants; today's (if still on time) is."""
+    latest = max(due, next_occurrence(wall, zone, now - timedelta(days=2)))
+    if latest > now:
+        return due
+    while (following := next_occurrence(wall, zone, latest)) <= now:
+        latest = following
+    return latest
+
+
 async def sweep(db: Database, now: datetime, limit: int = 50_000) -> SweepResult:
     now_text = to_db(now)
     async with db.transaction() as conn:
@@ -40,11 +51,11 @@ async def sweep(db: Database, now: datetime, limit: int = 50_000) -> SweepResult
         advance: list[tuple[str, int]] = []
         for user_id, local_time, zone_name, due_text in rows:
             zone = _zone(zone_name)
-            due = from_db(due_text)
+            due = latest_due(_wall(local_time), zone, from_db(due_text), now)
             day = local_date(due, zone)
-            outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), due_text,
+            outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), to_db(due),
                            now_text))
-            following = next_occurrence(_wall(local_time), zone, max(due, now))
+            following = next_occurrence(_wall(local_time), zone, now)
             advance.append((to_db(following), user_id))
         await conn.executemany(
             "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"

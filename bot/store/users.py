@@ -143,6 +143,28 @@ class UserStore:
             (user_id, to_db(now), level, json.dumps(signals), context),
         )
 
+    async def on_clinician_hold(self, user_id: int) -> bool:
+        """True while the latest red flag (typed, or a triage outcome that sends the person to
+        a clinician) is newer than the latest 'a clinician has seen it'."""
+        row = await self.db.fetchone(
+            "SELECT max(at) FROM ("
+            " SELECT at FROM safety_events WHERE user_id=? AND level IN ('urgent','see_clinician')"
+            " UNION ALL SELECT at FROM triage_results WHERE user_id=?"
+            "  AND outcome IN ('urgent','see_clinician'))",
+            (user_id, user_id),
+        )
+        flagged = row[0] if row else None
+        if flagged is None:
+            return False
+        row = await self.db.fetchone(
+            "SELECT max(at) FROM safety_events WHERE user_id=? AND level='cleared'", (user_id,)
+        )
+        cleared = row[0] if row else None
+        return cleared is None or cleared < flagged
+
+    async def clear_hold(self, user_id: int, now: datetime) -> None:
+        await self.add_safety_event(user_id, "cleared", [], "clinician_seen", now)
+
     async def export(self, user_id: int) -> dict[str, Any]:
         """Every row about this person, table by table (the right of access)."""
         result: dict[str, Any] = {}

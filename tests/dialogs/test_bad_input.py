@@ -83,23 +83,51 @@ async def test_export_is_valid_json(client: CoachClient) -> None:
 
 
 async def test_garbage_button_data_is_stale(client: CoachClient) -> None:
-    for data in ["", "x", "d:", "d:intake:consent:1", "a:ex:nope", "a:", "a:zzz:1",
-                 "d:intake:consent:abc:yes", "d:nope:nope:1:x"]:
+    for data in [
+        "",
+        "x",
+        "d:",
+        "d:intake:consent:1",
+        "a:ex:nope",
+        "a:",
+        "a:zzz:1",
+        "d:intake:consent:abc:yes",
+        "d:nope:nope:1:x",
+    ]:
         replies = await client.handle(Press(data))
         assert replies[0].key == "input.stale", data
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     steps=st.lists(
         st.one_of(
             st.builds(Text, st.text(max_size=300)),
             st.builds(Press, st.text(max_size=70)),
-            st.builds(Command, st.sampled_from(
-                ["start", "help", "back", "cancel", "today", "learn", "exercise", "checkin",
-                 "settings", "progress", "stop", "resume", "export", "xyz"]),
-                st.text(max_size=30)),
+            st.builds(
+                Command,
+                st.sampled_from(
+                    [
+                        "start",
+                        "help",
+                        "back",
+                        "cancel",
+                        "today",
+                        "learn",
+                        "exercise",
+                        "checkin",
+                        "settings",
+                        "progress",
+                        "stop",
+                        "resume",
+                        "export",
+                        "xyz",
+                    ]
+                ),
+                st.text(max_size=30),
+            ),
             st.sampled_from(["press-first", "press-last"]),
         ),
         max_size=25,

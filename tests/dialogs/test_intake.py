@@ -48,8 +48,22 @@ async def test_runners_knee_by_buttons_reaches_the_programme_offer(client: Coach
 async def test_every_question_accepts_typed_answers(client: CoachClient) -> None:
     await consent_and_age(client)
     await client.send("skip")
-    typed = ["knee cap", "left", "3 weeks", "y", "yep", "yeah", "nope", "n", "no", "No",
-             "nah", "no", "25", "none"]
+    typed = [
+        "knee cap",
+        "left",
+        "3 weeks",
+        "y",
+        "yep",
+        "yeah",
+        "nope",
+        "n",
+        "no",
+        "No",
+        "nah",
+        "no",
+        "25",
+        "none",
+    ]
     for answer in typed:
         await client.send(answer)
         assert client.keys[0] != "input.hint", (answer, client.text)
@@ -92,9 +106,7 @@ async def test_back_goes_one_question_back_and_cancel_leaves(client: CoachClient
 
 async def test_story_prefills_answers_that_the_runner_confirms(client: CoachClient) -> None:
     await consent_and_age(client)
-    await client.send(
-        "It aches behind my kneecap, worst going down stairs and running downhill."
-    )
+    await client.send("It aches behind my kneecap, worst going down stairs and running downhill.")
     assert client.keys == ["intake.prefill_note", "intake.ask.location"]
     assert "✓ Behind or around the kneecap" in client.labels()
     await client.press("Behind or around the kneecap")

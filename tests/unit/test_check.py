@@ -25,8 +25,9 @@ def test_shipped_content_passes() -> None:
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "bot.cli", "check"], capture_output=True,
-                        text=True, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check"], capture_output=True, text=True, check=False
+    )
     assert ok.returncode == 0, ok.stderr
 
 
@@ -40,25 +41,33 @@ def test_next_pointing_nowhere(tmp_path: Path) -> None:
     content, dialogs = _copy(tmp_path)
     _edit(dialogs / "intake.yaml", "    next: side\n", "    next: sidee\n")
     problems = run_check(content, dialogs)
-    assert any("dialogs/intake.yaml" in p and "step 'location'" in p and "'next'" in p
-               and "sidee" in p for p in problems), problems
+    assert any(
+        "dialogs/intake.yaml" in p and "step 'location'" in p and "'next'" in p and "sidee" in p
+        for p in problems
+    ), problems
 
 
 def test_path_that_never_ends(tmp_path: Path) -> None:
     content, dialogs = _copy(tmp_path)
     _edit(dialogs / "weekly.yaml", "    next: done\n", "    next: rating\n")
     problems = run_check(content, dialogs)
-    assert any("dialogs/weekly.yaml" in p and "ever reaches an 'end'" in p
-               for p in problems), problems
+    assert any("dialogs/weekly.yaml" in p and "ever reaches an 'end'" in p for p in problems), (
+        problems
+    )
 
 
 def test_unknown_exercise_in_a_dialog(tmp_path: Path) -> None:
     content, dialogs = _copy(tmp_path)
-    _edit(dialogs / "daily.yaml", "    action: show_session\n",
-          "    action: show_session\n    exercise: moonwalk\n")
+    _edit(
+        dialogs / "daily.yaml",
+        "    action: show_session\n",
+        "    action: show_session\n    exercise: moonwalk\n",
+    )
     problems = run_check(content, dialogs)
-    assert any("dialogs/daily.yaml" in p and "step 'show'" in p and "'exercise'" in p
-               and "moonwalk" in p for p in problems), problems
+    assert any(
+        "dialogs/daily.yaml" in p and "step 'show'" in p and "'exercise'" in p and "moonwalk" in p
+        for p in problems
+    ), problems
 
 
 def test_missing_field(tmp_path: Path) -> None:
@@ -72,8 +81,9 @@ def test_text_too_long_for_discord(tmp_path: Path) -> None:
     content, dialogs = _copy(tmp_path)
     _edit(dialogs / "weekly.yaml", "      Once a week I ask", "      " + "very " * 450 + "Once")
     problems = run_check(content, dialogs)
-    assert any("dialogs/weekly.yaml" in p and "step 'rating'" in p and "2000" in p
-               for p in problems), problems
+    assert any(
+        "dialogs/weekly.yaml" in p and "step 'rating'" in p and "2000" in p for p in problems
+    ), problems
 
 
 def test_broken_content_file_is_named(tmp_path: Path) -> None:

@@ -59,8 +59,22 @@ async def _full_journey(client: CoachClient) -> None:
     await client.press("I agree")
     await client.press("18 or over")
     await client.send("aches behind the kneecap going down stairs")
-    for label in ["Behind or around the kneecap", "Left", "2 to 6 weeks", "Yes", "Yes", "Yes",
-                  "No", "No", "No", "No", "No", "No", "about 25", "No race planned"]:
+    for label in [
+        "Behind or around the kneecap",
+        "Left",
+        "2 to 6 weeks",
+        "Yes",
+        "Yes",
+        "Yes",
+        "No",
+        "No",
+        "No",
+        "No",
+        "No",
+        "No",
+        "about 25",
+        "No race planned",
+    ]:
         await client.press(label)
     await client.press("Yes, let's start")
     await client.send("07:30")
@@ -107,8 +121,11 @@ async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> Non
     db = client.coach.db
     for table in await db.tables():
         columns = await db.columns(table)
-        for column in ("user_id", "id" if table == "users" else None,
-                       "target" if table == "outbox" else None):
+        for column in (
+            "user_id",
+            "id" if table == "users" else None,
+            "target" if table == "outbox" else None,
+        ):
             if column is None or column not in columns:
                 continue
             value: object = f"u:{user.id}" if column == "target" else user.id

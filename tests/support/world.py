@@ -1,0 +1,115 @@
+"""A whole little world for scheduling tests: coach, fake clock, a recording platform, the
+ticker, and helpers to enrol runners through the real intake."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.engine.clock import FakeClock
+from bot.engine.coach import Coach
+from bot.engine.delivery import Blocked, RetryAfter, SendResult, Sent
+from bot.engine.events import ConversationRef, Reply
+from bot.schedule.simulate import advance
+from bot.schedule.ticker import Ticker
+from bot.schedule.worker import DeliveryWorker
+from tests.support.client import CoachClient
+
+
+@dataclass
+class Delivered:
+    ref: ConversationRef
+    replies: list[Reply]
+    key: str
+    at: datetime
+
+
+@dataclass
+class RecordingPlatform:
+    """A fake platform. Like Discord's nonce, a repeated idempotency key is not re-posted."""
+
+    clock: FakeClock
+    platform: str = "console"
+    delivered: list[Delivered] = field(default_factory=list)
+    blocked: set[str] = field(default_factory=set)
+    retry_once: dict[str, float] = field(default_factory=dict)
+    crash_after_send: bool = False
+    calls: list[str] = field(default_factory=list)
+    # user id -> the test client's history, so proactive messages can be pressed
+    inboxes: dict[str, list[Reply]] = field(default_factory=dict)
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult:
+        self.calls.append(idempotency_key)
+        if ref.user_id in self.blocked:
+            return Blocked("bot was blocked by the user")
+        if ref.user_id in self.retry_once:
+            return RetryAfter(self.retry_once.pop(ref.user_id), "429")
+        if all(d.key != idempotency_key for d in self.delivered):
+            self.delivered.append(Delivered(ref, list(replies), idempotency_key, self.clock.now()))
+            self.inboxes.setdefault(ref.user_id, []).extend(replies)
+        if self.crash_after_send:
+            self.crash_after_send = False
+            raise SystemExit("process died between sending and recording")
+        return Sent((idempotency_key,))
+
+    def to(self, user_id: str) -> list[Delivered]:
+        return [d for d in self.delivered if d.ref.user_id == user_id]
+
+
+class World:
+    def __init__(self, coach: Coach, clock: FakeClock) -> None:
+        self.coach = coach
+        self.clock = clock
+        self.platform = RecordingPlatform(clock)
+        self.worker = DeliveryWorker(coach.db, coach, {"console": self.platform}, clock)
+        self.ticker = Ticker(coach.db, self.worker, clock)
+
+    def client(self, user_id: str) -> CoachClient:
+        client = CoachClient(self.coach, user_id=user_id)
+        self.platform.inboxes[user_id] = client.history
+        return client
+
+    async def enrol(
+        self,
+        user_id: str,
+        zone: str = "Europe/London",
+        at: str = "07:30",
+        race: str = "No race planned",
+    ) -> CoachClient:
+        client = self.client(user_id)
+        await client.send("/start")
+        await client.press("I agree")
+        await client.press("18 or over")
+        await client.send("skip")
+        for label in [
+            "Behind or around the kneecap",
+            "Left",
+            "2 to 6 weeks",
+            "Yes",
+            "Yes",
+            "Yes",
+            "No",
+            "No",
+            "No",
+            "No",
+            "No",
+            "No",
+            "about 25",
+            race,
+        ]:
+            await client.press(label)
+        await client.press("Yes, let's start")
+        await client.send(at)
+        await client.send(zone)
+        assert client.keys == ["strength_days"] or client.keys[-1] == "intake.ask.strength_days", (
+            client.keys
+        )
+        await client.press("Mon, Wed, Fri")
+        assert client.keys[0] == "programme.started", client.keys
+        return client
+
+    async def advance(self, delta: timedelta) -> None:
+        await advance(self.ticker, self.clock, delta)
