@@ -16,7 +16,6 @@ from bot.engine.conversation import Turn
 from bot.engine.delivery import Delivery
 from bot.engine.events import Button, Image, Reply
 from bot.engine.screener import ScreenResult
-from bot.progress.chart import DayPoint, WeekPoint, progress_bar, render_progress_png
 from bot.schedule.localtime import local_date, next_occurrence
 from bot.schedule.timezones import zone_from_name
 from bot.store.programme import Checkin, Plan, ProgrammeStore
@@ -135,6 +134,9 @@ class ProgrammeService:
         self._say(ctx.turn, "settings.resumed", when=self._when(due, reminder.timezone))
 
     async def _cmd_progress(self, ctx: Ctx, args: str) -> None:
+        # matplotlib is loaded on first use: it is most of a process's memory otherwise.
+        from bot.progress.chart import DayPoint, WeekPoint, progress_bar, render_progress_png
+
         plan = await self.store.plan(ctx.user.id)
         if plan is None:
             self._say(ctx.turn, "programme.needs_start")

@@ -27,15 +27,21 @@ class SweepResult:
     clubs: int
 
 
-def latest_due(wall: time, zone: tzinfo, due: datetime, now: datetime) -> datetime:
-    """The most recent occurrence at or before ``now``: after downtime, yesterday's stale
-    reminder is not what anyone wants; today's (if still on time) is."""
-    latest = max(due, next_occurrence(wall, zone, now - timedelta(days=2)))
-    if latest > now:
-        return due
+def latest_due(
+    wall: time, zone: tzinfo, due: datetime, now: datetime
+) -> tuple[datetime, datetime]:
+    """(the most recent occurrence at or before ``now``, the one after it).
+
+    Usually that is simply ``due`` and its successor: one computation per reminder. After
+    downtime, yesterday's stale reminder is not what anyone wants; today's (if on time) is.
+    """
+    following = next_occurrence(wall, zone, due)
+    if following > now:
+        return due, following
+    latest = max(following, next_occurrence(wall, zone, now - timedelta(days=2)))
     while (following := next_occurrence(wall, zone, latest)) <= now:
         latest = following
-    return latest
+    return latest, following
 
 
 async def sweep(db: Database, now: datetime, limit: int = 50_000) -> SweepResult:
@@ -51,11 +57,10 @@ async def sweep(db: Database, now: datetime, limit: int = 50_000) -> SweepResult
         advance: list[tuple[str, int]] = []
         for user_id, local_time, zone_name, due_text in rows:
             zone = _zone(zone_name)
-            due = latest_due(_wall(local_time), zone, from_db(due_text), now)
+            due, following = latest_due(_wall(local_time), zone, from_db(due_text), now)
             day = local_date(due, zone)
             outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), to_db(due),
                            now_text))
-            following = next_occurrence(_wall(local_time), zone, now)
             advance.append((to_db(following), user_id))
         await conn.executemany(
             "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
