@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from bot.adapters.console import ConsoleChat
 from bot.config import Settings
 from bot.engine.clock import Clock, FakeClock, SystemClock
 from bot.engine.coach import Coach
-from bot.engine.events import ConversationRef
+from bot.engine.delivery import SendResult
+from bot.engine.events import ConversationRef, Reply
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -90,9 +94,84 @@ async def _script_line(
     await chat.say(line)
 
 
-async def run_app(settings: Settings) -> int:
+class Adapter(Protocol):
+    platform: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult: ...
+
+
+def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
+    """An adapter for every platform whose token is configured."""
+    adapters: list[Adapter] = []
+    if settings.telegram_bot_token is not None:
+        from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+
+        secret = settings.telegram_webhook_secret
+        adapters.append(TelegramAdapter(
+            TelegramSettings(
+                token=settings.telegram_bot_token.get_secret_value(),
+                api_base_url=settings.telegram_api_base_url,
+                webhook_url=settings.telegram_webhook_url,
+                webhook_listen=settings.telegram_webhook_listen,
+                webhook_port=settings.telegram_webhook_port,
+                webhook_secret=secret.get_secret_value() if secret else None,
+            ),
+            coach,
+        ))
+    if settings.discord_bot_token is not None:
+        from bot.adapters.discord import DiscordAdapter, DiscordSettings
+        from bot.store.dm_channels import StoredDMChannels
+
+        adapters.append(DiscordAdapter(
+            DiscordSettings(
+                token=settings.discord_bot_token.get_secret_value(),
+                application_id=settings.discord_application_id,
+            ),
+            coach,
+            dm_channel_store=StoredDMChannels(coach.db),
+        ))
+    return adapters
+
+
+async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file."""
     db = settings.db_path()
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         return await run_chat(db, "local", None, False, None)
-    raise SystemExit("platform adapters are not wired yet")
+    clock = SystemClock()
+    coach = await Coach.open(db, clock=clock)
+    adapters = build_adapters(settings, coach)
+    ticker = Ticker(
+        coach.db, DeliveryWorker(coach.db, coach, {a.platform: a for a in adapters}, clock), clock
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    started: list[Adapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+            log.info("%s adapter started", adapter.platform)
+        await ticker.tick()  # catch up on what fell due while the bot was down
+        ticker.start(settings.kneecoach_tick_seconds)
+        log.info("Kneecoach is running; data in %s", db)
+        await stop.wait()
+        log.info("shutting down")
+        return 0
+    finally:
+        # Stop taking new work, let an in-flight tick finish (anything unsent stays in the
+        # outbox for next time), then close the doors and the store.
+        await ticker.stop()
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await coach.close()

@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--db")
 
     diagrams = sub.add_parser("diagrams", help="write the Mermaid diagram of each dialog")
-    diagrams.add_argument("--out", default="docs/dialogs")
+    diagrams.add_argument("--out", default=str(_dialogs_dir()))
 
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -77,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _diagrams(Path(args.out))
     parser.print_help()
     return 2
+
+
+def _dialogs_dir() -> Path:
+    from bot.engine.coach import default_dialogs_root
+
+    return default_dialogs_root()
 
 
 def _parse_instant(text: str) -> datetime:
