@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.content import Content, default_content_root, load_content
 from bot.engine.clock import Clock, SystemClock
+from bot.engine.club_service import ClubService
 from bot.engine.context import Ctx
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
 from bot.engine.delivery import Delivery
@@ -100,6 +101,7 @@ class Coach:
         self.menu_order: list[str] = ["start", "today", "exercise", "learn", "export",
                                       "forget", "stop", "help"]
         self.programme = ProgrammeService(self)
+        self.club = ClubService(self)
 
     # ----- construction -------------------------------------------------------------------
 
@@ -128,6 +130,8 @@ class Coach:
 
     async def compose_other(self, target: str, kind: str, local_day: date) -> Delivery | None:
         """Messages for targets other than one person (club posts)."""
+        if target.startswith("c:"):
+            return await self.club.compose(target, kind, local_day)
         return None
 
     # ----- the port -----------------------------------------------------------------------
@@ -150,7 +154,11 @@ class Coach:
                 return [Reply(key="error.internal", text=self.messages.get("error.internal"))]
 
     async def handle_shared(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        """In a group or server channel: never ask about health; point to a private chat."""
+        """In a group or server channel: club business, or a pointer to a private chat.
+        Health questions are never asked here."""
+        club = await self.club.handle(ref, inbound)
+        if club is not None:
+            return club
         return [
             Reply(
                 key="group.private_only",

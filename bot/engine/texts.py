@@ -10,6 +10,7 @@ import yaml
 from bot.content import Content, Exercise, render_exercise, render_topic
 from bot.engine.events import Button, Reply
 from bot.engine.messages import Messages
+from bot.engine.parsing import fold
 from bot.engine.screener import default_screener
 from bot.engine.triage import TriageResult, reason_for
 
@@ -146,6 +147,27 @@ class TextBook:
             buttons=extra_buttons + _rows(how, 2),
             meta={"week": str(week), "strength": str(strength_day).lower()},
         )
+
+    def club_routine(self, weekday: int) -> str:
+        """The club's routine for a weekday: strength on the programme's default strength
+        days, stretching and rolling every day (no personal adjustments in a shared post)."""
+        programme = self.content.programme
+        names = [fold(n)[:3] for n in self.messages.get("settings.day_names").split()]
+        strength_days = {names.index(fold(str(d))[:3]) for d in programme.default_strength_days}
+        lines: list[str] = []
+        if weekday in strength_days:
+            phase = programme.phase_for_week(1)
+            strength = [self.content.exercises[i] for i in phase.strength]
+            lines.append(self.messages.get("session.strength_heading", load=phase.load,
+                                           dose=self._strength_dose(strength[0])))
+            lines.extend(f"- {ex.name}" for ex in strength)
+            lines.append("")
+        lines.append(self.messages.get("session.daily_heading"))
+        lines.extend(
+            f"- {ex.name}: {self._daily_dose(ex)}"
+            for ex in (self.content.exercises[i] for i in programme.daily)
+        )
+        return "\n".join(lines)
 
     def _daily_dose(self, exercise: Exercise) -> str:
         dose: Any = exercise.dose

@@ -176,14 +176,35 @@ class UserStore:
                 rows = await self.db.fetchall(
                     f"SELECT * FROM {table} WHERE user_id=?", (user_id,)
                 )
+            elif "member_id" in columns and "club_id" in columns:
+                rows = await self.db.fetchall(
+                    f"SELECT * FROM {table} WHERE member_id=? AND club_id IN"
+                    " (SELECT id FROM clubs WHERE platform=?)",
+                    (*(await self._identity(user_id)),),
+                )
             else:
                 continue
             result[table] = [_decode_row(dict(r)) for r in rows]
         return result
 
     async def forget(self, user_id: int) -> None:
-        """Erase the person: every table cascades from users (the right to erasure)."""
-        await self.db.execute("DELETE FROM users WHERE id=?", (user_id,))
+        """Erase the person: every table cascades from users (the right to erasure), and
+        their club ticks and leaderboard name go too."""
+        member_id, platform = await self._identity(user_id)
+        async with self.db.transaction() as conn:
+            for table in ("club_done", "club_leaderboard"):
+                await conn.execute(
+                    f"DELETE FROM {table} WHERE member_id=? AND club_id IN"
+                    " (SELECT id FROM clubs WHERE platform=?)",
+                    (member_id, platform),
+                )
+            await conn.execute("DELETE FROM users WHERE id=?", (user_id,))
+
+    async def _identity(self, user_id: int) -> tuple[str, str]:
+        row = await self.db.fetchone(
+            "SELECT platform_user_id, platform FROM users WHERE id=?", (user_id,)
+        )
+        return (str(row[0]), str(row[1])) if row else ("", "")
 
 
 def _user(row: Any) -> User:

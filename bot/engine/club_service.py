@@ -1,0 +1,207 @@
+"""Running clubs: a daily prehab post in a shared channel that members tick off together.
+
+No health data is involved: a press records only that a member did the routine that day.
+Members are counted, never named, unless they opt in to the streak leaderboard.
+
+Commands arrive from a shared channel as ``Command("club", ...)``:
+``setup guild=G channel=C time=HH:MM tz=ZONE`` | ``off guild=G`` | ``denied`` |
+``leaderboard on|off guild=G name=DISPLAY NAME``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from bot.engine.delivery import Delivery
+from bot.engine.events import Button, Command, ConversationRef, Inbound, Press, Reply
+from bot.schedule.localtime import local_date, next_occurrence, parse_local_time
+from bot.schedule.timezones import parse_timezone, zone_from_name
+from bot.store.timefmt import to_db
+
+if TYPE_CHECKING:
+    from bot.engine.coach import Coach
+
+WEEKLY_DAY = 6  # the weekly summary goes out on Sundays, at the club's time
+_ARG = re.compile(r"(\w+)=(\S+)")
+
+
+def _args(text: str) -> dict[str, str]:
+    head, _, rest = text.partition(" name=")
+    found = dict(_ARG.findall(head))
+    if rest:
+        found["name"] = rest.strip()[:40]
+    return found
+
+
+class ClubService:
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+        self.db = coach.db
+        self.messages = coach.messages
+
+    def _reply(self, key: str, **values: object) -> Reply:
+        return Reply(key=key, text=self.messages.get(key, **values), private=False)
+
+    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply] | None:
+        """Club traffic in a shared channel; None when it is not club business."""
+        if isinstance(inbound, Command) and inbound.name == "club":
+            return await self._command(ref, inbound.args)
+        if isinstance(inbound, Press) and inbound.data.startswith("a:club:"):
+            return await self._done(ref, inbound.data)
+        return None
+
+    async def _command(self, ref: ConversationRef, text: str) -> list[Reply]:
+        verb, _, rest = text.strip().partition(" ")
+        args = _args(rest)
+        now = self.coach.clock.now()
+        if verb == "denied":
+            return [self._reply("club.denied")]
+        if verb == "setup":
+            wall = parse_local_time(args.get("time", ""))
+            zone = parse_timezone(args.get("tz", ""))
+            if not args.get("guild") or not args.get("channel"):
+                return [self._reply("club.setup_usage")]
+            if wall is None:
+                return [self._reply("club.bad_time")]
+            if zone is None:
+                return [self._reply("club.bad_zone")]
+            due = next_occurrence(wall, zone.tz, now)
+            weekly = next_occurrence(wall, zone.tz, now, days={WEEKLY_DAY})
+            await self.db.execute(
+                "INSERT INTO clubs (platform, guild_id, channel_id, local_time, timezone,"
+                " next_due, next_weekly, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (platform, guild_id) DO UPDATE SET channel_id=excluded.channel_id,"
+                " local_time=excluded.local_time, timezone=excluded.timezone,"
+                " next_due=excluded.next_due, next_weekly=excluded.next_weekly, active=1",
+                (ref.platform, args["guild"], args["channel"], wall.strftime("%H:%M"),
+                 zone.name, to_db(due), to_db(weekly), to_db(now)),
+            )
+            local = due.astimezone(zone.tz)
+            return [self._reply("club.setup_done", channel=args["channel"],
+                                time=wall.strftime("%H:%M"), zone=zone.name,
+                                first=local.strftime("%a %d %b %H:%M"))]
+        if verb == "off":
+            changed = await self.db.execute_count(
+                "UPDATE clubs SET active=0 WHERE platform=? AND guild_id=? AND active=1",
+                (ref.platform, args.get("guild", "")),
+            )
+            return [self._reply("club.off" if changed else "club.not_set_up")]
+        if verb == "leaderboard":
+            club = await self.db.fetchone(
+                "SELECT id FROM clubs WHERE platform=? AND guild_id=?",
+                (ref.platform, args.get("guild", "")),
+            )
+            if club is None:
+                return [self._reply("club.not_set_up")]
+            if rest.startswith("on"):
+                name = args.get("name") or self.messages.get("club.anonymous")
+                await self.db.execute(
+                    "INSERT INTO club_leaderboard (club_id, member_id, display_name)"
+                    " VALUES (?, ?, ?)"
+                    " ON CONFLICT DO UPDATE SET display_name=excluded.display_name",
+                    (club["id"], ref.user_id, name),
+                )
+                return [self._reply("club.leaderboard_on")]
+            await self.db.execute(
+                "DELETE FROM club_leaderboard WHERE club_id=? AND member_id=?",
+                (club["id"], ref.user_id),
+            )
+            return [self._reply("club.leaderboard_off")]
+        return [self._reply("club.setup_usage")]
+
+    async def _done(self, ref: ConversationRef, data: str) -> list[Reply]:
+        parts = data.split(":")
+        if len(parts) != 4 or not parts[2].isdigit():
+            return [self._reply("input.stale")]
+        club_id, day = int(parts[2]), parts[3]
+        club = await self.db.fetchone("SELECT * FROM clubs WHERE id=?", (club_id,))
+        if club is None:
+            return [self._reply("input.stale")]
+        today = local_date(self.coach.clock.now(), zone_from_name(club["timezone"]))
+        if day != today.isoformat():
+            return [self._reply("club.post_closed")]
+        added = await self.db.execute_count(
+            "INSERT INTO club_done (club_id, local_date, member_id, at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (club_id, day, ref.user_id, to_db(self.coach.clock.now())),
+        )
+        post = await self._post(club_id, today)
+        # The adapter replaces the pressed post with the refreshed one (the new counter).
+        post = Reply(key=post.key, text=post.text, buttons=post.buttons, private=False,
+                     meta={"edit": "replace"})
+        thanks = self._reply("club.thanks" if added else "club.already_done")
+        return [post, Reply(key=thanks.key, text=thanks.text, private=False,
+                            meta={"ephemeral": "true"})]
+
+    async def _post(self, club_id: int, day: date) -> Reply:
+        row = await self.db.fetchone(
+            "SELECT count(*) FROM club_done WHERE club_id=? AND local_date=?",
+            (club_id, day.isoformat()),
+        )
+        count = int(row[0]) if row else 0
+        routine = self.coach.book.club_routine(day.weekday())
+        counter = self.messages.get(
+            "club.counter_one" if count == 1 else "club.counter", count=count
+        )
+        text = f"{self.messages.get('club.daily_title')}\n\n{routine}\n\n{counter}"
+        button = Button(self.messages.get("buttons.club_done"), f"a:club:{club_id}:{day}")
+        return Reply(key="club.daily", text=text, buttons=((button,),), private=False)
+
+    async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None:
+        club = await self.db.fetchone(
+            "SELECT * FROM clubs WHERE id=? AND active=1", (int(target[2:]),)
+        )
+        if club is None:
+            return None
+        ref = ConversationRef(str(club["platform"]), "club", str(club["channel_id"]), True)
+        if kind == "club_daily":
+            return Delivery(ref, [await self._post(int(club["id"]), local_day)])
+        if kind == "club_weekly":
+            return Delivery(ref, [await self._weekly(int(club["id"]), local_day)])
+        return None
+
+    async def _weekly(self, club_id: int, day: date) -> Reply:
+        since = (day - timedelta(days=6)).isoformat()
+        totals = await self.db.fetchone(
+            "SELECT count(*), count(DISTINCT member_id) FROM club_done"
+            " WHERE club_id=? AND local_date BETWEEN ? AND ?",
+            (club_id, since, day.isoformat()),
+        )
+        done, members = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+        lines = [self.messages.get("club.weekly", done=done, members=members)]
+        board = await self._leaderboard(club_id, day)
+        if board:
+            lines.append(self.messages.get("club.leaderboard_title"))
+            lines.extend(
+                self.messages.get("club.leaderboard_line", rank=i, name=name, streak=streak)
+                for i, (name, streak) in enumerate(board, start=1)
+            )
+        return Reply(key="club.weekly", text="\n".join(lines), private=False)
+
+    async def _leaderboard(self, club_id: int, day: date) -> list[tuple[str, int]]:
+        rows = await self.db.fetchall(
+            "SELECT l.member_id, l.display_name, d.local_date FROM club_leaderboard l"
+            " JOIN club_done d ON d.club_id=l.club_id AND d.member_id=l.member_id"
+            " WHERE l.club_id=?",
+            (club_id,),
+        )
+        done: dict[tuple[str, str], set[date]] = {}
+        for row in rows:
+            done.setdefault((row["member_id"], row["display_name"]), set()).add(
+                date.fromisoformat(row["local_date"])
+            )
+        board: list[tuple[str, int]] = []
+        for (_member, name), days in done.items():
+            # The summary goes out at post time, before that day's ticks: a streak may end
+            # yesterday.
+            streak, cursor = 0, day if day in days else day - timedelta(days=1)
+            while cursor in days:
+                streak += 1
+                cursor -= timedelta(days=1)
+            if streak:
+                board.append((name, streak))
+        board.sort(key=lambda item: (-item[1], item[0]))
+        return board[:10]
+

@@ -1,0 +1,111 @@
+"""The running club, engine side: setup, refusal, the daily post, Done presses, summary."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.engine.clock import FakeClock
+from bot.engine.coach import Coach
+from bot.engine.events import Command, ConversationRef, Press, Reply
+from tests.support.world import World
+
+
+@pytest.fixture
+async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
+    coach = await Coach.open(db_path, clock=clock)
+    try:
+        yield World(coach, clock)
+    finally:
+        await coach.close()
+
+
+def channel(user: str) -> ConversationRef:
+    return ConversationRef("console", user, "prehab-channel", shared=True)
+
+
+SETUP = "setup guild=g1 channel=prehab-channel time=18:00 tz=Europe/London"
+
+
+async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
+    coach = world.coach
+    replies = await coach.handle(channel("admin"), Command("club", SETUP))
+    assert [r.key for r in replies] == ["club.setup_done"]
+    assert all(not r.private for r in replies)
+
+    await world.advance(timedelta(hours=13))  # Monday 06:00 -> 19:00 UTC: 18:00 London
+    posts = [d for d in world.platform.delivered if d.ref.shared]
+    assert len(posts) == 1
+    post = posts[0].replies[0]
+    assert post.key == "club.daily" and "0 runners done today" in post.text
+    done = post.buttons[0][0].data
+
+    for member in ["ann", "ben", "cat"]:
+        replies = await coach.handle(channel(member), Press(done))
+        assert replies[0].meta["edit"] == "replace"
+    assert "3 runners done today" in replies[0].text
+    again = await coach.handle(channel("ann"), Press(done))
+    assert "3 runners done today" in again[0].text
+    assert again[1].key == "club.already_done"
+
+    # a post from an earlier day cannot be ticked
+    await world.advance(timedelta(days=1))
+    stale = await coach.handle(channel("dan"), Press(done))
+    assert [r.key for r in stale] == ["club.post_closed"]
+
+    await coach.handle(channel("ben"), Command("club", "leaderboard on guild=g1 name=Ben R"))
+    for _ in range(4):  # Ben ticks the Wednesday to Saturday posts
+        await world.advance(timedelta(days=1))
+        posts = [r for d in world.platform.delivered for r in d.replies if r.key == "club.daily"]
+        await coach.handle(channel("ben"), Press(posts[-1].buttons[0][0].data))
+    await world.advance(timedelta(days=1))  # Sunday: the weekly summary
+    weekly = [r for d in world.platform.delivered for r in d.replies if r.key == "club.weekly"]
+    assert len(weekly) == 1
+    assert "7 routines done by 3 runners" in weekly[0].text
+    assert "Ben R: 4 days" in weekly[0].text and "ann" not in weekly[0].text
+
+
+async def test_non_admin_is_refused_and_off_stops_posts(world: World) -> None:
+    coach = world.coach
+    assert [r.key for r in await coach.handle(channel("x"), Command("club", "denied"))] == [
+        "club.denied"
+    ]
+    await coach.handle(channel("admin"), Command("club", SETUP))
+    replies = await coach.handle(channel("admin"), Command("club", "off guild=g1"))
+    assert [r.key for r in replies] == ["club.off"]
+    await world.advance(timedelta(days=2))
+    assert [d for d in world.platform.delivered if d.ref.shared] == []
+
+
+async def test_bad_setup_gets_a_hint(world: World) -> None:
+    bad = "setup guild=g1 channel=c time=25:99 tz=Europe/London"
+    replies = await world.coach.handle(channel("admin"), Command("club", bad))
+    assert [r.key for r in replies] == ["club.bad_time"]
+    bad = "setup guild=g1 channel=c time=18:00 tz=Narnia"
+    replies = await world.coach.handle(channel("admin"), Command("club", bad))
+    assert [r.key for r in replies] == ["club.bad_zone"]
+
+
+async def test_health_questions_never_in_a_shared_channel(world: World) -> None:
+    for inbound in [Command("start"), Command("checkin"), Command("progress")]:
+        replies: list[Reply] = await world.coach.handle(channel("r1"), inbound)
+        assert [r.key for r in replies] == ["group.private_only"]
+        assert all(not r.private for r in replies)
+
+
+async def test_forget_removes_club_ticks_and_leaderboard_name(world: World) -> None:
+    coach = world.coach
+    await coach.handle(channel("admin"), Command("club", SETUP))
+    await world.advance(timedelta(hours=13))
+    done = next(d for d in world.platform.delivered if d.ref.shared).replies[0].buttons[0][0].data
+    await coach.handle(channel("ann"), Press(done))
+    await coach.handle(channel("ann"), Command("club", "leaderboard on guild=g1 name=Ann"))
+    client = world.client("ann")
+    await client.send("/forget")
+    await client.press("Yes, delete everything")
+    for table in ("club_done", "club_leaderboard"):
+        rows = await coach.db.fetchall(f"SELECT * FROM {table} WHERE member_id='ann'")
+        assert rows == []
