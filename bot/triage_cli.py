@@ -33,23 +33,20 @@ def run_triage(text: str, as_json: bool, triage: Triage | None = None) -> tuple[
         return json.dumps(payload, ensure_ascii=False), 0
 
     cli = rules.cli_text
-    lines = [f"{cli.get('outcome', 'outcome')}: {rules.label_for(result.outcome)} ({result.key})"]
-    lines.append(f"{cli.get('signals', 'signals')}:")
-    if result.reasons:
-        lines.extend(f"- {reason}" for reason in result.reasons)
-    else:
-        lines.append(f"- {cli.get('nothing', '-')}")
-    disclaimer = cli.get("disclaimer")
-    if disclaimer:
-        lines.append(disclaimer)
+    lines = [
+        f"{cli['outcome']}: {rules.label_for(result.outcome)} ({result.key})",
+        f"{cli['signals']}:",
+        *(f"- {reason}" for reason in result.reasons or (cli["nothing"],)),
+        cli["disclaimer"],
+    ]
     return "\n".join(lines), 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Stand-alone entry point: ``python -m bot.triage_cli "TEXT" [--json]``."""
     parser = argparse.ArgumentParser(prog="kneecoach triage")
-    parser.add_argument("text", nargs="?", default=None, help="description (default: stdin)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("text", nargs="?", default=None)
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     text = args.text if args.text is not None else sys.stdin.read()
     output, code = run_triage(text, args.json)

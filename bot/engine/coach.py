@@ -7,6 +7,7 @@ safety screen runs on every typed message before anything else; declarative dial
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -266,7 +267,13 @@ class Coach:
         if value is NO_ANSWER:
             self.stale(ctx)
             return
+        label = next((o.label for o in self.runner.options(step) if o.id == parts[4]), None)
+        start = len(ctx.turn.replies)
         await self._advance(ctx, value)
+        if label is not None and len(ctx.turn.replies) > start:
+            # Adapters edit the pressed question to show this choice and drop its buttons.
+            first = ctx.turn.replies[start]
+            ctx.turn.replies[start] = dataclasses.replace(first, chosen=label)
 
     def stale(self, ctx: Ctx) -> None:
         self._say(ctx, "input.stale")

@@ -9,16 +9,18 @@ How a text is screened (linear in the length of the text, which is capped):
    case-folded, apostrophes removed (``can't`` -> ``cant``), anything that is not a
    letter or digit becomes a separator; ``. ! ? ;`` and line breaks end a sentence and
    commas are kept as list separators.
-2. Canonicalise every word: repeated letters collapsed (``sweeling`` -> ``sweling``, the
-   same form as ``swelling``), real words that look like a symptom word kept as they
-   are (``looked``, ``stolen``), and a word of ``fuzzy_min_length`` letters or more that
-   is one edit (Damerau) away from a red-flag word, and starts with the same letter, is
-   read as that word (``swollon`` -> ``swollen``). Multi-word rewrites follow
+2. Canonicalise every word: a word used by the data is read as itself; a listed real
+   word that looks like a symptom word is kept as it is (``looked``, ``stolen``);
+   otherwise a word whose repeated letters collapse to a known word's is read as that
+   word (``sweeling`` -> ``swelling``), and a word of ``fuzzy_min_length`` letters or more
+   that is one edit (Damerau) away from a listed red-flag word, starting with the same
+   letter, is read as that word (``swollon`` -> ``swollen``). Multi-word rewrites follow
    (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
-3. Match the phrases of every signal (a token trie). A match inside one of the
-   signal's ``unless`` phrases is dropped (``popped out for a run``), and so is a match
-   inside a longer match of an at-least-as-serious signal (``swollen calf`` is a clot
-   sign, not knee swelling).
+3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
+   ``max_gap`` words of the same sentence). A match overlapping one of the signal's
+   ``unless`` phrases is dropped (``popped out for a run``), and so is a match inside a
+   longer match of an at-least-as-serious signal (``swollen calf`` is a clot sign, not
+   knee swelling).
 4. Negation: a negator (``no``, ``not``, ``never``, ``without``, ``don't`` ...) followed
    by at most a few filler words negates the next item and every item of a short list
    joined by ``or``/``and``/``nor``/commas; anything else (``but``, a verb, sentence
@@ -64,6 +66,7 @@ TRIAGE_FILE = "triage.yaml"
 CONTENT_ENV = "KNEECOACH_CONTENT"
 
 _NUM = "\x00num"  # trie token standing for any number
+_GAP = "\x00gap"  # trie token: skip up to max_gap words
 _SENTENCE_END = "."
 _COMMA = ","
 _MAX_EXPANSIONS = 5000
@@ -242,8 +245,9 @@ class Screener:
         lang = _mapping(data.get("language", {}), "language")
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
-        if self.max_chars <= 0 or self.fuzzy_min_length < 3:
-            raise TriageDataError("language.max_chars / fuzzy_min_length out of range")
+        self.max_gap: int = int(lang.get("max_gap", 4))
+        if self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0:
+            raise TriageDataError("language.max_chars / fuzzy_min_length / max_gap out of range")
 
         levels = _mapping(data.get("levels", {}), "levels")
         order = _str_list(levels.get("order"), "levels.order")
@@ -253,62 +257,41 @@ class Screener:
         self._level_rank = {name: i for i, name in enumerate(order)}
 
         self.signals: dict[str, SignalSpec] = {}
-        raw_signals = _mapping(data.get("signals"), "signals")
-        for signal_id, spec in raw_signals.items():
-            spec_map = _mapping(spec, f"signals.{signal_id}")
-            level = spec_map.get("level")
-            if level not in VALID_LEVELS:
-                raise TriageDataError(f"signals.{signal_id}.level {level!r} is not valid")
-            reason = spec_map.get("reason")
-            if not isinstance(reason, str) or not reason.strip():
-                raise TriageDataError(f"signals.{signal_id}.reason is required")
-            phrases = _str_list(spec_map.get("phrases"), f"signals.{signal_id}.phrases")
-            if not phrases:
-                raise TriageDataError(f"signals.{signal_id}.phrases must not be empty")
-            self.signals[str(signal_id)] = SignalSpec(
-                id=str(signal_id),
-                level=str(level),
-                label=str(spec_map.get("label", signal_id)),
-                reason=reason.strip(),
-                phrases=tuple(phrases),
-                unless=tuple(_str_list(spec_map.get("unless"), f"signals.{signal_id}.unless")),
-            )
+        for signal_id, spec in _mapping(data.get("signals"), "signals").items():
+            self.signals[str(signal_id)] = self._signal_spec(str(signal_id), spec)
         self._signal_rank = {
             sid: (self._level_rank[spec.level], index)
             for index, (sid, spec) in enumerate(self.signals.items())
         }
 
-        # Vocabulary: every raw word the data mentions is "known" and never fuzzed.
+        # Every raw word the data mentions is "known": read as itself, never corrected.
         self._known_raw: set[str] = set()
-        self._known: set[str] = set()
-        self._numbers = {w for n in _str_list(lang.get("number_words"), "number_words")
-                         for w in _words(n)}
-
-        def words_of(lst_key: str) -> frozenset[str]:
-            out: set[str] = set()
-            for item in _str_list(lang.get(lst_key), f"language.{lst_key}"):
-                out.update(self._phrase_tokens_plain(item))
-            return frozenset(out)
-
-        def phrases_of(lst_key: str) -> tuple[tuple[str, ...], ...]:
-            out: list[tuple[str, ...]] = []
-            for item in _str_list(lang.get(lst_key), f"language.{lst_key}"):
-                out.extend(self._phrase_variants_plain(item))
-            return tuple(out)
-
-        self._ignore_raw: frozenset[str] = frozenset(
+        self._numbers = frozenset(
+            w for n in _str_list(lang.get("number_words"), "number_words") for w in _words(n)
+        )
+        self._ignore_raw = frozenset(
             w for item in _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore") for w in _words(item)
         )
 
-        rewrites_raw = _mapping(lang.get("rewrites", {}), "language.rewrites")
         self._rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for source, target in rewrites_raw.items():
-            key = tuple(self._plain_canon(w) for w in self._learn(str(source)))
-            value = tuple(self._plain_canon(w) for w in self._learn(str(target)))
+        for source, target in _mapping(lang.get("rewrites", {}), "language.rewrites").items():
+            key, value = tuple(self._learn(str(source))), tuple(self._learn(str(target)))
             if not key or not value:
                 raise TriageDataError(f"empty rewrite {source!r} -> {target!r}")
             self._rewrites[key] = value
         self._rewrite_max = max((len(k) for k in self._rewrites), default=0)
+
+        def words_of(key: str) -> frozenset[str]:
+            out: set[str] = set()
+            for item in _str_list(lang.get(key), f"language.{key}"):
+                out.update(self._rewrite(self._learn(item)))
+            return frozenset(out)
+
+        def phrases_of(key: str) -> tuple[tuple[str, ...], ...]:
+            out: list[tuple[str, ...]] = []
+            for item in _str_list(lang.get(key), f"language.{key}"):
+                out.extend(self._phrase_variants(item, allow_gaps=False))
+            return tuple(out)
 
         self._negators = words_of("negators")
         self._negator_cancel = words_of("negator_cancelled_by_next")
@@ -316,8 +299,10 @@ class Screener:
         self._without_cancel = words_of("without_cancelled_by")
         self._pre_fillers = words_of("pre_fillers")
         self._max_pre_fillers = int(lang.get("max_pre_fillers", 4))
+        self._max_scope = int(lang.get("max_scope", 16))
         self._joiners = words_of("list_joiners") | {_COMMA}
         self._list_fillers = words_of("list_fillers")
+        self._clause_starters = words_of("clause_starters")
         self._generic_items = words_of("generic_items")
         self._post_fillers = words_of("post_fillers")
         self._post_negators = phrases_of("post_negators")
@@ -337,52 +322,69 @@ class Screener:
                         self._insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
 
-        fuzzy_targets: set[str] = set()
+        # Typo handling: collapsed spelling -> known word, and one-edit fuzzy targets.
+        red_flag_words: set[str] = set()
+        self._fuzzy_buckets: dict[tuple[str, int], list[tuple[str, str]]] = {}
         for word in _str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
             for raw in _words(word):
-                target = _collapse(raw)
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy word {word!r} is not used in any phrase")
-                if len(target) < self.fuzzy_min_length:
+                collapsed = _collapse(raw)
+                if len(collapsed) < self.fuzzy_min_length:
                     raise TriageDataError(f"fuzzy word {word!r} is too short")
-                fuzzy_targets.add(target)
-        self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
-        for target in sorted(fuzzy_targets):
-            self._fuzzy_buckets.setdefault((target[0], len(target)), []).append(target)
+                red_flag_words.add(raw)
+                bucket = self._fuzzy_buckets.setdefault((collapsed[0], len(collapsed)), [])
+                if (collapsed, raw) not in bucket:
+                    bucket.append((collapsed, raw))
+        for bucket in self._fuzzy_buckets.values():
+            bucket.sort()
+        self._by_collapsed: dict[str, str] = {}
+        for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
+            self._by_collapsed.setdefault(_collapse(raw), raw)
         self._canon_cache: dict[str, str] = {}
+
+    def _signal_spec(self, signal_id: str, spec: object) -> SignalSpec:
+        where = f"signals.{signal_id}"
+        spec_map = _mapping(spec, where)
+        level = spec_map.get("level")
+        if level not in VALID_LEVELS:
+            raise TriageDataError(f"{where}.level {level!r} is not valid")
+        reason = spec_map.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise TriageDataError(f"{where}.reason is required")
+        phrases = _str_list(spec_map.get("phrases"), f"{where}.phrases")
+        if not phrases:
+            raise TriageDataError(f"{where}.phrases must not be empty")
+        return SignalSpec(
+            id=signal_id,
+            level=str(level),
+            label=str(spec_map.get("label", signal_id)),
+            reason=reason.strip(),
+            phrases=tuple(phrases),
+            unless=tuple(_str_list(spec_map.get("unless"), f"{where}.unless")),
+        )
 
     # ------------------------------------------------------------------ loading helpers
 
     def _learn(self, text: str) -> list[str]:
         words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]
         self._known_raw.update(words)
-        self._known.update(_collapse(w) for w in words)
         return words
 
-    def _plain_canon(self, word: str) -> str:
-        return _collapse(word)
-
-    def _phrase_tokens_plain(self, text: str) -> list[str]:
-        return [self._plain_canon(w) for w in self._learn(text)]
-
-    def _phrase_variants_plain(self, pattern: str) -> list[tuple[str, ...]]:
-        out = []
-        for variant in _expand(pattern):
-            tokens = self._rewrite([self._plain_canon(w) for w in self._learn(variant)])
-            if tokens:
-                out.append(tuple(tokens))
-        return out
-
-    def _phrase_variants(self, pattern: str) -> list[tuple[str, ...]]:
+    def _phrase_variants(self, pattern: str, allow_gaps: bool = True) -> list[tuple[str, ...]]:
         out: list[tuple[str, ...]] = []
         for variant in _expand(pattern):
             tokens: list[str] = []
             for word in variant.split():
                 if word == "<num>":
                     tokens.append(_NUM)
+                elif word == "..." and allow_gaps:
+                    tokens.append(_GAP)
                 else:
-                    tokens.extend(self._plain_canon(w) for w in self._learn(word))
-            tokens = self._rewrite(tokens) if self._rewrites else tokens
+                    tokens.extend(self._learn(word))
+            tokens = self._rewrite(tokens)
+            if tokens and _GAP in (tokens[0], tokens[-1]):
+                raise TriageDataError(f"phrase {pattern!r} may not start or end with ...")
             if tokens:
                 out.append(tuple(tokens))
         if not out:
@@ -398,7 +400,7 @@ class Screener:
             node.signals.append(signal)
 
     def _rewrite(self, tokens: list[str]) -> list[str]:
-        if not getattr(self, "_rewrites", None):
+        if not self._rewrites:
             return tokens
         out: list[str] = []
         i = 0
@@ -417,28 +419,28 @@ class Screener:
     # ------------------------------------------------------------------ canonical tokens
 
     def _canon(self, raw: str) -> str:
+        """The word ``raw`` is read as: itself, a known word, or a red-flag word it misspells."""
         cached = self._canon_cache.get(raw)
         if cached is not None:
             return cached
-        if raw in (_SENTENCE_END, _COMMA) or raw in self._known_raw:
-            canon = raw if raw in (_SENTENCE_END, _COMMA) else _collapse(raw)
-        elif raw in self._ignore_raw:
-            canon = raw
-        else:
+        canon = raw
+        if raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha():
             collapsed = _collapse(raw)
-            canon = collapsed
-            if collapsed not in self._known and len(collapsed) >= self.fuzzy_min_length:
-                canon = self._fuzzy(collapsed) or collapsed
+            known = self._by_collapsed.get(collapsed)
+            if known is not None:
+                canon = known
+            elif len(collapsed) >= self.fuzzy_min_length:
+                canon = self._fuzzy(collapsed) or raw
         if len(self._canon_cache) >= _FUZZY_CACHE_LIMIT:
             self._canon_cache.clear()
         self._canon_cache[raw] = canon
         return canon
 
-    def _fuzzy(self, word: str) -> str | None:
-        for length in (len(word) - 1, len(word), len(word) + 1):
-            for target in self._fuzzy_buckets.get((word[0], length), ()):
-                if _within_one_edit(word, target):
-                    return target
+    def _fuzzy(self, collapsed: str) -> str | None:
+        for length in (len(collapsed) - 1, len(collapsed), len(collapsed) + 1):
+            for target, raw in self._fuzzy_buckets.get((collapsed[0], length), ()):
+                if _within_one_edit(collapsed, target):
+                    return raw
         return None
 
     def tokens(self, text: str) -> list[str]:
@@ -446,16 +448,14 @@ class Screener:
         return [t.canon for t in self._tokenise(text)]
 
     def _tokenise(self, text: str) -> list[_Token]:
-        raw_words = normalise(text, self.max_chars)
-        base = [_Token(raw, self._canon(raw)) for raw in raw_words]
+        base = [_Token(raw, self._canon(raw)) for raw in normalise(text, self.max_chars)]
         if not self._rewrites:
             return base
         out: list[_Token] = []
         i = 0
         while i < len(base):
             for size in range(min(self._rewrite_max, len(base) - i), 0, -1):
-                key = tuple(t.canon for t in base[i : i + size])
-                replacement = self._rewrites.get(key)
+                replacement = self._rewrites.get(tuple(t.canon for t in base[i : i + size]))
                 if replacement is not None:
                     raw = " ".join(t.raw for t in base[i : i + size])
                     out.extend(_Token(raw, canon) for canon in replacement)
@@ -468,29 +468,36 @@ class Screener:
 
     # ------------------------------------------------------------------ matching
 
-    def _is_number(self, canon: str) -> bool:
-        return canon.isdigit() or canon in self._numbers
-
     def _walk(self, root: _TrieNode, canons: Sequence[str], start: int) -> list[tuple[str, int]]:
-        """All (signal, end) of phrases in ``root`` that start at ``start``."""
+        """All (signal, end) of phrases in ``root`` that start at ``start``.
+
+        ``...`` in a phrase skips up to ``max_gap`` words within the sentence.
+        """
         found: list[tuple[str, int]] = []
-        frontier = [root]
+        frontier: dict[int, tuple[_TrieNode, int]] = {id(root): (root, 0)}
         i = start
         while frontier and i < len(canons):
             token = canons[i]
-            nxt: list[_TrieNode] = []
-            for node in frontier:
-                child = node.children.get(token)
-                if child is not None:
-                    nxt.append(child)
-                if self._is_number(token):
-                    num_child = node.children.get(_NUM)
-                    if num_child is not None:
-                        nxt.append(num_child)
-            i += 1
-            for node in nxt:
-                found.extend((signal, i) for signal in node.signals)
+            if token == _SENTENCE_END:
+                break
+            for node, _budget in list(frontier.values()):
+                gap = node.children.get(_GAP)
+                if gap is not None and id(gap) not in frontier:
+                    frontier[id(gap)] = (gap, self.max_gap)
+            is_number = token.isdigit() or token in self._numbers
+            nxt: dict[int, tuple[_TrieNode, int]] = {}
+            for node, budget in frontier.values():
+                number_child = node.children.get(_NUM) if is_number else None
+                for child in (node.children.get(token), number_child):
+                    if child is not None:
+                        nxt[id(child)] = (child, 0)
+                        found.extend((signal, i + 1) for signal in child.signals)
+                if budget > 0:
+                    kept = nxt.get(id(node))
+                    if kept is None or kept[1] < budget - 1:
+                        nxt[id(node)] = (node, budget - 1)
             frontier = nxt
+            i += 1
         return found
 
     def _find(self, canons: Sequence[str]) -> list[_Match]:
@@ -503,8 +510,6 @@ class Screener:
         return matches
 
     def _drop_unless(self, canons: Sequence[str], matches: list[_Match]) -> list[_Match]:
-        if not self._unless:
-            return matches
         spans: dict[str, list[tuple[int, int]]] = {}
         for signal in {m.signal for m in matches if m.signal in self._unless}:
             root = self._unless[signal]
@@ -514,33 +519,32 @@ class Screener:
         return [
             m
             for m in matches
-            if not any(s <= m.start and m.end <= e for s, e in spans.get(m.signal, ()))
+            if not any(s < m.end and m.start < e for s, e in spans.get(m.signal, ()))
         ]
 
     def _drop_contained(self, matches: list[_Match]) -> list[_Match]:
+        """Drop a match lying inside a longer match of an at-least-as-serious signal."""
+        by_start: dict[int, list[_Match]] = {}
+        for m in matches:
+            by_start.setdefault(m.start, []).append(m)
+        longest = max((m.end - m.start for m in matches), default=0)
         kept: list[_Match] = []
         for m in matches:
             rank = self._level_rank[self.signals[m.signal].level]
-            contained = False
-            for o in matches:
-                if o is m or not (o.start <= m.start and m.end <= o.end):
-                    continue
-                longer = (o.end - o.start) > (m.end - m.start)
-                same_signal_dup = o.signal == m.signal and (o.start, o.end) != (m.start, m.end)
-                if (longer and self._level_rank[self.signals[o.signal].level] <= rank) or (
-                    same_signal_dup and longer
-                ):
-                    contained = True
-                    break
-            if not contained:
+            if not any(
+                m.end <= o.end
+                and (o.end - o.start) > (m.end - m.start)
+                and self._level_rank[self.signals[o.signal].level] <= rank
+                for start in range(max(0, m.end - longest), m.start + 1)
+                for o in by_start.get(start, ())
+            ):
                 kept.append(m)
         return kept
 
     # ------------------------------------------------------------------ negation
 
-    def _starts_with(
-        self, canons: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]
-    ) -> bool:
+    @staticmethod
+    def _starts_with(canons: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
         return any(tuple(canons[i : i + len(p)]) == p for p in phrases)
 
     def _negated(self, canons: Sequence[str], matches: list[_Match]) -> set[int]:
@@ -556,11 +560,10 @@ class Screener:
         for n, token in enumerate(canons):
             if token not in self._negators or covered[n]:
                 continue
-            following = canons[n + 1 : n + 3]
-            if any(t in self._negator_cancel for t in following):
-                continue
+            if any(t in self._negator_cancel for t in canons[n + 1 : n + 3]):
+                continue  # "not sure if", "don't think": uncertainty, not negation
             if token in self._without and self._cancels_without(canons, n):
-                continue
+                continue  # "can't run without it swelling"
             negated.update(self._negation_scope(canons, n + 1, by_start, matches))
 
         for index, m in enumerate(matches):
@@ -583,19 +586,23 @@ class Screener:
         by_start: Mapping[int, list[int]],
         matches: Sequence[_Match],
     ) -> set[int]:
+        """Matches negated by a negator just before ``i``: the first item after a few
+        fillers, then every item of a list joined by or/and/nor/commas."""
         scoped: set[int] = set()
         state = "pre"
         fillers = 0
-        while i < len(canons):
+        stop = min(len(canons), i + self._max_scope)
+        while i < stop:
             token = canons[i]
             starting = by_start.get(i, [])
+            if state == "after_joiner" and token in self._clause_starters:
+                break  # "no swelling, it gives way": a new clause, not a list item
             if starting and state != "after_item":
                 end = max(matches[idx].end for idx in starting)
                 for s in range(i, end):
                     scoped.update(by_start.get(s, ()))
                 i = end
                 state = "after_item"
-                fillers = 0
                 continue
             if state == "pre":
                 if token in self._generic_items:
@@ -605,22 +612,23 @@ class Screener:
                 else:
                     break
             elif state == "after_item":
-                if token in self._joiners:
-                    state = "after_joiner"
-                    fillers = 0
-                else:
+                if token not in self._joiners:
                     break
-            else:  # after a joiner
-                if token in self._generic_items:
-                    state = "after_item"
-                elif token in self._list_fillers and fillers < 2:
-                    fillers += 1
-                else:
-                    break
+                state = "after_joiner"
+                fillers = 0
+            elif token in self._generic_items:  # after a joiner
+                state = "after_item"
+            elif token in self._joiners:  # ", or"
+                pass
+            elif token in self._list_fillers and fillers < 2:
+                fillers += 1
+            else:
+                break
             i += 1
         return scoped
 
     def _negated_after(self, canons: Sequence[str], end: int) -> bool:
+        """``<item> has gone down`` / ``is gone``, unless the sentence says it comes back."""
         i = end
         skipped = 0
         while i < len(canons) and canons[i] in self._post_fillers and skipped < 3:
@@ -648,22 +656,20 @@ class Screener:
             return ScreenResult()
         matches = self._drop_contained(self._drop_unless(canons, matches))
         negated = self._negated(canons, matches)
-        kept = [m for index, m in enumerate(matches) if index not in negated]
-        kept.sort(key=lambda m: (m.start, m.end))
-        signals = sorted({m.signal for m in kept}, key=self._signal_rank.__getitem__)
+        kept = sorted(
+            (m for index, m in enumerate(matches) if index not in negated),
+            key=lambda m: (m.start, m.end),
+        )
+        signals = self.order(m.signal for m in kept)
         level = next(
             (lvl for lvl in ALARM_LEVELS if any(self.signals[s].level == lvl for s in signals)),
             None,
         )
-        pairs: list[tuple[str, str]] = []
-        for m in kept:
-            pair = (m.signal, " ".join(t.raw for t in tokens[m.start : m.end]))
-            if pair not in pairs:
-                pairs.append(pair)
+        pairs = {(m.signal, " ".join(t.raw for t in tokens[m.start : m.end])): None for m in kept}
         return ScreenResult(signals=tuple(signals), level=level, matches=tuple(pairs))
 
     def order(self, signals: Iterable[str]) -> list[str]:
-        """Distinct known ``signals`` in precedence order; unknown ids raise ``KeyError``."""
+        """Distinct ``signals`` in precedence order; an unknown id raises ``KeyError``."""
         unique = set(signals)
         for signal in unique:
             if signal not in self.signals:

@@ -20,6 +20,7 @@ from bot.engine.screener import (
     Screener,
     ScreenResult,
     TriageDataError,
+    default_screener,
     load_triage_data,
 )
 
@@ -40,6 +41,8 @@ OUTCOMES: tuple[str, ...] = ("urgent", "see_clinician", "other_likely", "pfp_pro
 """Every triage outcome (docs/DESIGN.md); the reply key is ``safety.<outcome>``."""
 
 KEY_PREFIX = "safety."
+CLI_KEYS: tuple[str, ...] = ("outcome", "signals", "nothing", "disclaimer")
+"""Headings the non-JSON summary needs from the ``cli`` section of ``triage.yaml``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +118,11 @@ class Triage:
             raise TriageDataError(f"outcomes must cover exactly {OUTCOMES}")
         self.outcome_rules: tuple[OutcomeRule, ...] = tuple(rules)
 
-        cli = data.get("cli", {})
-        if not isinstance(cli, Mapping):
-            raise TriageDataError("cli must be a mapping")
+        cli = data.get("cli")
+        if not isinstance(cli, Mapping) or not all(
+            isinstance(cli.get(k), str) and cli[k].strip() for k in CLI_KEYS
+        ):
+            raise TriageDataError(f"cli must give non-empty texts for {CLI_KEYS}")
         self.cli_text: dict[str, str] = {str(k): str(v) for k, v in cli.items()}
 
     @staticmethod
@@ -231,10 +236,10 @@ class Triage:
 def default_triage() -> Triage:
     """Rules from the default content directory (cached; ``cache_clear()`` to reload).
 
-    Shares the screener with :func:`bot.engine.screener.default_screener` only in data,
-    not in identity; both read the same ``triage.yaml``.
+    Uses :func:`bot.engine.screener.default_screener` as its screener (clear both caches
+    to reload after changing ``KNEECOACH_CONTENT``).
     """
-    return Triage.from_dir()
+    return Triage(load_triage_data(), default_screener())
 
 
 def signals_from_answers(answers: Mapping[str, object]) -> list[str]:

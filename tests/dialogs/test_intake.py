@@ -198,3 +198,11 @@ async def test_red_flag_in_the_story_is_answered_at_once(client: CoachClient) ->
     assert client.keys[-1] == "safety.dialog_stopped"
     await client.send("no")
     assert client.keys == ["idle.text"]
+
+
+async def test_a_pressed_answer_names_the_choice_for_the_adapter(client: CoachClient) -> None:
+    await client.send("/start")
+    await client.press("I agree")
+    assert client.last[0].chosen == "I agree"
+    await client.send("13 to 17")  # typed: nothing to edit
+    assert all(r.chosen is None for r in client.last)
