@@ -1,0 +1,370 @@
+"""Pure rendering of engine replies for Discord: markup, splitting, buttons.
+
+Nothing here talks to Discord; :mod:`bot.adapters.discord` turns a :class:`RenderedMessage`
+into ``channel.send(...)`` arguments.
+
+* Markup: the engine's ``**bold**`` and ``_italic_`` become Discord markdown; every other
+  character that Discord would read as markdown (``* _ ~ ` | \\ < [`` and ``>``/``#``/``-#`` at
+  a line start) is escaped, so text the engine copied from a user cannot format, link or
+  mention. URLs are left untouched so they stay clickable.
+* Length: message content is at most 2000 characters; longer text is split at paragraph
+  boundaries, then at line breaks, then between words (markup is closed and reopened
+  around a split), and only as a last resort inside a word.
+* Buttons: at most 5 per action row and 5 rows per message, so extra rows go into
+  follow-on messages; labels are at most 80 characters; ``custom_id`` is ``"kc|" + data``
+  (at most 100 characters) and unique within a message. ``OPEN_PRIVATE`` buttons are
+  dropped: a Discord bot cannot deep-link into its DMs, and on Discord the conversation
+  already continues there.
+* Images go out as a file attachment; their alt text is also written into the content.
+
+The limits are Discord's documented ones (discord.py does not export them as constants).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.engine.events import OPEN_PRIVATE, Button, Image, Reply
+
+MAX_CONTENT = 2000
+MAX_CUSTOM_ID = 100
+MAX_LABEL = 80
+MAX_BUTTONS_PER_ROW = 5
+MAX_ROWS = 5
+MAX_NONCE = 25
+CUSTOM_ID_PREFIX = "kc|"
+# Content of a message that only carries extra rows of buttons (Discord wants some content).
+CONTINUATION = "\u2026"
+ELLIPSIS = "\u2026"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedButton:
+    label: str
+    custom_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """One Discord message: content (<= 2000), up to 5 rows of up to 5 buttons, an image."""
+
+    content: str
+    rows: tuple[tuple[RenderedButton, ...], ...] = ()
+    image: Image | None = None
+    private: bool = True
+    key: str = ""
+
+
+# --------------------------------------------------------------------------- custom ids
+
+
+def custom_id_for(data: str) -> str | None:
+    """``kc|<data>``, or None when that would not be a valid custom_id."""
+    if not data or "\n" in data:
+        return None
+    custom_id = CUSTOM_ID_PREFIX + data
+    if len(custom_id) > MAX_CUSTOM_ID:
+        return None
+    return custom_id
+
+
+def data_from_custom_id(custom_id: str) -> str | None:
+    """The engine's ``Button.data`` inside one of our custom_ids, else None."""
+    if custom_id.startswith(CUSTOM_ID_PREFIX) and len(custom_id) > len(CUSTOM_ID_PREFIX):
+        return custom_id[len(CUSTOM_ID_PREFIX) :]
+    return None
+
+
+def make_nonce(idempotency_key: str, index: int) -> str:
+    """A Discord nonce (<= 25 characters) stable for (key, message index)."""
+    digest = hashlib.sha256(f"{idempotency_key}\x1f{index}".encode()).hexdigest()
+    return digest[:MAX_NONCE]
+
+
+# --------------------------------------------------------------------------- escaping
+
+_URL = re.compile(r"https?://[^\s<>]+")
+_SPECIAL = re.compile(r"([\\*_~`|<\[])")
+_LINE_START = re.compile(r"^(\s*)(>|#{1,3}\s|-#\s)")
+
+
+def _escape_chars(text: str) -> str:
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def escape_text(text: str) -> str:
+    """Escape Discord markdown inside one run of plain text (URLs are left as they are)."""
+    out: list[str] = []
+    pos = 0
+    for match in _URL.finditer(text):
+        out.append(_escape_chars(text[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_escape_chars(text[pos:]))
+    return "".join(out)
+
+
+def _escape_line_starts(text: str) -> str:
+    """Stop a line from becoming a quote, a header or subtext."""
+    lines = text.split("\n")
+    return "\n".join(_LINE_START.sub(r"\1\\\2", line, count=1) for line in lines)
+
+
+# --------------------------------------------------------------------------- markup
+
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_ITALIC = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    text: str
+    bold: bool = False
+    italic: bool = False
+
+
+def _parse(text: str, bold: bool = False, italic: bool = False) -> list[_Run]:
+    """Split one line of engine markup into styled runs of plain text."""
+    runs: list[_Run] = []
+    pos = 0
+    while pos < len(text):
+        found_bold = None if bold else _BOLD.search(text, pos)
+        found_italic = None if italic else _ITALIC.search(text, pos)
+        candidates = [m for m in (found_bold, found_italic) if m is not None]
+        if not candidates:
+            runs.append(_Run(text[pos:], bold, italic))
+            break
+        match = min(candidates, key=lambda m: m.start())
+        if match.start() > pos:
+            runs.append(_Run(text[pos : match.start()], bold, italic))
+        if match is found_bold:
+            runs.extend(_parse(match.group(1), True, italic))
+        else:
+            runs.extend(_parse(match.group(1), bold, True))
+        pos = match.end()
+    return [run for run in runs if run.text]
+
+
+def _merge(runs: Iterable[_Run]) -> list[_Run]:
+    merged: list[_Run] = []
+    for run in runs:
+        if merged and (merged[-1].bold, merged[-1].italic) == (run.bold, run.italic):
+            merged[-1] = _Run(merged[-1].text + run.text, run.bold, run.italic)
+        else:
+            merged.append(run)
+    return merged
+
+
+def _serialise(runs: Iterable[_Run]) -> str:
+    out: list[str] = []
+    for run in _merge(runs):
+        escaped = escape_text(run.text)
+        core = escaped.strip()
+        if not (run.bold or run.italic) or not core:
+            out.append(escaped)
+            continue
+        lead = escaped[: len(escaped) - len(escaped.lstrip())]
+        trail = escaped[len(escaped.rstrip()) :]
+        if run.italic:
+            core = f"_{core}_"
+        if run.bold:
+            core = f"**{core}**"
+        out.append(lead + core + trail)
+    return "".join(out)
+
+
+def render_markup(text: str) -> str:
+    """Engine markup (``**bold**``, ``_italic_``) -> Discord markdown, the rest escaped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_serialise(_parse(line.rstrip())) for line in text.split("\n"))
+    return _escape_line_starts("\n".join(lines))
+
+
+def plain_text(text: str) -> str:
+    """The text without the engine's markup (for button labels, which show no markdown)."""
+    return "".join(run.text for run in _parse(text))
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def _pack(pieces: Iterable[tuple[str, bool]], sep: str, limit: int) -> list[str]:
+    """Greedily join rendered pieces (each <= limit) into chunks <= limit.
+
+    Each piece says whether it may be joined to the one before it with ``sep``; the parts of
+    one word-split line may not (joining them would add a line break inside the line).
+    """
+    chunks: list[str] = []
+    current = ""
+    for piece, joinable in pieces:
+        if not current:
+            current = piece
+        elif joinable and len(current) + len(sep) + len(piece) <= limit:
+            current = current + sep + piece
+        else:
+            chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _render_chunk(runs: Sequence[_Run]) -> str:
+    return _escape_line_starts(_serialise(runs).strip())
+
+
+def _cut_word(word: str, limit: int) -> list[str]:
+    """Cut a word so that each part, escaped, inside "**_"/"_**" and after a line-start
+    escape (7 characters), is at most ``limit`` long."""
+    budget = max(2, limit - 7)
+    parts: list[str] = []
+    start = used = 0
+    for index, char in enumerate(word):
+        cost = 2 if _SPECIAL.match(char) else 1
+        if used + cost > budget:
+            parts.append(word[start:index])
+            start, used = index, 0
+        used += cost
+    parts.append(word[start:])
+    return [part for part in parts if part]
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    """Split one too-long line between words; markup is closed and reopened at a split."""
+    tokens: list[_Run] = []
+    for run in _parse(line):
+        tokens.extend(_Run(t, run.bold, run.italic) for t in re.findall(r"\S+\s*|\s+", run.text))
+    chunks: list[str] = []
+    current: list[_Run] = []
+    for token in tokens:
+        candidate = [*current, token]
+        if len(_render_chunk(candidate)) <= limit:
+            current = candidate
+            continue
+        if current and _render_chunk(current):
+            chunks.append(_render_chunk(current))
+        current = [token]
+        if len(_render_chunk(current)) > limit:
+            # A single "word" longer than a message: cut it where the escaped text fits.
+            for part in _cut_word(token.text, limit):
+                rendered = _render_chunk([_Run(part, token.bold, token.italic)])
+                if rendered:
+                    chunks.append(rendered)
+            current = []
+    if current and _render_chunk(current):
+        chunks.append(_render_chunk(current))
+    return chunks
+
+
+def _split_paragraph(paragraph: str, limit: int) -> list[tuple[str, bool]]:
+    pieces: list[tuple[str, bool]] = []
+    for line in paragraph.split("\n"):
+        rendered = render_markup(line)
+        if len(rendered) <= limit:
+            pieces.append((rendered, True))
+        else:
+            parts = _split_line(line, limit)
+            pieces.extend((part, index == 0) for index, part in enumerate(parts))
+    # Lines are packed here; the result's first chunk may still join the text before it.
+    chunks = _pack(pieces, "\n", limit)
+    return [(chunk, index == 0) for index, chunk in enumerate(chunks)]
+
+
+def split_content(text: str, limit: int = MAX_CONTENT) -> list[str]:
+    """Render engine text and split it into message contents of at most ``limit``."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    pieces: list[tuple[str, bool]] = []
+    for paragraph in re.split(r"\n[ \t]*\n", text):
+        paragraph = paragraph.strip("\n")
+        if not paragraph.strip():
+            continue
+        rendered = render_markup(paragraph)
+        if len(rendered) <= limit:
+            pieces.append((rendered, True))
+        else:
+            pieces.extend(_split_paragraph(paragraph, limit))
+    return _pack(pieces, "\n\n", limit)
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+def _label(text: str) -> str:
+    label = " ".join(plain_text(text).split()) or ELLIPSIS
+    if len(label) > MAX_LABEL:
+        label = label[: MAX_LABEL - 1].rstrip() + ELLIPSIS
+    return label
+
+
+def button_rows(rows: Sequence[Sequence[Button]]) -> list[tuple[RenderedButton, ...]]:
+    """Rows of at most 5 buttons; OPEN_PRIVATE, invalid and duplicate custom_ids dropped."""
+    out: list[tuple[RenderedButton, ...]] = []
+    seen: set[str] = set()
+    for row in rows:
+        buttons: list[RenderedButton] = []
+        for button in row:
+            if button.data == OPEN_PRIVATE:
+                continue
+            custom_id = custom_id_for(button.data)
+            if custom_id is None or custom_id in seen:
+                continue
+            seen.add(custom_id)
+            buttons.append(RenderedButton(_label(button.label), custom_id))
+        for start in range(0, len(buttons), MAX_BUTTONS_PER_ROW):
+            out.append(tuple(buttons[start : start + MAX_BUTTONS_PER_ROW]))
+    return out
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[RenderedMessage]:
+    """One engine reply -> one or more Discord messages within every limit."""
+    text = reply.text
+    if reply.image is not None and reply.image.alt.strip():
+        text = f"{text}\n\n{reply.image.alt}" if text.strip() else reply.image.alt
+    chunks = split_content(text)
+    rows = button_rows(reply.buttons)
+    groups = [tuple(rows[i : i + MAX_ROWS]) for i in range(0, len(rows), MAX_ROWS)]
+    if not chunks and (groups or reply.image is not None):
+        chunks = [render_markup(continuation)]
+    messages: list[RenderedMessage] = []
+    for index, chunk in enumerate(chunks):
+        last = index == len(chunks) - 1
+        messages.append(
+            RenderedMessage(
+                content=chunk,
+                rows=groups[0] if last and groups else (),
+                image=reply.image if last else None,
+                private=reply.private,
+                key=reply.key,
+            )
+        )
+    for group in groups[1:]:
+        messages.append(
+            RenderedMessage(
+                content=render_markup(continuation),
+                rows=group,
+                private=reply.private,
+                key=reply.key,
+            )
+        )
+    return messages
+
+
+def render_replies(replies: Iterable[Reply]) -> list[RenderedMessage]:
+    return [message for reply in replies for message in render_reply(reply)]
+
+
+def render_chosen(content: str, chosen: str) -> str:
+    """The pressed message's content with the choice shown under it (buttons go away)."""
+    suffix = f"\n\n\u2192 **{escape_text(' '.join(plain_text(chosen).split()))}**"
+    if len(suffix) > MAX_CONTENT // 2:
+        suffix = suffix[: MAX_CONTENT // 2 - 3].rstrip("\\*") + "**"
+    room = MAX_CONTENT - len(suffix)
+    if len(content) > room:
+        content = content[: room - 1].rstrip("\\") + ELLIPSIS
+    return (content + suffix).strip()

@@ -1,0 +1,662 @@
+"""Telegram adapter on python-telegram-bot 22: translation only, every decision is the coach's.
+
+Inbound: a private message becomes ``ConversationRef(platform="telegram", user_id=from.id,
+chat_id=chat.id, shared=False)``; a group or supergroup message the same with ``shared=True``.
+``/cmd args`` and ``/cmd@bot args`` become ``Command``, other text ``Text`` (a photo's caption
+is its text; stickers and other non-text messages are ``Text("")`` so the coach can answer
+kindly), a button press ``Press(data)``. Service messages (joins, pins...) and messages from
+bots are ignored. The coach's replies are rendered by ``telegram_render`` and sent to the chat.
+A reply with ``private=True`` is never sent into a shared chat (dropped with a warning).
+
+Every button press is answered (answerCallbackQuery) and the pressed message is edited to end
+with "✓ <label>" and lose its keyboard, so an old keyboard cannot be pressed twice.
+
+Lifecycle: ``start()``/``stop()`` run inside the caller's event loop (initialize, updater
+polling or webhook, start, and the reverse), so Telegram, Discord and the scheduler can share
+one process. Long polling by default; a webhook server when ``webhook_url`` is set, checking
+Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
+
+Updates of one chat are handled one after the other, in order; different chats concurrently.
+
+Rate limits and retries (the decision asked for in the design):
+  Outgoing requests pass through PTB's ``AIORateLimiter`` configured so that the bot never
+  sends more than ``RateLimits.messages_per_second`` in any one-second window and at most
+  ``group_messages_per_minute`` per group (burst, then paced), plus a per-private-chat limiter
+  (a short burst, then ``per_chat_per_second``). The limiter's ``max_retries`` is 0: a 429 is
+  never retried (and never swallowed) inside PTB. Instead
+  * ``send()`` (the outbox path) returns ``RetryAfter(seconds)`` at once, so the delivery worker
+    keeps serving other people and retries that row later: a long retry cannot lose a message
+    nor block the worker;
+  * replies to something the person just did (no outbox behind them) wait in place and retry
+    while the total wait stays under ``INTERACTIVE_MAX_WAIT``; past that they are dropped
+    with a warning (the person can ask again).
+  A network error or timeout is treated like a short RetryAfter (``NETWORK_BACKOFF``). Note a
+  timeout is ambiguous (Telegram may have delivered the message), so a retry can duplicate it.
+
+Logging: never the token (httpx/httpcore are set to WARNING, PTB's own loggers that print
+request URLs or payloads to INFO, see ``_QUIET_LOGGERS``) and never message text; method
+names and Telegram's reasons at INFO/WARNING, chat ids at DEBUG only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import secrets
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from aiolimiter import AsyncLimiter
+from telegram import Bot, InputFile, Message, Update
+from telegram.constants import ChatType, FloodLimit, ParseMode, WebhookLimit
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
+from telegram.error import (
+    RetryAfter as TelegramRetryAfter,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.adapters import telegram_render as render
+from bot.engine.delivery import Blocked, Failed, RetryAfter, Sender, SendResult, Sent
+from bot.engine.events import ConversationRef, Inbound, Press, Reply, Text
+from bot.engine.ports import CoachPort
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+INTERACTIVE_MAX_WAIT = 30.0
+NETWORK_BACKOFF = 5.0
+POLL_TIMEOUT = timedelta(seconds=10)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+_IDEMPOTENCY_MEMORY = 4096
+_SECRET_RE = re.compile(rf"[A-Za-z0-9_-]{{1,{int(WebhookLimit.MAX_SECRET_TOKEN_LENGTH)}}}")
+
+# Loggers that would print the token (request URLs) or message payloads below these levels.
+_QUIET_LOGGERS: dict[str, int] = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram.Bot": logging.INFO,  # DEBUG: base URL (with token), request parameters
+    "telegram.ext.ExtBot": logging.INFO,  # same, for the ExtBot subclass
+    "telegram.ext.Application": logging.INFO,  # DEBUG: whole updates
+    "telegram.ext.Updater": logging.INFO,  # DEBUG: webhook payloads and secret tokens
+    # With max_retries=0 it logs every 429 as an ERROR with a traceback; 429 is an expected
+    # outcome that send() reports as RetryAfter (and this module logs at INFO).
+    "telegram.ext.AIORateLimiter": logging.CRITICAL,
+}
+
+TgApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def quiet_third_party_loggers() -> None:
+    """Raise the level of loggers that could print the token or message text."""
+    for name, level in _QUIET_LOGGERS.items():
+        lg = logging.getLogger(name)
+        if lg.level == logging.NOTSET or lg.level < level:
+            lg.setLevel(level)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    """How to reach Telegram. ``repr`` never shows the token or the webhook secret.
+
+    ``api_base_url``: a self-hosted Bot API server, either its root (``http://host:8081``),
+    a URL ending in ``/bot``, or a PTB template containing ``{token}``.
+    ``webhook_url``: the public HTTPS URL Telegram posts to; its path is also the path served
+    on ``webhook_listen:webhook_port``. ``webhook_secret``: Telegram's secret token (1-256 of
+    ``A-Z a-z 0-9 _ -``); a random one is made at start when it is ``None``.
+    """
+
+    token: str = field(repr=False)
+    api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.token.strip():
+            raise ValueError("TelegramSettings.token is empty")
+        if not 0 < self.webhook_port < 65536:
+            raise ValueError("TelegramSettings.webhook_port must be 1-65535")
+        if self.webhook_secret is not None and not _SECRET_RE.fullmatch(self.webhook_secret):
+            raise ValueError(
+                "TelegramSettings.webhook_secret must be 1-256 characters of A-Z a-z 0-9 _ -"
+            )
+        if self.webhook_url is not None and urlsplit(self.webhook_url).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ValueError("TelegramSettings.webhook_url must be an http(s) URL")
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    def api_urls(self) -> tuple[str, str] | None:
+        """(base_url, base_file_url) for PTB, or ``None`` for Telegram's own servers."""
+        if not self.api_base_url:
+            return None
+        url = self.api_base_url.strip()
+        if "{token}" in url:
+            return url, url.replace("/bot{token}", "/file/bot{token}")
+        root = url.rstrip("/")
+        if root.endswith("/bot"):
+            root = root[: -len("/bot")]
+        return f"{root}/bot", f"{root}/file/bot"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """Outgoing limits (Telegram's published ones by default)."""
+
+    messages_per_second: float = float(FloodLimit.MESSAGES_PER_SECOND)
+    per_chat_per_second: float = float(FloodLimit.MESSAGES_PER_SECOND_PER_CHAT)
+    per_chat_burst: int = 3
+    group_messages_per_minute: float = float(FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP)
+
+
+# ---------------------------------------------------------------------------------------------
+# PTB plumbing: rate limiter and update processor
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """PTB's ``AIORateLimiter`` (overall + per group, ``max_retries=0``) plus a per-chat bucket.
+
+    The overall bucket holds one request and refills at ``messages_per_second - 1`` per second,
+    so no one-second window ever holds more than ``messages_per_second`` requests.
+    """
+
+    def __init__(self, limits: RateLimits) -> None:
+        overall = limits.messages_per_second
+        period = 1.0 / (overall - 1.0) if overall >= 2 else 1.0 / overall
+        self._inner = AIORateLimiter(
+            overall_max_rate=1,
+            overall_time_period=period,
+            group_max_rate=limits.group_messages_per_minute,
+            group_time_period=60,
+            max_retries=0,
+        )
+        self._burst = max(1, limits.per_chat_burst)
+        self._chat_period = self._burst / limits.per_chat_per_second
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    async def initialize(self) -> None:
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self._inner.shutdown()
+
+    def _chat_limiter(self, chat_id: object) -> AsyncLimiter | None:
+        try:
+            key = int(chat_id)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return None
+        if key <= 0:  # groups and channels: the group limiter of AIORateLimiter applies
+            return None
+        if len(self._chats) > 1024:
+            for other, limiter in list(self._chats.items()):
+                if other != key and limiter.has_capacity(limiter.max_rate):
+                    del self._chats[other]
+        if key not in self._chats:
+            self._chats[key] = AsyncLimiter(self._burst, self._chat_period)
+        return self._chats[key]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        limiter = self._chat_limiter(data.get("chat_id"))
+        if limiter is None:
+            return await self._inner.process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        async with limiter:
+            return await self._inner.process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat strictly in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._locks.setdefault(chat.id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                self._locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def _retry_seconds(exc: TelegramRetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The adapter
+
+
+class TelegramAdapter:
+    """Telegram door of the coach; also the proactive ``Sender`` for platform "telegram"."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        coach: CoachPort,
+        *,
+        rate_limits: RateLimits | None = RateLimits(),
+        max_concurrent_updates: int = 64,
+    ) -> None:
+        self.settings = settings
+        self.coach = coach
+        self.rate_limits = rate_limits
+        self.max_concurrent_updates = max_concurrent_updates
+        self._app: TgApplication | None = None
+        self._running = False
+        self._webhook_secret: str | None = None
+        self._progress: OrderedDict[str, list[str]] = OrderedDict()
+        self._completed: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        # Injected so tests can run the waiting paths without wall-clock sleeps.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        quiet_third_party_loggers()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def application(self) -> TgApplication:
+        if self._app is None:
+            raise RuntimeError("TelegramAdapter has not been started")
+        return self._app
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def bot_username(self) -> str | None:
+        if self._app is None:
+            return None
+        try:
+            username: str | None = self._app.bot.username
+        except RuntimeError:  # bot not initialized yet
+            return None
+        return username
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The secret token in use (generated at start when the settings had none)."""
+        return self._webhook_secret
+
+    def build_application(self) -> TgApplication:
+        """A configured, not yet initialized PTB ``Application`` with the handlers attached."""
+        quiet_third_party_loggers()
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(self.settings.token)
+            .job_queue(None)
+            .concurrent_updates(PerChatUpdateProcessor(self.max_concurrent_updates))
+        )
+        urls = self.settings.api_urls()
+        if urls is not None:
+            builder = builder.base_url(urls[0]).base_file_url(urls[1])
+        if self.rate_limits is not None:
+            builder = builder.rate_limiter(TelegramRateLimiter(self.rate_limits))
+        app: TgApplication = builder.build()
+        message_filter = (
+            filters.UpdateType.MESSAGE
+            & ~filters.StatusUpdate.ALL
+            & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+        )
+        app.add_handler(MessageHandler(message_filter, self._on_message))
+        app.add_handler(CallbackQueryHandler(self._on_press))
+        app.add_error_handler(self._on_error)
+        return app
+
+    async def start(self) -> None:
+        """Connect (getMe), publish the command menu, then poll or serve the webhook.
+
+        Raises ``telegram.error.TelegramError`` (e.g. ``InvalidToken``) when Telegram refuses.
+        """
+        if self._running:
+            raise RuntimeError("TelegramAdapter is already running")
+        app = self.build_application()
+        await app.initialize()
+        try:
+            await self._set_commands(app.bot)
+            updater = app.updater
+            if updater is None:  # pragma: no cover - the builder always makes one
+                raise RuntimeError("PTB application has no updater")
+            if self.settings.webhook:
+                await self._start_webhook(app)
+            else:
+                await updater.start_polling(
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=False,
+                )
+            await app.start()
+        except BaseException:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.shutdown()
+            raise
+        self._app = app
+        self._running = True
+        logger.info(
+            "telegram adapter started (%s) as @%s",
+            "webhook" if self.settings.webhook else "polling",
+            self.bot_username,
+        )
+
+    async def _start_webhook(self, app: TgApplication) -> None:
+        assert app.updater is not None and self.settings.webhook_url is not None
+        secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
+        self._webhook_secret = secret
+        path = urlsplit(self.settings.webhook_url).path.strip("/")
+        await app.updater.start_webhook(
+            listen=self.settings.webhook_listen,
+            port=self.settings.webhook_port,
+            url_path=path,
+            webhook_url=self.settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand, close connections. Idempotent."""
+        app = self._app
+        if app is None:
+            return
+        self._running = False
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+        finally:
+            await app.shutdown()
+            self._app = None
+        logger.info("telegram adapter stopped")
+
+    async def _set_commands(self, bot: Bot) -> None:
+        commands = render.menu_commands(self.coach.command_menu())
+        if not commands:
+            return
+        try:
+            await bot.set_my_commands(commands)
+        except TelegramError as exc:
+            logger.warning("setMyCommands failed: %s", exc.message)
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user, chat = update.message, update.effective_user, update.effective_chat
+        if message is None or user is None or chat is None or user.is_bot:
+            return
+        inbound: Inbound | None
+        if message.text is not None:
+            inbound = render.parse_text(message.text, self.bot_username)
+        else:
+            inbound = Text(message.caption or "")
+        if inbound is None:  # a command for another bot
+            return
+        ref = ConversationRef(
+            platform=PLATFORM,
+            user_id=str(user.id),
+            chat_id=str(chat.id),
+            shared=chat.type != ChatType.PRIVATE,
+        )
+        logger.debug("message update %s in chat %s", update.update_id, chat.id)
+        await self._handle(ref, inbound)
+
+    async def _on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            logger.warning("answerCallbackQuery failed: %s", exc.message)
+        message = query.message
+        if query.data is None or message is None:  # game or inline-mode press: nothing to do
+            return
+        ref = ConversationRef(
+            platform=PLATFORM,
+            user_id=str(query.from_user.id),
+            chat_id=str(message.chat.id),
+            shared=message.chat.type != ChatType.PRIVATE,
+        )
+        logger.debug("press update %s in chat %s", update.update_id, message.chat.id)
+        if isinstance(message, Message):
+            await self._mark_chosen(message, query.data)
+        await self._handle(ref, Press(query.data))
+
+    async def _mark_chosen(self, message: Message, data: str) -> None:
+        """Edit the pressed message: add "✓ <label>" and drop its keyboard."""
+        bot = message.get_bot()
+        label = render.label_for(message.reply_markup, data)
+        chat_id, message_id = message.chat.id, message.message_id
+        try:
+            if (
+                label is not None
+                and message.text is not None
+                and (len(message.text) + render.choice_suffix_length(label) <= render.MAX_TEXT)
+            ):
+                await bot.edit_message_text(
+                    render.with_choice(message.text_html, label),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            elif (
+                label is not None
+                and message.caption is not None
+                and (
+                    len(message.caption) + render.choice_suffix_length(label) <= render.MAX_CAPTION
+                )
+            ):
+                await bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=render.with_choice(message.caption_html, label),
+                    parse_mode=ParseMode.HTML,
+                )
+            elif message.reply_markup is not None:
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                logger.warning("editing the pressed message failed: %s", exc.message)
+        except TelegramError as exc:
+            logger.warning("editing the pressed message failed: %s", exc.message)
+
+    async def _handle(self, ref: ConversationRef, inbound: Inbound) -> None:
+        replies = await self.coach.handle(ref, inbound)
+        result = await self._deliver(ref, replies, done=[], max_wait=INTERACTIVE_MAX_WAIT)
+        if not isinstance(result, Sent):
+            logger.warning("reply not delivered: %s", result)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error(
+            "handling telegram update %s failed: %s",
+            update_id,
+            type(error).__name__,
+            exc_info=error,
+        )
+
+    # -- outbound --------------------------------------------------------------------------
+
+    def _allowed(self, ref: ConversationRef, replies: Sequence[Reply]) -> list[Reply]:
+        if not ref.shared:
+            return list(replies)
+        kept = []
+        for reply in replies:
+            if reply.private:
+                logger.warning("private reply %r for a shared chat dropped", reply.key)
+                continue
+            kept.append(reply)
+        return kept
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult:
+        """Deliver ``replies`` unprompted (the outbox path). Never raises, never waits on 429.
+
+        Parts already delivered for ``idempotency_key`` (in this process) are not sent again,
+        and a key already completed returns its ``Sent`` at once.
+        """
+        if ref.platform != PLATFORM:
+            return Failed(f"not a telegram conversation: {ref.platform}")
+        if not self._running:
+            return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
+        done_before = self._completed.get(idempotency_key)
+        if done_before is not None:
+            return Sent(done_before)
+        done = self._progress.setdefault(idempotency_key, [])
+        self._progress.move_to_end(idempotency_key)
+        result = await self._deliver(ref, replies, done=done, max_wait=0.0)
+        if isinstance(result, Sent):
+            self._progress.pop(idempotency_key, None)
+            self._completed[idempotency_key] = result.message_ids
+            while len(self._completed) > _IDEMPOTENCY_MEMORY:
+                self._completed.popitem(last=False)
+        elif not isinstance(result, RetryAfter):
+            self._progress.pop(idempotency_key, None)
+        while len(self._progress) > _IDEMPOTENCY_MEMORY:
+            self._progress.popitem(last=False)
+        return result
+
+    async def _deliver(
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        *,
+        done: list[str],
+        max_wait: float,
+    ) -> SendResult:
+        """Send the parts not yet in ``done`` (message ids, appended as they go)."""
+        try:
+            chat_id = int(ref.chat_id)
+        except ValueError:
+            return Failed("chat id is not a number")
+        if self._app is None:
+            return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
+        bot: Bot = self._app.bot
+        username = self.bot_username
+        parts = [p for r in self._allowed(ref, replies) for p in render.render_reply(r, username)]
+        waited = 0.0
+        while len(done) < len(parts):
+            part = parts[len(done)]
+            method = "sendPhoto" if isinstance(part, render.PhotoPart) else "sendMessage"
+            try:
+                sent = await self._send_part(bot, chat_id, part)
+            except TelegramRetryAfter as exc:
+                seconds = _retry_seconds(exc)
+                reason = "flood control"
+            except Forbidden as exc:
+                logger.info("%s: chat refuses the bot (%s)", method, exc.message)
+                logger.debug("blocked chat %s", chat_id)
+                return Blocked(exc.message)
+            except ChatMigrated as exc:
+                logger.warning("%s: chat moved to a supergroup", method)
+                return Failed(f"chat migrated to {exc.new_chat_id}")
+            except BadRequest as exc:
+                logger.warning("%s refused: %s", method, exc.message)
+                return Failed(f"{method}: {exc.message}")
+            except (TimedOut, NetworkError) as exc:
+                seconds = NETWORK_BACKOFF
+                reason = f"network: {type(exc).__name__}"
+            except InvalidToken as exc:
+                logger.error("%s: the bot token was refused", method)
+                return Failed(f"{method}: invalid token ({type(exc).__name__})")
+            except TelegramError as exc:
+                logger.warning("%s failed: %s", method, exc.message)
+                return Failed(f"{method}: {exc.message}")
+            else:
+                done.append(str(sent.message_id))
+                continue
+            if waited + seconds > max_wait:
+                logger.info("%s: retry after %.0f s (%s)", method, seconds, reason)
+                return RetryAfter(seconds, reason)
+            waited += seconds
+            await self.sleep(seconds)
+        return Sent(tuple(done))
+
+    async def _send_part(self, bot: Bot, chat_id: int, part: render.Part) -> Message:
+        if isinstance(part, render.PhotoPart):
+            return await bot.send_photo(
+                chat_id=chat_id,
+                photo=InputFile(part.png, filename=part.filename),
+                caption=part.caption_html,
+                parse_mode=ParseMode.HTML if part.caption_html else None,
+                reply_markup=part.keyboard,
+            )
+        return await bot.send_message(
+            chat_id=chat_id,
+            text=part.html,
+            parse_mode=ParseMode.HTML,
+            reply_markup=part.keyboard,
+        )
+
+
+if TYPE_CHECKING:  # the adapter is the proactive Sender for Telegram
+
+    def _is_a_sender(adapter: TelegramAdapter) -> Sender:
+        return adapter

@@ -1,0 +1,319 @@
+"""Pure translation between the engine's events and Telegram shapes (no I/O, no bot).
+
+Outbound: the markup subset of ``bot.engine.events`` (``**bold**``, ``_italic_``, blank line =
+paragraph) becomes Telegram HTML; everything else is escaped first, so user-provided text can
+never inject a tag. Long texts are split at paragraph, then line, then word boundaries (hard as
+a last resort) so that every message fits ``MessageLimit.MAX_TEXT_LENGTH``. Buttons become an
+inline keyboard whose callback_data is exactly ``Button.data`` (buttons whose data does not fit
+Telegram's 1-64 bytes are skipped with a warning). ``OPEN_PRIVATE`` becomes a t.me deep link.
+
+Inbound: a message text becomes ``Command`` or ``Text`` (see ``parse_text``).
+
+All limits come from ``telegram.constants``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import (
+    BotCommandLimit,
+    InlineKeyboardButtonLimit,
+    InlineKeyboardMarkupLimit,
+    MessageLimit,
+)
+
+from bot.engine.events import OPEN_PRIVATE, Button, Command, Reply, Text
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
+MIN_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MIN_CALLBACK_DATA)
+MAX_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
+MAX_BUTTONS = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
+MAX_BUTTONS_PER_ROW = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)
+
+DEEP_LINK_PAYLOAD = "knee"
+CHOICE_MARK = "✓"
+
+# ---------------------------------------------------------------------------------------------
+# Markup -> HTML
+
+# Italic first: its content may not contain a tag, an underscore or a line break, and it must
+# stand at word boundaries so snake_case and URLs with underscores stay as they are.
+_ITALIC = re.compile(r"(?<!\w)_(?=\S)([^\n_<>]+?)(?<=\S)_(?!\w)")
+# Bold may contain (whole) italic spans; see _bold() for the balance check.
+_BOLD = re.compile(r"\*\*(?=\S)([^\n]+?)(?<=\S)\*\*")
+
+
+def _bold(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    # Never produce crossing tags such as <b>a <i>b</b> c</i>: Telegram rejects them.
+    if inner.count("<i>") != inner.count("</i>") or _crosses(inner):
+        return match.group(0)
+    return f"<b>{inner}</b>"
+
+
+def _crosses(fragment: str) -> bool:
+    depth = 0
+    for tag in re.findall(r"</?i>", fragment):
+        depth += -1 if tag.startswith("</") else 1
+        if depth < 0:
+            return True
+    return depth != 0
+
+
+def markup_to_html(text: str) -> str:
+    """Escape ``text`` completely, then turn ``**bold**`` / ``_italic_`` into HTML tags."""
+    escaped = html.escape(text, quote=False)
+    with_italic = _ITALIC.sub(r"<i>\1</i>", escaped)
+    return _BOLD.sub(_bold, with_italic)
+
+
+def markup_to_plain(text: str) -> str:
+    """What a reader sees once Telegram has parsed ``markup_to_html(text)``."""
+    return html.unescape(re.sub(r"</?[bi]>", "", markup_to_html(text)))
+
+
+def visible_length(text: str) -> int:
+    """Length Telegram counts for ``markup_to_html(text)`` (tags and entities parsed)."""
+    return len(markup_to_plain(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting
+
+
+def split_markup(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split markup text into chunks of at most ``limit`` characters.
+
+    Splits at paragraph boundaries (blank lines) when it can, then at line breaks, then at
+    spaces, and hard only inside a word longer than ``limit``. Measured on the source text,
+    which is never shorter than what Telegram counts after parsing, so every chunk fits.
+    Empty chunks are dropped; a whitespace-only text gives ``[]``.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    text = text.strip()
+    if not text:
+        return []
+    if len(text) <= limit:
+        return [text]
+    pieces = _split_levels(text, limit, ("\n\n", "\n", " "))
+    return _pack(pieces, limit)
+
+
+def _split_levels(text: str, limit: int, seps: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Break ``text`` into (piece, separator-before) pairs with every piece <= limit."""
+    if len(text) <= limit:
+        return [(text, "")]
+    if not seps:
+        return [(text[i : i + limit], "") for i in range(0, len(text), limit)]
+    sep, rest = seps[0], seps[1:]
+    out: list[tuple[str, str]] = []
+    for index, part in enumerate(p for p in text.split(sep) if p.strip()):
+        sub = _split_levels(part.strip() if sep == "\n\n" else part, limit, rest)
+        first_piece, _ = sub[0]
+        out.append((first_piece, sep if index else ""))
+        out.extend(sub[1:])
+    return out
+
+
+def _pack(pieces: list[tuple[str, str]], limit: int) -> list[str]:
+    chunks: list[str] = []
+    current = ""
+    for piece, sep in pieces:
+        if not current:
+            current = piece
+        elif len(current) + len(sep) + len(piece) <= limit:
+            current = current + (sep or "") + piece
+        else:
+            chunks.append(current)
+            current = piece
+    if current:
+        chunks.append(current)
+    return [c.strip() for c in chunks if c.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Keyboards
+
+
+def deep_link(bot_username: str, payload: str = DEEP_LINK_PAYLOAD) -> str:
+    """The t.me link that opens a private chat with the bot and sends ``/start <payload>``."""
+    return f"https://t.me/{bot_username}?start={payload}"
+
+
+def callback_data_fits(data: str) -> bool:
+    return MIN_CALLBACK_BYTES <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+
+
+def build_keyboard(
+    rows: Sequence[Sequence[Button]], bot_username: str | None
+) -> InlineKeyboardMarkup | None:
+    """Inline keyboard for ``Reply.buttons``; ``None`` when no button survives.
+
+    Rows longer than Telegram allows are wrapped; buttons beyond the total limit, with an empty
+    label, with callback data outside 1-64 bytes, or an ``OPEN_PRIVATE`` link while the bot's
+    username is unknown are skipped with a warning (never silently).
+    """
+    out: list[list[InlineKeyboardButton]] = []
+    total = 0
+    for row in rows:
+        built: list[InlineKeyboardButton] = []
+        for button in row:
+            made = _button(button, bot_username)
+            if made is None:
+                continue
+            if total >= MAX_BUTTONS:
+                logger.warning(
+                    "keyboard: more than %d buttons, dropping %r", MAX_BUTTONS, button.data
+                )
+                continue
+            built.append(made)
+            total += 1
+        for start in range(0, len(built), MAX_BUTTONS_PER_ROW):
+            out.append(built[start : start + MAX_BUTTONS_PER_ROW])
+    return InlineKeyboardMarkup(out) if out else None
+
+
+def _button(button: Button, bot_username: str | None) -> InlineKeyboardButton | None:
+    if not button.label.strip():
+        logger.warning("keyboard: button with empty label skipped (data %r)", button.data)
+        return None
+    if button.data == OPEN_PRIVATE:
+        if not bot_username:
+            logger.warning("keyboard: bot username unknown, private-chat link skipped")
+            return None
+        return InlineKeyboardButton(button.label, url=deep_link(bot_username))
+    if not callback_data_fits(button.data):
+        logger.warning(
+            "keyboard: callback data of %d bytes is outside %d-%d, button skipped",
+            len(button.data.encode("utf-8")),
+            MIN_CALLBACK_BYTES,
+            MAX_CALLBACK_BYTES,
+        )
+        return None
+    return InlineKeyboardButton(button.label, callback_data=button.data)
+
+
+def label_for(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
+    """The label of the button carrying ``data`` in a message's own keyboard."""
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+def with_choice(message_html: str, label: str) -> str:
+    """The pressed message's HTML with a final line showing the choice."""
+    return f"{message_html.rstrip()}\n\n{CHOICE_MARK} {html.escape(label, quote=False)}"
+
+
+def choice_suffix_length(label: str) -> int:
+    """How many visible characters ``with_choice`` adds."""
+    return len(f"\n\n{CHOICE_MARK} {label}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies -> messages
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """One sendMessage: HTML text and an optional keyboard."""
+
+    html: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoPart:
+    """One sendPhoto: PNG bytes, an optional HTML caption and an optional keyboard."""
+
+    png: bytes
+    filename: str
+    caption_html: str | None = None
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+Part = TextPart | PhotoPart
+
+
+def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
+    """The Telegram messages for one reply, in order; the keyboard rides on the last one.
+
+    With an image: a photo whose caption is the text (or the image's alt text when the reply
+    has none); a text longer than the caption limit follows the photo as message(s) and the
+    photo gets the alt text as caption. A reply with no text, no image and no buttons gives [].
+    """
+    keyboard = build_keyboard(reply.buttons, bot_username)
+    chunks = split_markup(reply.text)
+    parts: list[Part] = []
+    if reply.image is not None:
+        image = reply.image
+        if chunks and len(chunks) == 1 and visible_length(chunks[0]) <= MAX_CAPTION:
+            return [PhotoPart(image.png, image.filename, markup_to_html(chunks[0]), keyboard)]
+        alt = image.alt.strip()[:MAX_CAPTION] or None
+        caption = html.escape(alt, quote=False) if alt else None
+        if not chunks:
+            return [PhotoPart(image.png, image.filename, caption, keyboard)]
+        parts.append(PhotoPart(image.png, image.filename, caption, None))
+    if not chunks:
+        if keyboard is not None:
+            logger.warning("reply %r has buttons but no text: not sent", reply.key)
+        return parts
+    for chunk in chunks[:-1]:
+        parts.append(TextPart(markup_to_html(chunk)))
+    parts.append(TextPart(markup_to_html(chunks[-1]), keyboard))
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------
+# Inbound text -> Command | Text
+
+_COMMAND_LENGTH = f"{{{int(BotCommandLimit.MIN_COMMAND)},{int(BotCommandLimit.MAX_COMMAND)}}}"
+_COMMAND = re.compile(
+    rf"^/(?P<name>[A-Za-z0-9_]{_COMMAND_LENGTH})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<args>.*))?$",
+    re.DOTALL,
+)
+_MENU_COMMAND = re.compile(rf"[a-z0-9_]{_COMMAND_LENGTH}")
+
+
+def parse_text(text: str, bot_username: str | None) -> Command | Text | None:
+    """``/cmd args`` or ``/cmd@bot args`` -> ``Command``; other text -> ``Text``.
+
+    Returns ``None`` for a command addressed to another bot (``/start@otherbot`` in a group).
+    ``/start knee`` (a deep link) is ``Command("start", "knee")``. Command names are lower
+    cased; args are stripped.
+    """
+    match = _COMMAND.match(text.strip())
+    if match is None:
+        return Text(text)
+    addressed = match.group("bot")
+    if addressed and bot_username and addressed.casefold() != bot_username.casefold():
+        return None
+    return Command(match.group("name").lower(), (match.group("args") or "").strip())
+
+
+def menu_commands(menu: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The valid (command, description) pairs for setMyCommands; the others are logged."""
+    out: list[tuple[str, str]] = []
+    for raw, description in menu:
+        name = raw.strip().lstrip("/").lower()
+        desc = description.strip()
+        valid_name = _MENU_COMMAND.fullmatch(name)
+        if not valid_name or not 1 <= len(desc) <= int(BotCommandLimit.MAX_DESCRIPTION):
+            logger.warning("command menu: %r is not a valid Telegram command, skipped", raw)
+            continue
+        out.append((name, desc))
+    return out[: int(BotCommandLimit.MAX_COMMAND_NUMBER)]

@@ -1,0 +1,611 @@
+"""The real discord.py client + DiscordAdapter against the loopback fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.adapters.discord import DiscordAdapter, DiscordSettings, MemoryDMChannelStore
+from bot.adapters.discord_render import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
+from bot.engine.delivery import Blocked, Failed, RetryAfter, Sent
+from bot.engine.events import Button, Command, ConversationRef, Image, Inbound, Press, Reply, Text
+from tests.adapters.discord_conftest import (
+    DcCoach,
+    DcWorld,
+    dc_adapter,
+    dc_coach,
+    dc_fake,
+    dc_settings,
+    dc_start_adapter,
+    dc_world,
+)
+from tests.fakes.discord_api import (
+    INTENT_DIRECT_MESSAGES,
+    INTENT_GUILDS,
+    FakeDiscord,
+    FakeUser,
+)
+
+__all__ = ["dc_adapter", "dc_coach", "dc_fake", "dc_settings", "dc_world"]  # fixtures
+
+PNG = b"\x89PNG\r\n\x1a\n fake chart"
+
+
+def dm_ref(fake: FakeDiscord, user: FakeUser) -> ConversationRef:
+    return ConversationRef("discord", user.id, fake.dm_channel(user).id)
+
+
+def creates_in(fake: FakeDiscord, channel_id: str) -> int:
+    return sum(
+        1
+        for method, path, status in fake.requests
+        if method == "POST" and path == f"/channels/{channel_id}/messages" and status == 200
+    )
+
+
+# --------------------------------------------------------------------------- connecting
+
+
+async def test_connects_with_minimal_intents_and_syncs_one_group(
+    dc_fake: FakeDiscord, dc_adapter: DiscordAdapter
+) -> None:
+    (identify,) = dc_fake.identifies
+    assert identify["intents"] == INTENT_GUILDS | INTENT_DIRECT_MESSAGES
+    assert dc_fake.requests[:2] == [
+        ("GET", "/users/@me", 200),
+        ("GET", "/oauth2/applications/@me", 200),
+    ]
+    assert ("GET", "/gateway/bot", 200) in dc_fake.requests  # the URL came from the fake
+    assert dc_fake._sessions[0].compress in ("zlib-stream", "zstd-stream")
+
+    (sync,) = dc_fake.command_syncs
+    guild_id, commands = sync
+    assert guild_id is None
+    assert [c["name"] for c in commands] == ["knee"]
+    options = {o["name"]: o for o in commands[0]["options"]}
+    names = "start today checkin progress settings learn export forget stop club"
+    assert set(options) == set(names.split())
+    assert all(o["type"] == 1 for name, o in options.items() if name != "club")
+    assert options["club"]["type"] == 2
+    assert {o["name"] for o in options["club"]["options"]} == {"setup", "off", "leaderboard"}
+    assert options["start"]["description"] == "Begin (or restart) your knee coach"  # coach's menu
+
+
+async def test_explicit_gateway_url(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach
+) -> None:
+    settings = DiscordSettings(
+        token=dc_fake.token,
+        api_base=dc_fake.api_base,
+        gateway_url=dc_fake.gateway_url,
+        guild_ready_timeout=0.05,
+    )
+    adapter = await dc_start_adapter(settings, dc_coach)
+    try:
+        assert ("GET", "/gateway/bot", 200) not in dc_fake.requests
+        assert adapter.client is not None and adapter.client.is_ready()
+    finally:
+        await adapter.stop()
+    assert adapter.client is None
+    assert Route.BASE == "https://discord.com/api/v10"  # the test endpoints are undone
+    assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
+
+
+async def test_a_bad_token_fails_start_cleanly(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach
+) -> None:
+    settings = DiscordSettings(token="not-the-token", api_base=dc_fake.api_base)
+    adapter = DiscordAdapter(settings, dc_coach)
+    with pytest.raises(discord.LoginFailure):
+        await adapter.start()
+    assert adapter.client is None
+    assert Route.BASE == "https://discord.com/api/v10"
+
+
+async def test_resumes_after_the_gateway_drops(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    await dc_fake.drop_connections(code=4000)
+    await dc_fake.wait_for(lambda: bool(dc_fake.resumes) and bool(dc_fake._ready_sessions()))
+    assert len(dc_fake.identifies) == 1
+    await dc_fake.dm(dc_world.alice, "still there?")
+    (message,) = await dc_fake.wait_dm(dc_world.alice, 1)
+    assert message.content == "You said: still there?"
+
+
+# --------------------------------------------------------------------------- slash commands
+
+
+async def test_start_in_a_server_answers_ephemerally_and_continues_in_dm(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice, guild = dc_world.alice, dc_world.guild
+    interaction = await dc_fake.slash(alice, guild, "start")
+
+    original = await dc_fake.wait_original(interaction)
+    assert interaction.response_type == 5  # deferred first: the 3 s rule
+    assert interaction.acknowledged_after is not None and interaction.acknowledged_after < 3
+    assert original.channel_id == guild.channel("general").id
+    assert original.ephemeral
+    assert original.content == "I've sent you a DM: see you there."
+
+    welcome, question = await dc_fake.wait_dm(alice, 2)
+    assert welcome.content.startswith("**Welcome to Kneecoach.**")
+    assert question.custom_ids == ["kc|d:intake:consent:1:yes", "kc|d:intake:consent:1:no"]
+
+    (ref, inbound), *_ = dc_coach.calls
+    assert inbound == Command("start", "")
+    assert ref == ConversationRef("discord", alice.id, dc_fake.dm_channel(alice).id, shared=False)
+    assert dc_fake.public_guild_messages() == []
+
+
+async def test_dm_channel_is_opened_once_and_kept_in_the_store(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_settings: DiscordSettings
+) -> None:
+    store = MemoryDMChannelStore()
+    adapter = DiscordAdapter(dc_settings, dc_coach, dm_channel_store=store)
+    await adapter.start()
+    try:
+        for command in ("start", "today", "progress"):
+            interaction = await dc_fake.slash(dc_world.alice, dc_world.guild, command)
+            await dc_fake.wait_original(interaction)
+    finally:
+        await adapter.stop()
+    opens = [r for r in dc_fake.requests if r[:2] == ("POST", "/users/@me/channels")]
+    assert len(opens) == 1
+    assert await store.get(dc_world.alice.id) == dc_fake.dm_channel(dc_world.alice).id
+
+    # a new process with a persistent store does not reopen it either
+    adapter = DiscordAdapter(dc_settings, dc_coach, dm_channel_store=store)
+    await adapter.start()
+    try:
+        interaction = await dc_fake.slash(dc_world.alice, dc_world.guild, "today")
+        await dc_fake.wait_original(interaction)
+    finally:
+        await adapter.stop()
+    assert len([r for r in dc_fake.requests if r[:2] == ("POST", "/users/@me/channels")]) == 1
+
+
+async def test_slash_in_dm_answers_in_place(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice = dc_world.alice
+    interaction = await dc_fake.slash(alice, None, "learn", {"topic": "stairs"})
+    original = await dc_fake.wait_original(interaction)
+    assert not original.ephemeral
+    assert original.channel_id == dc_fake.dm_channel(alice).id
+    assert original.content == "You asked for learn stairs"
+    ref, inbound = dc_coach.calls[0]
+    assert inbound == Command("learn", "stairs")
+    assert ref.chat_id == dc_fake.dm_channel(alice).id and not ref.shared
+
+    interaction = await dc_fake.slash(alice, None, "learn")
+    await dc_fake.wait_original(interaction)
+    assert dc_coach.calls[1][1] == Command("learn", "")
+
+
+async def test_dm_reply_with_buttons_and_several_messages(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    dc_coach.script = lambda ref, inbound: [
+        Reply("a", "First."),
+        Reply("b", "Second?", buttons=((Button("Go", "a:go:1"),),)),
+    ]
+    interaction = await dc_fake.slash(dc_world.alice, None, "today")
+    original = await dc_fake.wait_original(interaction)
+    assert original.content == "First."
+    await dc_fake.wait_for(lambda: len(interaction.followup_ids) == 1)
+    (followup,) = dc_fake.interaction_messages(interaction)[1:]
+    assert followup.content == "Second?" and followup.custom_ids == ["kc|a:go:1"]
+
+
+async def test_dms_closed_gives_a_note_instead(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    carol = dc_world.carol
+    interaction = await dc_fake.slash(carol, dc_world.guild, "start")
+    original = await dc_fake.wait_original(interaction)
+    assert original.ephemeral
+    assert "couldn't send you a direct message" in original.content
+    assert dc_fake.dm_messages(carol) == []
+    assert dc_fake.public_guild_messages() == []
+
+
+# --------------------------------------------------------------------------- typed text
+
+
+async def test_dm_text_reaches_the_coach_as_text(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice = dc_world.alice
+    await dc_fake.dm(alice, "it hurts going **down** stairs")
+    (reply,) = await dc_fake.wait_dm(alice, 1)
+    assert reply.content == "You said: it hurts going **down** stairs"
+    await dc_fake.dm(alice, "/today")
+    await dc_fake.wait_dm(alice, 2)
+    # the bot's own messages (echoed by the gateway) never reach the coach
+    assert [inbound for _, inbound in dc_coach.calls] == [
+        Text("it hurts going **down** stairs"),
+        Command("today", ""),
+    ]
+    assert all(ref.chat_id == dc_fake.dm_channel(alice).id for ref, _ in dc_coach.calls)
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+async def test_press_reaches_the_coach_and_the_message_loses_its_buttons(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice = dc_world.alice
+    await dc_fake.wait_original(await dc_fake.slash(alice, dc_world.guild, "start"))
+    _, question = await dc_fake.wait_dm(alice, 2)
+
+    press = await dc_fake.press(
+        alice, question.channel_id, question.id, "kc|d:intake:consent:1:yes"
+    )
+    ack = await dc_fake.wait_dm(alice, 3)
+    assert ack[-1].content == "Noted."
+    assert press.response_type == 6 and (press.acknowledged_after or 9) < 3
+    assert dc_coach.calls[-1][1] == Press("d:intake:consent:1:yes")
+    assert dc_coach.calls[-1][0].chat_id == question.channel_id
+
+    edited = dc_fake.messages[question.id]
+    assert edited.components == []
+    assert (
+        edited.content
+        == "Shall we start with a few questions? _It takes two minutes._\n\n\u2192 **Yes**"
+    )
+
+
+async def test_button_pressed_after_a_restart_still_works(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_settings: DiscordSettings
+) -> None:
+    alice = dc_world.alice
+    first_coach = DcCoach()
+    first = await dc_start_adapter(dc_settings, first_coach)
+    try:
+        await dc_fake.wait_original(await dc_fake.slash(alice, dc_world.guild, "start"))
+        _, question = await dc_fake.wait_dm(alice, 2)
+    finally:
+        await first.stop()
+    assert not dc_fake._ready_sessions()
+
+    second_coach = DcCoach()
+    second = await dc_start_adapter(dc_settings, second_coach)
+    try:
+        await dc_fake.press(alice, question.channel_id, question.id, "kc|d:intake:consent:1:no")
+        await second_coach.wait_calls(1)
+        await dc_fake.wait_dm(alice, 3)
+    finally:
+        await second.stop()
+    assert second_coach.calls[0][1] == Press("d:intake:consent:1:no")
+    assert dc_fake.messages[question.id].components == []
+    assert len(first_coach.calls) == 1
+
+
+# --------------------------------------------------------------------------- limits
+
+
+async def test_long_content_is_split_within_2000(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    paragraphs = [f"Paragraph {i}: " + "knee " * 180 for i in range(8)]  # ~7300 characters
+    dc_coach.script = lambda ref, inbound: [Reply("long", "\n\n".join(paragraphs))]
+    await dc_fake.dm(dc_world.alice, "tell me everything")
+    await dc_fake.wait_for(lambda: len(dc_coach.calls) == 1)
+    await dc_fake.wait_dm(dc_world.alice, 4)
+    messages = dc_fake.dm_messages(dc_world.alice)
+    assert all(len(m.content) <= MAX_CONTENT for m in messages)
+    joined = "\n\n".join(m.content for m in messages)
+    assert joined == "\n\n".join(p.strip() for p in paragraphs)
+
+
+async def test_many_buttons_are_split_into_rows_and_messages(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    rows = (
+        tuple(Button(f"Day {d}", f"a:day:{d}") for d in range(12)),
+        *(tuple(Button(f"Option {r}.{c}", f"a:opt:{r}.{c}") for c in range(4)) for r in range(5)),
+    )
+    dc_coach.script = lambda ref, inbound: (
+        [Reply("pick", "Pick any.", buttons=rows)]
+        if isinstance(inbound, Text)
+        else [Reply("picked", f"Picked {inbound}")]
+    )
+    await dc_fake.dm(dc_world.alice, "options please")
+    await dc_fake.wait_dm(dc_world.alice, 2)
+    messages = dc_fake.dm_messages(dc_world.alice)
+    assert len(messages) == 2
+    for message in messages:
+        assert len(message.rows) <= MAX_ROWS
+        assert all(len(row) <= MAX_BUTTONS_PER_ROW for row in message.rows)
+    custom_ids = [cid for m in messages for cid in m.custom_ids]
+    assert len(custom_ids) == len(set(custom_ids)) == 32
+
+    last = messages[-1]
+    await dc_fake.press(dc_world.alice, last.channel_id, last.id, last.custom_ids[-1])
+    await dc_coach.wait_calls(2)
+    assert dc_coach.calls[-1][1] == Press("a:opt:4.3")
+
+
+async def test_image_goes_as_an_attachment_with_alt_text(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    image = Image(PNG, alt="Knee pain: 6 on Monday, 3 on Sunday", filename="week.png")
+    dc_coach.script = lambda ref, inbound: [Reply("progress.chart", "Your week:", image=image)]
+    await dc_fake.dm(dc_world.alice, "progress")
+    (message,) = await dc_fake.wait_dm(dc_world.alice, 1)
+    (attachment,) = message.attachments
+    assert attachment.data == PNG and attachment.filename == "week.png"
+    assert attachment.description == image.alt
+    assert message.content == "Your week:\n\nKnee pain: 6 on Monday, 3 on Sunday"
+
+
+# --------------------------------------------------------------------------- club commands
+
+
+async def test_club_setup_needs_manage_server(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    club = dc_world.guild.channel("club")
+    options = {"channel": club, "time": "07:30", "timezone": "Europe/London"}
+    allowed = await dc_fake.slash(dc_world.alice, dc_world.guild, "club setup", options)
+    denied = await dc_fake.slash(dc_world.bob, dc_world.guild, "club setup", options)
+    opted = await dc_fake.slash(dc_world.bob, dc_world.guild, "club leaderboard", {"optin": True})
+    for interaction in (allowed, denied, opted):
+        original = await dc_fake.wait_original(interaction)
+        assert original.ephemeral
+    calls = {(ref.user_id, inbound): ref for ref, inbound in dc_coach.calls}
+    general = dc_world.guild.channel("general").id
+    setup = Command("club", f"setup {club.id} 07:30 Europe/London")
+    assert calls[(dc_world.alice.id, setup)] == ConversationRef(
+        "discord", dc_world.alice.id, general, shared=True
+    )
+    assert (dc_world.bob.id, Command("club", "denied")) in calls
+    assert (dc_world.bob.id, Command("club", "leaderboard on")) in calls
+    assert dc_fake.messages[allowed.original_message_id or ""].content == (
+        f"club: setup {club.id} 07:30 Europe/London"
+    )
+    assert dc_fake.public_guild_messages() == []
+
+
+async def test_club_command_in_a_dm_is_refused_without_the_coach(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    interaction = await dc_fake.slash(dc_world.alice, None, "club off")
+    original = await dc_fake.wait_original(interaction)
+    assert original.content == "Club commands work in a server channel."
+    assert dc_coach.calls == []
+
+
+async def test_nothing_private_is_ever_posted_in_a_server(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    def script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
+        if isinstance(inbound, Command) and inbound.name == "club":
+            return [
+                Reply(
+                    "club.ok",
+                    "Club post set.",
+                    private=False,
+                    buttons=((Button("Join", "a:join:1"),),),
+                ),
+                Reply("club.yours", "SECRET: your pain score is 6", private=True),
+            ]
+        if isinstance(inbound, Press):
+            return [
+                Reply("club.pressed", "Thanks!", private=False, chosen="Joined"),
+                Reply("club.private", "SECRET: your streak is 4 days"),
+            ]
+        return [
+            Reply("x", "SECRET: health talk", buttons=((Button("Ok", "a:ok:1"),),)),
+            Reply("y", "Public-safe text", private=False),
+        ]
+
+    dc_coach.script = script
+    alice, guild = dc_world.alice, dc_world.guild
+    await dc_fake.wait_original(await dc_fake.slash(alice, guild, "start"))
+    await dc_fake.wait_original(await dc_fake.slash(alice, guild, "today"))
+    setup = await dc_fake.slash(
+        alice,
+        guild,
+        "club setup",
+        {"channel": guild.channel("club"), "time": "18:00", "timezone": "Europe/Paris"},
+    )
+    await dc_fake.wait_original(setup)
+    await dc_fake.wait_for(lambda: len(dc_fake.interaction_messages(setup)) == 2)
+
+    # proactive sends to the shared club channel drop private replies
+    result = await dc_adapter.send(
+        ConversationRef("discord", "club", guild.channel("club").id, shared=True),
+        [
+            Reply("club.daily", "Today's club session is up!", private=False),
+            Reply("p", "SECRET: x"),
+        ],
+        "club:daily:1",
+    )
+    assert isinstance(result, Sent) and len(result.message_ids) == 1
+
+    # a button on an ephemeral message in the server: private replies go to the DM
+    join_message = next(m for m in dc_fake.guild_messages() if "kc|a:join:1" in m.custom_ids)
+    assert join_message.ephemeral
+    press = await dc_fake.press(alice, join_message.channel_id, join_message.id, "kc|a:join:1")
+    await dc_fake.wait_for(lambda: any("streak" in m.content for m in dc_fake.dm_messages(alice)))
+    await dc_fake.wait_for(lambda: len(press.followup_ids) == 2)  # "Thanks!" + the DM note
+    thanks, note = (dc_fake.messages[i] for i in press.followup_ids)
+    assert thanks.content == "Thanks!" and thanks.ephemeral and note.ephemeral
+    assert dc_fake.messages[join_message.id].content.endswith("**Joined**")
+
+    public = dc_fake.public_guild_messages()
+    assert [m.content for m in public] == ["Today's club session is up!"]
+    for message in dc_fake.guild_messages():
+        assert "SECRET" not in message.content
+    secrets_in_dm = [m.content for m in dc_fake.dm_messages(alice) if "SECRET" in m.content]
+    assert len(secrets_in_dm) == 4
+
+
+# --------------------------------------------------------------------------- Sender
+
+
+async def test_send_delivers_to_the_stored_dm_channel(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    ref = dm_ref(dc_fake, dc_world.alice)
+    result = await dc_adapter.send(
+        ref,
+        [
+            Reply(
+                "reminder", "Time for your **exercises**", buttons=((Button("Done", "a:done:1"),),)
+            )
+        ],
+        "r1",
+    )
+    assert isinstance(result, Sent) and len(result.message_ids) == 1
+    (message,) = dc_fake.dm_messages(dc_world.alice)
+    assert message.id == result.message_ids[0]
+    assert message.custom_ids == ["kc|a:done:1"]
+    assert message.nonce is not None and len(str(message.nonce)) <= 25
+    assert not any(r[:2] == ("POST", "/users/@me/channels") for r in dc_fake.requests)
+
+
+async def test_private_replies_never_go_to_a_server_channel_even_if_the_ref_says_private(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_settings: DiscordSettings
+) -> None:
+    general = dc_world.guild.channel("general")
+    store = MemoryDMChannelStore()
+    await store.set(dc_world.alice.id, general.id)  # a corrupted store: a server channel
+    adapter = DiscordAdapter(dc_settings, dc_coach, dm_channel_store=store)
+    await adapter.start()
+    try:
+        wrong = ConversationRef("discord", dc_world.alice.id, general.id, shared=False)
+        result = await adapter.send(wrong, [Reply("r", "SECRET: pain 7/10")], "k1")
+        assert isinstance(result, Failed)
+        mixed = await adapter.send(
+            wrong, [Reply("p", "SECRET: pain 7/10"), Reply("q", "Club news", private=False)], "k2"
+        )
+        assert isinstance(mixed, Sent) and len(mixed.message_ids) == 1
+
+        interaction = await dc_fake.slash(dc_world.alice, dc_world.guild, "start")
+        await dc_fake.wait_original(interaction)
+        await dc_fake.wait_dm(dc_world.alice, 2)  # the DM was reopened, not the server channel
+        assert await store.get(dc_world.alice.id) == dc_fake.dm_channel(dc_world.alice).id
+    finally:
+        await adapter.stop()
+    assert [m.content for m in dc_fake.public_guild_messages()] == ["Club news"]
+
+
+async def test_send_to_closed_dms_is_blocked(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    result = await dc_adapter.send(dm_ref(dc_fake, dc_world.carol), [Reply("r", "hi")], "k")
+    assert isinstance(result, Blocked)
+    assert dc_fake.dm_messages(dc_world.carol) == []
+
+
+async def test_a_short_429_is_waited_out(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    dc_fake.rate_limit_once(0.05)
+    result = await dc_adapter.send(dm_ref(dc_fake, dc_world.alice), [Reply("r", "hello")], "k429")
+    assert isinstance(result, Sent)
+    assert len(dc_fake.rate_limited) == 1
+    assert [m.content for m in dc_fake.dm_messages(dc_world.alice)] == ["hello"]
+
+
+async def test_a_long_429_becomes_retry_after_and_nothing_is_lost_or_doubled(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    ref = dm_ref(dc_fake, dc_world.alice)
+    replies = [Reply("a", "one"), Reply("b", "two")]
+    dc_fake.rate_limit_once(120.0, after=1)  # the second message is limited
+    first = await dc_adapter.send(ref, replies, "outbox:7")
+    assert isinstance(first, RetryAfter) and first.seconds == 120.0
+    assert [m.content for m in dc_fake.dm_messages(dc_world.alice)] == ["one"]
+
+    retry = await dc_adapter.send(ref, replies, "outbox:7")  # the outbox retries the same row
+    assert isinstance(retry, Sent) and len(retry.message_ids) == 2
+    assert [m.content for m in dc_fake.dm_messages(dc_world.alice)] == ["one", "two"]
+
+
+async def test_nonce_reuse_does_not_duplicate(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    ref = dm_ref(dc_fake, dc_world.alice)
+    a = await dc_adapter.send(ref, [Reply("r", "same")], "outbox:1")
+    b = await dc_adapter.send(ref, [Reply("r", "same")], "outbox:1")
+    c = await dc_adapter.send(ref, [Reply("r", "same")], "outbox:2")
+    assert isinstance(a, Sent) and isinstance(b, Sent) and isinstance(c, Sent)
+    assert a.message_ids == b.message_ids != c.message_ids
+    assert len(dc_fake.dm_messages(dc_world.alice)) == 2
+    assert creates_in(dc_fake, ref.chat_id) == 3  # three requests, two messages
+
+
+async def test_server_errors_retry_and_client_errors_fail(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    ref = dm_ref(dc_fake, dc_world.alice)
+    dc_fake.fail_once(503)
+    assert isinstance(await dc_adapter.send(ref, [Reply("r", "x")], "e1"), RetryAfter)
+    unknown = ConversationRef("discord", dc_world.alice.id, "123456789")
+    assert isinstance(await dc_adapter.send(unknown, [Reply("r", "x")], "e2"), Failed)
+    assert isinstance(
+        await dc_adapter.send(ConversationRef("telegram", "1", "2"), [Reply("r", "x")], "e3"),
+        Failed,
+    )
+    assert dc_fake.dm_messages(dc_world.alice) == []
+
+
+async def test_send_when_not_running_asks_to_retry(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_settings: DiscordSettings
+) -> None:
+    adapter = DiscordAdapter(dc_settings, dc_coach)
+    result = await adapter.send(dm_ref(dc_fake, dc_world.alice), [Reply("r", "x")], "k")
+    assert isinstance(result, RetryAfter)
+
+
+async def test_late_interactions_do_not_reach_the_coach(dc_coach: DcCoach) -> None:
+    # A fake whose deadline has always passed: every acknowledgement answers 10062.
+    fake = FakeDiscord(interaction_deadline_s=-1.0)
+    async with fake:
+        alice = fake.add_user("alice")
+        guild = fake.add_guild("Late")
+        settings = DiscordSettings(
+            token=fake.token, api_base=fake.api_base, guild_ready_timeout=0.05
+        )
+        adapter = await dc_start_adapter(settings, dc_coach)
+        try:
+            interaction = await fake.slash(alice, guild, "start")
+            await fake.wait_for(lambda: interaction.late)
+            await fake.dm(alice, "sync point")  # handled after the slash command
+            await dc_coach.wait_calls(1)
+        finally:
+            await adapter.stop()
+    assert [inbound for _, inbound in dc_coach.calls] == [Text("sync point")]
+
+
+async def test_stop_lets_a_handler_in_flight_finish(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_settings: DiscordSettings
+) -> None:
+    release = asyncio.Event()
+
+    class SlowCoach(DcCoach):
+        async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
+            replies = await super().handle(ref, inbound)
+            await release.wait()
+            return replies
+
+    coach = SlowCoach()
+    adapter = await dc_start_adapter(dc_settings, coach)
+    await dc_fake.dm(dc_world.alice, "slow one")
+    await coach.wait_calls(1)
+    stopping = asyncio.create_task(adapter.stop())
+    await asyncio.sleep(0)  # let stop() start waiting on the handler
+    assert not stopping.done()
+    release.set()
+    await stopping
+    assert [m.content for m in dc_fake.dm_messages(dc_world.alice)] == ["You said: slow one"]

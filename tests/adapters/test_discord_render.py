@@ -1,0 +1,257 @@
+"""Unit tests for bot.adapters.discord_render (pure: no Discord, no network)."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.discord import PERSONAL_COMMANDS, build_command_group, parse_typed
+from bot.adapters.discord_render import (
+    CONTINUATION,
+    MAX_BUTTONS_PER_ROW,
+    MAX_CONTENT,
+    MAX_CUSTOM_ID,
+    MAX_LABEL,
+    MAX_ROWS,
+    button_rows,
+    custom_id_for,
+    data_from_custom_id,
+    escape_text,
+    make_nonce,
+    render_chosen,
+    render_markup,
+    render_replies,
+    render_reply,
+    split_content,
+)
+from bot.engine.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
+
+
+def alnum(text: str) -> str:
+    return "".join(c for c in text if c.isalnum())
+
+
+# --------------------------------------------------------------------------- markup
+
+
+def test_bold_and_italic_pass_through() -> None:
+    assert render_markup("**Hello** and _welcome_") == "**Hello** and _welcome_"
+
+
+def test_nested_markup() -> None:
+    assert render_markup("**_both_**") == "**_both_**"
+
+
+def test_other_markdown_is_escaped() -> None:
+    out = render_markup("a*b ~~strike~~ `code` ||spoiler|| snake_case \\ <@123> [x](y)")
+    assert out == (
+        "a\\*b \\~\\~strike\\~\\~ \\`code\\` \\|\\|spoiler\\|\\| "
+        "snake\\_case \\\\ \\<@123> \\[x](y)"
+    )
+
+
+def test_italic_only_at_word_boundaries() -> None:
+    assert render_markup("file_name_here") == "file\\_name\\_here"
+    assert render_markup("an _italic_ word") == "an _italic_ word"
+
+
+def test_unbalanced_markers_are_literal() -> None:
+    assert render_markup("**not closed") == "\\*\\*not closed"
+    assert render_markup("** spaced **") == "\\*\\* spaced \\*\\*"
+
+
+def test_line_starts_cannot_become_quotes_or_headers() -> None:
+    out = render_markup("> quoted\n# header\n-# subtext\n>>> block")
+    assert out.split("\n") == ["\\> quoted", "\\# header", "\\-# subtext", "\\>>> block"]
+
+
+def test_list_lines_stay_lists() -> None:
+    assert render_markup("- one\n1. two") == "- one\n1. two"
+
+
+def test_urls_are_not_escaped() -> None:
+    url = "https://www.nhs.uk/conditions/knee_pain/?a=b*c"
+    assert render_markup(f"Read {url} now") == f"Read {url} now"
+    assert escape_text("x_y") == "x\\_y"
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def test_short_text_is_one_message() -> None:
+    assert split_content("One.\n\nTwo.") == ["One.\n\nTwo."]
+
+
+def test_splits_at_paragraph_boundaries() -> None:
+    para = ("word " * 150).strip()  # 749 characters
+    text = "\n\n".join([para] * 4)
+    chunks = split_content(text)
+    assert [len(c) for c in chunks] == [len(para) * 2 + 2] * 2
+    assert all(c == f"{para}\n\n{para}" for c in chunks)
+
+
+def test_long_paragraph_splits_at_lines_then_words() -> None:
+    line = ("step " * 100).strip()
+    text = "\n".join([line] * 10)  # one paragraph of ~5000 characters
+    chunks = split_content(text)
+    assert all(len(c) <= MAX_CONTENT for c in chunks)
+    assert all(not c.startswith("\n") and not c.endswith("\n") for c in chunks)
+    assert alnum("".join(chunks)) == alnum(text)
+    # lines are kept whole when they fit
+    assert all(set(c.split("\n")) == {line} for c in chunks)
+
+
+def test_markup_is_closed_and_reopened_across_a_split() -> None:
+    text = "**" + " ".join(f"w{i}" for i in range(900)) + "**"
+    chunks = split_content(text)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert len(chunk) <= MAX_CONTENT
+        assert chunk.startswith("**") and chunk.endswith("**")
+
+
+def test_a_word_longer_than_a_message_is_cut() -> None:
+    chunks = split_content("x" * 4500)
+    assert [len(c) for c in chunks] == [1993, 1993, 514]
+    underscores = split_content("_" * 3000)  # each one escaped: 2 characters
+    assert all(len(c) <= MAX_CONTENT for c in underscores)
+    assert sum(c.count("_") for c in underscores) == 3000
+
+
+def test_empty_text_gives_no_chunks() -> None:
+    assert split_content("") == []
+    assert split_content("\n\n  \n") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab_*> #\n-`"), max_size=400),
+    st.integers(min_value=20, max_value=120),
+)
+def test_split_property_limits_and_content_kept(text: str, limit: int) -> None:
+    chunks = split_content(text, limit)
+    assert all(0 < len(c) <= limit for c in chunks)
+    assert alnum("".join(chunks)) == alnum(text)
+
+
+# --------------------------------------------------------------------------- buttons
+
+
+def test_custom_id_round_trip_and_limits() -> None:
+    assert custom_id_for("d:intake:consent:3:yes") == "kc|d:intake:consent:3:yes"
+    assert data_from_custom_id("kc|a:ex:clamshell") == "a:ex:clamshell"
+    assert data_from_custom_id("other") is None
+    assert data_from_custom_id("kc|") is None
+    assert custom_id_for("x" * (MAX_CUSTOM_ID - 3)) is not None
+    assert custom_id_for("x" * (MAX_CUSTOM_ID - 2)) is None
+    assert custom_id_for("") is None
+
+
+def test_rows_of_at_most_five_and_open_private_dropped() -> None:
+    buttons = tuple(Button(f"B{i}", f"a:b:{i}") for i in range(12))
+    rows = button_rows([buttons, (Button("Open DM", OPEN_PRIVATE),)])
+    assert [len(r) for r in rows] == [5, 5, 2]
+    assert all(b.custom_id.startswith("kc|") for r in rows for b in r)
+
+
+def test_duplicate_and_invalid_buttons_dropped() -> None:
+    rows = button_rows(
+        [(Button("A", "a:x:1"), Button("A again", "a:x:1"), Button("Bad", "y" * 200))]
+    )
+    assert [[b.label for b in r] for r in rows] == [["A"]]
+
+
+def test_labels_are_plain_and_at_most_80() -> None:
+    rows = button_rows([(Button("**Bold** " + "l" * 200, "a:l:1"), Button("", "a:l:2"))])
+    label, empty = rows[0]
+    assert len(label.label) == MAX_LABEL and label.label.startswith("Bold ll")
+    assert label.label.endswith("\u2026")
+    assert empty.label == "\u2026"
+
+
+def test_many_rows_go_to_more_messages() -> None:
+    rows = tuple(tuple(Button(f"{r}.{c}", f"a:g:{r}-{c}") for c in range(4)) for r in range(8))
+    messages = render_reply(Reply("k", "Pick one", buttons=rows))
+    assert len(messages) == 2
+    assert messages[0].content == "Pick one"
+    assert messages[1].content == CONTINUATION
+    assert [len(m.rows) for m in messages] == [5, 3]
+    for message in messages:
+        assert len(message.rows) <= MAX_ROWS
+        assert all(len(r) <= MAX_BUTTONS_PER_ROW for r in message.rows)
+    ids = [b.custom_id for m in messages for r in m.rows for b in r]
+    assert len(ids) == len(set(ids)) == 32
+
+
+def test_buttons_and_image_ride_on_the_last_chunk() -> None:
+    text = "\n\n".join(["p" * 1500] * 3)
+    image = Image(b"\x89PNG fake", alt="Pain fell from 6 to 3 this week", filename="week.png")
+    reply = Reply("progress", text, buttons=((Button("More", "a:progress:more"),),), image=image)
+    messages = render_reply(reply)
+    assert len(messages) == 3
+    assert all(not m.rows and m.image is None for m in messages[:-1])
+    assert messages[-1].rows and messages[-1].image is image
+    assert messages[-1].content.endswith("Pain fell from 6 to 3 this week")
+
+
+def test_image_without_text_uses_alt_as_content() -> None:
+    (message,) = render_reply(Reply("chart", "", image=Image(b"png", alt="A chart")))
+    assert message.content == "A chart"
+
+
+def test_empty_reply_renders_nothing_and_button_only_reply_gets_content() -> None:
+    assert render_reply(Reply("k", "")) == []
+    (message,) = render_reply(Reply("k", "", buttons=((Button("Go", "a:go:1"),),)))
+    assert message.content == CONTINUATION and message.rows
+
+
+def test_render_replies_keeps_order_and_privacy() -> None:
+    messages = render_replies([Reply("a", "one"), Reply("b", "two", private=False)])
+    assert [(m.key, m.content, m.private) for m in messages] == [
+        ("a", "one", True),
+        ("b", "two", False),
+    ]
+
+
+def test_render_chosen_appends_choice_within_limit() -> None:
+    assert render_chosen("Shall we?", "Yes") == "Shall we?\n\n\u2192 **Yes**"
+    long = render_chosen("q" * 2000, "c" * 3000)
+    assert len(long) <= MAX_CONTENT
+
+
+def test_nonce_is_short_stable_and_per_index() -> None:
+    a0, a1 = make_nonce("outbox:42", 0), make_nonce("outbox:42", 1)
+    assert len(a0) <= 25 and a0 == make_nonce("outbox:42", 0) and a0 != a1
+    assert make_nonce("outbox:43", 0) != a0
+
+
+# --------------------------------------------------------------------------- adapter's pure parts
+
+
+def test_parse_typed() -> None:
+    assert parse_typed("/start") == Command("start")
+    assert parse_typed("/knee learn stairs") == Command("learn", "stairs")
+    assert parse_typed("/Today") == Command("today")
+    assert parse_typed("/dance") == Text("/dance")
+    assert parse_typed("my knee hurts") == Text("my knee hurts")
+
+
+def test_command_group_shape() -> None:
+    group = build_command_group([("start", "Begin here"), ("/today", "x" * 300)])
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    payload = group.to_dict(tree)
+    assert payload["name"] == "knee"
+    options = {o["name"]: o for o in payload["options"]}
+    assert list(options) == [name for name, _ in PERSONAL_COMMANDS] + ["club"]
+    assert options["start"]["description"] == "Begin here"
+    assert len(options["today"]["description"]) == 100
+    assert [o["name"] for o in options["learn"]["options"]] == ["topic"]
+    assert options["learn"]["options"][0]["required"] is False
+    club = {o["name"]: o for o in options["club"]["options"]}
+    assert list(club) == ["setup", "off", "leaderboard"]
+    assert [o["name"] for o in club["setup"]["options"]] == ["channel", "time", "timezone"]
+    assert all(re.fullmatch(r"[-_a-z0-9]{1,32}", name) for name in options)
