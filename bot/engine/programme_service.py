@@ -73,7 +73,9 @@ class ProgrammeService:
     def week_of(plan: Plan, today: date) -> int:
         return max(0, (today - plan.started_on).days) // 7 + 1
 
-    async def _session(self, ctx: Ctx, today: date, key: str) -> Reply:
+    async def _session(
+        self, ctx: Ctx, today: date, key: str, greeting: str | None = None
+    ) -> Reply:
         plan = await self.store.plan(ctx.user.id)
         if plan is None:
             return self.coach.book.session_reply(week=1, strength_day=True, key=key)
@@ -81,7 +83,8 @@ class ProgrammeService:
         checkins = await self.store.checkins(ctx.user.id)
         recent = [c for c in checkins if (today - c.local_date).days <= 3]
         eased = bool(recent) and _needs_easing(recent[-1])
-        preface = self.messages.get("session.eased") if eased else None
+        notes = [greeting, self.messages.get("session.eased") if eased else None]
+        preface = "\n\n".join(n for n in notes if n) or None
         return self.coach.book.session_reply(
             week=week,
             strength_day=today.weekday() in plan.strength_days,
@@ -189,7 +192,8 @@ class ProgrammeService:
     async def _act_show_session(self, ctx: Ctx) -> str | None:
         _, today = await self._zone_today(ctx.user.id, ctx.now)
         ctx.state.data["day"] = today.isoformat()
-        ctx.turn.replies.append(await self._session(ctx, today, "daily.session"))
+        greeting = self.messages.get("daily.greeting") if ctx.state.data.get("greeting") else None
+        ctx.turn.replies.append(await self._session(ctx, today, "daily.session", greeting))
         return None
 
     async def _act_snooze(self, ctx: Ctx) -> str | None:
@@ -422,8 +426,7 @@ class ProgrammeService:
                 await self.store.set_status(user.id, "active", now)
             state = await self.coach.users.dialog_state(user.id)
             ctx = Ctx(user, state, Turn(), now)
-            self._say(ctx.turn, "daily.greeting")
-            await self.coach.begin(ctx, "daily")
+            await self.coach.begin(ctx, "daily", {"greeting": True})
             await self.coach.users.save_dialog_state(user.id, ctx.state, now)
         return Delivery(ref=user.ref, replies=ctx.turn.replies)
 
