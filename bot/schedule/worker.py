@@ -13,6 +13,7 @@ platform without one over a lost reminder.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.engine.clock import Clock
-from bot.engine.delivery import Blocked, Composer, Failed, RetryAfter, Sender, Sent
+from bot.engine.delivery import Blocked, Composer, Failed, RetryAfter, Sender, SendResult, Sent
 from bot.store.connection import Database
 from bot.store.timefmt import from_db, to_db
 
@@ -49,7 +50,9 @@ class DeliveryWorker:
         senders: Mapping[str, Sender],
         clock: Clock,
         late_limit: timedelta = LATE_LIMIT,
+        concurrency: int = 16,
     ) -> None:
+        self.concurrency = concurrency
         self.db = db
         self.composer = composer
         self.senders = dict(senders)
@@ -57,6 +60,9 @@ class DeliveryWorker:
         self.late_limit = late_limit
 
     async def drain(self, batch: int = 500) -> DrainStats:
+        """Deliver everything due. Different people are served concurrently (bounded), so
+        one slow or rate-limited chat never holds up the rest; one person's rows stay in
+        order."""
         stats = DrainStats()
         while True:
             now = self.clock.now()
@@ -68,10 +74,23 @@ class DeliveryWorker:
             )
             if not rows:
                 return stats
+            by_target: dict[str, list[sqlite3.Row]] = {}
             for row in rows:
-                await self._deliver_one(row, now, stats)
+                by_target.setdefault(str(row["target"]), []).append(row)
+            gate = asyncio.Semaphore(self.concurrency)
+            async with asyncio.TaskGroup() as group:
+                for queue in by_target.values():
+                    group.create_task(self._serve(queue, gate, now, stats))
             if len(rows) < batch:
                 return stats
+
+    async def _serve(
+        self, queue: list[sqlite3.Row], gate: asyncio.Semaphore, now: datetime,
+        stats: DrainStats,
+    ) -> None:
+        async with gate:
+            for row in queue:
+                await self._deliver_one(row, now, stats)
 
     async def _deliver_one(self, r: sqlite3.Row, now: datetime, stats: DrainStats) -> None:
         outbox_id = int(r["id"])
@@ -93,7 +112,13 @@ class DeliveryWorker:
             stats.retried += 1
             return
         await self.db.execute("UPDATE outbox SET status='sending' WHERE id=?", (outbox_id,))
-        result = await sender.send(delivery.ref, delivery.replies, f"kc-ob-{outbox_id}")
+        try:
+            result: SendResult = await sender.send(
+                delivery.ref, delivery.replies, f"kc-ob-{outbox_id}"
+            )
+        except Exception as exc:  # an adapter bug must not stop everyone else's reminders
+            log.error("sending outbox row %s raised %s", outbox_id, type(exc).__name__)
+            result = RetryAfter(60.0, type(exc).__name__)
         if isinstance(result, Sent):
             await self._finish(outbox_id, "sent", now, None)
             if delivery.on_sent is not None:

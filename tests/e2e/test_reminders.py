@@ -12,7 +12,7 @@ import pytest
 from bot.engine.clock import FakeClock
 from bot.engine.coach import Coach
 from bot.schedule.sweep import sweep
-from tests.support.world import World
+from tests.support.world import ProcessDied, World
 
 
 @pytest.fixture
@@ -105,8 +105,9 @@ async def test_restart_between_send_and_record_doubles_nothing(
     await world.enrol("r1")
     world.platform.crash_after_send = True
     clock.set(datetime(2026, 3, 3, 7, 31, tzinfo=UTC))
-    with pytest.raises(SystemExit):
+    with pytest.raises(BaseExceptionGroup) as died:
         await world.ticker.tick()
+    assert died.group_contains(ProcessDied)
     platform = world.platform
     await coach.close()
 
@@ -238,3 +239,13 @@ async def test_one_scheduler_job_not_one_per_user(world: World) -> None:
         assert [j.id for j in jobs] == ["kneecoach-tick"]
     finally:
         await world.ticker.stop()
+
+
+async def test_an_adapter_error_is_retried_and_does_not_stop_the_others(world: World) -> None:
+    await world.enrol("alice")
+    await world.enrol("bob")
+    world.platform.broken_once.add("alice")
+    await world.advance(timedelta(hours=2))  # 08:00: both prompts were due at 07:30
+    assert len(_daily(world, "bob")) == 1
+    assert len(_daily(world, "alice")) == 1  # retried a minute later, still on time
+    assert _daily(world, "alice")[0] > _daily(world, "bob")[0]

@@ -17,6 +17,10 @@ from bot.schedule.worker import DeliveryWorker
 from tests.support.client import CoachClient
 
 
+class ProcessDied(BaseException):
+    """Stands for the process being killed: not an error any code could catch."""
+
+
 @dataclass
 class Delivered:
     ref: ConversationRef
@@ -35,6 +39,7 @@ class RecordingPlatform:
     blocked: set[str] = field(default_factory=set)
     retry_once: dict[str, float] = field(default_factory=dict)
     crash_after_send: bool = False
+    broken_once: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     # user id -> the test client's history, so proactive messages can be pressed
     inboxes: dict[str, list[Reply]] = field(default_factory=dict)
@@ -43,6 +48,9 @@ class RecordingPlatform:
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
     ) -> SendResult:
         self.calls.append(idempotency_key)
+        if ref.user_id in self.broken_once:
+            self.broken_once.discard(ref.user_id)
+            raise RuntimeError("an adapter bug")
         if ref.user_id in self.blocked:
             return Blocked("bot was blocked by the user")
         if ref.user_id in self.retry_once:
@@ -52,7 +60,7 @@ class RecordingPlatform:
             self.inboxes.setdefault(ref.user_id, []).extend(replies)
         if self.crash_after_send:
             self.crash_after_send = False
-            raise SystemExit("process died between sending and recording")
+            raise ProcessDied("the process died between sending and recording")
         return Sent((idempotency_key,))
 
     def to(self, user_id: str) -> list[Delivered]:
