@@ -11,6 +11,7 @@ import pytest
 from bot.engine.clock import FakeClock
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient
+from tests.support.world import World
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday morning
 
@@ -37,3 +38,13 @@ async def coach(db_path: Path, clock: FakeClock) -> AsyncIterator[Coach]:
 @pytest.fixture
 def client(coach: Coach) -> CoachClient:
     return CoachClient(coach)
+
+
+@pytest.fixture
+async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
+    """A coach with a recording platform and the real ticker, on a fake clock."""
+    coach = await Coach.open(db_path, clock=clock)
+    try:
+        yield World(coach, clock)
+    finally:
+        await coach.close()

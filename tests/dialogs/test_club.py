@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from bot.engine.clock import FakeClock
-from bot.engine.coach import Coach
 from bot.engine.events import Command, ConversationRef, Press, Reply
 from tests.support.world import World
-
-
-@pytest.fixture
-async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    coach = await Coach.open(db_path, clock=clock)
-    try:
-        yield World(coach, clock)
-    finally:
-        await coach.close()
 
 
 def channel(user: str) -> ConversationRef:

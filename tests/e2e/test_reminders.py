@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,15 +12,6 @@ from bot.engine.clock import FakeClock
 from bot.engine.coach import Coach
 from bot.schedule.sweep import sweep
 from tests.support.world import ProcessDied, World
-
-
-@pytest.fixture
-async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
-    coach = await Coach.open(db_path, clock=clock)
-    try:
-        yield World(coach, clock)
-    finally:
-        await coach.close()
 
 
 def _daily(world: World, user: str) -> list[datetime]:

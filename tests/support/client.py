@@ -62,3 +62,42 @@ class CoachClient:
 
     def labels(self) -> list[str]:
         return [b.label for r in self.last for row in r.buttons for b in row]
+
+
+RUNNERS_KNEE = [
+    "Behind or around the kneecap",
+    "Left",
+    "2 to 6 weeks",
+    "Yes",  # worse down stairs
+    "Yes",  # worse downhill
+    "Yes",  # squatting or sitting
+    "No",  # swelling
+    "No",  # locking, catching, giving way
+    "No",  # injury
+    "No",  # surgery
+    "No",  # night pain
+    "No",  # hot, red, fever
+    "about 25",
+]
+
+
+async def enrol(
+    client: CoachClient,
+    story: str = "skip",
+    at: str = "07:30",
+    zone: str = "Europe/London",
+    race: str = "No race planned",
+) -> None:
+    """The whole intake of a runner with typical runner's knee, then the programme."""
+    await client.send("/start")
+    await client.press("I agree")
+    await client.press("18 or over")
+    await client.send(story)
+    for label in [*RUNNERS_KNEE, race]:
+        await client.press(label)
+    await client.press("Yes, let's start")
+    await client.send(at)
+    await client.send(zone)
+    assert client.keys[-1] == "intake.ask.strength_days", client.keys
+    await client.press("Mon, Wed, Fri")
+    assert client.keys[0] == "programme.started", client.keys

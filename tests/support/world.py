@@ -14,7 +14,7 @@ from bot.engine.events import ConversationRef, Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
-from tests.support.client import CoachClient
+from tests.support.client import CoachClient, enrol
 
 
 class ProcessDied(BaseException):
@@ -88,35 +88,7 @@ class World:
         race: str = "No race planned",
     ) -> CoachClient:
         client = self.client(user_id)
-        await client.send("/start")
-        await client.press("I agree")
-        await client.press("18 or over")
-        await client.send("skip")
-        for label in [
-            "Behind or around the kneecap",
-            "Left",
-            "2 to 6 weeks",
-            "Yes",
-            "Yes",
-            "Yes",
-            "No",
-            "No",
-            "No",
-            "No",
-            "No",
-            "No",
-            "about 25",
-            race,
-        ]:
-            await client.press(label)
-        await client.press("Yes, let's start")
-        await client.send(at)
-        await client.send(zone)
-        assert client.keys == ["strength_days"] or client.keys[-1] == "intake.ask.strength_days", (
-            client.keys
-        )
-        await client.press("Mon, Wed, Fri")
-        assert client.keys[0] == "programme.started", client.keys
+        await enrol(client, at=at, zone=zone, race=race)
         return client
 
     async def advance(self, delta: timedelta) -> None:

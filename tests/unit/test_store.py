@@ -10,7 +10,7 @@ from bot.engine.events import ConversationRef
 from bot.store.connection import Database, migrations
 from bot.store.users import UserStore
 from tests.conftest import START
-from tests.support.client import CoachClient
+from tests.support.client import CoachClient, enrol
 
 
 async def test_file_is_private_wal_and_migrated(tmp_path: Path) -> None:
@@ -55,31 +55,7 @@ async def test_user_lookup_is_by_platform_and_id(tmp_path: Path) -> None:
 
 
 async def _full_journey(client: CoachClient) -> None:
-    await client.send("/start")
-    await client.press("I agree")
-    await client.press("18 or over")
-    await client.send("aches behind the kneecap going down stairs")
-    for label in [
-        "Behind or around the kneecap",
-        "Left",
-        "2 to 6 weeks",
-        "Yes",
-        "Yes",
-        "Yes",
-        "No",
-        "No",
-        "No",
-        "No",
-        "No",
-        "No",
-        "about 25",
-        "No race planned",
-    ]:
-        await client.press(label)
-    await client.press("Yes, let's start")
-    await client.send("07:30")
-    await client.send("London")
-    await client.press("Mon, Wed, Fri")
+    await enrol(client, story="aches behind the kneecap going down stairs")
     await client.send("/checkin")
     await client.press("3")
     await client.press("No")
