@@ -175,3 +175,6 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
             with contextlib.suppress(Exception):
                 await adapter.stop()
         await coach.close()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)

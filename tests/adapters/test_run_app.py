@@ -1,0 +1,52 @@
+"""`kneecoach run` with a Telegram token: the real adapter, the coach and the scheduler in
+one process against the fake Bot API, and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.app import build_adapters, run_app
+from bot.config import Settings
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
+
+
+def settings(tmp_path: Path, base_url: str) -> Settings:
+    return Settings(
+        kneecoach_db=tmp_path / "k.db",
+        telegram_bot_token=SecretStr(DEFAULT_TOKEN),
+        telegram_api_base_url=base_url,
+        kneecoach_tick_seconds=3600,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def test_run_starts_telegram_and_stops_cleanly(
+    tmp_path: Path, tg_server: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_app(settings(tmp_path, tg_server.base_url), stop))
+    await tg_server.wait_for_calls("setMyCommands")
+    tg_server.inject_private_text(4242, "/start")
+    sent = await tg_server.wait_for_calls("sendMessage", count=2, within=10)
+    assert "Kneecoach" in sent[0]["text"]
+    stop.set()
+    assert await asyncio.wait_for(running, timeout=20) == 0
+    assert DEFAULT_TOKEN not in caplog.text
+    assert (tmp_path / "k.db").exists()
+
+
+def test_only_configured_platforms_start(tmp_path: Path) -> None:
+    none = Settings(kneecoach_db=tmp_path / "k.db", _env_file=None)  # type: ignore[call-arg]
+    assert none.telegram_bot_token is None and none.discord_bot_token is None
+
+    class _Coach:
+        db = None
+
+    adapters = build_adapters(settings(tmp_path, "http://127.0.0.1:9"), _Coach())  # type: ignore[arg-type]
+    assert [a.platform for a in adapters] == ["telegram"]
