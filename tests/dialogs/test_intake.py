@@ -78,6 +78,12 @@ async def test_numbers_in_words_and_fractions(client: CoachClient) -> None:
     assert client.keys == ["intake.ask.weekly_km"]
     await client.send("seven")
     assert client.keys == ["intake.ask.race"]
+    await client.send("/back")
+    await client.send("7/10")
+    assert client.keys == ["intake.ask.race"]
+    await client.send("/back")
+    await client.send("400")  # over the 300 km a week the question allows
+    assert client.keys == ["input.hint", "intake.ask.weekly_km"]
 
 
 async def test_wrong_answer_gets_a_hint_and_the_same_question(client: CoachClient) -> None:

@@ -85,6 +85,7 @@ async def test_improving_runner_gets_no_escalation(tmp_path: Path) -> None:
     assert found.count("weekly.ask.rating") == 6
     assert "advice.ease" in found and "advice.fine" in found
     assert found[-1] == "progress.chart"
+    assert records[-1]["image"] == {"alt": records[-1]["text"], "png": True}
     check_golden("journey_improving", records)
 
 
