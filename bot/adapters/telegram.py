@@ -350,6 +350,8 @@ class TelegramAdapter:
             .token(self.settings.token)
             .job_queue(None)
             .concurrent_updates(PerChatUpdateProcessor(self.max_concurrent_updates))
+            .connection_pool_size(int(__import__('os').environ.get('KC_POOL', '256')))
+            .pool_timeout(30.0)
         )
         urls = self.settings.api_urls()
         if urls is not None:

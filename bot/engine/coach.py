@@ -76,16 +76,13 @@ class Coach:
         self.commands: dict[str, CommandFn] = {
             "start": self._cmd_start,
             "help": self._cmd_help,
-            "today": self._cmd_today,
             "exercise": self._cmd_exercise,
             "learn": self._cmd_learn,
             "export": self._cmd_export,
             "forget": self._cmd_forget,
-            "stop": self._cmd_stop,
             "back": self._cmd_back,
             "cancel": self._cmd_cancel,
         }
-        self.actions: dict[str, ActionFn] = {}
         self.ctx_actions: dict[str, Callable[[Ctx], Awaitable[str | None]]] = {
             "record_consent": self._act_record_consent,
             "under13": self._act_under13,
@@ -99,8 +96,8 @@ class Coach:
             "learn": self._press_learn,
         }
         self.on_red_flag: list[Callable[[Ctx, ScreenResult], Awaitable[None]]] = []
-        self.menu_order: list[str] = ["start", "today", "exercise", "learn", "export",
-                                      "forget", "stop", "help"]
+        self.menu_order: list[str] = ["start", "today", "checkin", "progress", "settings",
+                                      "exercise", "learn", "export", "forget", "stop", "help"]
         self.programme = ProgrammeService(self)
         self.club = ClubService(self)
 
@@ -301,13 +298,6 @@ class Coach:
         self._say(ctx, "help.text")
         self._reask(ctx)
 
-    async def _cmd_today(self, ctx: Ctx, args: str) -> None:
-        ctx.turn.replies.append(await self.today_reply(ctx))
-
-    async def today_reply(self, ctx: Ctx) -> Reply:
-        """Today's session; the daily programme replaces this with the person's own plan."""
-        return self.book.session_reply(week=1, strength_day=True, key="today.session")
-
     async def _cmd_exercise(self, ctx: Ctx, args: str) -> None:
         exercise = self.content.find_exercise(args) if args else None
         if exercise is None:
@@ -350,9 +340,6 @@ class Coach:
         ctx.turn.erased = True
         self._say(ctx, "forget.done")
         return None
-
-    async def _cmd_stop(self, ctx: Ctx, args: str) -> None:
-        self._say(ctx, "stop.done")
 
     async def _cmd_back(self, ctx: Ctx, args: str) -> None:
         if ctx.state.dialog is None or not await self.runner.back(ctx.state, ctx.turn):

@@ -59,8 +59,6 @@ class ProgrammeService:
         })
         coach.press_actions["prog"] = self._press_programme
         coach.on_red_flag.append(self._on_red_flag)
-        coach.menu_order[:] = ["start", "today", "checkin", "progress", "settings", "exercise",
-                               "learn", "export", "forget", "stop", "help"]
 
     # ----- where the runner is ------------------------------------------------------------
 
