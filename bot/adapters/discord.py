@@ -1,26 +1,40 @@
 """Discord adapter on discord.py 2.7: translation between Discord and the coach, nothing more.
 
 Commands: one slash command group, ``/knee``: ``start``, ``today``, ``checkin``,
-``progress``, ``settings``, ``learn [topic]``, ``export``, ``forget``, ``stop`` (each becomes
-``Command(name, args)``) and the ``/knee club`` subgroup: ``setup <channel> <time>
-<timezone>`` -> ``Command("club", "setup <channel_id> <HH:MM> <tz>")`` (or
-``Command("club", "denied")`` when the member lacks Manage Server), ``off`` (same check),
-``leaderboard <optin>`` -> ``Command("club", "leaderboard on|off")``. They are synced with
-``tree.sync()`` at start.
+``progress``, ``settings``, ``exercise [name]``, ``learn [topic]``, ``export``, ``forget``,
+``stop``, ``help`` (each becomes ``Command(name, args)``) and the ``/knee club`` subgroup,
+which speaks the engine's club language (``bot/engine/club_service.py``):
+
+* ``setup <channel> <time> <timezone>`` ->
+  ``Command("club", "setup guild=<G> channel=<C> time=<HH:MM> tz=<zone>")``, the typed
+  values made single tokens (``"6 pm"`` -> ``6pm``, ``"new york"`` -> ``new_york``);
+* ``off`` -> ``Command("club", "off guild=<G>")``; for a member without Manage Server both
+  become ``Command("club", "denied")``;
+* ``leaderboard <optin>`` -> ``"leaderboard on guild=<G> name=<display name>"`` or
+  ``"leaderboard off guild=<G>"``.
+
+They are built at start and synced with ``tree.sync()``. No user-facing text lives here:
+descriptions (the coach's ``command_menu()``, else ``commands.<name>``; ``discord.group``,
+``discord.command.*``, ``discord.option.*``) and the adapter's notes (``discord.*``) all come
+from content/messages.yaml through ``coach.text()`` (see :data:`CONTENT_KEYS`).
 
 Where the conversation happens: used in a server, a personal command answers with a short
 ephemeral note (``discord.continued_in_dm``) and the conversation itself goes to the
 member's DMs (the DM channel is opened once; its id is kept in a :class:`DMChannelStore`).
-In DMs everything works directly, typed answers included. Club commands stay in the server
-(``ConversationRef(shared=True)``); their replies are ephemeral, and a reply marked
-``private`` goes to the member's DMs instead: nothing private is ever posted in a server.
+In DMs everything works directly, typed answers included. Club traffic stays in the server
+as ``ConversationRef("discord", member_id, channel_id, shared=True)``; replies there are
+ephemeral, and a reply marked ``private`` goes to the member's DMs instead: nothing private
+is ever posted in a server.
 
 Buttons survive restarts: each is a :class:`KneeButton` (a ``discord.ui.DynamicItem``)
 whose custom_id is ``"kc|" + Button.data``; the class is registered with
 ``add_dynamic_items`` at start, so a press on a message sent before a restart still
 reaches the engine as ``Press(data)``. Every interaction is deferred before the engine is
-called (Discord wants an answer within 3 s); after a press the pressed message is edited
-to show the choice (``Reply.chosen``) and loses its buttons.
+called (Discord wants an answer within 3 s). After a press, the pressed message is edited:
+a reply with ``meta["edit"] == "replace"`` becomes it (text and buttons: the club post's
+new counter with its Done button; never a private reply on a server message), otherwise
+``Reply.chosen`` is shown under the question and its buttons go. Replies with
+``meta["ephemeral"] == "true"`` are ephemeral follow-ups (the club's "thanks").
 
 Intents (for the README): ``Intents.none()`` + ``guilds`` + ``dm_messages``, nothing
 privileged. Slash commands and button presses arrive as interactions whatever the intents;
@@ -30,7 +44,8 @@ text arrives without it. ``guilds`` keeps the server and channel cache that
 ``/knee club setup`` needs to accept a text channel. Enable nothing in the developer portal.
 
 Proactive delivery (:meth:`DiscordAdapter.send`, the engine's ``Sender`` port) posts to
-``ref.chat_id`` (the stored DM channel) with a nonce derived from the idempotency key
+``ref.chat_id`` (the stored DM channel, or the club's channel for its daily post and weekly
+summary, where only ``private=False`` replies go) with a nonce derived from the idempotency key
 (Discord returns the first message for a repeated nonce for a few minutes, so a retried
 send is not duplicated). Results: DMs closed (403 50007) -> ``Blocked``; a 429 longer than
 ``max_ratelimit_timeout`` (discord.py waits out shorter ones) -> ``RetryAfter``; 5xx or
@@ -64,6 +79,7 @@ from bot.adapters.discord_render import (
     render_chosen,
     render_markup,
     render_replies,
+    render_reply,
 )
 from bot.engine.delivery import Blocked, Failed, RetryAfter, SendResult, Sent
 from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
@@ -81,30 +97,50 @@ NOT_RUNNING_RETRY_S = 30.0
 
 Interaction: TypeAlias = "discord.Interaction[Any]"
 
-# (name, description); descriptions are replaced by the coach's command_menu() when it has them.
-PERSONAL_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", "Start (or restart) your knee coach"),
-    ("today", "Today's exercises"),
-    ("checkin", "Tell the coach how your knee feels"),
-    ("progress", "Your progress so far"),
-    ("settings", "Reminder time, days and timezone"),
-    ("learn", "Short reads about runner's knee"),
-    ("export", "Download everything stored about you"),
-    ("forget", "Delete everything stored about you"),
-    ("stop", "Stop reminders"),
+# The personal subcommands of /knee; each becomes Command(name, args) for the coach.
+PERSONAL_COMMANDS: tuple[str, ...] = (
+    "start",
+    "today",
+    "checkin",
+    "progress",
+    "settings",
+    "exercise",
+    "learn",
+    "export",
+    "forget",
+    "stop",
+    "help",
 )
-PERSONAL_NAMES = frozenset(name for name, _ in PERSONAL_COMMANDS)
-
-# Adapter chrome: coach.text(key) when the content has it, else this English default.
-UI_DEFAULTS: dict[str, str] = {
-    "discord.continued_in_dm": "I've sent you a direct message: let's continue there.",
-    "discord.dms_closed": (
-        "I couldn't send you a direct message. Allow direct messages from server members "
-        "(Privacy Settings), or use the commands in a DM with me."
-    ),
-    "discord.club_server_only": "Club commands work in a server channel.",
-    "discord.error": "Sorry, something went wrong on my side. Please try again in a moment.",
+PERSONAL_NAMES = frozenset(PERSONAL_COMMANDS)
+CLUB_COMMANDS: tuple[str, ...] = ("setup", "off", "leaderboard")
+# Slash command option name -> the content key of its description.
+OPTION_KEYS: dict[str, str] = {
+    "topic": "discord.option.topic",
+    "name": "discord.option.exercise",
+    "channel": "discord.option.channel",
+    "time": "discord.option.time",
+    "timezone": "discord.option.timezone",
+    "optin": "discord.option.optin",
 }
+# Every piece of adapter chrome comes from content/messages.yaml through coach.text(): the
+# notes below, the group and club descriptions, the option descriptions; the personal
+# commands' descriptions are the coach's command_menu() (else ``commands.<name>``).
+NOTE_KEYS: tuple[str, ...] = (
+    "discord.continued_in_dm",
+    "discord.dms_closed",
+    "discord.club_server_only",
+    "discord.error",
+)
+CONTENT_KEYS: tuple[str, ...] = (
+    *NOTE_KEYS,
+    "discord.group",
+    "discord.command.club",
+    *(f"discord.command.club_{name}" for name in CLUB_COMMANDS),
+    *OPTION_KEYS.values(),
+    *(f"commands.{name}" for name in PERSONAL_COMMANDS),
+)
+MAX_DESCRIPTION = 100  # Discord's limit for command and option descriptions
+MAX_CLUB_NAME = 40  # the engine keeps at most 40 characters of a leaderboard name
 
 
 # --------------------------------------------------------------------------- settings, store
@@ -203,6 +239,14 @@ def _view(message: RenderedMessage) -> discord.ui.View | None:
     return view
 
 
+def _is_replacement(reply: Reply) -> bool:
+    return reply.meta.get("edit") == "replace"
+
+
+def _is_ephemeral(reply: Reply) -> bool:
+    return reply.meta.get("ephemeral") == "true"
+
+
 def _file(message: RenderedMessage) -> discord.File | None:
     image = message.image
     if image is None:
@@ -258,6 +302,7 @@ def _adapter_of(interaction: Interaction) -> DiscordAdapter:
 # Slash command callbacks: module level so discord.py can read their annotations.
 
 Callback = Callable[..., Coroutine[Any, Any, None]]
+TextSource = Callable[[str], str]
 
 
 def _personal_callback(name: str) -> Callback:
@@ -268,75 +313,115 @@ def _personal_callback(name: str) -> Callback:
     return callback
 
 
-@app_commands.describe(topic="What to read about (leave empty for the list)")
 async def _learn(interaction: Interaction, topic: str | None = None) -> None:
     await _adapter_of(interaction).on_personal_command(interaction, "learn", (topic or "").strip())
 
 
-@app_commands.describe(
-    channel="The channel for the club's daily post",
-    time="Local time of the post, HH:MM (24-hour)",
-    timezone="IANA timezone, for example Europe/London",
-)
+async def _exercise(interaction: Interaction, name: str | None = None) -> None:
+    await _adapter_of(interaction).on_personal_command(
+        interaction, "exercise", (name or "").strip()
+    )
+
+
 async def _club_setup(
     interaction: Interaction,
     channel: discord.TextChannel,
     time: str,
     timezone: str,
 ) -> None:
-    args = f"setup {channel.id} {time.strip()} {timezone.strip()}"
+    guild = interaction.guild_id
+    args = (
+        f"setup guild={guild} channel={channel.id} time={compact_time(time)}"
+        f" tz={compact_zone(timezone)}"
+    )
     await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=True)
 
 
 async def _club_off(interaction: Interaction) -> None:
-    await _adapter_of(interaction).on_club_command(interaction, "off", needs_manage=True)
+    args = f"off guild={interaction.guild_id}"
+    await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=True)
 
 
-@app_commands.describe(optin="Show your streak on the club leaderboard?")
 async def _club_leaderboard(interaction: Interaction, optin: bool) -> None:
-    args = f"leaderboard {'on' if optin else 'off'}"
+    guild = interaction.guild_id
+    if optin:
+        args = f"leaderboard on guild={guild}"
+        name = club_display_name(interaction.user.display_name)
+        if name:
+            args += f" name={name}"
+    else:
+        args = f"leaderboard off guild={guild}"
     await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=False)
 
 
-def build_command_group(menu: Sequence[tuple[str, str]] = ()) -> app_commands.Group:
-    """The ``/knee`` group with its subcommands (descriptions from the coach's menu)."""
-    descriptions = {name: text for name, text in PERSONAL_COMMANDS}
-    for name, text in menu:
-        name = name.lstrip("/").lower()
-        if name in descriptions and text.strip():
-            descriptions[name] = _short(text)
-    knee = app_commands.Group(name=ROOT_COMMAND, description="Your runner's knee coach")
-    for name, _ in PERSONAL_COMMANDS:
-        callback = _learn if name == "learn" else _personal_callback(name)
-        knee.add_command(
-            app_commands.Command(name=name, description=descriptions[name], callback=callback)
+def compact_time(text: str) -> str:
+    """A typed time as one token (``"6 pm"`` -> ``"6pm"``): the engine reads ``time=\\S+``."""
+    return "".join(text.split())
+
+
+def compact_zone(text: str) -> str:
+    """A typed zone as one token: ``"new york"`` -> ``"new_york"``, ``"UTC + 1"`` -> ``"UTC+1"``."""
+    text = re.sub(r"\s*([+\-:/])\s*", r"\1", text.strip())
+    return "_".join(text.split())
+
+
+def club_display_name(name: str) -> str:
+    """A member's display name on one line, as the engine keeps it (at most 40 characters)."""
+    return " ".join(name.split())[:MAX_CLUB_NAME].strip()
+
+
+def build_command_group(
+    text: TextSource, menu: Sequence[tuple[str, str]] = ()
+) -> app_commands.Group:
+    """The ``/knee`` group; every description comes from content through ``text(key)``.
+
+    A personal command's description is the coach's menu entry when it has one, else
+    ``commands.<name>``.
+    """
+    described = {name.lstrip("/").lower(): line for name, line in menu if line.strip()}
+
+    def description(key: str, fallback: str) -> str:
+        return _short(text(key) or fallback)
+
+    knee = app_commands.Group(
+        name=ROOT_COMMAND, description=description("discord.group", ROOT_COMMAND)
+    )
+    for name in PERSONAL_COMMANDS:
+        callback = {"learn": _learn, "exercise": _exercise}.get(name) or _personal_callback(name)
+        menu_line = described.get(name)
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
+            name=name,
+            description=_short(menu_line) if menu_line else description(f"commands.{name}", name),
+            callback=callback,
         )
+        _describe_options(command, text)
+        knee.add_command(command)
     club = app_commands.Group(
-        name="club", description="A running club's daily post in this server", parent=knee
+        name="club", description=description("discord.command.club", "club"), parent=knee
     )
-    club.add_command(
-        app_commands.Command(
-            name="setup",
-            description="Set the club channel and time (Manage Server)",
-            callback=_club_setup,
+    club_callbacks: dict[str, Callback] = {
+        "setup": _club_setup,
+        "off": _club_off,
+        "leaderboard": _club_leaderboard,
+    }
+    for name in CLUB_COMMANDS:
+        command = app_commands.Command(
+            name=name,
+            description=description(f"discord.command.club_{name}", name),
+            callback=club_callbacks[name],
         )
-    )
-    club.add_command(
-        app_commands.Command(
-            name="off", description="Turn the club post off (Manage Server)", callback=_club_off
-        )
-    )
-    club.add_command(
-        app_commands.Command(
-            name="leaderboard",
-            description="Join or leave the club leaderboard",
-            callback=_club_leaderboard,
-        )
-    )
+        _describe_options(command, text)
+        club.add_command(command)
     return knee
 
 
-def _short(text: str, limit: int = 100) -> str:
+def _describe_options(command: app_commands.Command[Any, ..., Any], text: TextSource) -> None:
+    names = [parameter.name for parameter in command.parameters]
+    if names:
+        app_commands.describe(**{n: _short(text(OPTION_KEYS[n]) or n) for n in names})(command)
+
+
+def _short(text: str, limit: int = MAX_DESCRIPTION) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
@@ -475,29 +560,35 @@ class DiscordAdapter:
     async def _setup(self, client: _KneeClient) -> None:
         """discord.py's setup_hook: after login, before the gateway."""
         client.add_dynamic_items(KneeButton)
+        missing = [key for key in CONTENT_KEYS if not self.content_text(key)]
+        if missing:
+            log.warning("discord: content/messages.yaml lacks %s", ", ".join(missing))
         try:
             menu = list(self.coach.command_menu())
         except Exception:
-            log.warning(
-                "discord: coach.command_menu() failed; using default descriptions", exc_info=True
-            )
+            log.warning("discord: coach.command_menu() failed; using commands.*", exc_info=True)
             menu = []
-        client.tree.add_command(build_command_group(menu))
+        client.tree.add_command(build_command_group(self.content_text, menu))
         if self.settings.sync_commands:
             synced = await client.tree.sync()
             log.info("discord: synced %d application command(s)", len(synced))
 
     # ------------------------------------------------------------------ helpers
 
-    def ui_text(self, key: str) -> str:
-        """Adapter chrome from the coach's content, rendered for Discord."""
-        text = ""
+    def content_text(self, key: str) -> str:
+        """A UI string from the coach's content; "" when the content has none."""
         try:
             text = self.coach.text(key)
         except Exception:
-            text = ""
-        if not text or text == key:
-            text = UI_DEFAULTS.get(key, key)
+            return ""
+        return "" if text == key else text
+
+    def ui_text(self, key: str) -> str:
+        """Adapter chrome from the coach's content, rendered for Discord."""
+        text = self.content_text(key)
+        if not text:
+            log.error("discord: content/messages.yaml has no %r", key)
+            text = key
         return render_markup(text)[:MAX_CONTENT]
 
     async def _dm_channel_id(self, user: discord.User | discord.Member) -> str:
@@ -675,23 +766,71 @@ class DiscordAdapter:
                 await self._remember_dm(user_id, channel_id)
             ref = ConversationRef(PLATFORM, user_id, channel_id, shared=in_guild)
             replies = await self.coach.handle(ref, Press(data))
-            chosen = next((r.chosen for r in replies if r.chosen), None)
-            if chosen is not None and interaction.message is not None:
-                await interaction.edit_original_response(
-                    content=render_chosen(interaction.message.content, chosen), view=None
-                )
+            rest = await self._update_pressed(interaction, replies, shared=in_guild)
             if in_guild:
-                await self._answer_in_server(interaction, replies, original_pending=False)
-            else:
-                await self._send_messages(int(channel_id), render_replies(replies))
+                await self._answer_in_server(interaction, rest, original_pending=False)
+                return
+            ephemeral = [r for r in rest if _is_ephemeral(r)]
+            others = [r for r in rest if not _is_ephemeral(r)]
+            await self._send_messages(int(channel_id), render_replies(others))
+            await self._followups(interaction, render_replies(ephemeral))
         except Exception:
             log.exception("discord: a button press failed")
             await self.answer_error(interaction)
 
+    async def _update_pressed(
+        self, interaction: Interaction, replies: Sequence[Reply], *, shared: bool
+    ) -> list[Reply]:
+        """Edit the pressed message; return the replies still to send.
+
+        A reply with ``meta["edit"] == "replace"`` becomes the pressed message (text and
+        buttons; never a private reply in a server). Otherwise, when the engine says which
+        option was chosen (``Reply.chosen``), the choice is shown under the question and its
+        buttons go.
+        """
+        if interaction.message is None:
+            return list(replies)
+        replacement = next(
+            (r for r in replies if _is_replacement(r) and not (shared and r.private)), None
+        )
+        if replacement is not None:
+            messages = render_reply(replacement)
+            if len(messages) > 1:
+                log.warning("discord: a replacement of %d messages keeps the first", len(messages))
+            first = messages[0]
+            rows = next((m.rows for m in messages if m.rows), ())
+            view = _view(RenderedMessage(first.content, rows))
+            kwargs: dict[str, Any] = {"content": first.content, "view": view}
+            file = _file(first)
+            if file is not None:
+                kwargs["attachments"] = [file]
+            await interaction.edit_original_response(
+                allowed_mentions=discord.AllowedMentions.none(), **kwargs
+            )
+            return [r for r in replies if r is not replacement]
+        chosen = next((r.chosen for r in replies if r.chosen), None)
+        if chosen is not None:
+            await interaction.edit_original_response(
+                content=render_chosen(interaction.message.content, chosen), view=None
+            )
+        return list(replies)
+
+    async def _followups(
+        self, interaction: Interaction, messages: Sequence[RenderedMessage]
+    ) -> None:
+        for message in messages:
+            await interaction.followup.send(
+                **self._message_kwargs(message), ephemeral=True, wait=True
+            )
+
     async def _answer_in_server(
         self, interaction: Interaction, replies: Sequence[Reply], *, original_pending: bool
     ) -> None:
-        """Replies to an interaction in a server: private ones to the DM, the rest ephemeral."""
+        """Replies to an interaction in a server: private ones to the DM, the rest ephemeral.
+
+        Nothing is posted for everyone to read here: a club post is only ever edited in place
+        (:meth:`_update_pressed`) or sent by the delivery worker (:meth:`send`).
+        """
         private = [r for r in replies if r.private]
         public = render_replies([r for r in replies if not r.private])
         notes: list[RenderedMessage] = []
@@ -708,10 +847,7 @@ class DiscordAdapter:
         if original_pending:
             await self._respond(interaction, messages, ephemeral=True)
             return
-        for message in messages:
-            await interaction.followup.send(
-                **self._message_kwargs(message), ephemeral=True, wait=True
-            )
+        await self._followups(interaction, messages)
 
     @_tracked
     async def on_message(self, message: discord.Message) -> None:

@@ -10,11 +10,13 @@ into ``channel.send(...)`` arguments.
 * Length: message content is at most 2000 characters; longer text is split at paragraph
   boundaries, then at line breaks, then between words (markup is closed and reopened
   around a split), and only as a last resort inside a word.
-* Buttons: at most 5 per action row and 5 rows per message, so extra rows go into
-  follow-on messages; labels are at most 80 characters; ``custom_id`` is ``"kc|" + data``
-  (at most 100 characters) and unique within a message. ``OPEN_PRIVATE`` buttons are
-  dropped: a Discord bot cannot deep-link into its DMs, and on Discord the conversation
-  already continues there.
+* Buttons: at most 5 per action row and 5 rows per message; more than 5 rows holding at
+  most 25 buttons are shared out evenly over 5 rows (one option per row, as the engine lays
+  out long lists, would otherwise spill a lone button into a second message), and only
+  beyond 25 do extra rows go into follow-on messages; labels are at most 80 characters;
+  ``custom_id`` is ``"kc|" + data`` (at most 100 characters) and unique within a message.
+  ``OPEN_PRIVATE`` buttons are dropped: a Discord bot cannot deep-link into its DMs, and on
+  Discord the conversation already continues there.
 * Images go out as a file attachment; their alt text is also written into the content.
 
 The limits are Discord's documented ones (discord.py does not export them as constants).
@@ -315,6 +317,12 @@ def button_rows(rows: Sequence[Sequence[Button]]) -> list[tuple[RenderedButton, 
             buttons.append(RenderedButton(_label(button.label), custom_id))
         for start in range(0, len(buttons), MAX_BUTTONS_PER_ROW):
             out.append(tuple(buttons[start : start + MAX_BUTTONS_PER_ROW]))
+    flat = [button for row in out for button in row]
+    if len(out) > MAX_ROWS and len(flat) <= MAX_ROWS * MAX_BUTTONS_PER_ROW:
+        # Too many rows for one message but few enough buttons: share rows evenly rather
+        # than leave a lone button on a follow-on message.
+        width = -(-len(flat) // MAX_ROWS)
+        out = [tuple(flat[i : i + width]) for i in range(0, len(flat), width)]
     return out
 
 

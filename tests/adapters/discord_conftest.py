@@ -15,13 +15,16 @@ F403`` in its conftest.py (``__all__`` holds only ``dc_*``/``Dc*`` names).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
+from bot.content import default_content_root
 from bot.engine.events import Button, Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.engine.messages import Messages
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -36,6 +39,7 @@ __all__ = [
     "dc_adapter",
     "dc_coach",
     "dc_fake",
+    "dc_messages",
     "dc_settings",
     "dc_start_adapter",
     "dc_world",
@@ -76,9 +80,19 @@ def default_script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
     return [Reply("echo", f"You said: {inbound.text}")]
 
 
+@functools.cache
+def dc_messages() -> Messages:
+    """The real content/messages.yaml (what the adapter's chrome must come from)."""
+    return Messages.load(default_content_root() / "messages.yaml")
+
+
 @dataclass
 class DcCoach:
-    """A CoachPort for adapter tests: answers from ``script`` and records each call."""
+    """A CoachPort for adapter tests: answers from ``script`` and records each call.
+
+    ``text(key)`` answers from ``texts`` first, then from the real content/messages.yaml
+    (like the real coach); an unknown key comes back as itself.
+    """
 
     script: Script = default_script
     texts: dict[str, str] = field(
@@ -94,7 +108,10 @@ class DcCoach:
         return list(self.script(ref, inbound))
 
     def text(self, key: str, **values: object) -> str:
-        return self.texts.get(key, key).format(**values)
+        if key in self.texts:
+            return self.texts[key].format(**values)
+        messages = dc_messages()
+        return messages.get(key, **values) if key in messages else key
 
     def command_menu(self) -> list[tuple[str, str]]:
         return [("start", "Begin (or restart) your knee coach"), ("today", "Today's plan")]

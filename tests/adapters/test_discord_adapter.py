@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.adapters.discord import DiscordAdapter, DiscordSettings, MemoryDMChannelStore
+from bot.adapters.discord import (
+    CONTENT_KEYS,
+    DiscordAdapter,
+    DiscordSettings,
+    MemoryDMChannelStore,
+    club_display_name,
+    compact_time,
+    compact_zone,
+)
 from bot.adapters.discord_render import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
 from bot.engine.delivery import Blocked, Failed, RetryAfter, Sent
 from bot.engine.events import Button, Command, ConversationRef, Image, Inbound, Press, Reply, Text
@@ -19,6 +28,7 @@ from tests.adapters.discord_conftest import (
     dc_adapter,
     dc_coach,
     dc_fake,
+    dc_messages,
     dc_settings,
     dc_start_adapter,
     dc_world,
@@ -67,12 +77,32 @@ async def test_connects_with_minimal_intents_and_syncs_one_group(
     assert guild_id is None
     assert [c["name"] for c in commands] == ["knee"]
     options = {o["name"]: o for o in commands[0]["options"]}
-    names = "start today checkin progress settings learn export forget stop club"
+    names = "start today checkin progress settings exercise learn export forget stop help club"
     assert set(options) == set(names.split())
     assert all(o["type"] == 1 for name, o in options.items() if name != "club")
     assert options["club"]["type"] == 2
     assert {o["name"] for o in options["club"]["options"]} == {"setup", "off", "leaderboard"}
+
+    # every description is content: the coach's menu, else messages.yaml
+    messages = dc_messages()
     assert options["start"]["description"] == "Begin (or restart) your knee coach"  # coach's menu
+    assert options["checkin"]["description"] == messages.get("commands.checkin")
+    assert commands[0]["description"] == messages.get("discord.group")
+    assert options["club"]["description"] == messages.get("discord.command.club")
+    club = {o["name"]: o for o in options["club"]["options"]}
+    for name in ("setup", "off", "leaderboard"):
+        assert club[name]["description"] == messages.get(f"discord.command.club_{name}")
+    setup_options = {o["name"]: o["description"] for o in club["setup"]["options"]}
+    assert setup_options == {
+        "channel": messages.get("discord.option.channel"),
+        "time": messages.get("discord.option.time"),
+        "timezone": messages.get("discord.option.timezone"),
+    }
+    (topic,) = options["learn"]["options"]
+    assert topic["description"] == messages.get("discord.option.topic")
+    (name,) = options["exercise"]["options"]
+    assert name["name"] == "name" and not name.get("required")
+    assert name["description"] == messages.get("discord.option.exercise")
 
 
 async def test_explicit_gateway_url(
@@ -288,6 +318,114 @@ async def test_button_pressed_after_a_restart_still_works(
     assert len(first_coach.calls) == 1
 
 
+async def test_a_club_post_press_edits_the_post_and_thanks_ephemerally(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    club = dc_world.guild.channel("club")
+    done = Button("Done ✅", "a:club:1:2026-03-02")
+    counts: list[str] = []
+
+    def script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
+        assert ref.shared and ref.chat_id == club.id
+        counts.append(ref.user_id)
+        return [
+            Reply(
+                "club.daily",
+                f"**Today's club prehab**\n\n{len(counts)} runners done today",
+                buttons=((done,),),
+                private=False,
+                meta={"edit": "replace"},
+            ),
+            Reply("club.thanks", "Nice one!", private=False, meta={"ephemeral": "true"}),
+        ]
+
+    dc_coach.script = script
+    sent = await dc_adapter.send(
+        ConversationRef("discord", "club", club.id, shared=True),
+        [
+            Reply(
+                "club.daily",
+                "**Today's club prehab**\n\n0 runners done today",
+                buttons=((done,),),
+                private=False,
+            )
+        ],
+        "kc-ob-1",
+    )
+    assert isinstance(sent, Sent)
+    (post_id,) = sent.message_ids
+    for user in (dc_world.alice, dc_world.bob):
+        press = await dc_fake.press(user, club.id, post_id, "kc|a:club:1:2026-03-02")
+        await dc_fake.wait_for(lambda: len(press.followup_ids) == 1)  # noqa: B023
+        (thanks,) = dc_fake.interaction_messages(press)
+        assert thanks.ephemeral and thanks.content == "Nice one!"
+        assert press.response_type == 6  # a deferred update of the pressed message
+    assert dc_coach.calls[-1][1] == Press("a:club:1:2026-03-02")
+    post = dc_fake.messages[post_id]
+    assert post.content == "**Today's club prehab**\n\n2 runners done today"
+    assert post.custom_ids == ["kc|a:club:1:2026-03-02"] and not post.ephemeral
+    assert [m.id for m in dc_fake.public_guild_messages()] == [post_id]
+
+
+async def test_a_private_replacement_never_lands_on_a_server_post(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    club = dc_world.guild.channel("club")
+    dc_coach.script = lambda ref, inbound: [
+        Reply("x", "SECRET: pain 6/10", meta={"edit": "replace"}),  # private (the default)
+        Reply("y", "Noted.", private=False, meta={"ephemeral": "true"}),
+    ]
+    sent = await dc_adapter.send(
+        ConversationRef("discord", "club", club.id, shared=True),
+        [
+            Reply(
+                "club.daily", "Club post", buttons=((Button("Done", "a:club:1:d"),),), private=False
+            )
+        ],
+        "kc-ob-2",
+    )
+    assert isinstance(sent, Sent)
+    press = await dc_fake.press(dc_world.alice, club.id, sent.message_ids[0], "kc|a:club:1:d")
+    await dc_fake.wait_for(lambda: len(press.followup_ids) == 2)  # "Noted." + the DM note
+    assert all(m.ephemeral for m in dc_fake.interaction_messages(press))
+    post = dc_fake.messages[sent.message_ids[0]]
+    assert post.content == "Club post" and post.edits == []
+    (secret,) = await dc_fake.wait_dm(dc_world.alice, 1)
+    assert secret.content == "SECRET: pain 6/10"
+    assert all("SECRET" not in m.content for m in dc_fake.guild_messages())
+
+
+async def test_in_a_dm_a_replacement_edits_the_pressed_message(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice = dc_world.alice
+    dc_coach.script = lambda ref, inbound: (
+        [Reply("q", "Pick", buttons=((Button("A", "a:pick:a"), Button("B", "a:pick:b")),))]
+        if isinstance(inbound, Text)
+        else [
+            Reply(
+                "q",
+                "Picked B",
+                buttons=((Button("Undo", "a:pick:undo"),),),
+                meta={"edit": "replace"},
+            ),
+            Reply("n", "Saved.", meta={"ephemeral": "true"}),
+            Reply("m", "Next thing."),
+        ]
+    )
+    await dc_fake.dm(alice, "go")
+    (question,) = await dc_fake.wait_dm(alice, 1)
+    press = await dc_fake.press(alice, question.channel_id, question.id, "kc|a:pick:b")
+    await dc_fake.wait_for(lambda: len(press.followup_ids) == 1)
+    messages = await dc_fake.wait_dm(alice, 3)
+    edited = dc_fake.messages[question.id]
+    assert edited.content == "Picked B" and edited.custom_ids == ["kc|a:pick:undo"]
+    assert [(m.content, m.ephemeral) for m in messages[1:]] == [
+        ("Next thing.", False),
+        ("Saved.", True),
+    ]
+
+
 # --------------------------------------------------------------------------- limits
 
 
@@ -362,16 +500,65 @@ async def test_club_setup_needs_manage_server(
         assert original.ephemeral
     calls = {(ref.user_id, inbound): ref for ref, inbound in dc_coach.calls}
     general = dc_world.guild.channel("general").id
-    setup = Command("club", f"setup {club.id} 07:30 Europe/London")
+    guild = dc_world.guild.id
+    setup = Command("club", f"setup guild={guild} channel={club.id} time=07:30 tz=Europe/London")
     assert calls[(dc_world.alice.id, setup)] == ConversationRef(
         "discord", dc_world.alice.id, general, shared=True
     )
     assert (dc_world.bob.id, Command("club", "denied")) in calls
-    assert (dc_world.bob.id, Command("club", "leaderboard on")) in calls
+    assert (dc_world.bob.id, Command("club", f"leaderboard on guild={guild} name=Bob")) in calls
     assert dc_fake.messages[allowed.original_message_id or ""].content == (
-        f"club: setup {club.id} 07:30 Europe/London"
+        f"club: setup guild={guild} channel={club.id} time=07:30 tz=Europe/London"
     )
     assert dc_fake.public_guild_messages() == []
+
+
+async def test_club_commands_send_the_engines_arguments(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    alice, bob, guild = dc_world.alice, dc_world.bob, dc_world.guild
+    club = guild.channel("club")
+    spaced: dict[str, Any] = {"channel": club, "time": " 6 pm ", "timezone": " new  york "}
+    offset: dict[str, Any] = {"channel": club, "time": "18 : 30", "timezone": "UTC + 5:30"}
+    steps: list[tuple[FakeUser, str, dict[str, Any]]] = [
+        (alice, "club setup", spaced),
+        (alice, "club setup", offset),
+        (alice, "club off", {}),
+        (bob, "club off", {}),
+        (bob, "club leaderboard", {"optin": False}),
+    ]
+    for user, command, options in steps:
+        await dc_fake.wait_original(await dc_fake.slash(user, guild, command, options))
+    commands = [(ref.user_id, inbound) for ref, inbound in dc_coach.calls]
+    assert all(isinstance(inbound, Command) and inbound.name == "club" for _, inbound in commands)
+    assert [(user, getattr(inbound, "args", None)) for user, inbound in commands] == [
+        (alice.id, f"setup guild={guild.id} channel={club.id} time=6pm tz=new_york"),
+        (alice.id, f"setup guild={guild.id} channel={club.id} time=18:30 tz=UTC+5:30"),
+        (alice.id, f"off guild={guild.id}"),
+        (bob.id, "denied"),
+        (bob.id, f"leaderboard off guild={guild.id}"),
+    ]
+    general = guild.channel("general").id
+    assert all(ref.shared and ref.chat_id == general for ref, _ in dc_coach.calls)
+
+
+def test_typed_values_become_single_tokens() -> None:
+    assert compact_time(" 7 : 30 ") == "7:30"
+    assert compact_zone("Rio de Janeiro") == "Rio_de_Janeiro"
+    assert compact_zone(" GMT + 1 ") == "GMT+1"
+    assert compact_zone("Europe / London") == "Europe/London"
+    assert club_display_name("  Ann \n  R.  ") == "Ann R."
+    assert len(club_display_name("x" * 90)) == 40
+
+
+def test_every_piece_of_chrome_is_in_the_content() -> None:
+    messages = dc_messages()
+    for key in CONTENT_KEYS:
+        assert key in messages, key
+        assert messages.get(key).strip(), key
+    for key in CONTENT_KEYS:
+        if key.startswith(("commands.", "discord.command.", "discord.option.", "discord.group")):
+            assert len(messages.get(key)) <= 100, key
 
 
 async def test_club_command_in_a_dm_is_refused_without_the_coach(

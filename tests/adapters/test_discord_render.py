@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -29,6 +30,7 @@ from bot.adapters.discord_render import (
     split_content,
 )
 from bot.engine.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
+from tests.adapters.discord_conftest import dc_messages
 
 
 def alnum(text: str) -> str:
@@ -173,6 +175,19 @@ def test_labels_are_plain_and_at_most_80() -> None:
     assert empty.label == "\u2026"
 
 
+def test_six_rows_of_one_share_five_rows_in_one_message() -> None:
+    rows = tuple((Button(f"Option {i}", f"d:intake:location:3:o{i}"),) for i in range(6))
+    (message,) = render_reply(Reply("intake.ask.location", "Where?", buttons=rows))
+    assert [[b.label for b in row] for row in message.rows] == [
+        ["Option 0", "Option 1"],
+        ["Option 2", "Option 3"],
+        ["Option 4", "Option 5"],
+    ]
+    many = tuple((Button(f"B{i}", f"a:b:{i}"),) for i in range(25))
+    assert [len(r) for r in button_rows(many)] == [5, 5, 5, 5, 5]
+    assert [len(r) for r in button_rows(many[:5])] == [1, 1, 1, 1, 1]  # 5 rows stay as they are
+
+
 def test_many_rows_go_to_more_messages() -> None:
     rows = tuple(tuple(Button(f"{r}.{c}", f"a:g:{r}-{c}") for c in range(4)) for r in range(8))
     messages = render_reply(Reply("k", "Pick one", buttons=rows))
@@ -236,22 +251,50 @@ def test_parse_typed() -> None:
     assert parse_typed("/start") == Command("start")
     assert parse_typed("/knee learn stairs") == Command("learn", "stairs")
     assert parse_typed("/Today") == Command("today")
+    assert parse_typed("/exercise clamshell") == Command("exercise", "clamshell")
+    assert parse_typed("/help") == Command("help")
     assert parse_typed("/dance") == Text("/dance")
     assert parse_typed("my knee hurts") == Text("my knee hurts")
 
 
 def test_command_group_shape() -> None:
-    group = build_command_group([("start", "Begin here"), ("/today", "x" * 300)])
+    texts = {"discord.group": "The coach", "discord.option.time": "When " * 40}
+    group = build_command_group(
+        lambda key: texts.get(key, ""), [("start", "Begin here"), ("/today", "x" * 300)]
+    )
     tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
     payload = group.to_dict(tree)
     assert payload["name"] == "knee"
+    assert payload["description"] == "The coach"
     options = {o["name"]: o for o in payload["options"]}
-    assert list(options) == [name for name, _ in PERSONAL_COMMANDS] + ["club"]
+    assert list(options) == [*PERSONAL_COMMANDS, "club"]
     assert options["start"]["description"] == "Begin here"
     assert len(options["today"]["description"]) == 100
+    # without content (or a menu line) a description falls back to the command's own name
+    assert options["checkin"]["description"] == "checkin"
     assert [o["name"] for o in options["learn"]["options"]] == ["topic"]
     assert options["learn"]["options"][0]["required"] is False
+    assert [o["name"] for o in options["exercise"]["options"]] == ["name"]
     club = {o["name"]: o for o in options["club"]["options"]}
     assert list(club) == ["setup", "off", "leaderboard"]
     assert [o["name"] for o in club["setup"]["options"]] == ["channel", "time", "timezone"]
+    time_option = club["setup"]["options"][1]
+    assert time_option["description"].startswith("When ") and len(time_option["description"]) <= 100
     assert all(re.fullmatch(r"[-_a-z0-9]{1,32}", name) for name in options)
+
+
+def test_the_real_content_describes_every_command() -> None:
+    messages = dc_messages()
+    group = build_command_group(lambda key: messages.get(key) if key in messages else "")
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+
+    def descriptions(node: dict[str, Any]) -> list[str]:
+        found = [node["description"]]
+        for option in node.get("options", []):
+            found.extend(descriptions(option))
+        return found
+
+    found = descriptions(group.to_dict(tree))
+    assert all(1 <= len(d) <= 100 for d in found)
+    assert "…" not in found  # discord.py's placeholder for an undescribed option
+    assert set(found) - {messages.get(key) for key in messages.keys()} == set()
