@@ -8,8 +8,11 @@ kindly), a button press ``Press(data)``. Service messages (joins, pins...) and m
 bots are ignored. The coach's replies are rendered by ``telegram_render`` and sent to the chat.
 A reply with ``private=True`` is never sent into a shared chat (dropped with a warning).
 
-Every button press is answered (answerCallbackQuery) and the pressed message is edited to end
-with "✓ <label>" and lose its keyboard, so an old keyboard cannot be pressed twice.
+Every button press is answered (answerCallbackQuery). When the coach takes a press as the
+answer to its question (it sets ``Reply.chosen``), the pressed message is edited to end with
+"✓ <chosen>" and lose its keyboard, before the coach's replies are sent, so an answered
+question cannot be answered twice; other presses (a menu such as the exercise list, a stale
+question, a club post) leave the message as it is and the coach's reply says what happened.
 
 Lifecycle: ``start()``/``stop()`` run inside the caller's event loop (initialize, updater
 polling or webhook, start, and the reverse), so Telegram, Discord and the scheduler can share
@@ -17,13 +20,17 @@ one process. Long polling by default; a webhook server when ``webhook_url`` is s
 Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
 
 Updates of one chat are handled one after the other, in order; different chats concurrently.
+HTTP goes through ``AiohttpRequest`` (aiohttp instead of PTB's httpx: a quarter of the cost
+per request) and a reply's send skips parsing Telegram's answer into a ``Message`` (only the
+id is kept): bench/telegram_updates.py shows where the time went.
 
 Rate limits and retries (the decision asked for in the design):
-  Outgoing requests pass through PTB's ``AIORateLimiter`` configured so that the bot never
-  sends more than ``RateLimits.messages_per_second`` in any one-second window and at most
-  ``group_messages_per_minute`` per group (burst, then paced), plus a per-private-chat limiter
-  (a short burst, then ``per_chat_per_second``). The limiter's ``max_retries`` is 0: a 429 is
-  never retried (and never swallowed) inside PTB. Instead
+  Outgoing requests pass through ``TelegramRateLimiter``: a per-private-chat bucket (a short
+  burst, then ``per_chat_per_second``) or a per-group one (``group_messages_per_minute``),
+  then a ``SlidingWindow`` that never lets more than ``RateLimits.messages_per_second``
+  messages reach Telegram in any one second while keeping the pace right at that limit
+  (bench/telegram_delivery.py). A 429 is never retried (and never swallowed) inside PTB.
+  Instead
   * ``send()`` (the outbox path) returns ``RetryAfter(seconds)`` at once, so the delivery worker
     keeps serving other people and retries that row later: a long retry cannot lose a message
     nor block the worker;
@@ -33,25 +40,29 @@ Rate limits and retries (the decision asked for in the design):
   A network error or timeout is treated like a short RetryAfter (``NETWORK_BACKOFF``). Note a
   timeout is ambiguous (Telegram may have delivered the message), so a retry can duplicate it.
 
-Logging: never the token (httpx/httpcore are set to WARNING, PTB's own loggers that print
-request URLs or payloads to INFO, see ``_QUIET_LOGGERS``) and never message text; method
-names and Telegram's reasons at INFO/WARNING, chat ids at DEBUG only.
+Logging: never the token (PTB's own loggers that print request URLs or payloads are held at
+INFO, httpx/httpcore at WARNING, see ``_QUIET_LOGGERS``; transport errors name only their
+class; PTB's ``InvalidToken`` message, which quotes the token, is replaced) and never message
+text; method names and Telegram's reasons at INFO/WARNING, chat ids at DEBUG only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import re
 import secrets
 import warnings
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiolimiter import AsyncLimiter
 from telegram import Bot, InputFile, Message, Update
 from telegram.constants import ChatType, FloodLimit, ParseMode, WebhookLimit
@@ -68,7 +79,6 @@ from telegram.error import (
     RetryAfter as TelegramRetryAfter,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
@@ -78,12 +88,16 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters import telegram_render as render
 from bot.engine.delivery import Blocked, Failed, RetryAfter, Sender, SendResult, Sent
 from bot.engine.events import ConversationRef, Inbound, Press, Reply, Text
 from bot.engine.ports import CoachPort
+
+if TYPE_CHECKING:
+    from telegram._utils.types import ODVInput
 
 logger = logging.getLogger(__name__)
 
@@ -103,9 +117,6 @@ _QUIET_LOGGERS: dict[str, int] = {
     "telegram.ext.ExtBot": logging.INFO,  # same, for the ExtBot subclass
     "telegram.ext.Application": logging.INFO,  # DEBUG: whole updates
     "telegram.ext.Updater": logging.INFO,  # DEBUG: webhook payloads and secret tokens
-    # With max_retries=0 it logs every 429 as an ERROR with a traceback; 429 is an expected
-    # outcome that send() reports as RetryAfter (and this module logs at INFO).
-    "telegram.ext.AIORateLimiter": logging.CRITICAL,
 }
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -187,47 +198,98 @@ class RateLimits:
 # PTB plumbing: rate limiter and update processor
 
 
-class TelegramRateLimiter(BaseRateLimiter[int]):
-    """PTB's ``AIORateLimiter`` (overall + per group, ``max_retries=0``) plus a per-chat bucket.
+class SlidingWindow:
+    """At most ``count`` requests in any ``seconds`` long window, evenly paced when busy.
 
-    The overall bucket holds one request and refills at ``messages_per_second - 1`` per second,
-    so no one-second window ever holds more than ``messages_per_second`` requests.
+    A request may start only once the ``count``-th request before it has been ANSWERED and
+    ``seconds`` have passed since: Telegram received that one before answering it, and
+    receives this one after it starts, so no window of Telegram's can hold more than
+    ``count`` of them, however late a timer fires or however slow a request is. Starts are
+    also spaced ``seconds / count`` apart, counted from the previous *scheduled* start (a
+    timer that fires late makes the next wait shorter, so lateness does not add up into a
+    slower pace), which spreads a burst over the window instead of sending it at once.
+    """
+
+    def __init__(self, count: int, seconds: float) -> None:
+        if count < 1 or seconds <= 0:
+            raise ValueError("a sliding window needs a positive count and length")
+        self.count = count
+        self.seconds = seconds
+        self._spacing = seconds / count
+        self._answered: deque[asyncio.Future[float]] = deque()  # the last ``count`` requests
+        self._next = 0.0
+        self._turn = asyncio.Lock()  # first come, first served
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[float] = loop.create_future()
+        async with self._turn:
+            start = max(loop.time(), self._next)
+            if len(self._answered) >= self.count:
+                oldest = await asyncio.shield(self._answered[0])
+                start = max(start, oldest + self.seconds)
+            delay = start - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if len(self._answered) >= self.count:
+                self._answered.popleft()
+            self._answered.append(answered)
+            self._next = start + self._spacing
+        try:
+            yield
+        finally:
+            answered.set_result(loop.time())
+
+
+class TelegramRateLimiter(BaseRateLimiter[int]):
+    """Telegram's limits, never retrying a 429 itself (``send()`` reports it instead).
+
+    In order: a private chat's bucket (a short burst, then ``per_chat_per_second``) or a
+    group's (``group_messages_per_minute``), then the overall ``SlidingWindow`` of
+    ``messages_per_second`` per second, for every request addressed to a chat (sends and
+    edits; answerCallbackQuery, getUpdates and the like are not messages and pass).
     """
 
     def __init__(self, limits: RateLimits) -> None:
-        overall = limits.messages_per_second
-        period = 1.0 / (overall - 1.0) if overall >= 2 else 1.0 / overall
-        self._inner = AIORateLimiter(
-            overall_max_rate=1,
-            overall_time_period=period,
-            group_max_rate=limits.group_messages_per_minute,
-            group_time_period=60,
-            max_retries=0,
-        )
+        self._window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0)
         self._burst = max(1, limits.per_chat_burst)
         self._chat_period = self._burst / limits.per_chat_per_second
+        self._group_rate = limits.group_messages_per_minute
         self._chats: dict[int, AsyncLimiter] = {}
+        self._groups: dict[int | str, AsyncLimiter] = {}
 
     async def initialize(self) -> None:
-        await self._inner.initialize()
+        """Nothing to set up."""
 
     async def shutdown(self) -> None:
-        await self._inner.shutdown()
+        """Nothing to free."""
+
+    @staticmethod
+    def _forget_idle(limiters: dict[Any, AsyncLimiter], keep: object) -> None:
+        if len(limiters) > 1024:
+            for other, limiter in list(limiters.items()):
+                if other != keep and limiter.has_capacity(limiter.max_rate):
+                    del limiters[other]
 
     def _chat_limiter(self, chat_id: object) -> AsyncLimiter | None:
+        """The bucket of a private chat (positive id) or of a group / channel."""
+        key: int | str
         try:
             key = int(chat_id)  # type: ignore[call-overload]
         except (TypeError, ValueError):
-            return None
-        if key <= 0:  # groups and channels: the group limiter of AIORateLimiter applies
-            return None
-        if len(self._chats) > 1024:
-            for other, limiter in list(self._chats.items()):
-                if other != key and limiter.has_capacity(limiter.max_rate):
-                    del self._chats[other]
-        if key not in self._chats:
-            self._chats[key] = AsyncLimiter(self._burst, self._chat_period)
-        return self._chats[key]
+            if not isinstance(chat_id, str):
+                return None
+            key = chat_id  # "@channelname"
+        if isinstance(key, int) and key > 0:
+            self._forget_idle(self._chats, key)
+            if key not in self._chats:
+                self._chats[key] = AsyncLimiter(self._burst, self._chat_period)
+            return self._chats[key]
+        self._forget_idle(self._groups, key)
+        if key not in self._groups:
+            self._groups[key] = AsyncLimiter(self._group_rate, 60)
+        return self._groups[key]
 
     async def process_request(
         self,
@@ -238,15 +300,15 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        limiter = self._chat_limiter(data.get("chat_id"))
-        if limiter is None:
-            return await self._inner.process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        async with limiter:
-            return await self._inner.process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+        chat_id = data.get("chat_id")
+        if chat_id is None:
+            return await callback(*args, **kwargs)
+        limiter = self._chat_limiter(chat_id)
+        async with contextlib.AsyncExitStack() as stack:
+            if limiter is not None:
+                await stack.enter_async_context(limiter)
+            await stack.enter_async_context(self._window.slot())
+            return await callback(*args, **kwargs)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -278,6 +340,152 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Nothing to free."""
 
 
+class AiohttpRequest(BaseRequest):
+    """PTB's HTTP transport on ``aiohttp`` (PTB's default is ``httpx``).
+
+    Why: every Bot API call pays the client's per-request cost, and httpx/httpcore cost about
+    four times what aiohttp does per request (a keep-alive round trip to a local server: ~1.2 ms
+    against ~0.3 ms), and httpcore's pool gets slower the more requests are in flight and the
+    more connections it holds (each assignment re-checks every connection with a ``poll``
+    syscall). A bot that answers with one to three messages per update spent most of its
+    time there (see bench/telegram_updates.py).
+
+    Same contract as ``HTTPXRequest``: the status code and body returned as they are (PTB
+    turns them into results or errors). Parameters go as multipart when uploading, otherwise
+    as a JSON object of the very strings a form would carry (PTB's ``json_payload``): the Bot
+    API reads a JSON string value exactly like a form value (telegram-bot-api's
+    ``HttpReader::parse_json_parameters``), and a JSON body is cheaper to build and to parse
+    than percent-encoding every keyboard.
+    Timeouts: ``connect_timeout`` for a new connection, ``pool_timeout`` (added to it) for
+    waiting on a free one, ``read_timeout`` between reads; aiohttp has no write timeout, so
+    the total of all four bounds the whole request. Errors become ``TimedOut`` or
+    ``NetworkError`` naming only the aiohttp exception class: the URL holds the token and never
+    ends up in an error message.
+    """
+
+    __slots__ = (
+        "_connect",
+        "_media_write",
+        "_pool",
+        "_pool_size",
+        "_read",
+        "_session",
+        "_write",
+    )
+
+    def __init__(
+        self,
+        connection_pool_size: int = 16,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 10.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        if connection_pool_size < 1:
+            raise ValueError("connection_pool_size must be at least 1")
+        self._pool_size = connection_pool_size
+        self._read = read_timeout
+        self._write = write_timeout
+        self._connect = connect_timeout
+        self._pool = pool_timeout
+        self._media_write = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                timeout=aiohttp.ClientTimeout(total=None),  # per request, see _timeout
+            )
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _timeout(
+        read: float | None,
+        write: float | None,
+        connect: float | None,
+        pool: float | None,
+    ) -> aiohttp.ClientTimeout:
+        acquire = None if connect is None or pool is None else connect + pool
+        parts = (read, write, connect, pool)
+        total = None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+        return aiohttp.ClientTimeout(
+            total=total, connect=acquire, sock_connect=connect, sock_read=read
+        )
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data is not None and request_data.contains_files
+        default_write = self._media_write if files else self._write
+        timeout = self._timeout(
+            _seconds(read_timeout, self._read),
+            _seconds(write_timeout, default_write),
+            _seconds(connect_timeout, self._connect),
+            _seconds(pool_timeout, self._pool),
+        )
+        body: aiohttp.FormData | bytes | None = None
+        if request_data is not None:
+            if files:
+                form = aiohttp.FormData()
+                for name, value in request_data.json_parameters.items():
+                    form.add_field(name, value)
+                for name, (filename, content, mimetype) in request_data.multipart_data.items():
+                    form.add_field(name, content, filename=filename, content_type=mimetype)
+                body = form
+            else:
+                body = request_data.json_payload
+        try:
+            async with session.request(  # the Bot API never redirects; do not follow one
+                method,
+                url,
+                data=body,
+                timeout=timeout,
+                allow_redirects=False,
+                headers=_JSON if isinstance(body, bytes) else None,
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:  # aiohttp's timeouts subclass it
+            raise TimedOut(f"Timed out ({type(exc).__name__})") from None
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}") from None
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+def _seconds(given: object, default: float | None) -> float | None:
+    """A per-call timeout as PTB passes it (a number, ``None`` or "not given")."""
+    if given is None:
+        return None
+    if isinstance(given, int | float):
+        return float(given)
+    return default
+
+
 def _retry_seconds(exc: TelegramRetryAfter) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
@@ -301,11 +509,13 @@ class TelegramAdapter:
         *,
         rate_limits: RateLimits | None = RateLimits(),
         max_concurrent_updates: int = 64,
+        connection_pool_size: int = 16,
     ) -> None:
         self.settings = settings
         self.coach = coach
         self.rate_limits = rate_limits
         self.max_concurrent_updates = max_concurrent_updates
+        self.connection_pool_size = connection_pool_size
         self._app: TgApplication | None = None
         self._running = False
         self._webhook_secret: str | None = None
@@ -350,8 +560,8 @@ class TelegramAdapter:
             .token(self.settings.token)
             .job_queue(None)
             .concurrent_updates(PerChatUpdateProcessor(self.max_concurrent_updates))
-            .connection_pool_size(int(__import__('os').environ.get('KC_POOL', '256')))
-            .pool_timeout(30.0)
+            .request(AiohttpRequest(self.connection_pool_size))
+            .get_updates_request(AiohttpRequest(1))
         )
         urls = self.settings.api_urls()
         if urls is not None:
@@ -359,10 +569,12 @@ class TelegramAdapter:
         if self.rate_limits is not None:
             builder = builder.rate_limiter(TelegramRateLimiter(self.rate_limits))
         app: TgApplication = builder.build()
+        # A text message is never a service message: TEXT first spares the ~40 checks of
+        # StatusUpdate.ALL for almost every update.
         message_filter = (
             filters.UpdateType.MESSAGE
-            & ~filters.StatusUpdate.ALL
             & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+            & (filters.TEXT | ~filters.StatusUpdate.ALL)
         )
         app.add_handler(MessageHandler(message_filter, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_press))
@@ -372,12 +584,21 @@ class TelegramAdapter:
     async def start(self) -> None:
         """Connect (getMe), publish the command menu, then poll or serve the webhook.
 
-        Raises ``telegram.error.TelegramError`` (e.g. ``InvalidToken``) when Telegram refuses.
+        Raises ``telegram.error.TelegramError`` (e.g. ``InvalidToken``) when Telegram refuses;
+        PTB's own ``InvalidToken`` message quotes the token, so it is replaced by one that
+        does not.
         """
         if self._running:
             raise RuntimeError("TelegramAdapter is already running")
         app = self.build_application()
-        await app.initialize()
+        try:
+            await app.initialize()
+        except InvalidToken:
+            await app.bot.shutdown()  # the HTTP sessions were opened before getMe failed
+            raise InvalidToken("the bot token was rejected by Telegram") from None
+        except BaseException:
+            await app.bot.shutdown()
+            raise
         try:
             await self._set_commands(app.bot)
             updater = app.updater
@@ -485,20 +706,21 @@ class TelegramAdapter:
             shared=message.chat.type != ChatType.PRIVATE,
         )
         logger.debug("press update %s in chat %s", update.update_id, message.chat.id)
-        if isinstance(message, Message):
-            await self._mark_chosen(message, query.data)
-        await self._handle(ref, Press(query.data))
+        pressed = message if isinstance(message, Message) else None
+        await self._handle(ref, Press(query.data), pressed=pressed)
 
-    async def _mark_chosen(self, message: Message, data: str) -> None:
-        """Edit the pressed message: add "✓ <label>" and drop its keyboard."""
+    async def _mark_chosen(self, message: Message, replies: Sequence[Reply]) -> None:
+        """When the coach took the press as an answer (``Reply.chosen``), edit the pressed
+        message: add "✓ <chosen>" and drop its keyboard. Other presses (a menu, a stale
+        question, a press that raced an earlier one) leave the message as it is."""
+        label = next((r.chosen for r in replies if r.chosen), None)
+        if label is None or message.reply_markup is None:
+            return
         bot = message.get_bot()
-        label = render.label_for(message.reply_markup, data)
         chat_id, message_id = message.chat.id, message.message_id
         try:
-            if (
-                label is not None
-                and message.text is not None
-                and (len(message.text) + render.choice_suffix_length(label) <= render.MAX_TEXT)
+            if message.text is not None and (
+                len(message.text) + render.choice_suffix_length(label) <= render.MAX_TEXT
             ):
                 await bot.edit_message_text(
                     render.with_choice(message.text_html, label),
@@ -506,12 +728,8 @@ class TelegramAdapter:
                     message_id=message_id,
                     parse_mode=ParseMode.HTML,
                 )
-            elif (
-                label is not None
-                and message.caption is not None
-                and (
-                    len(message.caption) + render.choice_suffix_length(label) <= render.MAX_CAPTION
-                )
+            elif message.caption is not None and (
+                len(message.caption) + render.choice_suffix_length(label) <= render.MAX_CAPTION
             ):
                 await bot.edit_message_caption(
                     chat_id=chat_id,
@@ -519,7 +737,7 @@ class TelegramAdapter:
                     caption=render.with_choice(message.caption_html, label),
                     parse_mode=ParseMode.HTML,
                 )
-            elif message.reply_markup is not None:
+            else:
                 await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
         except BadRequest as exc:
             if "not modified" not in exc.message:
@@ -527,8 +745,12 @@ class TelegramAdapter:
         except TelegramError as exc:
             logger.warning("editing the pressed message failed: %s", exc.message)
 
-    async def _handle(self, ref: ConversationRef, inbound: Inbound) -> None:
+    async def _handle(
+        self, ref: ConversationRef, inbound: Inbound, *, pressed: Message | None = None
+    ) -> None:
         replies = await self.coach.handle(ref, inbound)
+        if pressed is not None:  # before the answer, so the chat reads in order
+            await self._mark_chosen(pressed, replies)
         result = await self._deliver(ref, replies, done=[], max_wait=INTERACTIVE_MAX_WAIT)
         if not isinstance(result, Sent):
             logger.warning("reply not delivered: %s", result)
@@ -632,7 +854,7 @@ class TelegramAdapter:
                 logger.warning("%s failed: %s", method, exc.message)
                 return Failed(f"{method}: {exc.message}")
             else:
-                done.append(str(sent.message_id))
+                done.append(str(sent))
                 continue
             if waited + seconds > max_wait:
                 logger.info("%s: retry after %.0f s (%s)", method, seconds, reason)
@@ -641,21 +863,36 @@ class TelegramAdapter:
             await self.sleep(seconds)
         return Sent(tuple(done))
 
-    async def _send_part(self, bot: Bot, chat_id: int, part: render.Part) -> Message:
+    async def _send_part(self, bot: Bot, chat_id: int, part: render.Part) -> int:
+        """Send one part; returns its message id.
+
+        Goes through PTB's request pipeline (defaults, rate limiter, Telegram's errors as
+        exceptions) but skips turning Telegram's answer into a ``Message``: only the id is
+        needed, and parsing the answer (keyboard included) was the largest single cost of a
+        reply after the HTTP client (bench/telegram_updates.py).
+        """
+        data: dict[str, Any]
         if isinstance(part, render.PhotoPart):
-            return await bot.send_photo(
-                chat_id=chat_id,
-                photo=InputFile(part.png, filename=part.filename),
-                caption=part.caption_html,
-                parse_mode=ParseMode.HTML if part.caption_html else None,
-                reply_markup=part.keyboard,
-            )
-        return await bot.send_message(
-            chat_id=chat_id,
-            text=part.html,
-            parse_mode=ParseMode.HTML,
-            reply_markup=part.keyboard,
-        )
+            endpoint = "sendPhoto"
+            data = {
+                "chat_id": chat_id,
+                "photo": InputFile(part.png, filename=part.filename),
+                "caption": part.caption_html,
+                "parse_mode": ParseMode.HTML if part.caption_html else None,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            }
+        else:
+            endpoint = "sendMessage"
+            data = {
+                "chat_id": chat_id,
+                "text": part.html,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            }
+        result = await bot._post(endpoint, data)
+        if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
+            raise TelegramError(f"{endpoint}: unexpected answer from the Bot API")
+        return int(result["message_id"])
 
 
 if TYPE_CHECKING:  # the adapter is the proactive Sender for Telegram

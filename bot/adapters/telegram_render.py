@@ -15,6 +15,7 @@ All limits come from ``telegram.constants``.
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -154,19 +155,54 @@ def callback_data_fits(data: str) -> bool:
     return MIN_CALLBACK_BYTES <= len(data.encode("utf-8")) <= MAX_CALLBACK_BYTES
 
 
-def build_keyboard(
-    rows: Sequence[Sequence[Button]], bot_username: str | None
-) -> InlineKeyboardMarkup | None:
+@dataclass(frozen=True, slots=True)
+class KeyButton:
+    """One inline button: a label and exactly one action (callback data or a URL)."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        if self.url is not None:
+            return {"text": self.text, "url": self.url}
+        return {"text": self.text, "callback_data": self.callback_data or ""}
+
+    def as_ptb(self) -> InlineKeyboardButton:
+        if self.url is not None:
+            return InlineKeyboardButton(self.text, url=self.url)
+        return InlineKeyboardButton(self.text, callback_data=self.callback_data)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyboard:
+    """A validated inline keyboard. ``json`` is Telegram's ``reply_markup``, serialised once
+    (sending it needs no python-telegram-bot objects); ``markup()`` is the PTB object."""
+
+    rows: tuple[tuple[KeyButton, ...], ...]
+    json: str
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[KeyButton]]) -> Keyboard:
+        frozen = tuple(tuple(row) for row in rows)
+        payload = {"inline_keyboard": [[b.as_dict() for b in row] for row in frozen]}
+        return cls(frozen, json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
+
+    def markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[b.as_ptb() for b in row] for row in self.rows])
+
+
+def keyboard(rows: Sequence[Sequence[Button]], bot_username: str | None) -> Keyboard | None:
     """Inline keyboard for ``Reply.buttons``; ``None`` when no button survives.
 
     Rows longer than Telegram allows are wrapped; buttons beyond the total limit, with an empty
     label, with callback data outside 1-64 bytes, or an ``OPEN_PRIVATE`` link while the bot's
     username is unknown are skipped with a warning (never silently).
     """
-    out: list[list[InlineKeyboardButton]] = []
+    out: list[list[KeyButton]] = []
     total = 0
     for row in rows:
-        built: list[InlineKeyboardButton] = []
+        built: list[KeyButton] = []
         for button in row:
             made = _button(button, bot_username)
             if made is None:
@@ -180,10 +216,18 @@ def build_keyboard(
             total += 1
         for start in range(0, len(built), MAX_BUTTONS_PER_ROW):
             out.append(built[start : start + MAX_BUTTONS_PER_ROW])
-    return InlineKeyboardMarkup(out) if out else None
+    return Keyboard.of(out) if out else None
 
 
-def _button(button: Button, bot_username: str | None) -> InlineKeyboardButton | None:
+def build_keyboard(
+    rows: Sequence[Sequence[Button]], bot_username: str | None
+) -> InlineKeyboardMarkup | None:
+    """``keyboard()`` as python-telegram-bot's ``InlineKeyboardMarkup``."""
+    built = keyboard(rows, bot_username)
+    return built.markup() if built is not None else None
+
+
+def _button(button: Button, bot_username: str | None) -> KeyButton | None:
     if not button.label.strip():
         logger.warning("keyboard: button with empty label skipped (data %r)", button.data)
         return None
@@ -191,7 +235,7 @@ def _button(button: Button, bot_username: str | None) -> InlineKeyboardButton | 
         if not bot_username:
             logger.warning("keyboard: bot username unknown, private-chat link skipped")
             return None
-        return InlineKeyboardButton(button.label, url=deep_link(bot_username))
+        return KeyButton(button.label, url=deep_link(bot_username))
     if not callback_data_fits(button.data):
         logger.warning(
             "keyboard: callback data of %d bytes is outside %d-%d, button skipped",
@@ -200,7 +244,7 @@ def _button(button: Button, bot_username: str | None) -> InlineKeyboardButton | 
             MAX_CALLBACK_BYTES,
         )
         return None
-    return InlineKeyboardButton(button.label, callback_data=button.data)
+    return KeyButton(button.label, callback_data=button.data)
 
 
 def label_for(markup: InlineKeyboardMarkup | None, data: str) -> str | None:
@@ -233,7 +277,7 @@ class TextPart:
     """One sendMessage: HTML text and an optional keyboard."""
 
     html: str
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Keyboard | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +287,7 @@ class PhotoPart:
     png: bytes
     filename: str
     caption_html: str | None = None
-    keyboard: InlineKeyboardMarkup | None = None
+    keyboard: Keyboard | None = None
 
 
 Part = TextPart | PhotoPart
@@ -256,25 +300,25 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
     has none); a text longer than the caption limit follows the photo as message(s) and the
     photo gets the alt text as caption. A reply with no text, no image and no buttons gives [].
     """
-    keyboard = build_keyboard(reply.buttons, bot_username)
+    keys = keyboard(reply.buttons, bot_username)
     chunks = split_markup(reply.text)
     parts: list[Part] = []
     if reply.image is not None:
         image = reply.image
         if chunks and len(chunks) == 1 and visible_length(chunks[0]) <= MAX_CAPTION:
-            return [PhotoPart(image.png, image.filename, markup_to_html(chunks[0]), keyboard)]
+            return [PhotoPart(image.png, image.filename, markup_to_html(chunks[0]), keys)]
         alt = image.alt.strip()[:MAX_CAPTION] or None
         caption = html.escape(alt, quote=False) if alt else None
         if not chunks:
-            return [PhotoPart(image.png, image.filename, caption, keyboard)]
+            return [PhotoPart(image.png, image.filename, caption, keys)]
         parts.append(PhotoPart(image.png, image.filename, caption, None))
     if not chunks:
-        if keyboard is not None:
+        if keys is not None:
             logger.warning("reply %r has buttons but no text: not sent", reply.key)
         return parts
     for chunk in chunks[:-1]:
         parts.append(TextPart(markup_to_html(chunk)))
-    parts.append(TextPart(markup_to_html(chunks[-1]), keyboard))
+    parts.append(TextPart(markup_to_html(chunks[-1]), keys))
     return parts
 
 

@@ -170,6 +170,24 @@ async def test_second_press_on_an_old_message_is_answered_and_passed_on(
     assert tg_coach.seen[-1][1] == Press(KNEECAP.data)
 
 
+async def test_a_press_the_coach_does_not_take_leaves_the_message_alone(
+    tg_server: FakeTelegram, tg_adapter: TelegramAdapter, tg_coach: ScriptedCoach
+) -> None:
+    tg_server.inject_private_text(USER, "/start")
+    await tg_server.wait_for_calls("sendMessage")
+    (question,) = tg_server.bot_messages(USER)
+
+    # A menu button, a stale question...: the coach sets no ``chosen``, so no "✓" and the
+    # keyboard stays (the coach's reply says what happened).
+    press = tg_server.inject_press(USER, question.message_id, "a:ex:clamshell")
+    await tg_server.wait_for_calls("sendMessage", 2)
+
+    assert tg_server.answered(press)
+    assert tg_server.calls_to("sendMessage")[-1]["text"] == "Moved on."
+    assert not [m for m in tg_server.methods() if m.startswith("edit")]
+    assert tg_server.message(USER, question.message_id).reply_markup is not None
+
+
 async def test_long_text_is_split_at_paragraphs(
     tg_server: FakeTelegram, tg_adapter: TelegramAdapter
 ) -> None:

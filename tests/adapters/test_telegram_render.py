@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -114,6 +115,24 @@ def test_keyboard_with_callback_and_deep_link() -> None:
             ]
         ]
     )
+
+
+def test_keyboard_is_serialised_once_as_telegram_wants_it() -> None:
+    built = r.keyboard(
+        [[Button("Done ✅", "d:daily:session:3:done"), Button("Open chat", OPEN_PRIVATE)]],
+        "kneecoach_bot",
+    )
+    assert built is not None
+    assert json.loads(built.json) == {
+        "inline_keyboard": [
+            [
+                {"text": "Done ✅", "callback_data": "d:daily:session:3:done"},
+                {"text": "Open chat", "url": "https://t.me/kneecoach_bot?start=knee"},
+            ]
+        ]
+    }
+    assert json.loads(built.json) == built.markup().to_dict()
+    assert r.keyboard([], "kneecoach_bot") is None
 
 
 def test_overlong_callback_data_is_skipped_with_a_warning(

@@ -86,6 +86,35 @@ async def test_network_error_gives_short_retry(
     assert 0 < result.seconds <= 10
 
 
+async def test_network_errors_never_quote_the_url(
+    tg_server: FakeTelegram, tg_adapter: TelegramAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    from telegram.error import NetworkError
+
+    tg_server.drop_next("sendMessage")
+    with pytest.raises(NetworkError) as raised:
+        await tg_adapter.application.bot.send_message(chat_id=USER, text="hi")
+    assert raised.value.message == "aiohttp.ServerDisconnectedError"
+    assert raised.value.__cause__ is None  # the aiohttp error (with the URL) is not chained
+    assert tg_server.token not in caplog.text
+
+
+async def test_a_slow_answer_is_a_timeout(tg_server: FakeTelegram) -> None:
+    from telegram.error import TimedOut
+
+    from bot.adapters.telegram import AiohttpRequest
+
+    request = AiohttpRequest(1, read_timeout=0.05)
+    await request.initialize()
+    try:
+        tg_server.latency = 0.3
+        with pytest.raises(TimedOut):
+            await request.post(f"{tg_server.base_url}/bot{tg_server.token}/getMe")
+    finally:
+        tg_server.latency = 0.0
+        await request.shutdown()
+
+
 async def test_retry_sends_only_the_missing_parts(
     tg_server: FakeTelegram, tg_adapter: TelegramAdapter
 ) -> None:
@@ -144,6 +173,25 @@ async def test_outgoing_rate_stays_under_the_limit(
     assert all(isinstance(r, Sent) for r in results)
     assert tg_server.rate_limited == 0
     assert len(tg_server.calls_to("sendMessage")) == 30
+
+
+async def test_slow_answers_never_squeeze_more_into_a_second(
+    tg_server: FakeTelegram, tg_start_adapter: StartAdapter, tg_coach: ScriptedCoach
+) -> None:
+    # The fake counts a message when it answers it (after its latency): the window counts
+    # from the answers of earlier messages, so even slow ones never make a 429.
+    tg_server.rate_limit(5)
+    tg_server.latency = 0.05
+    adapter = await tg_start_adapter(tg_coach, rate_limits=RateLimits(messages_per_second=5))
+    refs = [ConversationRef("telegram", str(n), str(n)) for n in range(2000, 2011)]
+
+    results = await asyncio.gather(*(adapter.send(r, [REMINDER], r.chat_id) for r in refs))
+
+    assert all(isinstance(r, Sent) for r in results)
+    assert tg_server.rate_limited == 0
+    times = sorted(c.at for c in tg_server.calls_to("sendMessage"))
+    assert len(times) == 11
+    assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[5:], strict=False))
 
 
 async def test_without_limiter_the_flood_comes_back_as_retry_after(

@@ -93,8 +93,9 @@ async def test_wrong_token_fails_start(tg_server: FakeTelegram, tg_coach: Script
 
     settings = TelegramSettings(token="1:wrong", api_base_url=tg_server.base_url)
     adapter = TelegramAdapter(settings, tg_coach)
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidToken) as raised:
         await adapter.start()
+    assert "wrong" not in str(raised.value)  # PTB's own message quotes the token
     assert not adapter.running
     await adapter.stop()
 

@@ -1165,8 +1165,10 @@ def long_text(paragraphs: int = 6, size: int = 990) -> str:
 class ScriptedCoach:
     """A CoachPort that answers by script and records what it was given.
 
-    /start -> a question with two buttons; a press -> "Noted."; "long" -> ~6000 characters;
-    "image" / "image long" -> a chart with a short / long text; "private" -> a private reply
+    /start -> a question with two buttons; a press on one of them -> "Noted." with
+    ``chosen`` set to its label (any other press -> "Moved on.", nothing chosen); "long" ->
+    ~6000 characters; "image" / "image long" -> a chart with a short / long text; "private"
+    -> a private reply
     (even for a shared chat: the adapter must drop it); /group -> an OPEN_PRIVATE link plus a
     private reply; "boom" -> raises; "" (sticker) -> a kind note; other text -> echoed
     (echoes and other commands are public in a shared chat).
@@ -1206,7 +1208,8 @@ class ScriptedCoach:
             case Command(name=name, args=args):
                 return [Reply(f"cmd.{name}", f"/{name} with {args!r}", private=not ref.shared)]
             case Press(data=data):
-                return [Reply("ack", "Noted.", chosen=data)]
+                label = {KNEECAP.data: KNEECAP.label, OUTER.data: OUTER.label}.get(data)
+                return [Reply("ack", "Noted." if label else "Moved on.", chosen=label)]
             case Text(text="long"):
                 return [Reply("long", long_text())]
             case Text(text="image"):
