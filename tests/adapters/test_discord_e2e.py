@@ -11,7 +11,6 @@ test plays all of it and then audits every message the bot ever put in the serve
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
 from bot.engine.clock import FakeClock
 from bot.engine.coach import Coach
-from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply
+from bot.engine.events import Command, ConversationRef, Press, Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -39,6 +38,7 @@ from tests.fakes.discord_api import (
     FakeMessage,
     FakeUser,
 )
+from tests.support.recorder import Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London (GMT in March)
 MONDAY = START.date()
@@ -64,47 +64,6 @@ PFP_ANSWERS = [
 
 
 # --------------------------------------------------------------------------- the world
-
-
-@dataclass
-class Call:
-    ref: ConversationRef
-    inbound: Inbound
-    replies: list[Reply]
-
-
-@dataclass
-class Recorder:
-    """The coach port the adapters get: the real coach, with each answered call recorded
-    (so a test knows how many messages the adapter is about to send)."""
-
-    coach: Coach
-    calls: list[Call] = field(default_factory=list)
-    _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        replies = await self.coach.handle(ref, inbound)
-        self.calls.append(Call(ref, inbound, list(replies)))
-        async with self._cond:
-            self._cond.notify_all()
-        return replies
-
-    def text(self, key: str, **values: object) -> str:
-        return self.coach.text(key, **values)
-
-    def command_menu(self) -> list[tuple[str, str]]:
-        return self.coach.command_menu()
-
-    async def wait_calls(self, count: int) -> list[Call]:
-        async with self._cond:
-            try:
-                await asyncio.wait_for(
-                    self._cond.wait_for(lambda: len(self.calls) >= count), WITHIN
-                )
-            except TimeoutError:
-                got = [(c.inbound, [r.key for r in c.replies]) for c in self.calls[-3:]]
-                raise AssertionError(f"coach: expected call {count}; last: {got}") from None
-        return self.calls
 
 
 @dataclass

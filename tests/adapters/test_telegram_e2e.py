@@ -11,7 +11,6 @@ is off here (it is tested on its own in test_telegram_send.py), so no request wa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -26,12 +25,13 @@ from bot.adapters import telegram_render as render
 from bot.adapters.telegram import TelegramAdapter
 from bot.engine.clock import FakeClock
 from bot.engine.coach import Coach
-from bot.engine.events import ConversationRef, Inbound, Reply
+from bot.engine.events import Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
 from bot.store.users import DialogState
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, free_port, running_adapter
+from tests.support.recorder import Call, Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London (GMT in March)
 PROMPT_AT = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # 07:30 London
@@ -61,49 +61,6 @@ INTAKE: list[tuple[str, str]] = [
 
 
 # --------------------------------------------------------------------------- the world
-
-
-@dataclass
-class Call:
-    ref: ConversationRef
-    inbound: Inbound
-    replies: list[Reply]
-
-
-@dataclass
-class Recorder:
-    """The coach port the adapter gets: the real coach, each answered call recorded (so a
-    test knows what the adapter is about to send)."""
-
-    coach: Coach
-    calls: list[Call] = field(default_factory=list)
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        replies = await self.coach.handle(ref, inbound)
-        self.calls.append(Call(ref, inbound, list(replies)))
-        self._changed.set()
-        return replies
-
-    def text(self, key: str, **values: object) -> str:
-        return self.coach.text(key, **values)
-
-    def command_menu(self) -> list[tuple[str, str]]:
-        return self.coach.command_menu()
-
-    async def wait_call(self, index: int, user_id: int) -> Call:
-        """The first call at or after ``index`` from ``user_id``."""
-        try:
-            async with asyncio.timeout(WITHIN):
-                while True:
-                    for call in self.calls[index:]:
-                        if call.ref.user_id == str(user_id):
-                            return call
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            seen = [(c.inbound, [r.key for r in c.replies]) for c in self.calls[-3:]]
-            raise AssertionError(f"the coach never answered {user_id}; last: {seen}") from None
 
 
 @dataclass
