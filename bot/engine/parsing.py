@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.engine.dialog_model import Option
 
@@ -22,10 +23,19 @@ def clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation to spaces: for matching only."""
+    # Labels and match words are folded again and again: short strings are cached (which
+    # keeps the cache small even though people's messages pass through here too).
+    return _fold_short(text) if len(text) <= 64 else _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     plain = plain.replace("’", "'")
     return " ".join(_WORD.findall(plain))
+
+
+_fold_short = lru_cache(maxsize=4096)(_fold)
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,26 +102,27 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
 
+    # One statement is atomic on its own in SQLite's autocommit mode, so the single-statement
+    # helpers below cost one trip to aiosqlite's thread instead of three (BEGIN, it, COMMIT).
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
         async with self._lock:
-            cursor = await self._conn.execute(sql, tuple(params))
-            return list(await cursor.fetchall())
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            cursor = await self._conn.execute(sql, tuple(params))
-            return await cursor.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement in its own transaction; returns lastrowid (or rowcount)."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, tuple(params))
+        """Run one statement atomically; returns lastrowid (or rowcount)."""
+        async with self._lock:
+            cursor = await self._conn.execute(sql, tuple(params))
             return cursor.lastrowid or cursor.rowcount
 
     async def execute_count(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement in its own transaction; returns how many rows it changed."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, tuple(params))
+        """Run one statement atomically; returns how many rows it changed."""
+        async with self._lock:
+            cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount
 
     async def tables(self) -> list[str]:

@@ -52,6 +52,9 @@ class UserStore:
 
     async def get_or_create(self, ref: ConversationRef, now: datetime) -> User:
         """The person behind ``ref``; a private chat id is remembered for proactive messages."""
+        known = await self.find(ref.platform, ref.user_id)
+        if known is not None and (ref.shared or known.chat_id == ref.chat_id):
+            return known  # the usual case: one read, no transaction
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "SELECT * FROM users WHERE platform=? AND platform_user_id=?",
