@@ -169,6 +169,11 @@ class Coach:
     async def _handle_private(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
         user = await self.users.get_or_create(ref, now)
+        if not user.active:
+            # Someone the platform once reported as blocking us is writing again: they can
+            # be reached, so reminders they turn back on will be delivered.
+            await self.users.set_active(user.id, True)
+            user.active = True
         state = await self.users.dialog_state(user.id)
         ctx = Ctx(user, state, Turn(), now)
         if isinstance(inbound, Text):

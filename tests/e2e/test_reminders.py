@@ -239,3 +239,15 @@ async def test_an_adapter_error_is_retried_and_does_not_stop_the_others(world: W
     assert len(_daily(world, "bob")) == 1
     assert len(_daily(world, "alice")) == 1  # retried a minute later, still on time
     assert _daily(world, "alice")[0] > _daily(world, "bob")[0]
+
+
+async def test_a_runner_who_unblocks_and_writes_again_gets_reminders_again(world: World) -> None:
+    client = await world.enrol("alice")
+    world.platform.blocked.add("alice")
+    await world.advance(timedelta(days=1))
+    assert _daily(world, "alice") == []
+    world.platform.blocked.discard("alice")  # they unblock the bot and say hello
+    await client.send("/resume")
+    assert client.keys == ["settings.resumed"]
+    await world.advance(timedelta(days=1))
+    assert len(_daily(world, "alice")) == 1
