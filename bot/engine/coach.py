@@ -237,9 +237,7 @@ class Coach:
         for hook in self.on_red_flag:
             await hook(ctx, screening)
         if screening.level == "urgent" and ctx.state.dialog is not None:
-            ctx.state.dialog = None
-            ctx.state.step = None
-            ctx.state.data = {}
+            self.end_dialog(ctx)
             self._say(ctx, "safety.dialog_stopped")
 
     # ----- buttons ------------------------------------------------------------------------
@@ -355,10 +353,14 @@ class Coach:
         if ctx.state.dialog is None:
             self._say(ctx, "cancel.nothing")
             return
+        self.end_dialog(ctx)
+        self._say(ctx, "cancel.done")
+
+    @staticmethod
+    def end_dialog(ctx: Ctx) -> None:
         ctx.state.dialog = None
         ctx.state.step = None
         ctx.state.data = {}
-        self._say(ctx, "cancel.done")
 
     # ----- dialog actions -----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ RATING_SCORES = {
     "much_worse": -3, "worse": -2, "slightly_worse": -1, "same": 0,
     "slightly_better": 1, "better": 2, "much_better": 3,
 }
+PROGRAMME_DIALOGS = frozenset({"daily", "checkin", "weekly"})
 PROGRAMME_ACTIONS = frozenset({
     "start_programme", "show_session", "snooze", "record_session", "apply_checkin",
     "apply_weekly", "apply_settings",
@@ -321,10 +322,15 @@ class ProgrammeService:
     # ----- safety and escalation ----------------------------------------------------------
 
     async def _on_red_flag(self, ctx: Ctx, screening: ScreenResult) -> None:
-        """A red flag typed anywhere pauses the programme until a clinician has seen it."""
+        """A red flag typed anywhere pauses the programme until a clinician has seen it; a
+        session or check-in under way stops there."""
         plan = await self.store.plan(ctx.user.id)
         if plan is not None and plan.status == "active":
             await self._hold(ctx)
+        if ctx.state.dialog in PROGRAMME_DIALOGS:
+            self.coach.end_dialog(ctx)
+            if screening.level != "urgent":
+                ctx.turn.replies.append(self._hold_reply())
 
     def _hold_reply(self) -> Reply:
         return Reply(

@@ -251,3 +251,20 @@ async def test_a_runner_who_unblocks_and_writes_again_gets_reminders_again(world
     assert client.keys == ["settings.resumed"]
     await world.advance(timedelta(days=1))
     assert len(_daily(world, "alice")) == 1
+
+
+async def test_a_red_flag_typed_mid_checkin_stops_it_and_holds_the_programme(
+    world: World,
+) -> None:
+    client = await world.enrol("r1")
+    await world.advance(timedelta(hours=2))
+    await client.press("Done ✅")
+    assert client.keys[-1] == "checkin.ask.pain"
+    await client.send("the knee has swollen up again since yesterday")
+    assert client.keys == ["safety.see_clinician", "safety.hold"]
+    await world.advance(timedelta(days=2))
+    assert len(_daily(world, "r1")) == 1, "no sessions while waiting for a clinician"
+    await client.press("A clinician has checked it")
+    assert client.keys == ["settings.resumed"]
+    await world.advance(timedelta(days=1))
+    assert len(_daily(world, "r1")) == 2
