@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--db")
 
     diagrams = sub.add_parser("diagrams", help="write the Mermaid diagram of each dialog")
-    diagrams.add_argument("--out", default=str(_dialogs_dir()))
+    diagrams.add_argument("--out", help="folder (default: beside the dialogs)")
 
     args = parser.parse_args(argv)
     settings = load_settings()
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = Path(args.db) if args.db else settings.db_path()
         return asyncio.run(_export(db, args.platform, args.user))
     if args.command == "diagrams":
-        return _diagrams(Path(args.out))
+        return _diagrams(Path(args.out) if args.out else _dialogs_dir())
     parser.print_help()
     return 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -13,6 +14,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     kneecoach_db: Path | None = None
+    kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
     kneecoach_tick_seconds: float = 5.0
 
@@ -34,4 +36,9 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    return Settings()
+    """Settings from the environment and .env. A content folder named in .env is made
+    visible to every content loader, which read ``KNEECOACH_CONTENT``."""
+    settings = Settings()
+    if settings.kneecoach_content is not None:
+        os.environ.setdefault("KNEECOACH_CONTENT", str(settings.kneecoach_content.expanduser()))
+    return settings

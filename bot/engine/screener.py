@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.content import default_content_root
 
 __all__ = [
     "ALARM_LEVELS",
@@ -83,11 +84,8 @@ class TriageDataError(ValueError):
 
 
 def content_dir() -> Path:
-    """The content directory: ``$KNEECOACH_CONTENT`` if set, else the repository's ``content/``."""
-    override = os.environ.get(CONTENT_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "content"
+    """The content directory: ``$KNEECOACH_CONTENT`` if set, else the shipped ``content/``."""
+    return default_content_root()
 
 
 def load_triage_data(directory: Path | None = None) -> dict[str, Any]:

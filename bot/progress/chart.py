@@ -24,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from bot.content import default_content_root
+
 __all__ = [
     "CHART_DPI",
     "CHART_SIZE_PX",
@@ -36,7 +38,7 @@ __all__ = [
     "render_progress_png",
 ]
 
-CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "chart.yaml"
+CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "chart.yaml"  # shipped
 CHART_DPI = 100
 CHART_SIZE_PX = (800, 600)  # width, height
 PAIN_MIN, PAIN_MAX = 0, 10
@@ -113,7 +115,7 @@ def _text(raw: Mapping[str, Any], key: str, source: Path) -> str:
 
 def load_chart_text(path: Path | None = None) -> ChartText:
     """Load and validate ``content/chart.yaml`` (or ``path``)."""
-    source = path or CONTENT_PATH
+    source = path or default_content_root() / "chart.yaml"
     raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ValueError(f"{source}: expected a mapping")

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from bot.content import default_content_root
+
 __all__ = [
     "COMMON_ZONES",
     "CONTENT_PATH",
@@ -33,7 +35,7 @@ __all__ = [
     "zone_from_name",
 ]
 
-CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "timezones.yaml"
+CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "timezones.yaml"  # shipped
 
 MAX_INPUT_CHARS = 100
 MIN_OFFSET = timedelta(hours=-12)
@@ -166,7 +168,7 @@ def _as_str_list(value: Any, where: str) -> list[str]:
 
 def load_timezone_content(path: Path | None = None) -> TimezoneContent:
     """Load and validate ``content/timezones.yaml`` (or ``path``)."""
-    source = path or CONTENT_PATH
+    source = path or default_content_root() / "timezones.yaml"
     raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     if not isinstance(raw, dict):
         raise ValueError(f"{source}: expected a mapping with 'buttons' and 'aliases'")
