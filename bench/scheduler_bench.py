@@ -23,6 +23,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.seed import Runner, seed_runners
+
 ZONES = [
     "Europe/London",
     "America/New_York",
@@ -44,41 +46,17 @@ def rss_mib() -> float:
 
 
 async def build_store(path: Path, users: int, due_together: int) -> None:
-    from bot.store.connection import Database
-    from bot.store.timefmt import to_db
-
-    db = await Database.open(path)
     rng = random.Random(7)
-    rows_users = []
-    rows_reminders = []
     due_minute = NOW + timedelta(minutes=30)
+    runners = []
     for n in range(1, users + 1):
-        zone = ZONES[n % len(ZONES)]
-        rows_users.append(
-            (n, "telegram", str(10_000_000 + n), str(10_000_000 + n), to_db(NOW), to_db(NOW))
-        )
         if n <= due_together:
             due = due_minute + timedelta(seconds=rng.randrange(60))
         else:
             due = NOW + timedelta(hours=1, minutes=rng.randrange(23 * 60))
         local_time = f"{rng.randrange(5, 22):02d}:{rng.choice([0, 15, 30, 45]):02d}"
-        rows_reminders.append((n, local_time, zone, to_db(due)))
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO users (id, platform, platform_user_id, chat_id, created_at, consent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            rows_users,
-        )
-        await conn.executemany(
-            "INSERT INTO programmes (user_id, started_on, strength_days, updated_at)"
-            " VALUES (?, '2026-03-01', '[0,2,4]', '2026-03-01T00:00:00Z')",
-            [(n,) for n in range(1, users + 1)],
-        )
-        await conn.executemany(
-            "INSERT INTO reminders (user_id, local_time, timezone, next_due) VALUES (?, ?, ?, ?)",
-            rows_reminders,
-        )
-    await db.close()
+        runners.append(Runner(n, "telegram", local_time, ZONES[n % len(ZONES)], due))
+    await seed_runners(path, runners, created=NOW)
 
 
 async def child_kneecoach(path: Path) -> dict[str, float]:

@@ -37,7 +37,8 @@ from pathlib import Path
 
 import telegram
 
-from bot.store.timefmt import from_db, to_db
+from bench.seed import Runner, seed_runners
+from bot.store.timefmt import from_db
 
 DUE_MINUTE = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # 07:30 in London (GMT), a Monday
 SENDS = ("sendMessage", "sendPhoto")
@@ -58,31 +59,12 @@ class RealTimeClock:
 async def build_store(path: Path, reminders: int) -> None:
     """``reminders`` telegram users, each with a started programme and a reminder due in
     the same minute (07:30:00-07:30:59 UTC, 07:30 in London)."""
-    from bot.store.connection import Database
-
-    db = await Database.open(path)
-    created = to_db(DUE_MINUTE - timedelta(days=1))
-    users, programmes, due = [], [], []
-    for n in range(1, reminders + 1):
-        users.append((n, "telegram", str(n), str(n), created, created))
-        programmes.append((n,))
-        due.append((n, "07:30", "Europe/London", to_db(DUE_MINUTE + timedelta(seconds=n % 60))))
-    async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO users (id, platform, platform_user_id, chat_id, created_at, consent_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            users,
-        )
-        await conn.executemany(
-            "INSERT INTO programmes (user_id, started_on, strength_days, updated_at)"
-            " VALUES (?, '2026-03-01', '[0,2,4]', '2026-03-01T00:00:00Z')",
-            programmes,
-        )
-        await conn.executemany(
-            "INSERT INTO reminders (user_id, local_time, timezone, next_due) VALUES (?, ?, ?, ?)",
-            due,
-        )
-    await db.close()
+    await seed_runners(
+        path,
+        [Runner(n, "telegram", "07:30", "Europe/London", DUE_MINUTE + timedelta(seconds=n % 60))
+         for n in range(1, reminders + 1)],
+        created=DUE_MINUTE - timedelta(days=1),
+    )
 
 
 @dataclass
