@@ -6,7 +6,6 @@ data, follows ``next`` and runs ``action`` steps through callbacks that the coac
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,13 +13,13 @@ from typing import Any
 from bot.engine.dialog_model import Dialog, Option, Step
 from bot.engine.dialogs import choose_next
 from bot.engine.events import Button, Reply
+from bot.engine.layout import MAX_ROW, rows
 from bot.engine.messages import Messages
 from bot.engine.parsing import Vocabulary, fold, match_option
 from bot.schedule.localtime import parse_local_time
 from bot.schedule.timezones import COMMON_ZONES, parse_timezone
 from bot.store.users import DialogState
 
-MAX_ROW = 5
 NO_ANSWER = object()
 
 
@@ -75,7 +74,8 @@ class Runner:
                 )
                 for o in row
             )
-            for row in _rows(options)
+            for row in rows(options, per_row=1 if any(len(o.label) > 14 for o in options)
+                            else MAX_ROW)
         )
         return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons)
 
@@ -228,16 +228,6 @@ class Runner:
         state.dialog = None
         state.step = None
         state.data = {}
-
-
-def _rows(options: tuple[Option, ...]) -> list[tuple[Option, ...]]:
-    if not options:
-        return []
-    if any(len(o.label) > 14 for o in options):
-        return [(o,) for o in options]
-    count = math.ceil(len(options) / MAX_ROW)
-    size = math.ceil(len(options) / count)
-    return [options[i : i + size] for i in range(0, len(options), size)]
 
 
 def _zone_id(zone: str) -> str:

@@ -9,12 +9,11 @@ import yaml
 
 from bot.content import Content, Exercise, render_exercise, render_topic
 from bot.engine.events import Button, Reply
+from bot.engine.layout import rows
 from bot.engine.messages import Messages
 from bot.engine.parsing import fold
 from bot.engine.screener import default_screener
 from bot.engine.triage import TriageResult, reason_for
-
-MAX_ROW = 5
 
 
 class TextBook:
@@ -87,7 +86,7 @@ class TextBook:
     def exercise_menu(self, unknown: bool) -> Reply:
         key = "menus.exercises_unknown" if unknown else "menus.exercises"
         buttons = [Button(ex.name, f"a:ex:{ex.id}") for ex in self.content.exercises.values()]
-        return Reply(key=key, text=self.messages.get(key), buttons=_rows(buttons, 2))
+        return Reply(key=key, text=self.messages.get(key), buttons=rows(buttons, 2))
 
     def topic_reply(self, topic_id: str) -> Reply:
         topic = self.content.education[topic_id]
@@ -96,7 +95,7 @@ class TextBook:
     def topic_menu(self, unknown: bool) -> Reply:
         key = "menus.topics_unknown" if unknown else "menus.topics"
         buttons = [Button(t.title, f"a:learn:{t.id}") for t in self.content.education.values()]
-        return Reply(key=key, text=self.messages.get(key), buttons=_rows(buttons, 1))
+        return Reply(key=key, text=self.messages.get(key), buttons=rows(buttons, 1))
 
     # ----- sessions -----------------------------------------------------------------------
 
@@ -144,7 +143,7 @@ class TextBook:
         return Reply(
             key=key,
             text="\n\n".join(lines),
-            buttons=extra_buttons + _rows(how, 2),
+            buttons=extra_buttons + rows(how, 2),
             meta={"week": str(week), "strength": str(strength_day).lower()},
         )
 
@@ -192,11 +191,6 @@ class TextBook:
 
 def _italic(text: str) -> str:
     return f"_{text}_" if text else ""
-
-
-def _rows(buttons: list[Button], per_row: int) -> tuple[tuple[Button, ...], ...]:
-    per_row = max(1, min(per_row, MAX_ROW))
-    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
 
 
 def _load_prefill(path: Path) -> dict[str, dict[str, str]]:
