@@ -7,7 +7,6 @@ presses that button; a line starting with "/" is a command; anything else is typ
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,16 +14,9 @@ from typing import TextIO
 
 from bot.engine.delivery import SendResult, Sent
 from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.engine.markup import plain
 from bot.engine.parsing import fold
 from bot.engine.ports import CoachPort
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
-_ITALIC = re.compile(r"(?<![\w*])_(\S(?:.*?\S)?)_(?![\w*])", re.S)
-
-
-def plain(text: str) -> str:
-    """The markup subset rendered for a terminal: markers removed."""
-    return _ITALIC.sub(r"\1", _BOLD.sub(r"\1", text))
 
 
 @dataclass(slots=True)

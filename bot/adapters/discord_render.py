@@ -29,7 +29,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.engine import markup
 from bot.engine.events import OPEN_PRIVATE, Button, Image, Reply
+from bot.engine.markup import Run, merge
 
 MAX_CONTENT = 2000
 MAX_CUSTOM_ID = 100
@@ -117,52 +119,9 @@ def _escape_line_starts(text: str) -> str:
 
 # --------------------------------------------------------------------------- markup
 
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_ITALIC = re.compile(r"(?<![\w\\])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)")
-
-
-@dataclass(frozen=True, slots=True)
-class _Run:
-    text: str
-    bold: bool = False
-    italic: bool = False
-
-
-def _parse(text: str, bold: bool = False, italic: bool = False) -> list[_Run]:
-    """Split one line of engine markup into styled runs of plain text."""
-    runs: list[_Run] = []
-    pos = 0
-    while pos < len(text):
-        found_bold = None if bold else _BOLD.search(text, pos)
-        found_italic = None if italic else _ITALIC.search(text, pos)
-        candidates = [m for m in (found_bold, found_italic) if m is not None]
-        if not candidates:
-            runs.append(_Run(text[pos:], bold, italic))
-            break
-        match = min(candidates, key=lambda m: m.start())
-        if match.start() > pos:
-            runs.append(_Run(text[pos : match.start()], bold, italic))
-        if match is found_bold:
-            runs.extend(_parse(match.group(1), True, italic))
-        else:
-            runs.extend(_parse(match.group(1), bold, True))
-        pos = match.end()
-    return [run for run in runs if run.text]
-
-
-def _merge(runs: Iterable[_Run]) -> list[_Run]:
-    merged: list[_Run] = []
-    for run in runs:
-        if merged and (merged[-1].bold, merged[-1].italic) == (run.bold, run.italic):
-            merged[-1] = _Run(merged[-1].text + run.text, run.bold, run.italic)
-        else:
-            merged.append(run)
-    return merged
-
-
-def _serialise(runs: Iterable[_Run]) -> str:
+def _serialise(runs: Iterable[Run]) -> str:
     out: list[str] = []
-    for run in _merge(runs):
+    for run in merge(runs):
         escaped = escape_text(run.text)
         core = escaped.strip()
         if not (run.bold or run.italic) or not core:
@@ -180,14 +139,13 @@ def _serialise(runs: Iterable[_Run]) -> str:
 
 def render_markup(text: str) -> str:
     """Engine markup (``**bold**``, ``_italic_``) -> Discord markdown, the rest escaped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (_serialise(_parse(line.rstrip())) for line in text.split("\n"))
-    return _escape_line_starts("\n".join(lines))
+    rendered = (_serialise(line) for line in markup.lines(text))
+    return _escape_line_starts("\n".join(r.rstrip() for r in rendered))
 
 
 def plain_text(text: str) -> str:
     """The text without the engine's markup (for button labels, which show no markdown)."""
-    return "".join(run.text for run in _parse(text))
+    return markup.plain(text)
 
 
 # --------------------------------------------------------------------------- splitting
@@ -214,7 +172,7 @@ def _pack(pieces: Iterable[tuple[str, bool]], sep: str, limit: int) -> list[str]
     return chunks
 
 
-def _render_chunk(runs: Sequence[_Run]) -> str:
+def _render_chunk(runs: Sequence[Run]) -> str:
     return _escape_line_starts(_serialise(runs).strip())
 
 
@@ -236,11 +194,11 @@ def _cut_word(word: str, limit: int) -> list[str]:
 
 def _split_line(line: str, limit: int) -> list[str]:
     """Split one too-long line between words; markup is closed and reopened at a split."""
-    tokens: list[_Run] = []
-    for run in _parse(line):
-        tokens.extend(_Run(t, run.bold, run.italic) for t in re.findall(r"\S+\s*|\s+", run.text))
+    tokens: list[Run] = []
+    for run in markup.runs(line):
+        tokens.extend(Run(t, run.bold, run.italic) for t in re.findall(r"\S+\s*|\s+", run.text))
     chunks: list[str] = []
-    current: list[_Run] = []
+    current: list[Run] = []
     for token in tokens:
         candidate = [*current, token]
         if len(_render_chunk(candidate)) <= limit:
@@ -252,7 +210,7 @@ def _split_line(line: str, limit: int) -> list[str]:
         if len(_render_chunk(current)) > limit:
             # A single "word" longer than a message: cut it where the escaped text fits.
             for part in _cut_word(token.text, limit):
-                rendered = _render_chunk([_Run(part, token.bold, token.italic)])
+                rendered = _render_chunk([Run(part, token.bold, token.italic)])
                 if rendered:
                     chunks.append(rendered)
             current = []

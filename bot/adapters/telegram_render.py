@@ -29,6 +29,7 @@ from telegram.constants import (
     MessageLimit,
 )
 
+from bot.engine import markup
 from bot.engine.events import OPEN_PRIVATE, Button, Command, Reply, Text
 
 logger = logging.getLogger(__name__)
@@ -46,35 +47,25 @@ CHOICE_MARK = "✓"
 # ---------------------------------------------------------------------------------------------
 # Markup -> HTML
 
-# Italic first: its content may not contain a tag, an underscore or a line break, and it must
-# stand at word boundaries so snake_case and URLs with underscores stay as they are.
-_ITALIC = re.compile(r"(?<!\w)_(?=\S)([^\n_<>]+?)(?<=\S)_(?!\w)")
-# Bold may contain (whole) italic spans; see _bold() for the balance check.
-_BOLD = re.compile(r"\*\*(?=\S)([^\n]+?)(?<=\S)\*\*")
-
-
-def _bold(match: re.Match[str]) -> str:
-    inner = match.group(1)
-    # Never produce crossing tags such as <b>a <i>b</b> c</i>: Telegram rejects them.
-    if inner.count("<i>") != inner.count("</i>") or _crosses(inner):
-        return match.group(0)
-    return f"<b>{inner}</b>"
-
-
-def _crosses(fragment: str) -> bool:
-    depth = 0
-    for tag in re.findall(r"</?i>", fragment):
-        depth += -1 if tag.startswith("</") else 1
-        if depth < 0:
-            return True
-    return depth != 0
-
-
 def markup_to_html(text: str) -> str:
-    """Escape ``text`` completely, then turn ``**bold**`` / ``_italic_`` into HTML tags."""
-    escaped = html.escape(text, quote=False)
-    with_italic = _ITALIC.sub(r"<i>\1</i>", escaped)
-    return _BOLD.sub(_bold, with_italic)
+    """The engine's markup as Telegram HTML: every character escaped, styles as properly
+    nested tags (a tag stack closes and reopens as needed, so tags never cross)."""
+    out: list[str] = []
+    for line in markup.lines(text):
+        parts: list[str] = []
+        stack: list[str] = []
+        for run in line:
+            wanted = [tag for tag, on in (("b", run.bold), ("i", run.italic)) if on]
+            while stack and any(tag not in wanted for tag in stack):
+                parts.append(f"</{stack.pop()}>")
+            for tag in wanted:
+                if tag not in stack:
+                    stack.append(tag)
+                    parts.append(f"<{tag}>")
+            parts.append(html.escape(run.text, quote=False))
+        parts.extend(f"</{tag}>" for tag in reversed(stack))
+        out.append("".join(parts))
+    return "\n".join(out)
 
 
 def markup_to_plain(text: str) -> str:
