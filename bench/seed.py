@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bot.domain.timefmt import to_db
 from bot.store.connection import Database
-from bot.store.timefmt import to_db
 
 
 @dataclass(frozen=True, slots=True)

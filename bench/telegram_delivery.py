@@ -38,7 +38,7 @@ from pathlib import Path
 import telegram
 
 from bench.seed import Runner, seed_runners
-from bot.store.timefmt import from_db
+from bot.domain.timefmt import from_db
 
 DUE_MINUTE = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # 07:30 in London (GMT), a Monday
 SENDS = ("sendMessage", "sendPhoto")

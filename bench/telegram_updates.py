@@ -51,7 +51,7 @@ from telegram import Message, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.engine.events import ConversationRef, Inbound, Reply
+from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.engine.ports import CoachPort
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
 

@@ -14,10 +14,10 @@ from typing import Protocol, TextIO
 
 from bot.adapters.console import ConsoleChat
 from bot.config import Settings
-from bot.engine.clock import Clock, FakeClock, SystemClock
+from bot.domain.clock import Clock, FakeClock, SystemClock
+from bot.domain.events import ConversationRef, Reply
+from bot.domain.results import SendResult
 from bot.engine.coach import Coach
-from bot.engine.delivery import SendResult
-from bot.engine.events import ConversationRef, Reply
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker

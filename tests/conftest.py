@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient
 from tests.support.world import World

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from bot.engine.delivery import SendResult, Sent
-from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
-from bot.engine.markup import plain
+from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.markup import plain
+from bot.domain.results import SendResult, Sent
 from bot.engine.parsing import fold
 from bot.engine.ports import CoachPort
 

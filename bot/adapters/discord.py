@@ -81,8 +81,8 @@ from bot.adapters.discord_render import (
     render_replies,
     render_reply,
 )
-from bot.engine.delivery import Blocked, Failed, RetryAfter, SendResult, Sent
-from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
 from bot.engine.ports import CoachPort
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.engine import markup
-from bot.engine.events import OPEN_PRIVATE, Button, Image, Reply
-from bot.engine.markup import Run, merge
+from bot.domain import markup
+from bot.domain.events import OPEN_PRIVATE, Button, Image, Reply
+from bot.domain.markup import Run, merge
 
 MAX_CONTENT = 2000
 MAX_CUSTOM_ID = 100

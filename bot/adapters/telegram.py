@@ -92,9 +92,9 @@ from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters import telegram_render as render
-from bot.engine.delivery import Blocked, Failed, RetryAfter, Sender, SendResult, Sent
-from bot.engine.events import ConversationRef, Inbound, Press, Reply, Text
-from bot.engine.ports import CoachPort
+from bot.domain.events import ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.engine.ports import CoachPort, Sender
 
 if TYPE_CHECKING:
     from telegram._utils.types import ODVInput

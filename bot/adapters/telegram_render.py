@@ -1,6 +1,6 @@
 """Pure translation between the engine's events and Telegram shapes (no I/O, no bot).
 
-Outbound: the markup subset of ``bot.engine.events`` (``**bold**``, ``_italic_``, blank line =
+Outbound: the markup subset of ``bot.domain.events`` (``**bold**``, ``_italic_``, blank line =
 paragraph) becomes Telegram HTML; everything else is escaped first, so user-provided text can
 never inject a tag. Long texts are split at paragraph, then line, then word boundaries (hard as
 a last resort) so that every message fits ``MessageLimit.MAX_TEXT_LENGTH``. Buttons become an
@@ -29,8 +29,8 @@ from telegram.constants import (
     MessageLimit,
 )
 
-from bot.engine import markup
-from bot.engine.events import OPEN_PRIVATE, Button, Command, Reply, Text
+from bot.domain import markup
+from bot.domain.events import OPEN_PRIVATE, Button, Command, Reply, Text
 
 logger = logging.getLogger(__name__)
 

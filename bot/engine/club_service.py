@@ -14,11 +14,11 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from bot.engine.delivery import Delivery
-from bot.engine.events import Button, Command, ConversationRef, Inbound, Press, Reply
-from bot.schedule.localtime import local_date, next_occurrence, parse_local_time
+from bot.domain.events import Button, Command, ConversationRef, Inbound, Press, Reply
+from bot.domain.localtime import local_date, next_occurrence, parse_local_time
+from bot.domain.timefmt import to_db
+from bot.engine.ports import Delivery
 from bot.schedule.timezones import parse_timezone, zone_from_name
-from bot.store.timefmt import to_db
 
 if TYPE_CHECKING:
     from bot.engine.coach import Coach

@@ -16,31 +16,24 @@ from pathlib import Path
 from typing import Any
 
 from bot.content import Content, default_content_root, load_content
-from bot.engine.clock import Clock, SystemClock
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.events import OPEN_PRIVATE, Button, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.records import DialogState
 from bot.engine.club_service import ClubService
 from bot.engine.context import Ctx
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
-from bot.engine.delivery import Delivery
 from bot.engine.dialog_model import Dialog, Step
 from bot.engine.dialogs import load_dialogs
-from bot.engine.events import (
-    OPEN_PRIVATE,
-    Button,
-    ConversationRef,
-    Inbound,
-    Press,
-    Reply,
-    Text,
-)
 from bot.engine.locks import KeyedLocks
 from bot.engine.messages import Messages
 from bot.engine.parsing import Vocabulary, clean
+from bot.engine.ports import Delivery
 from bot.engine.programme_service import PROGRAMME_ACTIONS, ProgrammeService
 from bot.engine.screener import ScreenResult, screen
 from bot.engine.texts import TextBook
 from bot.engine.triage import TriageResult, triage_answers
 from bot.store.connection import Database
-from bot.store.users import DialogState, UserStore
+from bot.store.users import UserStore
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.records import DialogState, User
 from bot.engine.conversation import Turn
-from bot.store.users import DialogState, User
 
 
 @dataclass(slots=True)

@@ -10,15 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.events import Button, Reply
+from bot.domain.localtime import parse_local_time
+from bot.domain.records import DialogState
 from bot.engine.dialog_model import Dialog, Option, Step
 from bot.engine.dialogs import choose_next
-from bot.engine.events import Button, Reply
 from bot.engine.layout import MAX_ROW, rows
 from bot.engine.messages import Messages
 from bot.engine.parsing import Vocabulary, fold, match_option
-from bot.schedule.localtime import parse_local_time
 from bot.schedule.timezones import COMMON_ZONES, parse_timezone
-from bot.store.users import DialogState
 
 NO_ANSWER = object()
 

@@ -11,14 +11,15 @@ import statistics
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.events import Button, Image, Reply
+from bot.domain.localtime import local_date, next_occurrence
+from bot.domain.records import Checkin, Plan
 from bot.engine.context import Ctx
 from bot.engine.conversation import Turn
-from bot.engine.delivery import Delivery
-from bot.engine.events import Button, Image, Reply
+from bot.engine.ports import Delivery
 from bot.engine.screener import ScreenResult
-from bot.schedule.localtime import local_date, next_occurrence
 from bot.schedule.timezones import zone_from_name
-from bot.store.programme import Checkin, Plan, ProgrammeStore
+from bot.store.programme import ProgrammeStore
 
 if TYPE_CHECKING:
     from bot.engine.coach import Coach

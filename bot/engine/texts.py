@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from bot.content import Content, Exercise, render_exercise, render_topic
-from bot.engine.events import Button, Reply
+from bot.domain.events import Button, Reply
 from bot.engine.layout import rows
 from bot.engine.messages import Messages
 from bot.engine.parsing import fold

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
+from bot.domain.timefmt import from_db, to_db
 from bot.schedule.ticker import Ticker, TickResult
-from bot.store.timefmt import from_db, to_db
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
-from bot.schedule.localtime import local_date, next_occurrence
+from bot.domain.localtime import local_date, next_occurrence
+from bot.domain.timefmt import from_db, to_db
 from bot.schedule.timezones import zone_from_name
 from bot.store.connection import Database
-from bot.store.timefmt import from_db, to_db
 
 _zone = lru_cache(maxsize=4096)(zone_from_name)
 _wall = lru_cache(maxsize=4096)(time.fromisoformat)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.engine.clock import Clock
+from bot.domain.clock import Clock
 from bot.schedule.sweep import SweepResult, sweep
 from bot.schedule.worker import DeliveryWorker, DrainStats
 from bot.store.connection import Database

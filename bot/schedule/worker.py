@@ -20,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from bot.engine.clock import Clock
-from bot.engine.delivery import Blocked, Composer, Failed, RetryAfter, Sender, SendResult, Sent
+from bot.domain.clock import Clock
+from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.domain.timefmt import from_db, to_db
+from bot.engine.ports import Composer, Sender
 from bot.store.connection import Database
-from bot.store.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
 

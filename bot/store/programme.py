@@ -3,40 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from bot.schedule.localtime import next_occurrence
+from bot.domain.localtime import next_occurrence
+from bot.domain.records import Checkin, Plan, Reminder
+from bot.domain.timefmt import from_db, to_db
 from bot.schedule.timezones import zone_from_name
 from bot.store.connection import Database
-from bot.store.timefmt import from_db, to_db
-
-
-@dataclass(slots=True)
-class Plan:
-    user_id: int
-    started_on: date
-    status: str
-    paused_until: date | None
-    strength_days: list[int]
-    race: str | None
-
-
-@dataclass(slots=True)
-class Reminder:
-    user_id: int
-    local_time: str
-    timezone: str
-    next_due: datetime
-    active: bool
-
-
-@dataclass(slots=True)
-class Checkin:
-    local_date: date
-    worst_pain: int
-    worse_morning: bool
-    swelling: bool
 
 
 class ProgrammeStore:

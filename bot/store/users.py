@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.engine.events import ConversationRef
+from bot.domain.events import ConversationRef
+from bot.domain.records import DialogState, User
+from bot.domain.timefmt import to_db
 from bot.store.connection import Database
-from bot.store.timefmt import to_db
-
-
-@dataclass(slots=True)
-class User:
-    id: int
-    platform: str
-    platform_user_id: str
-    chat_id: str
-    consent_at: str | None
-    age_band: str | None
-    active: bool
-
-    @property
-    def ref(self) -> ConversationRef:
-        return ConversationRef(self.platform, self.platform_user_id, self.chat_id)
-
-
-@dataclass(slots=True)
-class DialogState:
-    dialog: str | None = None
-    step: str | None = None
-    seq: int = 0
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 class UserStore:

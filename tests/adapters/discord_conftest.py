@@ -23,7 +23,7 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.content import default_content_root
-from bot.engine.events import Button, Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import Button, Command, ConversationRef, Inbound, Press, Reply, Text
 from bot.engine.messages import Messages
 from tests.fakes.discord_api import (
     MANAGE_GUILD,

@@ -20,8 +20,8 @@ from bot.adapters.discord import (
     compact_zone,
 )
 from bot.adapters.discord_render import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
-from bot.engine.delivery import Blocked, Failed, RetryAfter, Sent
-from bot.engine.events import Button, Command, ConversationRef, Image, Inbound, Press, Reply, Text
+from bot.domain.events import Button, Command, ConversationRef, Image, Inbound, Press, Reply, Text
+from bot.domain.results import Blocked, Failed, RetryAfter, Sent
 from tests.adapters.discord_conftest import (
     DcCoach,
     DcWorld,

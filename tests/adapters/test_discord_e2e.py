@@ -22,9 +22,9 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
+from bot.domain.events import Command, ConversationRef, Press, Reply
 from bot.engine.coach import Coach
-from bot.engine.events import Command, ConversationRef, Press, Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker

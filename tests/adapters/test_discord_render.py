@@ -29,7 +29,7 @@ from bot.adapters.discord_render import (
     render_reply,
     split_content,
 )
-from bot.engine.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
+from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
 from tests.adapters.discord_conftest import dc_messages
 
 

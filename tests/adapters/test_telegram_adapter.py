@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
 from tests.fakes.telegram_api import (
     KNEECAP,
     OUTER,

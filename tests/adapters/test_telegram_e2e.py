@@ -23,13 +23,13 @@ import pytest
 
 from bot.adapters import telegram_render as render
 from bot.adapters.telegram import TelegramAdapter
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
+from bot.domain.events import Reply
+from bot.domain.records import DialogState
 from bot.engine.coach import Coach
-from bot.engine.events import Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
-from bot.store.users import DialogState
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, free_port, running_adapter
 from tests.support.recorder import Call, Recorder
 

@@ -8,8 +8,8 @@ import itertools
 import pytest
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.engine.delivery import Blocked, Failed, RetryAfter, Sent
-from bot.engine.events import Button, ConversationRef, Image, Reply
+from bot.domain.events import Button, ConversationRef, Image, Reply
+from bot.domain.results import Blocked, Failed, RetryAfter, Sent
 from tests.fakes.telegram_api import (
     FakeTelegram,
     ScriptedCoach,

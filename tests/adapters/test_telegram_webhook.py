@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.adapters.telegram import TelegramAdapter, TelegramSettings
-from bot.engine.events import ConversationRef, Text
+from bot.domain.events import ConversationRef, Text
 from tests.fakes.telegram_api import FakeTelegram, ScriptedCoach, StartAdapter, free_port
 
 USER = 6060

@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine.events import Command, Press, Text
+from bot.domain.events import Command, Press, Text
 from tests.support.client import CoachClient
 
 NASTY = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.engine.events import Command, ConversationRef, Press, Reply
+from bot.domain.events import Command, ConversationRef, Press, Reply
 from tests.support.world import World
 
 

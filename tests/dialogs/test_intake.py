@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient
 
@@ -128,7 +128,7 @@ async def test_stale_button_changes_nothing(client: CoachClient) -> None:
     old = client.button("Behind or around the kneecap")
     await client.press("Behind or around the kneecap")
     assert client.keys == ["intake.ask.side"]
-    from bot.engine.events import Press
+    from bot.domain.events import Press
 
     await client.handle(Press(old))
     assert client.keys == ["input.stale", "intake.ask.side"]
@@ -139,7 +139,7 @@ async def test_stale_button_changes_nothing(client: CoachClient) -> None:
 async def test_double_tap_applies_once(client: CoachClient) -> None:
     import asyncio
 
-    from bot.engine.events import Press
+    from bot.domain.events import Press
 
     await consent_and_age(client)
     await client.send("skip")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from bot.schedule.sweep import sweep
 from tests.support.world import ProcessDied, World

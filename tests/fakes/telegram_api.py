@@ -51,7 +51,7 @@ from telegram.constants import (
     WebhookLimit,
 )
 
-from bot.engine.events import (
+from bot.domain.events import (
     OPEN_PRIVATE,
     Button,
     Command,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
 from bot.engine.coach import Coach
-from bot.engine.events import Command, ConversationRef, Inbound, Press, Reply, Text
 
 
 @dataclass

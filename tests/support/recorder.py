@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.engine.coach import Coach
-from bot.engine.events import ConversationRef, Inbound, Reply
 
 WITHIN = 10.0
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.engine.clock import FakeClock
+from bot.domain.clock import FakeClock
+from bot.domain.events import ConversationRef, Reply
+from bot.domain.results import Blocked, RetryAfter, SendResult, Sent
 from bot.engine.coach import Coach
-from bot.engine.delivery import Blocked, RetryAfter, SendResult, Sent
-from bot.engine.events import ConversationRef, Reply
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker

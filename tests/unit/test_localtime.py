@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedule.localtime import (
+from bot.domain.localtime import (
     local_date,
     local_day_bounds,
     next_occurrence,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.adapters import discord_render, telegram_render
 from bot.adapters.console import plain as console_plain
-from bot.engine.markup import Run, plain, runs
+from bot.domain.markup import Run, plain, runs
 
 
 def test_runs_nest_and_ignore_snake_case() -> None:

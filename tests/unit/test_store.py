@@ -6,7 +6,7 @@ import os
 import stat
 from pathlib import Path
 
-from bot.engine.events import ConversationRef
+from bot.domain.events import ConversationRef
 from bot.store.connection import Database, migrations
 from bot.store.users import UserStore
 from tests.conftest import START

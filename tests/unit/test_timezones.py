@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.schedule.localtime import next_occurrence
+from bot.domain.localtime import next_occurrence
 from bot.schedule.timezones import (
     COMMON_ZONES,
     TimeZoneChoice,
