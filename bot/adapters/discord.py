@@ -2,16 +2,15 @@
 
 Commands: one slash command group, ``/knee``: ``start``, ``today``, ``checkin``,
 ``progress``, ``settings``, ``exercise [name]``, ``learn [topic]``, ``export``, ``forget``,
-``stop``, ``help`` (each becomes ``Command(name, args)``) and the ``/knee club`` subgroup,
-which speaks the engine's club language (``bot/engine/club_service.py``):
+``stop``, ``help`` (each becomes ``Command(name, args)``) and the ``/knee club`` subgroup, each a
+typed ``ClubCommand`` for the engine's club feature:
 
-* ``setup <channel> <time> <timezone>`` ->
-  ``Command("club", "setup guild=<G> channel=<C> time=<HH:MM> tz=<zone>")``, the typed
-  values made single tokens (``"6 pm"`` -> ``6pm``, ``"new york"`` -> ``new_york``);
-* ``off`` -> ``Command("club", "off guild=<G>")``; for a member without Manage Server both
-  become ``Command("club", "denied")``;
-* ``leaderboard <optin>`` -> ``"leaderboard on guild=<G> name=<display name>"`` or
-  ``"leaderboard off guild=<G>"``.
+* ``setup <channel> <time> <timezone>`` -> ``ClubCommand("setup", guild, channel, ...)``
+  with the time and zone as typed;
+* ``off`` -> ``ClubCommand("off", guild)``; for a member without Manage Server both become
+  ``ClubCommand("denied")``;
+* ``leaderboard <optin>`` -> ``ClubCommand("leaderboard", guild, join=optin,
+  display_name=...)``.
 
 They are built at start and synced with ``tree.sync()``. No user-facing text lives here:
 descriptions (the coach's ``command_menu()``, else ``commands.<name>``; ``discord.group``,
@@ -31,10 +30,10 @@ whose custom_id is ``"kc|" + Button.data``; the class is registered with
 ``add_dynamic_items`` at start, so a press on a message sent before a restart still
 reaches the engine as ``Press(data)``. Every interaction is deferred before the engine is
 called (Discord wants an answer within 3 s). After a press, the pressed message is edited:
-a reply with ``meta["edit"] == "replace"`` becomes it (text and buttons: the club post's
+a reply marked ``replaces_pressed`` becomes it (text and buttons: the club post's
 new counter with its Done button; never a private reply on a server message), otherwise
-``Reply.chosen`` is shown under the question and its buttons go. Replies with
-``meta["ephemeral"] == "true"`` are ephemeral follow-ups (the club's "thanks").
+``Reply.chosen`` is shown under the question and its buttons go. Replies marked
+``ephemeral`` are ephemeral follow-ups (the club's "thanks").
 
 Intents (for the README): ``Intents.none()`` + ``guilds`` + ``dm_messages``, nothing
 privileged. Slash commands and button presses arrive as interactions whatever the intents;
@@ -81,7 +80,15 @@ from bot.adapters.discord_render import (
     render_replies,
     render_reply,
 )
-from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import (
+    ClubCommand,
+    Command,
+    ConversationRef,
+    Inbound,
+    Press,
+    Reply,
+    Text,
+)
 from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
 from bot.engine.ports import CoachPort
 
@@ -240,11 +247,11 @@ def _view(message: RenderedMessage) -> discord.ui.View | None:
 
 
 def _is_replacement(reply: Reply) -> bool:
-    return reply.meta.get("edit") == "replace"
+    return reply.replaces_pressed
 
 
 def _is_ephemeral(reply: Reply) -> bool:
-    return reply.meta.get("ephemeral") == "true"
+    return reply.ephemeral
 
 
 def _file(message: RenderedMessage) -> discord.File | None:
@@ -329,40 +336,30 @@ async def _club_setup(
     time: str,
     timezone: str,
 ) -> None:
-    guild = interaction.guild_id
-    args = (
-        f"setup guild={guild} channel={channel.id} time={compact_time(time)}"
-        f" tz={compact_zone(timezone)}"
+    command = ClubCommand(
+        "setup",
+        guild_id=str(interaction.guild_id),
+        channel_id=str(channel.id),
+        channel_name=channel.name,
+        time=time.strip(),
+        timezone=timezone.strip(),
     )
-    await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=True)
+    await _adapter_of(interaction).on_club_command(interaction, command, needs_manage=True)
 
 
 async def _club_off(interaction: Interaction) -> None:
-    args = f"off guild={interaction.guild_id}"
-    await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=True)
+    command = ClubCommand("off", guild_id=str(interaction.guild_id))
+    await _adapter_of(interaction).on_club_command(interaction, command, needs_manage=True)
 
 
 async def _club_leaderboard(interaction: Interaction, optin: bool) -> None:
-    guild = interaction.guild_id
-    if optin:
-        args = f"leaderboard on guild={guild}"
-        name = club_display_name(interaction.user.display_name)
-        if name:
-            args += f" name={name}"
-    else:
-        args = f"leaderboard off guild={guild}"
-    await _adapter_of(interaction).on_club_command(interaction, args, needs_manage=False)
-
-
-def compact_time(text: str) -> str:
-    """A typed time as one token (``"6 pm"`` -> ``"6pm"``): the engine reads ``time=\\S+``."""
-    return "".join(text.split())
-
-
-def compact_zone(text: str) -> str:
-    """A typed zone as one token: ``"new york"`` -> ``"new_york"``, ``"UTC + 1"`` -> ``"UTC+1"``."""
-    text = re.sub(r"\s*([+\-:/])\s*", r"\1", text.strip())
-    return "_".join(text.split())
+    command = ClubCommand(
+        "leaderboard",
+        guild_id=str(interaction.guild_id),
+        join=optin,
+        display_name=club_display_name(interaction.user.display_name) if optin else "",
+    )
+    await _adapter_of(interaction).on_club_command(interaction, command, needs_manage=False)
 
 
 def club_display_name(name: str) -> str:
@@ -732,7 +729,7 @@ class DiscordAdapter:
 
     @_tracked
     async def on_club_command(
-        self, interaction: Interaction, args: str, *, needs_manage: bool
+        self, interaction: Interaction, command: ClubCommand, *, needs_manage: bool
     ) -> None:
         if interaction.guild_id is None:
             await interaction.response.send_message(
@@ -743,15 +740,15 @@ class DiscordAdapter:
             return
         permissions = interaction.permissions
         if needs_manage and not (permissions.manage_guild or permissions.administrator):
-            args = "denied"
+            command = ClubCommand("denied")
         ref = ConversationRef(
             PLATFORM, str(interaction.user.id), str(interaction.channel_id), shared=True
         )
         try:
-            replies = await self.coach.handle(ref, Command("club", args))
+            replies = await self.coach.handle(ref, command)
             await self._answer_in_server(interaction, replies, original_pending=True)
         except Exception:
-            log.exception("discord: /%s club %s failed", ROOT_COMMAND, args.split()[0])
+            log.exception("discord: /%s club %s failed", ROOT_COMMAND, command.action)
             await self.answer_error(interaction)
 
     @_tracked

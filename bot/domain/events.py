@@ -15,7 +15,7 @@ then apply the markup above.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Platform = Literal["console", "telegram", "discord"]
@@ -55,7 +55,30 @@ class Command:
     args: str = ""
 
 
-Inbound = Text | Press | Command
+ClubAction = Literal["setup", "off", "leaderboard", "denied"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClubCommand:
+    """A running club's admin or member command, from a shared channel.
+
+    ``setup``: ``channel_id`` (and its name, for the confirmation), ``time`` and
+    ``timezone`` as the admin typed them. ``off``: the club's post stops. ``leaderboard``:
+    ``join`` or leave the streak leaderboard, shown by ``display_name``. ``denied``: an
+    adapter's verdict that the member may not manage the server.
+    """
+
+    action: ClubAction
+    guild_id: str = ""
+    channel_id: str = ""
+    channel_name: str = ""
+    time: str = ""
+    timezone: str = ""
+    join: bool = False
+    display_name: str = ""
+
+
+Inbound = Text | Press | Command | ClubCommand
 
 
 # A button whose data is OPEN_PRIVATE is rendered by adapters as a link that opens a private
@@ -93,7 +116,13 @@ class Reply:
     # When set, the reply answers a button press: adapters may edit the pressed message
     # to show this choice and drop its keyboard.
     chosen: str | None = None
-    meta: dict[str, str] = field(default_factory=dict)
+    # When set, the reply answers a button press and takes the pressed message's place
+    # (text and buttons: the club post with its new counter). Never used for private replies
+    # to a press in a shared channel.
+    replaces_pressed: bool = False
+    # Shown only to the person who pressed or typed, where the platform can (Discord's
+    # ephemeral follow-ups); elsewhere an ordinary reply.
+    ephemeral: bool = False
 
 
 Outbound = Reply

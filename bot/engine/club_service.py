@@ -3,18 +3,15 @@
 No health data is involved: a press records only that a member did the routine that day.
 Members are counted, never named, unless they opt in to the streak leaderboard.
 
-Commands arrive from a shared channel as ``Command("club", ...)``:
-``setup guild=G channel=C time=HH:MM tz=ZONE`` | ``off guild=G`` | ``denied`` |
-``leaderboard on|off guild=G name=DISPLAY NAME``.
+Commands arrive from a shared channel as typed ``ClubCommand`` events.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from bot.domain.events import Button, Command, ConversationRef, Inbound, Press, Reply
+from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
 from bot.domain.timefmt import to_db
 from bot.engine.ports import Delivery
@@ -24,15 +21,7 @@ if TYPE_CHECKING:
     from bot.engine.coach import Coach
 
 WEEKLY_DAY = 6  # the weekly summary goes out on Sundays, at the club's time
-_ARG = re.compile(r"(\w+)=(\S+)")
-
-
-def _args(text: str) -> dict[str, str]:
-    head, _, rest = text.partition(" name=")
-    found = dict(_ARG.findall(head))
-    if rest:
-        found["name"] = rest.strip()[:40]
-    return found
+MAX_NAME = 40  # characters of a leaderboard display name that are kept
 
 
 class ClubService:
@@ -46,22 +35,21 @@ class ClubService:
 
     async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply] | None:
         """Club traffic in a shared channel; None when it is not club business."""
-        if isinstance(inbound, Command) and inbound.name == "club":
-            return await self._command(ref, inbound.args)
+        if isinstance(inbound, ClubCommand):
+            return await self._command(ref, inbound)
         if isinstance(inbound, Press) and inbound.data.startswith("a:club:"):
             return await self._done(ref, inbound.data)
         return None
 
-    async def _command(self, ref: ConversationRef, text: str) -> list[Reply]:
-        verb, _, rest = text.strip().partition(" ")
-        args = _args(rest)
+    async def _command(self, ref: ConversationRef, command: ClubCommand) -> list[Reply]:
+        verb = command.action
         now = self.coach.clock.now()
         if verb == "denied":
             return [self._reply("club.denied")]
         if verb == "setup":
-            wall = parse_local_time(args.get("time", ""))
-            zone = parse_timezone(args.get("tz", ""))
-            if not args.get("guild") or not args.get("channel"):
+            wall = parse_local_time(command.time)
+            zone = parse_timezone(command.timezone)
+            if not command.guild_id or not command.channel_id:
                 return [self._reply("club.setup_usage")]
             if wall is None:
                 return [self._reply("club.bad_time")]
@@ -75,28 +63,29 @@ class ClubService:
                 " ON CONFLICT (platform, guild_id) DO UPDATE SET channel_id=excluded.channel_id,"
                 " local_time=excluded.local_time, timezone=excluded.timezone,"
                 " next_due=excluded.next_due, next_weekly=excluded.next_weekly, active=1",
-                (ref.platform, args["guild"], args["channel"], wall.strftime("%H:%M"),
+                (ref.platform, command.guild_id, command.channel_id, wall.strftime("%H:%M"),
                  zone.name, to_db(due), to_db(weekly), to_db(now)),
             )
             local = due.astimezone(zone.tz)
-            return [self._reply("club.setup_done", channel=args["channel"],
+            return [self._reply("club.setup_done", channel=command.channel_id,
                                 time=wall.strftime("%H:%M"), zone=zone.name,
                                 first=local.strftime("%a %d %b %H:%M"))]
         if verb == "off":
             changed = await self.db.execute_count(
                 "UPDATE clubs SET active=0 WHERE platform=? AND guild_id=? AND active=1",
-                (ref.platform, args.get("guild", "")),
+                (ref.platform, command.guild_id),
             )
             return [self._reply("club.off" if changed else "club.not_set_up")]
         if verb == "leaderboard":
             club = await self.db.fetchone(
                 "SELECT id FROM clubs WHERE platform=? AND guild_id=?",
-                (ref.platform, args.get("guild", "")),
+                (ref.platform, command.guild_id),
             )
             if club is None:
                 return [self._reply("club.not_set_up")]
-            if rest.startswith("on"):
-                name = args.get("name") or self.messages.get("club.anonymous")
+            if command.join:
+                name = " ".join(command.display_name.split())[:MAX_NAME].strip()
+                name = name or self.messages.get("club.anonymous")
                 await self.db.execute(
                     "INSERT INTO club_leaderboard (club_id, member_id, display_name)"
                     " VALUES (?, ?, ?)"
@@ -130,10 +119,9 @@ class ClubService:
         post = await self._post(club_id, today)
         # The adapter replaces the pressed post with the refreshed one (the new counter).
         post = Reply(key=post.key, text=post.text, buttons=post.buttons, private=False,
-                     meta={"edit": "replace"})
+                     replaces_pressed=True)
         thanks = self._reply("club.thanks" if added else "club.already_done")
-        return [post, Reply(key=thanks.key, text=thanks.text, private=False,
-                            meta={"ephemeral": "true"})]
+        return [post, Reply(key=thanks.key, text=thanks.text, private=False, ephemeral=True)]
 
     async def _post(self, club_id: int, day: date) -> Reply:
         row = await self.db.fetchone(

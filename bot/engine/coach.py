@@ -17,7 +17,16 @@ from typing import Any
 
 from bot.content import Content, default_content_root, load_content
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.events import OPEN_PRIVATE, Button, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import (
+    OPEN_PRIVATE,
+    Button,
+    Command,
+    ConversationRef,
+    Inbound,
+    Press,
+    Reply,
+    Text,
+)
 from bot.domain.records import DialogState
 from bot.engine.club_service import ClubService
 from bot.engine.context import Ctx
@@ -173,8 +182,10 @@ class Coach:
             await self._on_text(ctx, inbound.text)
         elif isinstance(inbound, Press):
             await self._on_press(ctx, inbound.data)
-        else:
+        elif isinstance(inbound, Command):
             await self._on_command(ctx, inbound.name, inbound.args)
+        else:  # club business belongs in the club's shared channel
+            self._say(ctx, "command.unknown")
         if not ctx.turn.erased:
             await self.users.save_dialog_state(user.id, ctx.state, now)
         return ctx.turn.replies
@@ -324,8 +335,7 @@ class Coach:
         data = await self.users.export(ctx.user.id)
         payload = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True)
         ctx.turn.replies.append(
-            Reply(key="export.data", text=self.messages.get("export.intro") + "\n\n" + payload,
-                  meta={"format": "json"})
+            Reply(key="export.data", text=self.messages.get("export.intro") + "\n\n" + payload)
         )
 
     async def _cmd_forget(self, ctx: Ctx, args: str) -> None:

@@ -64,7 +64,6 @@ class TextBook:
         return Reply(
             key=result.key,
             text="\n\n".join(parts),
-            meta={"outcome": result.outcome, "signals": ",".join(result.signals)},
         )
 
     def prefill(self, signals: set[str]) -> dict[str, str]:
@@ -144,7 +143,6 @@ class TextBook:
             key=key,
             text="\n\n".join(lines),
             buttons=extra_buttons + rows(how, 2),
-            meta={"week": str(week), "strength": str(strength_day).lower()},
         )
 
     def club_routine(self, weekday: int) -> str:

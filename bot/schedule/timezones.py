@@ -254,7 +254,7 @@ def _key_choice(key: str) -> TimeZoneChoice:
 
 
 def _parse_one(text: str) -> TimeZoneChoice | None:
-    text = _normalise_signs(text.strip())
+    text = re.sub(r"\s*/\s*", "/", _normalise_signs(text.strip()))
     if not text:
         return None
     match = _OFFSET.match(text.casefold())

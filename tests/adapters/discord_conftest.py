@@ -23,7 +23,16 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.content import default_content_root
-from bot.domain.events import Button, Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import (
+    Button,
+    ClubCommand,
+    Command,
+    ConversationRef,
+    Inbound,
+    Press,
+    Reply,
+    Text,
+)
 from bot.engine.messages import Messages
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
@@ -67,8 +76,8 @@ def default_script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
                 ),
             ),
         ]
-    if isinstance(inbound, Command) and inbound.name == "club":
-        return [Reply("club.ack", f"club: {inbound.args}", private=False)]
+    if isinstance(inbound, ClubCommand):
+        return [Reply("club.ack", f"club: {inbound.action} {inbound.guild_id}", private=False)]
     if isinstance(inbound, Command):
         return [
             Reply(f"cmd.{inbound.name}", f"You asked for {inbound.name} {inbound.args}".strip())

@@ -16,11 +16,19 @@ from bot.adapters.discord import (
     DiscordSettings,
     MemoryDMChannelStore,
     club_display_name,
-    compact_time,
-    compact_zone,
 )
 from bot.adapters.discord_render import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
-from bot.domain.events import Button, Command, ConversationRef, Image, Inbound, Press, Reply, Text
+from bot.domain.events import (
+    Button,
+    ClubCommand,
+    Command,
+    ConversationRef,
+    Image,
+    Inbound,
+    Press,
+    Reply,
+    Text,
+)
 from bot.domain.results import Blocked, Failed, RetryAfter, Sent
 from tests.adapters.discord_conftest import (
     DcCoach,
@@ -334,9 +342,9 @@ async def test_a_club_post_press_edits_the_post_and_thanks_ephemerally(
                 f"**Today's club prehab**\n\n{len(counts)} runners done today",
                 buttons=((done,),),
                 private=False,
-                meta={"edit": "replace"},
+                replaces_pressed=True,
             ),
-            Reply("club.thanks", "Nice one!", private=False, meta={"ephemeral": "true"}),
+            Reply("club.thanks", "Nice one!", private=False, ephemeral=True),
         ]
 
     dc_coach.script = script
@@ -372,8 +380,8 @@ async def test_a_private_replacement_never_lands_on_a_server_post(
 ) -> None:
     club = dc_world.guild.channel("club")
     dc_coach.script = lambda ref, inbound: [
-        Reply("x", "SECRET: pain 6/10", meta={"edit": "replace"}),  # private (the default)
-        Reply("y", "Noted.", private=False, meta={"ephemeral": "true"}),
+        Reply("x", "SECRET: pain 6/10", replaces_pressed=True),  # private (the default)
+        Reply("y", "Noted.", private=False, ephemeral=True),
     ]
     sent = await dc_adapter.send(
         ConversationRef("discord", "club", club.id, shared=True),
@@ -407,9 +415,9 @@ async def test_in_a_dm_a_replacement_edits_the_pressed_message(
                 "q",
                 "Picked B",
                 buttons=((Button("Undo", "a:pick:undo"),),),
-                meta={"edit": "replace"},
+                replaces_pressed=True,
             ),
-            Reply("n", "Saved.", meta={"ephemeral": "true"}),
+            Reply("n", "Saved.", ephemeral=True),
             Reply("m", "Next thing."),
         ]
     )
@@ -501,19 +509,21 @@ async def test_club_setup_needs_manage_server(
     calls = {(ref.user_id, inbound): ref for ref, inbound in dc_coach.calls}
     general = dc_world.guild.channel("general").id
     guild = dc_world.guild.id
-    setup = Command("club", f"setup guild={guild} channel={club.id} time=07:30 tz=Europe/London")
+    setup = ClubCommand("setup", guild_id=guild, channel_id=club.id, channel_name="club",
+                        time="07:30", timezone="Europe/London")
     assert calls[(dc_world.alice.id, setup)] == ConversationRef(
         "discord", dc_world.alice.id, general, shared=True
     )
-    assert (dc_world.bob.id, Command("club", "denied")) in calls
-    assert (dc_world.bob.id, Command("club", f"leaderboard on guild={guild} name=Bob")) in calls
+    assert (dc_world.bob.id, ClubCommand("denied")) in calls
+    joined = ClubCommand("leaderboard", guild_id=guild, join=True, display_name="Bob")
+    assert (dc_world.bob.id, joined) in calls
     assert dc_fake.messages[allowed.original_message_id or ""].content == (
-        f"club: setup guild={guild} channel={club.id} time=07:30 tz=Europe/London"
+        f"club: setup {guild}"
     )
     assert dc_fake.public_guild_messages() == []
 
 
-async def test_club_commands_send_the_engines_arguments(
+async def test_club_commands_reach_the_engine_typed(
     dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
 ) -> None:
     alice, bob, guild = dc_world.alice, dc_world.bob, dc_world.guild
@@ -530,23 +540,20 @@ async def test_club_commands_send_the_engines_arguments(
     for user, command, options in steps:
         await dc_fake.wait_original(await dc_fake.slash(user, guild, command, options))
     commands = [(ref.user_id, inbound) for ref, inbound in dc_coach.calls]
-    assert all(isinstance(inbound, Command) and inbound.name == "club" for _, inbound in commands)
-    assert [(user, getattr(inbound, "args", None)) for user, inbound in commands] == [
-        (alice.id, f"setup guild={guild.id} channel={club.id} time=6pm tz=new_york"),
-        (alice.id, f"setup guild={guild.id} channel={club.id} time=18:30 tz=UTC+5:30"),
-        (alice.id, f"off guild={guild.id}"),
-        (bob.id, "denied"),
-        (bob.id, f"leaderboard off guild={guild.id}"),
+    assert [(user, inbound) for user, inbound in commands] == [
+        (alice.id, ClubCommand("setup", guild_id=guild.id, channel_id=club.id,
+                               channel_name="club", time="6 pm", timezone="new  york")),
+        (alice.id, ClubCommand("setup", guild_id=guild.id, channel_id=club.id,
+                               channel_name="club", time="18 : 30", timezone="UTC + 5:30")),
+        (alice.id, ClubCommand("off", guild_id=guild.id)),
+        (bob.id, ClubCommand("denied")),
+        (bob.id, ClubCommand("leaderboard", guild_id=guild.id)),
     ]
     general = guild.channel("general").id
     assert all(ref.shared and ref.chat_id == general for ref, _ in dc_coach.calls)
 
 
-def test_typed_values_become_single_tokens() -> None:
-    assert compact_time(" 7 : 30 ") == "7:30"
-    assert compact_zone("Rio de Janeiro") == "Rio_de_Janeiro"
-    assert compact_zone(" GMT + 1 ") == "GMT+1"
-    assert compact_zone("Europe / London") == "Europe/London"
+def test_display_names_are_kept_on_one_line() -> None:
     assert club_display_name("  Ann \n  R.  ") == "Ann R."
     assert len(club_display_name("x" * 90)) == 40
 
@@ -574,7 +581,7 @@ async def test_nothing_private_is_ever_posted_in_a_server(
     dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
 ) -> None:
     def script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        if isinstance(inbound, Command) and inbound.name == "club":
+        if isinstance(inbound, ClubCommand):
             return [
                 Reply(
                     "club.ok",

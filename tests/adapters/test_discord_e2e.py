@@ -23,7 +23,7 @@ import pytest
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
 from bot.domain.clock import FakeClock
-from bot.domain.events import Command, ConversationRef, Press, Reply
+from bot.domain.events import ClubCommand, ConversationRef, Press, Reply
 from bot.engine.coach import Coach
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
@@ -165,7 +165,7 @@ class World:
         index = len(self.port.calls)
         interaction = await self.fake.press(user, message.channel_id, message.id, custom_id)
         call = (await self.port.wait_calls(index + 1))[index]
-        expected = len(render_replies(r for r in call.replies if r.meta.get("edit") != "replace"))
+        expected = len(render_replies(r for r in call.replies if not r.replaces_pressed))
         await self.fake.wait_for(
             lambda: len(interaction.followup_ids) >= expected, within=WITHIN, what="followups"
         )
@@ -311,7 +311,7 @@ async def club_setup_admin_only(w: World) -> None:
     options = {"channel": club, "time": f" {CLUB_TIME} ", "timezone": "London"}
     refused = await w.club_command(w.bob, "setup", options)
     assert refused.ephemeral and refused.content == w.text("club.denied")
-    assert w.port.calls[-1].inbound == Command("club", "denied")
+    assert w.port.calls[-1].inbound == ClubCommand("denied")
 
     done = await w.club_command(w.alice, "setup", options)
     assert done.ephemeral
@@ -323,8 +323,9 @@ async def club_setup_admin_only(w: World) -> None:
         first="Mon 02 Mar 12:00",
     )
     call = w.port.calls[-1]
-    assert call.inbound == Command(
-        "club", f"setup guild={w.guild.id} channel={club.id} time={CLUB_TIME} tz=London"
+    assert call.inbound == ClubCommand(
+        "setup", guild_id=w.guild.id, channel_id=club.id, channel_name="club",
+        time=CLUB_TIME, timezone="London",
     )
     assert call.ref == ConversationRef(
         "discord", w.alice.id, w.guild.channel("general").id, shared=True

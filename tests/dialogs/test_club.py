@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.domain.events import Command, ConversationRef, Press, Reply
+from bot.domain.events import ClubCommand, Command, ConversationRef, Press, Reply
 from tests.support.world import World
 
 
@@ -12,12 +12,13 @@ def channel(user: str) -> ConversationRef:
     return ConversationRef("console", user, "prehab-channel", shared=True)
 
 
-SETUP = "setup guild=g1 channel=prehab-channel time=18:00 tz=Europe/London"
+SETUP = ClubCommand("setup", guild_id="g1", channel_id="prehab-channel", time="18:00",
+                    timezone="Europe/London")
 
 
 async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
     coach = world.coach
-    replies = await coach.handle(channel("admin"), Command("club", SETUP))
+    replies = await coach.handle(channel("admin"), SETUP)
     assert [r.key for r in replies] == ["club.setup_done"]
     assert all(not r.private for r in replies)
 
@@ -30,7 +31,7 @@ async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
 
     for member in ["ann", "ben", "cat"]:
         replies = await coach.handle(channel(member), Press(done))
-        assert replies[0].meta["edit"] == "replace"
+        assert replies[0].replaces_pressed
     assert "3 runners done today" in replies[0].text
     again = await coach.handle(channel("ann"), Press(done))
     assert "3 runners done today" in again[0].text
@@ -41,7 +42,8 @@ async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
     stale = await coach.handle(channel("dan"), Press(done))
     assert [r.key for r in stale] == ["club.post_closed"]
 
-    await coach.handle(channel("ben"), Command("club", "leaderboard on guild=g1 name=Ben R"))
+    await coach.handle(channel("ben"), ClubCommand(
+        "leaderboard", guild_id="g1", join=True, display_name="Ben R"))
     for _ in range(4):  # Ben ticks the Wednesday to Saturday posts
         await world.advance(timedelta(days=1))
         posts = [r for d in world.platform.delivered for r in d.replies if r.key == "club.daily"]
@@ -55,22 +57,23 @@ async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
 
 async def test_non_admin_is_refused_and_off_stops_posts(world: World) -> None:
     coach = world.coach
-    assert [r.key for r in await coach.handle(channel("x"), Command("club", "denied"))] == [
+    assert [r.key for r in await coach.handle(channel("x"), ClubCommand("denied"))] == [
         "club.denied"
     ]
-    await coach.handle(channel("admin"), Command("club", SETUP))
-    replies = await coach.handle(channel("admin"), Command("club", "off guild=g1"))
+    await coach.handle(channel("admin"), SETUP)
+    replies = await coach.handle(channel("admin"), ClubCommand("off", guild_id="g1"))
     assert [r.key for r in replies] == ["club.off"]
     await world.advance(timedelta(days=2))
     assert [d for d in world.platform.delivered if d.ref.shared] == []
 
 
 async def test_bad_setup_gets_a_hint(world: World) -> None:
-    bad = "setup guild=g1 channel=c time=25:99 tz=Europe/London"
-    replies = await world.coach.handle(channel("admin"), Command("club", bad))
+    bad = ClubCommand("setup", guild_id="g1", channel_id="c", time="25:99",
+                      timezone="Europe/London")
+    replies = await world.coach.handle(channel("admin"), bad)
     assert [r.key for r in replies] == ["club.bad_time"]
-    bad = "setup guild=g1 channel=c time=18:00 tz=Narnia"
-    replies = await world.coach.handle(channel("admin"), Command("club", bad))
+    bad = ClubCommand("setup", guild_id="g1", channel_id="c", time="18:00", timezone="Narnia")
+    replies = await world.coach.handle(channel("admin"), bad)
     assert [r.key for r in replies] == ["club.bad_zone"]
 
 
@@ -83,11 +86,12 @@ async def test_health_questions_never_in_a_shared_channel(world: World) -> None:
 
 async def test_forget_removes_club_ticks_and_leaderboard_name(world: World) -> None:
     coach = world.coach
-    await coach.handle(channel("admin"), Command("club", SETUP))
+    await coach.handle(channel("admin"), SETUP)
     await world.advance(timedelta(hours=13))
     done = next(d for d in world.platform.delivered if d.ref.shared).replies[0].buttons[0][0].data
     await coach.handle(channel("ann"), Press(done))
-    await coach.handle(channel("ann"), Command("club", "leaderboard on guild=g1 name=Ann"))
+    await coach.handle(channel("ann"), ClubCommand(
+        "leaderboard", guild_id="g1", join=True, display_name="Ann"))
     client = world.client("ann")
     await client.send("/forget")
     await client.press("Yes, delete everything")
