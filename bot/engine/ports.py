@@ -1,4 +1,6 @@
-"""What adapters may call on the engine: the coach port."""
+"""The engine's ports: what adapters may call on the engine (``CoachPort``), what they must
+offer it (``Sender``, ``Adapter``, their ``Capabilities``), and what the delivery worker asks
+of the engine (``Composer``)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,28 @@ class CoachPort(Protocol):
     def command_menu(self) -> list[tuple[str, str]]:
         """(command, short description) pairs for the platform's commands menu."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What one platform can show, taken from its library's constants.
+
+    ``kneecoach check`` holds every text in content/ to the smallest limits of all the
+    platforms; the engine lays out buttons within ``buttons_per_row``.
+    """
+
+    platform: str
+    max_text: int  # characters in one message
+    max_caption: int  # characters under a picture or a file
+    max_button_label: int  # characters
+    max_button_data: int  # bytes of a button's data (Telegram callback_data, Discord custom_id)
+    buttons_per_row: int
+    button_rows: int
+    max_upload_bytes: int  # largest file the bot may send
+    edits_messages: bool  # can edit a message it sent (show the chosen answer, a counter)
+    ephemeral_replies: bool  # can show a reply to one member only in a shared channel
+    animations: bool  # plays a short looping animation (GIF/MP4) inline
+    command_prefix: str  # how a person types a command: "/" or "/knee "
 
 
 class Sender(Protocol):
@@ -53,3 +77,14 @@ class Composer(Protocol):
     """Implemented by the coach: what to send for one due outbox row (None = nothing)."""
 
     async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None: ...
+
+
+class Adapter(Sender, Protocol):
+    """A door to the coach: started and stopped with the process, and the ``Sender`` for
+    its platform."""
+
+    capabilities: Capabilities
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
