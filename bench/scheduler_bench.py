@@ -70,13 +70,13 @@ async def child_kneecoach(path: Path) -> dict[str, float]:
 
     clock = FakeClock(NOW)
     coach = await Coach.open(path, clock=clock)
-    ticker = Ticker(coach.db, DeliveryWorker(coach.db, coach, {}, clock), clock)
+    ticker = Ticker(coach.stores.outbox, DeliveryWorker(coach.stores, coach, {}, clock), clock)
     await ticker.tick()  # the start-up catch-up (nothing due yet)
     startup = time.perf_counter() - t0
     rss_started = rss_mib()
     claim_at = NOW + timedelta(minutes=31)
     t1 = time.perf_counter()
-    result = await sweep(coach.db, claim_at)
+    result = await sweep(coach.stores.outbox, claim_at)
     claim = time.perf_counter() - t1
     count = await coach.db.fetchone("SELECT count(*) FROM outbox")
     rss_claimed = rss_mib()

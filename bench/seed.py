@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.domain.timefmt import to_db
-from bot.store.connection import Database
+from bot.store.sqlite import SQLiteDatabase
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Runner:
 
 async def seed_runners(path: Path, runners: list[Runner], created: datetime) -> None:
     """One consenting person per runner, a programme started on 1 March, and a reminder."""
-    db = await Database.open(path)
+    db = await SQLiteDatabase.open(path)
     stamp = to_db(created)
     async with db.transaction() as conn:
         await conn.executemany(

@@ -110,8 +110,8 @@ async def run(args: argparse.Namespace, path: Path) -> Result:
                 accepts = inspect.signature(DeliveryWorker).parameters
                 if args.worker_concurrency is not None and "concurrency" in accepts:
                     extra["concurrency"] = args.worker_concurrency
-                worker = DeliveryWorker(coach.db, coach, {"telegram": adapter}, clock, **extra)
-                ticker = Ticker(coach.db, worker, clock)
+                worker = DeliveryWorker(coach.stores, coach, {"telegram": adapter}, clock, **extra)
+                ticker = Ticker(coach.stores.outbox, worker, clock)
                 before = len(server.calls)
                 start = time.monotonic()
                 ticks = 0

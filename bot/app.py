@@ -45,7 +45,8 @@ async def run_chat(
         json_mode=json_mode,
         now=clock.now,
     )
-    ticker = Ticker(coach.db, DeliveryWorker(coach.db, coach, {"console": chat}, clock), clock)
+    worker = DeliveryWorker(coach.stores, coach, {"console": chat}, clock)
+    ticker = Ticker(coach.stores.outbox, worker, clock)
     try:
         await ticker.tick()  # catch up on anything that fell due while we were away
         if script is not None:
@@ -147,9 +148,8 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     clock = SystemClock()
     coach = await Coach.open(db, clock=clock)
     adapters = build_adapters(settings, coach)
-    ticker = Ticker(
-        coach.db, DeliveryWorker(coach.db, coach, {a.platform: a for a in adapters}, clock), clock
-    )
+    worker = DeliveryWorker(coach.stores, coach, {a.platform: a for a in adapters}, clock)
+    ticker = Ticker(coach.stores.outbox, worker, clock)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -107,10 +107,10 @@ def _check() -> int:
 
 
 async def _export(db_path: Path, platform: str, user: str) -> int:
-    from bot.store.connection import Database
+    from bot.store.sqlite import SQLiteDatabase
     from bot.store.users import UserStore
 
-    db = await Database.open(db_path)
+    db = await SQLiteDatabase.open(db_path)
     try:
         store = UserStore(db)
         found = await store.find(platform, user)

@@ -57,3 +57,16 @@ class Checkin:
     worst_pain: int
     worse_morning: bool
     swelling: bool
+
+
+@dataclass(slots=True)
+class Club:
+    """A server's running club: where and when its daily prehab post goes."""
+
+    id: int
+    platform: str
+    guild_id: str
+    channel_id: str
+    local_time: str
+    timezone: str
+    active: bool

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
-from bot.domain.timefmt import to_db
+from bot.domain.zones import zone_from_name
 from bot.engine.ports import Delivery
-from bot.schedule.timezones import parse_timezone, zone_from_name
+from bot.schedule.timezones import parse_timezone
 
 if TYPE_CHECKING:
     from bot.engine.coach import Coach
@@ -27,7 +27,7 @@ MAX_NAME = 40  # characters of a leaderboard display name that are kept
 class ClubService:
     def __init__(self, coach: Coach) -> None:
         self.coach = coach
-        self.db = coach.db
+        self.clubs = coach.stores.clubs
         self.messages = coach.messages
 
     def _reply(self, key: str, **values: object) -> Reply:
@@ -57,46 +57,25 @@ class ClubService:
                 return [self._reply("club.bad_zone")]
             due = next_occurrence(wall, zone.tz, now)
             weekly = next_occurrence(wall, zone.tz, now, days={WEEKLY_DAY})
-            await self.db.execute(
-                "INSERT INTO clubs (platform, guild_id, channel_id, local_time, timezone,"
-                " next_due, next_weekly, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
-                " ON CONFLICT (platform, guild_id) DO UPDATE SET channel_id=excluded.channel_id,"
-                " local_time=excluded.local_time, timezone=excluded.timezone,"
-                " next_due=excluded.next_due, next_weekly=excluded.next_weekly, active=1",
-                (ref.platform, command.guild_id, command.channel_id, wall.strftime("%H:%M"),
-                 zone.name, to_db(due), to_db(weekly), to_db(now)),
-            )
+            await self.clubs.set_up(ref.platform, command.guild_id, command.channel_id,
+                                    wall.strftime("%H:%M"), zone.name, due, weekly, now)
             local = due.astimezone(zone.tz)
             return [self._reply("club.setup_done", channel=command.channel_id,
                                 time=wall.strftime("%H:%M"), zone=zone.name,
                                 first=local.strftime("%a %d %b %H:%M"))]
         if verb == "off":
-            changed = await self.db.execute_count(
-                "UPDATE clubs SET active=0 WHERE platform=? AND guild_id=? AND active=1",
-                (ref.platform, command.guild_id),
-            )
+            changed = await self.clubs.switch_off(ref.platform, command.guild_id)
             return [self._reply("club.off" if changed else "club.not_set_up")]
         if verb == "leaderboard":
-            club = await self.db.fetchone(
-                "SELECT id FROM clubs WHERE platform=? AND guild_id=?",
-                (ref.platform, command.guild_id),
-            )
+            club = await self.clubs.of_guild(ref.platform, command.guild_id)
             if club is None:
                 return [self._reply("club.not_set_up")]
             if command.join:
                 name = " ".join(command.display_name.split())[:MAX_NAME].strip()
                 name = name or self.messages.get("club.anonymous")
-                await self.db.execute(
-                    "INSERT INTO club_leaderboard (club_id, member_id, display_name)"
-                    " VALUES (?, ?, ?)"
-                    " ON CONFLICT DO UPDATE SET display_name=excluded.display_name",
-                    (club["id"], ref.user_id, name),
-                )
+                await self.clubs.join_leaderboard(club.id, ref.user_id, name)
                 return [self._reply("club.leaderboard_on")]
-            await self.db.execute(
-                "DELETE FROM club_leaderboard WHERE club_id=? AND member_id=?",
-                (club["id"], ref.user_id),
-            )
+            await self.clubs.leave_leaderboard(club.id, ref.user_id)
             return [self._reply("club.leaderboard_off")]
         return [self._reply("club.setup_usage")]
 
@@ -105,17 +84,13 @@ class ClubService:
         if len(parts) != 4 or not parts[2].isdigit():
             return [self._reply("input.stale")]
         club_id, day = int(parts[2]), parts[3]
-        club = await self.db.fetchone("SELECT * FROM clubs WHERE id=?", (club_id,))
+        club = await self.clubs.get(club_id)
         if club is None:
             return [self._reply("input.stale")]
-        today = local_date(self.coach.clock.now(), zone_from_name(club["timezone"]))
+        today = local_date(self.coach.clock.now(), zone_from_name(club.timezone))
         if day != today.isoformat():
             return [self._reply("club.post_closed")]
-        added = await self.db.execute_count(
-            "INSERT INTO club_done (club_id, local_date, member_id, at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            (club_id, day, ref.user_id, to_db(self.coach.clock.now())),
-        )
+        added = await self.clubs.tick(club_id, today, ref.user_id, self.coach.clock.now())
         post = await self._post(club_id, today)
         # The adapter replaces the pressed post with the refreshed one (the new counter).
         post = Reply(key=post.key, text=post.text, buttons=post.buttons, private=False,
@@ -124,11 +99,7 @@ class ClubService:
         return [post, Reply(key=thanks.key, text=thanks.text, private=False, ephemeral=True)]
 
     async def _post(self, club_id: int, day: date) -> Reply:
-        row = await self.db.fetchone(
-            "SELECT count(*) FROM club_done WHERE club_id=? AND local_date=?",
-            (club_id, day.isoformat()),
-        )
-        count = int(row[0]) if row else 0
+        count = await self.clubs.done_count(club_id, day)
         routine = self.coach.book.club_routine(day.weekday())
         counter = self.messages.get(
             "club.counter_one" if count == 1 else "club.counter", count=count
@@ -138,26 +109,18 @@ class ClubService:
         return Reply(key="club.daily", text=text, buttons=((button,),), private=False)
 
     async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None:
-        club = await self.db.fetchone(
-            "SELECT * FROM clubs WHERE id=? AND active=1", (int(target[2:]),)
-        )
-        if club is None:
+        club = await self.clubs.get(int(target[2:]))
+        if club is None or not club.active:
             return None
-        ref = ConversationRef(str(club["platform"]), "club", str(club["channel_id"]), True)
+        ref = ConversationRef(club.platform, "club", club.channel_id, True)
         if kind == "club_daily":
-            return Delivery(ref, [await self._post(int(club["id"]), local_day)])
+            return Delivery(ref, [await self._post(club.id, local_day)])
         if kind == "club_weekly":
-            return Delivery(ref, [await self._weekly(int(club["id"]), local_day)])
+            return Delivery(ref, [await self._weekly(club.id, local_day)])
         return None
 
     async def _weekly(self, club_id: int, day: date) -> Reply:
-        since = (day - timedelta(days=6)).isoformat()
-        totals = await self.db.fetchone(
-            "SELECT count(*), count(DISTINCT member_id) FROM club_done"
-            " WHERE club_id=? AND local_date BETWEEN ? AND ?",
-            (club_id, since, day.isoformat()),
-        )
-        done, members = (int(totals[0]), int(totals[1])) if totals else (0, 0)
+        done, members = await self.clubs.week_totals(club_id, day - timedelta(days=6), day)
         lines = [self.messages.get("club.weekly", done=done, members=members)]
         board = await self._leaderboard(club_id, day)
         if board:
@@ -169,17 +132,7 @@ class ClubService:
         return Reply(key="club.weekly", text="\n".join(lines), private=False)
 
     async def _leaderboard(self, club_id: int, day: date) -> list[tuple[str, int]]:
-        rows = await self.db.fetchall(
-            "SELECT l.member_id, l.display_name, d.local_date FROM club_leaderboard l"
-            " JOIN club_done d ON d.club_id=l.club_id AND d.member_id=l.member_id"
-            " WHERE l.club_id=?",
-            (club_id,),
-        )
-        done: dict[tuple[str, str], set[date]] = {}
-        for row in rows:
-            done.setdefault((row["member_id"], row["display_name"]), set()).add(
-                date.fromisoformat(row["local_date"])
-            )
+        done = await self.clubs.leaderboard_days(club_id)
         board: list[tuple[str, int]] = []
         for (_member, name), days in done.items():
             # The summary goes out at post time, before that day's ticks: a streak may end

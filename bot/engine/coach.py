@@ -41,8 +41,9 @@ from bot.engine.programme_service import PROGRAMME_ACTIONS, ProgrammeService
 from bot.engine.screener import ScreenResult, screen
 from bot.engine.texts import TextBook
 from bot.engine.triage import TriageResult, triage_answers
-from bot.store.connection import Database
-from bot.store.users import UserStore
+from bot.store.database import Database
+from bot.store.sqlite import SQLiteDatabase
+from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +67,11 @@ class Coach:
         dialogs: dict[str, Dialog],
     ) -> None:
         self.db = db
+        self.stores = Stores.over(db)
         self.clock = clock
         self.content = content
         self.messages = messages
-        self.users = UserStore(db)
+        self.users = self.stores.users
         self.book = TextBook(content, messages)
         self.runner = Runner(
             dialogs, messages, Vocabulary.from_mapping(messages.parsing), self._step_text
@@ -117,7 +119,7 @@ class Coach:
         content = load_content(root)
         messages = Messages.load(root / "messages.yaml")
         dialogs = load_dialogs(dialogs_root or default_dialogs_root())
-        db = await Database.open(db_path)
+        db = await SQLiteDatabase.open(db_path)
         return cls(db, clock or SystemClock(), content, messages, dialogs)
 
     async def close(self) -> None:

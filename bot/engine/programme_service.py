@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 from bot.domain.events import Button, Image, Reply
 from bot.domain.localtime import local_date, next_occurrence
 from bot.domain.records import Checkin, Plan
+from bot.domain.zones import zone_from_name
 from bot.engine.context import Ctx
 from bot.engine.conversation import Turn
 from bot.engine.ports import Delivery
 from bot.engine.screener import ScreenResult
-from bot.schedule.timezones import zone_from_name
-from bot.store.programme import ProgrammeStore
 
 if TYPE_CHECKING:
     from bot.engine.coach import Coach
@@ -40,7 +39,7 @@ PROGRAMME_ACTIONS = frozenset({
 class ProgrammeService:
     def __init__(self, coach: Coach) -> None:
         self.coach = coach
-        self.store = ProgrammeStore(coach.db)
+        self.store = coach.stores.programme
         self.messages = coach.messages
         coach.commands.update({
             "today": self._cmd_today,

@@ -7,7 +7,6 @@ import re
 from datetime import datetime, timedelta
 
 from bot.domain.clock import FakeClock
-from bot.domain.timefmt import from_db, to_db
 from bot.schedule.ticker import Ticker, TickResult
 
 _DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
@@ -37,17 +36,4 @@ async def advance(ticker: Ticker, clock: FakeClock, delta: timedelta) -> list[Ti
 
 
 async def _next_due(ticker: Ticker, now: datetime) -> datetime | None:
-    db = ticker.db
-    after = to_db(now)
-    candidates: list[str] = []
-    for sql in (
-        "SELECT min(next_due) FROM reminders WHERE active=1 AND next_due>?",
-        "SELECT min(next_attempt) FROM outbox WHERE status IN ('pending','sending')"
-        " AND next_attempt>?",
-        "SELECT min(min(next_due, next_weekly)) FROM clubs WHERE active=1"
-        " AND min(next_due, next_weekly)>?",
-    ):
-        row = await db.fetchone(sql, (after,))
-        if row is not None and row[0] is not None:
-            candidates.append(str(row[0]))
-    return from_db(min(candidates)) if candidates else None
+    return await ticker.outbox.next_event_after(now)

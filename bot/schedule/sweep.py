@@ -3,22 +3,25 @@ reminder on to its next local occurrence.
 
 The unique key (target, kind, local date) means a sweep that runs twice, or a restart in the
 middle, can never write the same day's message twice; advancing ``next_due`` in the same
-transaction means a claimed reminder is never claimed again.
+transaction means a claimed reminder is never claimed again. The SQL is the outbox
+repository's; the arithmetic of what falls due when is here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from bot.domain.localtime import local_date, next_occurrence
-from bot.domain.timefmt import from_db, to_db
-from bot.schedule.timezones import zone_from_name
-from bot.store.connection import Database
+from bot.domain.timefmt import from_db
+from bot.domain.zones import zone_from_name
+from bot.store.outbox import OutboxStore
 
 _zone = lru_cache(maxsize=4096)(zone_from_name)
 _wall = lru_cache(maxsize=4096)(time.fromisoformat)
+
+WEEKLY_STEP = timedelta(days=6)  # a weekly post's next occurrence is at least six days on
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,54 +47,25 @@ def latest_due(
     return latest, following
 
 
-async def sweep(db: Database, now: datetime, limit: int = 50_000) -> SweepResult:
-    now_text = to_db(now)
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT user_id, local_time, timezone, next_due FROM reminders"
-            " WHERE active=1 AND next_due<=? ORDER BY next_due LIMIT ?",
-            (now_text, limit),
-        )
-        rows = list(await cursor.fetchall())
-        outbox: list[tuple[object, ...]] = []
-        advance: list[tuple[str, int]] = []
-        for user_id, local_time, zone_name, due_text in rows:
-            zone = _zone(zone_name)
-            due, following = latest_due(_wall(local_time), zone, from_db(due_text), now)
-            day = local_date(due, zone)
-            outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), to_db(due),
-                           now_text))
-            advance.append((to_db(following), user_id))
-        await conn.executemany(
-            "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            outbox,
-        )
-        await conn.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
+def plan_reminder(
+    local_time: str, zone_name: str, due_text: str, now: datetime
+) -> tuple[date, datetime, datetime]:
+    """A due reminder: (its local day, the occurrence to send, the next due instant)."""
+    zone = _zone(zone_name)
+    due, following = latest_due(_wall(local_time), zone, from_db(due_text), now)
+    return local_date(due, zone), due, following
 
-        cursor = await conn.execute(
-            "SELECT id, local_time, timezone, next_due, next_weekly FROM clubs"
-            " WHERE active=1 AND (next_due<=? OR next_weekly<=?)",
-            (now_text, now_text),
-        )
-        clubs = list(await cursor.fetchall())
-        for club_id, local_time, zone_name, due_text, weekly_text in clubs:
-            zone = _zone(zone_name)
-            for kind, column, text, step in (
-                ("club_daily", "next_due", due_text, timedelta(0)),
-                ("club_weekly", "next_weekly", weekly_text, timedelta(days=6)),
-            ):
-                if text > now_text:
-                    continue
-                due = from_db(text)
-                await conn.execute(
-                    "INSERT INTO outbox (target, club_id, kind, local_date, due_at, next_attempt)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    (f"c:{club_id}", club_id, kind, local_date(due, zone).isoformat(), text,
-                     now_text),
-                )
-                following = next_occurrence(_wall(local_time), zone, max(due, now) + step)
-                await conn.execute(
-                    f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
-                )
-    return SweepResult(claimed=len(rows), clubs=len(clubs))
+
+def plan_club(
+    kind: str, local_time: str, zone_name: str, due_text: str, now: datetime
+) -> tuple[date, datetime]:
+    """A due club post: (its local day, the next due instant of that kind of post)."""
+    zone = _zone(zone_name)
+    due = from_db(due_text)
+    step = WEEKLY_STEP if kind == "club_weekly" else timedelta(0)
+    return local_date(due, zone), next_occurrence(_wall(local_time), zone, max(due, now) + step)
+
+
+async def sweep(outbox: OutboxStore, now: datetime, limit: int = 50_000) -> SweepResult:
+    claimed = await outbox.claim_due(now, plan_reminder, plan_club, limit)
+    return SweepResult(claimed=claimed.reminders, clubs=claimed.clubs)

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.domain.clock import Clock
 from bot.schedule.sweep import SweepResult, sweep
 from bot.schedule.worker import DeliveryWorker, DrainStats
-from bot.store.connection import Database
+from bot.store.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,8 @@ class TickResult:
 
 
 class Ticker:
-    def __init__(self, db: Database, worker: DeliveryWorker, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, outbox: OutboxStore, worker: DeliveryWorker, clock: Clock) -> None:
+        self.outbox = outbox
         self.worker = worker
         self.clock = clock
         self._scheduler: AsyncIOScheduler | None = None
@@ -38,7 +38,7 @@ class Ticker:
     async def tick(self) -> TickResult:
         """Sweep then drain; the start-up catch-up is simply the first tick."""
         async with self._running:
-            swept = await sweep(self.db, self.clock.now())
+            swept = await sweep(self.outbox, self.clock.now())
             drained = await self.worker.drain()
             if swept.claimed or drained.sent or drained.missed:
                 log.info(

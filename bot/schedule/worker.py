@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
 from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
-from bot.domain.timefmt import from_db, to_db
 from bot.engine.ports import Composer, Sender
-from bot.store.connection import Database
+from bot.store.outbox import OutboxRow
+from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class DrainStats:
 class DeliveryWorker:
     def __init__(
         self,
-        db: Database,
+        stores: Stores,
         composer: Composer,
         senders: Mapping[str, Sender],
         clock: Clock,
@@ -54,7 +53,8 @@ class DeliveryWorker:
         concurrency: int = 16,
     ) -> None:
         self.concurrency = concurrency
-        self.db = db
+        self.outbox = stores.outbox
+        self.clubs = stores.clubs
         self.composer = composer
         self.senders = dict(senders)
         self.clock = clock
@@ -67,17 +67,12 @@ class DeliveryWorker:
         stats = DrainStats()
         while True:
             now = self.clock.now()
-            rows = await self.db.fetchall(
-                "SELECT id, target, user_id, kind, local_date, due_at, attempts FROM outbox"
-                " WHERE status IN ('pending','sending') AND next_attempt<=?"
-                " ORDER BY next_attempt, id LIMIT ?",
-                (to_db(now), batch),
-            )
+            rows = await self.outbox.due(now, batch)
             if not rows:
                 return stats
-            by_target: dict[str, list[sqlite3.Row]] = {}
+            by_target: dict[str, list[OutboxRow]] = {}
             for row in rows:
-                by_target.setdefault(str(row["target"]), []).append(row)
+                by_target.setdefault(row.target, []).append(row)
             gate = asyncio.Semaphore(self.concurrency)
             async with asyncio.TaskGroup() as group:
                 for queue in by_target.values():
@@ -86,33 +81,30 @@ class DeliveryWorker:
                 return stats
 
     async def _serve(
-        self, queue: list[sqlite3.Row], gate: asyncio.Semaphore, now: datetime,
+        self, queue: list[OutboxRow], gate: asyncio.Semaphore, now: datetime,
         stats: DrainStats,
     ) -> None:
         async with gate:
             for row in queue:
                 await self._deliver_one(row, now, stats)
 
-    async def _deliver_one(self, r: sqlite3.Row, now: datetime, stats: DrainStats) -> None:
-        outbox_id = int(r["id"])
-        due = from_db(r["due_at"])
-        if now - due > self.late_limit:
+    async def _deliver_one(self, r: OutboxRow, now: datetime, stats: DrainStats) -> None:
+        outbox_id = r.id
+        if now - r.due_at > self.late_limit:
             await self._finish(outbox_id, "missed", now, "more than the late limit after due")
             stats.missed += 1
             return
-        delivery = await self.composer.compose(
-            str(r["target"]), str(r["kind"]), date.fromisoformat(r["local_date"])
-        )
+        delivery = await self.composer.compose(r.target, r.kind, r.local_date)
         if delivery is None or not delivery.replies:
             await self._finish(outbox_id, "failed", now, "nothing to send")
             stats.skipped += 1
             return
         sender = self.senders.get(delivery.ref.platform)
         if sender is None:
-            await self._retry(outbox_id, int(r["attempts"]), now, 300.0, "no adapter running")
+            await self._retry(outbox_id, r.attempts, now, 300.0, "no adapter running")
             stats.retried += 1
             return
-        await self.db.execute("UPDATE outbox SET status='sending' WHERE id=?", (outbox_id,))
+        await self.outbox.mark_sending(outbox_id)
         try:
             result: SendResult = await sender.send(
                 delivery.ref, delivery.replies, f"kc-ob-{outbox_id}"
@@ -126,7 +118,7 @@ class DeliveryWorker:
                 await delivery.on_sent(result.message_ids)
             stats.sent += 1
         elif isinstance(result, RetryAfter):
-            attempts = int(r["attempts"]) + 1
+            attempts = r.attempts + 1
             if attempts >= MAX_ATTEMPTS:
                 await self._finish(outbox_id, "failed", now, "too many retries")
                 stats.failed += 1
@@ -135,13 +127,10 @@ class DeliveryWorker:
                 stats.retried += 1
         elif isinstance(result, Blocked):
             await self._finish(outbox_id, "blocked", now, result.reason[:200])
-            user_id = r["user_id"]
-            if user_id is not None:
-                await self._stop_person(int(user_id))
-            else:
-                await self.db.execute(
-                    "UPDATE clubs SET active=0 WHERE id=?", (int(str(r["target"])[2:]),)
-                )
+            if r.user_id is not None:
+                await self.outbox.block_person(r.user_id)
+            elif r.club_id is not None:
+                await self.clubs.deactivate(r.club_id)
             stats.blocked += 1
         elif isinstance(result, Failed):
             log.warning("delivery of outbox row %s failed: %s", outbox_id, result.reason[:200])
@@ -152,26 +141,11 @@ class DeliveryWorker:
         self, outbox_id: int, attempts: int, now: datetime, seconds: float, reason: str
     ) -> None:
         backoff = max(seconds, min(2.0**attempts, 600.0))
-        await self.db.execute(
-            "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?"
-            " WHERE id=?",
-            (attempts, to_db(now + timedelta(seconds=backoff)), reason[:200], outbox_id),
+        await self.outbox.retry(
+            outbox_id, attempts, now + timedelta(seconds=backoff), reason[:200]
         )
 
     async def _finish(
         self, outbox_id: int, status: str, now: datetime, detail: str | None
     ) -> None:
-        await self.db.execute(
-            "UPDATE outbox SET status=?, sent_at=?, detail=? WHERE id=?",
-            (status, to_db(now), detail, outbox_id),
-        )
-
-    async def _stop_person(self, user_id: int) -> None:
-        """Someone who blocked the bot gets nothing more until they write again."""
-        async with self.db.transaction() as conn:
-            await conn.execute("UPDATE users SET active=0 WHERE id=?", (user_id,))
-            await conn.execute("UPDATE reminders SET active=0 WHERE user_id=?", (user_id,))
-            await conn.execute(
-                "UPDATE outbox SET status='blocked' WHERE user_id=? AND status='pending'",
-                (user_id,),
-            )
+        await self.outbox.finish(outbox_id, status, now, detail)

@@ -3,7 +3,7 @@ opened once and never again per message."""
 
 from __future__ import annotations
 
-from bot.store.connection import Database
+from bot.store.database import Database
 
 
 class StoredDMChannels:

@@ -8,8 +8,8 @@ from datetime import date, datetime, time
 from bot.domain.localtime import next_occurrence
 from bot.domain.records import Checkin, Plan, Reminder
 from bot.domain.timefmt import from_db, to_db
-from bot.schedule.timezones import zone_from_name
-from bot.store.connection import Database
+from bot.domain.zones import zone_from_name
+from bot.store.database import Database
 
 
 class ProgrammeStore:
@@ -102,7 +102,7 @@ class ProgrammeStore:
         )
 
     async def add_snooze(self, user_id: int, local_day: date, due: datetime) -> bool:
-        changed = await self.db.execute_count(
+        changed = await self.db.execute(
             "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
             " VALUES (?, ?, 'snooze', ?, ?, ?) ON CONFLICT DO NOTHING",
             (f"u:{user_id}", user_id, local_day.isoformat(), to_db(due), to_db(due)),
@@ -165,7 +165,7 @@ class ProgrammeStore:
 
     async def recommend(self, user_id: int, key: str, reason: str, now: datetime) -> bool:
         """Record a recommendation once; False if it was already made."""
-        changed = await self.db.execute_count(
+        changed = await self.db.execute(
             "INSERT INTO recommendations (user_id, key, reason, at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING",
             (user_id, key, reason, to_db(now)),

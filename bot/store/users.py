@@ -9,7 +9,7 @@ from typing import Any
 from bot.domain.events import ConversationRef
 from bot.domain.records import DialogState, User
 from bot.domain.timefmt import to_db
-from bot.store.connection import Database
+from bot.store.database import Database
 
 
 class UserStore:
@@ -32,31 +32,29 @@ class UserStore:
         known = await self.find(ref.platform, ref.user_id)
         if known is not None and (ref.shared or known.chat_id == ref.chat_id):
             return known  # the usual case: one read, no transaction
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
                 "SELECT * FROM users WHERE platform=? AND platform_user_id=?",
                 (ref.platform, ref.user_id),
             )
-            row = await cursor.fetchone()
             if row is None:
-                cursor = await conn.execute(
+                created = await tx.fetchone(
                     "INSERT INTO users (platform, platform_user_id, chat_id, created_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?) RETURNING id",
                     (ref.platform, ref.user_id, ref.chat_id, to_db(now)),
                 )
-                user_id = cursor.lastrowid
-                await conn.execute(
+                assert created is not None
+                user_id = int(created[0])
+                await tx.execute(
                     "INSERT INTO dialog_state (user_id, updated_at) VALUES (?, ?)",
                     (user_id, to_db(now)),
                 )
-                cursor = await conn.execute("SELECT * FROM users WHERE id=?", (user_id,))
-                row = await cursor.fetchone()
+                row = await tx.fetchone("SELECT * FROM users WHERE id=?", (user_id,))
             elif not ref.shared and row["chat_id"] != ref.chat_id:
-                await conn.execute(
+                await tx.execute(
                     "UPDATE users SET chat_id=? WHERE id=?", (ref.chat_id, row["id"])
                 )
-                cursor = await conn.execute("SELECT * FROM users WHERE id=?", (row["id"],))
-                row = await cursor.fetchone()
+                row = await tx.fetchone("SELECT * FROM users WHERE id=?", (row["id"],))
         assert row is not None
         return _user(row)
 
@@ -130,7 +128,7 @@ class UserStore:
             "SELECT max(at) FROM ("
             " SELECT at FROM safety_events WHERE user_id=? AND level IN ('urgent','see_clinician')"
             " UNION ALL SELECT at FROM triage_results WHERE user_id=?"
-            "  AND outcome IN ('urgent','see_clinician'))",
+            "  AND outcome IN ('urgent','see_clinician')) AS alarms",
             (user_id, user_id),
         )
         flagged = row[0] if row else None
@@ -171,14 +169,14 @@ class UserStore:
         """Erase the person: every table cascades from users (the right to erasure), and
         their club ticks and leaderboard name go too."""
         member_id, platform = await self._identity(user_id)
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             for table in ("club_done", "club_leaderboard"):
-                await conn.execute(
+                await tx.execute(
                     f"DELETE FROM {table} WHERE member_id=? AND club_id IN"
                     " (SELECT id FROM clubs WHERE platform=?)",
                     (member_id, platform),
                 )
-            await conn.execute("DELETE FROM users WHERE id=?", (user_id,))
+            await tx.execute("DELETE FROM users WHERE id=?", (user_id,))
 
     async def _identity(self, user_id: int) -> tuple[str, str]:
         row = await self.db.fetchone(

@@ -182,8 +182,8 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(START)
     coach = await Coach.open(tmp_path / "k.db", clock=clock)
-    worker = DeliveryWorker(coach.db, coach, {}, clock)  # the adapter joins in start_adapter
-    ticker = Ticker(coach.db, worker, clock)
+    worker = DeliveryWorker(coach.stores, coach, {}, clock)  # the adapter joins in start_adapter
+    ticker = Ticker(coach.stores.outbox, worker, clock)
     try:
         async with FakeDiscord() as fake:
             alice = fake.add_user("alice")

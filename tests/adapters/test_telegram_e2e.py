@@ -192,8 +192,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             FakeTelegram() as server,
             running_adapter(server, port, rate_limits=None) as adapter,
         ):
-            worker = DeliveryWorker(coach.db, coach, {"telegram": adapter}, clock)
-            ticker = Ticker(coach.db, worker, clock)
+            worker = DeliveryWorker(coach.stores, coach, {"telegram": adapter}, clock)
+            ticker = Ticker(coach.stores.outbox, worker, clock)
             yield World(server, coach, port, clock, adapter, worker, ticker)
     finally:
         await coach.close()

@@ -73,7 +73,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
     world = World(coach, clock)
     await world.enrol("r1")
     clock.set(datetime(2026, 3, 3, 7, 30, 5, tzinfo=UTC))
-    claimed = await sweep(coach.db, clock.now())
+    claimed = await sweep(coach.stores.outbox, clock.now())
     assert claimed.claimed == 1
     await coach.close()  # the process stops before the delivery worker runs
 

@@ -72,8 +72,8 @@ class World:
         self.coach = coach
         self.clock = clock
         self.platform = RecordingPlatform(clock)
-        self.worker = DeliveryWorker(coach.db, coach, {"console": self.platform}, clock)
-        self.ticker = Ticker(coach.db, self.worker, clock)
+        self.worker = DeliveryWorker(coach.stores, coach, {"console": self.platform}, clock)
+        self.ticker = Ticker(coach.stores.outbox, self.worker, clock)
 
     def client(self, user_id: str) -> CoachClient:
         client = CoachClient(self.coach, user_id=user_id)

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from bot.domain.events import ConversationRef
-from bot.store.connection import Database, migrations
+from bot.store.sqlite import SQLiteDatabase, migrations
 from bot.store.users import UserStore
 from tests.conftest import START
 from tests.support.client import CoachClient, enrol
@@ -15,7 +15,7 @@ from tests.support.client import CoachClient, enrol
 
 async def test_file_is_private_wal_and_migrated(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "k.db"
-    db = await Database.open(path)
+    db = await SQLiteDatabase.open(path)
     try:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         row = await db.fetchone("PRAGMA journal_mode")
@@ -33,9 +33,9 @@ async def test_file_is_private_wal_and_migrated(tmp_path: Path) -> None:
 
 async def test_migrations_run_once(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
-    db = await Database.open(path)
+    db = await SQLiteDatabase.open(path)
     await db.close()
-    db = await Database.open(path)
+    db = await SQLiteDatabase.open(path)
     try:
         assert await db.migrate() == len(migrations())
     finally:
@@ -43,7 +43,7 @@ async def test_migrations_run_once(tmp_path: Path) -> None:
 
 
 async def test_user_lookup_is_by_platform_and_id(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "k.db")
+    db = await SQLiteDatabase.open(tmp_path / "k.db")
     try:
         users = UserStore(db)
         a = await users.get_or_create(ConversationRef("telegram", "1", "1"), START)

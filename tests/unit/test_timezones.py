@@ -12,13 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain.localtime import next_occurrence
-from bot.schedule.timezones import (
-    COMMON_ZONES,
-    TimeZoneChoice,
-    load_timezone_content,
-    parse_timezone,
-    zone_from_name,
-)
+from bot.domain.zones import TimeZoneChoice, zone_from_name
+from bot.schedule.timezones import COMMON_ZONES, load_timezone_content, parse_timezone
 
 SAMPLES = [
     datetime(2000, 1, 15, tzinfo=UTC),

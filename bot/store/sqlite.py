@@ -1,17 +1,19 @@
-"""The one SQLite connection of a process: WAL, busy timeout, foreign keys, migrations."""
+"""The SQLite backend: one connection per process, WAL, busy timeout, foreign keys, migrations."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from bot.store.database import Row, Tx
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -38,8 +40,29 @@ def _create_private_file(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
-class Database:
-    """A single aiosqlite connection shared by the whole process.
+class _SQLiteTx:
+    """Statements on the connection while it holds a transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._conn.execute(sql, tuple(params))
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, [tuple(p) for p in params])
+
+
+class SQLiteDatabase:
+    """A single aiosqlite connection shared by the whole process (``Database`` port).
 
     Every statement goes through one asyncio lock, so a transaction opened by one coroutine
     is never interleaved with another coroutine's statements on the same connection.
@@ -51,7 +74,7 @@ class Database:
         self.path = path
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
+    async def open(cls, path: str | Path) -> SQLiteDatabase:
         target = str(path)
         if target != ":memory:":
             _create_private_file(Path(target))
@@ -91,12 +114,12 @@ class Database:
         await self._conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error), holding the process lock."""
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
+                yield _SQLiteTx(self._conn)
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
@@ -105,21 +128,15 @@ class Database:
     # One statement is atomic on its own in SQLite's autocommit mode, so the single-statement
     # helpers below cost one trip to aiosqlite's thread instead of three (BEGIN, it, COMMIT).
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """Run one statement atomically; returns lastrowid (or rowcount)."""
-        async with self._lock:
-            cursor = await self._conn.execute(sql, tuple(params))
-            return cursor.lastrowid or cursor.rowcount
-
-    async def execute_count(self, sql: str, params: Iterable[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement atomically; returns how many rows it changed."""
         async with self._lock:
             cursor = await self._conn.execute(sql, tuple(params))

@@ -1,0 +1,162 @@
+"""The outbox: due reminders claimed into messages to send, and what became of each.
+
+The sweep claims due reminders and club posts here (one transaction: an outbox row per
+message with the unique key (target, kind, local date), and each reminder moved on to its
+next occurrence); the delivery worker reads due rows and records every platform answer.
+When something falls due is the scheduler's arithmetic, passed in as ``plan`` callables:
+this module holds the SQL only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.domain.timefmt import from_db, to_db
+from bot.store.database import Database
+
+# (wall time "HH:MM", zone name, due instant as stored, now) ->
+#   (the local day it is for, the occurrence to send, the reminder's next due instant)
+ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetime]]
+# (kind, wall time, zone name, due instant as stored, now) -> (local day, next due instant)
+ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
+
+CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    target: str  # 'u:<user id>' or 'c:<club id>'
+    user_id: int | None
+    club_id: int | None
+    kind: str
+    local_date: date
+    due_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    reminders: int
+    clubs: int
+
+
+class OutboxStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim_due(
+        self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
+    ) -> Claimed:
+        """Turn every due reminder and club post into outbox rows, in one transaction."""
+        now_text = to_db(now)
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT user_id, local_time, timezone, next_due FROM reminders"
+                " WHERE active=1 AND next_due<=? ORDER BY next_due LIMIT ?",
+                (now_text, limit),
+            )
+            outbox: list[tuple[object, ...]] = []
+            advance: list[tuple[str, int]] = []
+            for user_id, local_time, zone_name, due_text in rows:
+                day, due, following = plan(local_time, zone_name, due_text, now)
+                outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), to_db(due),
+                               now_text))
+                advance.append((to_db(following), user_id))
+            await tx.executemany(
+                "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                outbox,
+            )
+            await tx.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
+
+            clubs = await tx.fetchall(
+                "SELECT id, local_time, timezone, next_due, next_weekly FROM clubs"
+                " WHERE active=1 AND (next_due<=? OR next_weekly<=?)",
+                (now_text, now_text),
+            )
+            for club_id, local_time, zone_name, due_text, weekly_text in clubs:
+                for (kind, column), text in zip(CLUB_KINDS, (due_text, weekly_text), strict=True):
+                    if text > now_text:
+                        continue
+                    day, following = plan_club(kind, local_time, zone_name, text, now)
+                    await tx.execute(
+                        "INSERT INTO outbox (target, club_id, kind, local_date, due_at,"
+                        " next_attempt) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (f"c:{club_id}", club_id, kind, day.isoformat(), text, now_text),
+                    )
+                    await tx.execute(
+                        f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
+                    )
+        return Claimed(reminders=len(rows), clubs=len(clubs))
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxRow]:
+        """Rows waiting to be sent (or left mid-send by a crash) whose time has come."""
+        rows = await self.db.fetchall(
+            "SELECT id, target, user_id, club_id, kind, local_date, due_at, attempts FROM outbox"
+            " WHERE status IN ('pending','sending') AND next_attempt<=?"
+            " ORDER BY next_attempt, id LIMIT ?",
+            (to_db(now), limit),
+        )
+        return [
+            OutboxRow(
+                id=int(r["id"]),
+                target=str(r["target"]),
+                user_id=None if r["user_id"] is None else int(r["user_id"]),
+                club_id=None if r["club_id"] is None else int(r["club_id"]),
+                kind=str(r["kind"]),
+                local_date=date.fromisoformat(r["local_date"]),
+                due_at=from_db(r["due_at"]),
+                attempts=int(r["attempts"]),
+            )
+            for r in rows
+        ]
+
+    async def mark_sending(self, outbox_id: int) -> None:
+        await self.db.execute("UPDATE outbox SET status='sending' WHERE id=?", (outbox_id,))
+
+    async def finish(
+        self, outbox_id: int, status: str, now: datetime, detail: str | None
+    ) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status=?, sent_at=?, detail=? WHERE id=?",
+            (status, to_db(now), detail, outbox_id),
+        )
+
+    async def retry(
+        self, outbox_id: int, attempts: int, next_attempt: datetime, detail: str
+    ) -> None:
+        await self.db.execute(
+            "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?"
+            " WHERE id=?",
+            (attempts, to_db(next_attempt), detail, outbox_id),
+        )
+
+    async def block_person(self, user_id: int) -> None:
+        """Someone who blocked the bot gets nothing more until they write again."""
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE users SET active=0 WHERE id=?", (user_id,))
+            await tx.execute("UPDATE reminders SET active=0 WHERE user_id=?", (user_id,))
+            await tx.execute(
+                "UPDATE outbox SET status='blocked' WHERE user_id=? AND status='pending'",
+                (user_id,),
+            )
+
+    async def next_event_after(self, now: datetime) -> datetime | None:
+        """The next instant anything falls due: a reminder, a retry or a club post."""
+        after = to_db(now)
+        candidates: list[str] = []
+        for sql in (
+            "SELECT min(next_due) FROM reminders WHERE active=1 AND next_due>?",
+            "SELECT min(next_attempt) FROM outbox WHERE status IN ('pending','sending')"
+            " AND next_attempt>?",
+            "SELECT min(CASE WHEN next_due < next_weekly THEN next_due ELSE next_weekly END)"
+            " FROM clubs WHERE active=1"
+            " AND (CASE WHEN next_due < next_weekly THEN next_due ELSE next_weekly END)>?",
+        ):
+            row = await self.db.fetchone(sql, (after,))
+            if row is not None and row[0] is not None:
+                candidates.append(str(row[0]))
+        return from_db(min(candidates)) if candidates else None
