@@ -53,9 +53,12 @@ def load_cases(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
 
 def default_outcome() -> Callable[[str], str]:
-    from bot.engine.triage import triage_text
+    from bot.content import load_bundle
+    from bot.engine.triage import Triage
 
-    return lambda text: triage_text(text).outcome
+    bundle = load_bundle()
+    triage = Triage(bundle.rules, bundle.content().triage)
+    return lambda text: triage.triage_text(text).outcome
 
 
 def score(

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from bot.adapters.console import ConsoleChat
+from bot.check import build_checked
 from bot.config import Settings
+from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import SendResult
@@ -32,11 +34,12 @@ async def run_chat(
     json_mode: bool,
     start: datetime | None,
     out: TextIO | None = None,
+    bundle: Bundle | None = None,
 ) -> int:
     """The terminal chat, interactive or from a script file ('-' reads stdin)."""
     fake = FakeClock(start) if start is not None else None
     clock: Clock = fake or SystemClock()
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await Coach.open(db_path, clock=clock, bundle=bundle)
     stream = out or sys.stdout
     chat = ConsoleChat(
         coach,
@@ -143,10 +146,11 @@ def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
 async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file."""
     db = settings.db_path()
+    bundle = build_checked(settings.content_root(), default_dialogs_root())
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
-        return await run_chat(db, "local", None, False, None)
+        return await run_chat(db, "local", None, False, None, bundle=bundle)
     clock = SystemClock()
-    coach = await Coach.open(db, clock=clock)
+    coach = await Coach.open(db, clock=clock, bundle=bundle)
     adapters = build_adapters(settings, coach)
     worker = DeliveryWorker(coach.stores, coach, {a.platform: a for a in adapters}, clock)
     ticker = Ticker(coach.stores.outbox, worker, clock)

@@ -1,42 +1,59 @@
-"""`kneecoach check`: validates content/ and dialogs/ and names file, entry and field."""
+"""`kneecoach check`: build the content bundle and the safety rules exactly as `kneecoach run`
+does, and report every problem naming file, entry and field."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content import ContentError, check_content, load_content
+from bot.content import Bundle, ContentError, TextLimits, load_bundle
 from bot.engine.coach import ACTION_NAMES
-from bot.engine.dialogs import DialogError, check_dialog, load_dialog_file
-from bot.engine.messages import Messages
-from bot.engine.texts import TextBook
+from bot.engine.screener import TriageDataError
+from bot.engine.triage import Triage
+
+TRIAGE_RULES = "content/triage.yaml"
+
+
+def text_limits() -> TextLimits:
+    """The longest message every platform takes."""
+    from bot.adapters.discord_render import MAX_CONTENT
+
+    return TextLimits(MAX_CONTENT, "Discord")
+
+
+def compile_rules(bundle: Bundle) -> list[str]:
+    """Problems building the screener and triage rules from the bundle, per language."""
+    problems: list[str] = []
+    for code, content in bundle.locales.items():
+        try:
+            Triage(bundle.rules, content.triage)
+        except TriageDataError as exc:
+            problems.append(f"{bundle.root.name}/triage.yaml: {exc} (with the {code} words)")
+            break
+    return problems
+
+
+def check_actions(bundle: Bundle) -> list[str]:
+    problems: list[str] = []
+    for dialog in bundle.content().dialogs.values():
+        for step_id, step in dialog.steps.items():
+            if step.action and step.action not in ACTION_NAMES:
+                problems.append(f"dialogs/{dialog.id}.yaml: step '{step_id}': field 'action': "
+                                f"unknown action '{step.action}'")
+    return problems
+
+
+def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
+    """The bundle, or ``ContentError`` with every problem (content, rules, wiring)."""
+    bundle = load_bundle(content_root, dialogs_root, text_limits())
+    problems = compile_rules(bundle) + check_actions(bundle)
+    if problems:
+        raise ContentError(problems)
+    return bundle
 
 
 def run_check(content_root: Path, dialogs_root: Path) -> list[str]:
-    problems = list(check_content(content_root))
-    if problems:
-        return problems
     try:
-        content = load_content(content_root)
+        build_checked(content_root, dialogs_root)
     except ContentError as exc:
-        return [str(exc)]
-    messages_path = content_root / "messages.yaml"
-    try:
-        messages = Messages.load(messages_path)
-    except (ValueError, OSError) as exc:
-        return [f"content/messages.yaml: {exc}"]
-    for key in messages.keys():
-        if len(messages.get(key)) > 2000:
-            problems.append(
-                f"content/messages.yaml: entry '{key}': field 'text': over 2000 characters"
-            )
-    book = TextBook(content, messages)
-    for path in sorted(dialogs_root.glob("*.yaml")):
-        try:
-            dialog = load_dialog_file(path)
-        except DialogError as exc:
-            problems.append(str(exc))
-            continue
-        problems.extend(
-            check_dialog(path, dialog, set(content.exercises), book.resolve, set(ACTION_NAMES))
-        )
-    return problems
+        return exc.problems
+    return []

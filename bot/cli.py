@@ -10,8 +10,12 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.content import Bundle
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,28 +65,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         db = Path(args.db) if args.db else settings.db_path()
         clock = _parse_instant(args.clock) if args.clock else None
-        return asyncio.run(run_chat(db, args.user, args.script, args.json, clock))
+        return asyncio.run(
+            run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings))
+        )
     if args.command == "triage":
         from bot.triage_cli import run_triage
 
-        output, code = run_triage(args.text, args.json)
+        output, code = run_triage(args.text, args.json, _bundle(settings))
         print(output)
         return code
     if args.command == "check":
-        return _check()
+        return _check(settings.content_root())
     if args.command == "export":
         db = Path(args.db) if args.db else settings.db_path()
         return asyncio.run(_export(db, args.platform, args.user))
     if args.command == "diagrams":
-        return _diagrams(Path(args.out) if args.out else _dialogs_dir())
+        return _diagrams(Path(args.out) if args.out else None, _bundle(settings))
     parser.print_help()
     return 2
 
 
-def _dialogs_dir() -> Path:
-    from bot.engine.coach import default_dialogs_root
+def _bundle(settings: Settings) -> Bundle:
+    """The checked content bundle, or a clear exit naming every problem."""
+    from bot.check import build_checked
+    from bot.content import ContentError, default_dialogs_root
 
-    return default_dialogs_root()
+    try:
+        return build_checked(settings.content_root(), default_dialogs_root())
+    except ContentError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise SystemExit(f"kneecoach: {len(exc.problems)} problem(s) in the content; "
+                         "nothing was started") from None
 
 
 def _parse_instant(text: str) -> datetime:
@@ -92,12 +106,11 @@ def _parse_instant(text: str) -> datetime:
     return instant
 
 
-def _check() -> int:
+def _check(content_root: Path) -> int:
     from bot.check import run_check
-    from bot.content import default_content_root
-    from bot.engine.coach import default_dialogs_root
+    from bot.content import default_dialogs_root
 
-    problems = run_check(default_content_root(), default_dialogs_root())
+    problems = run_check(content_root, default_dialogs_root())
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -123,17 +136,10 @@ async def _export(db_path: Path, platform: str, user: str) -> int:
         await db.close()
 
 
-def _diagrams(out: Path) -> int:
-    from bot.engine.coach import default_dialogs_root
-    from bot.engine.dialogs import load_dialogs, mermaid
+def _diagrams(out: Path | None, bundle: Bundle) -> int:
+    from bot.content.diagrams import write_diagrams
 
-    out.mkdir(parents=True, exist_ok=True)
-    for dialog in load_dialogs(default_dialogs_root()).values():
-        target = out / f"{dialog.id}.md"
-        target.write_text(
-            f"# Dialog `{dialog.id}`: {dialog.title}\n\n```mermaid\n{mermaid(dialog)}```\n",
-            encoding="utf-8",
-        )
+    for target in write_diagrams(bundle, out or bundle.dialogs_root):
         print(target)
     return 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -28,6 +27,15 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = None
     discord_application_id: str | None = None
 
+    def content_root(self) -> Path:
+        """The content folder: KNEECOACH_CONTENT (a reviewed or translated copy), else the
+        repository's content/."""
+        from bot.content import default_content_root
+
+        if self.kneecoach_content is not None:
+            return self.kneecoach_content.expanduser()
+        return default_content_root()
+
     def db_path(self) -> Path:
         """Where the SQLite file lives: KNEECOACH_DB, else the user's data directory."""
         if self.kneecoach_db is not None:
@@ -36,9 +44,5 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Settings from the environment and .env. A content folder named in .env is made
-    visible to every content loader, which read ``KNEECOACH_CONTENT``."""
-    settings = Settings()
-    if settings.kneecoach_content is not None:
-        os.environ.setdefault("KNEECOACH_CONTENT", str(settings.kneecoach_content.expanduser()))
-    return settings
+    """Settings from the environment and .env."""
+    return Settings()

@@ -5,23 +5,22 @@ All words shown come from ``content/triage.yaml`` (outcome labels, reasons, head
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
-from collections.abc import Sequence
 
-from bot.engine.triage import Triage, default_triage
+from bot.content import Bundle
+from bot.engine.triage import Triage
 
-__all__ = ["main", "run_triage"]
+__all__ = ["run_triage"]
 
 
-def run_triage(text: str, as_json: bool, triage: Triage | None = None) -> tuple[str, int]:
+def run_triage(text: str, as_json: bool, bundle: Bundle) -> tuple[str, int]:
     """Triage ``text``; return (output, exit code 0).
 
     With ``as_json``: ``{"outcome", "signals", "key", "reasons"}`` as one JSON object.
     Otherwise a short readable summary.
     """
-    rules = triage if triage is not None else default_triage()
+    content = bundle.content()
+    rules = Triage(bundle.rules, content.triage)
     result = rules.triage_text(text)
     if as_json:
         payload = {
@@ -40,19 +39,3 @@ def run_triage(text: str, as_json: bool, triage: Triage | None = None) -> tuple[
         cli["disclaimer"],
     ]
     return "\n".join(lines), 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point: ``python -m bot.triage_cli "TEXT" [--json]``."""
-    parser = argparse.ArgumentParser(prog="kneecoach triage")
-    parser.add_argument("text", nargs="?", default=None)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    text = args.text if args.text is not None else sys.stdin.read()
-    output, code = run_triage(text, args.json)
-    print(output)
-    return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
-from bot.domain.zones import zone_from_name
+from bot.domain.zones import parse_zone, zone_from_name
 from bot.engine.ports import Delivery
-from bot.schedule.timezones import parse_timezone
 
 if TYPE_CHECKING:
     from bot.engine.coach import Coach
@@ -48,7 +47,7 @@ class ClubService:
             return [self._reply("club.denied")]
         if verb == "setup":
             wall = parse_local_time(command.time)
-            zone = parse_timezone(command.timezone)
+            zone = parse_zone(command.timezone, self.coach.bundle.timezones.aliases)
             if not command.guild_id or not command.channel_id:
                 return [self._reply("club.setup_usage")]
             if wall is None:

@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.content import Content, default_content_root, load_content
+from bot.content import Bundle, load_bundle
+from bot.content.dialogs import Step
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.events import (
     OPEN_PRIVATE,
@@ -31,16 +32,13 @@ from bot.domain.records import DialogState
 from bot.engine.club_service import ClubService
 from bot.engine.context import Ctx
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
-from bot.engine.dialog_model import Dialog, Step
-from bot.engine.dialogs import load_dialogs
 from bot.engine.locks import KeyedLocks
-from bot.engine.messages import Messages
 from bot.engine.parsing import Vocabulary, clean
 from bot.engine.ports import Delivery
 from bot.engine.programme_service import PROGRAMME_ACTIONS, ProgrammeService
-from bot.engine.screener import ScreenResult, screen
+from bot.engine.screener import ScreenResult
 from bot.engine.texts import TextBook
-from bot.engine.triage import TriageResult, triage_answers
+from bot.engine.triage import Triage, TriageResult
 from bot.store.database import Database
 from bot.store.sqlite import SQLiteDatabase
 from bot.store.stores import Stores
@@ -53,28 +51,20 @@ ACTION_NAMES = CORE_ACTIONS | PROGRAMME_ACTIONS
 CommandFn = Callable[["Ctx", str], Awaitable[None]]
 
 
-def default_dialogs_root() -> Path:
-    return Path(__file__).resolve().parents[2] / "dialogs"
-
-
 class Coach:
-    def __init__(
-        self,
-        db: Database,
-        clock: Clock,
-        content: Content,
-        messages: Messages,
-        dialogs: dict[str, Dialog],
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock, bundle: Bundle) -> None:
         self.db = db
         self.stores = Stores.over(db)
         self.clock = clock
-        self.content = content
-        self.messages = messages
+        self.bundle = bundle
+        self.content = content = bundle.content()
+        self.messages = messages = content.texts
         self.users = self.stores.users
-        self.book = TextBook(content, messages)
+        self.triage = Triage(bundle.rules, content.triage)
+        self.book = TextBook(content, bundle.prefill, self.triage)
         self.runner = Runner(
-            dialogs, messages, Vocabulary.from_mapping(messages.parsing), self._step_text
+            content.dialogs, messages, Vocabulary.from_mapping(messages.parsing),
+            self._step_text, bundle.timezones,
         )
         self.locks = KeyedLocks()
         self.commands: dict[str, CommandFn] = {
@@ -112,15 +102,11 @@ class Coach:
         cls,
         db_path: str | Path,
         clock: Clock | None = None,
-        content_root: Path | None = None,
-        dialogs_root: Path | None = None,
+        bundle: Bundle | None = None,
     ) -> Coach:
-        root = content_root or default_content_root()
-        content = load_content(root)
-        messages = Messages.load(root / "messages.yaml")
-        dialogs = load_dialogs(dialogs_root or default_dialogs_root())
+        content = bundle or load_bundle()
         db = await SQLiteDatabase.open(db_path)
-        return cls(db, clock or SystemClock(), content, messages, dialogs)
+        return cls(db, clock or SystemClock(), content)
 
     async def close(self) -> None:
         await self.db.close()
@@ -204,7 +190,7 @@ class Coach:
             name, _, args = text[1:].partition(" ")
             await self._on_command(ctx, name.split("@")[0].lower(), args.strip())
             return
-        screening = screen(text)
+        screening = self.triage.screen(text)
         if screening.level in ALARM_LEVELS:
             await self._red_flag(ctx, screening)
             if screening.level == "urgent":
@@ -422,7 +408,7 @@ class Coach:
         )
         if ctx.user.age_band:
             answers.setdefault("age_band", ctx.user.age_band)
-        result = triage_answers(answers, sorted(extra))
+        result = self.triage.triage_answers(answers, sorted(extra))
         answers["outcome"] = result.outcome
         await self.users.add_triage(ctx.user.id, result.outcome, list(result.signals), ctx.now)
         profile = {k: v for k, v in answers.items() if k not in {"consent"}}

@@ -10,15 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.content.dialogs import Dialog, Option, Step, choose_next
+from bot.content.texts import Texts
+from bot.content.timezones import TimezoneContent, ZoneButton
 from bot.domain.events import Button, Reply
 from bot.domain.localtime import parse_local_time
 from bot.domain.records import DialogState
-from bot.engine.dialog_model import Dialog, Option, Step
-from bot.engine.dialogs import choose_next
+from bot.domain.zones import parse_zone
 from bot.engine.layout import MAX_ROW, rows
-from bot.engine.messages import Messages
 from bot.engine.parsing import Vocabulary, fold, match_option
-from bot.schedule.timezones import COMMON_ZONES, parse_timezone
 
 NO_ANSWER = object()
 
@@ -40,14 +40,16 @@ class Runner:
     def __init__(
         self,
         dialogs: dict[str, Dialog],
-        messages: Messages,
+        messages: Texts,
         vocabulary: Vocabulary,
         step_text: TextFn,
+        zones: TimezoneContent,
     ) -> None:
         self.dialogs = dialogs
         self.messages = messages
         self.vocabulary = vocabulary
         self.step_text = step_text
+        self.zones = zones
 
     # ----- asking -------------------------------------------------------------------------
 
@@ -86,7 +88,7 @@ class Runner:
                 Option(id="no", label=self.messages.get("buttons.no")),
             )
         if step.kind == "timezone" and not step.options:
-            return tuple(Option(id=_zone_id(z.zone), label=z.label) for z in COMMON_ZONES)
+            return tuple(Option(id=_zone_id(z.zone), label=z.label) for z in self.zones.buttons)
         return step.options
 
     # ----- answering ----------------------------------------------------------------------
@@ -98,9 +100,10 @@ class Runner:
         if step.kind == "number":
             return int(option_id)
         if step.kind == "timezone":
-            return _zone_name(option_id)
+            return _zone_name(option_id, self.zones.buttons)
         if step.kind == "time":
-            parsed = parse_local_time(options[option_id].label)
+            # A time option's id is its wall time (t0730); its label is only words.
+            parsed = parse_local_time(_time_of(option_id) or options[option_id].label)
             return parsed.strftime("%H:%M") if parsed else NO_ANSWER
         if step.kind == "days":
             return _days_from_option(option_id, self.vocabulary)
@@ -128,10 +131,10 @@ class Runner:
             parsed = parse_local_time(text)
             return parsed.strftime("%H:%M") if parsed else NO_ANSWER
         if kind == "timezone":
-            choice = parse_timezone(text)
+            choice = parse_zone(text, self.zones.aliases)
             if choice is None:
                 option = match_option(text, self.options(step))
-                return _zone_name(option.id) if option else NO_ANSWER
+                return _zone_name(option.id, self.zones.buttons) if option else NO_ANSWER
             return choice.name
         if kind == "days":
             option = match_option(text, step.options)
@@ -235,11 +238,18 @@ def _zone_id(zone: str) -> str:
     return zone.lower().replace("/", "__").replace("+", "p")[:24]
 
 
-def _zone_name(option_id: str) -> str:
-    for z in COMMON_ZONES:
+def _zone_name(option_id: str, buttons: tuple[ZoneButton, ...]) -> str:
+    for z in buttons:
         if _zone_id(z.zone) == option_id:
             return z.zone
     return option_id
+
+
+def _time_of(option_id: str) -> str | None:
+    """``t0730`` -> ``07:30``; None for an id that is not a wall time."""
+    if len(option_id) == 5 and option_id[0] == "t" and option_id[1:].isdigit():
+        return f"{option_id[1:3]}:{option_id[3:]}"
+    return None
 
 
 def _days_from_option(option_id: str, vocabulary: Vocabulary) -> list[int]:

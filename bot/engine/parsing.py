@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.engine.dialog_model import Option
+from bot.content.dialogs import Option
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

@@ -155,8 +155,9 @@ class ProgrammeService:
                 number = self.week_of(plan, day)
                 per_week[number] = per_week.get(number, 0) + 1
         weeks = [WeekPoint(n, per_week.get(n, 0)) for n in range(1, week + 1)]
-        png = render_progress_png(days, weeks, streak, week, PROGRAMME_WEEKS)
-        bar = progress_bar(week, PROGRAMME_WEEKS)
+        chart = self.coach.content.chart
+        png = render_progress_png(days, weeks, streak, week, PROGRAMME_WEEKS, chart)
+        bar = progress_bar(week, PROGRAMME_WEEKS, chart)
         if checkins:
             first, last = checkins[0].worst_pain, checkins[-1].worst_pain
             summary = self.messages.get(

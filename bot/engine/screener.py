@@ -1,7 +1,9 @@
 """Free-text red-flag screener: text -> safety signals, with every rule kept as data.
 
 All vocabulary (phrases, negation words, typo guards, rewrites) lives in
-``content/triage.yaml``; this module only knows the grammar of that file.
+``content/triage.yaml`` (the content bundle's ``rules``); this module only knows the grammar
+of that file. The words shown to people (labels, reasons) are each language's
+``content/locales/<lang>/triage.yaml``.
 
 How a text is screened (linear in the length of the text, which is capped):
 
@@ -32,18 +34,12 @@ How a text is screened (linear in the length of the text, which is capped):
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import yaml
-
-from bot.content import default_content_root
 
 __all__ = [
     "ALARM_LEVELS",
@@ -51,20 +47,13 @@ __all__ = [
     "Screener",
     "SignalSpec",
     "TriageDataError",
-    "content_dir",
-    "default_screener",
-    "load_triage_data",
     "normalise",
-    "screen",
 ]
 
 ALARM_LEVELS: tuple[str, ...] = ("urgent", "see_clinician", "other_likely")
 """Levels that count as an alarm, most serious first (``ScreenResult.level``)."""
 
 VALID_LEVELS: tuple[str, ...] = (*ALARM_LEVELS, "feature", "advice")
-
-TRIAGE_FILE = "triage.yaml"
-CONTENT_ENV = "KNEECOACH_CONTENT"
 
 _NUM = "\x00num"  # trie token standing for any number
 _GAP = "\x00gap"  # trie token: skip up to max_gap words
@@ -81,26 +70,6 @@ _GROUP_RE = re.compile(r"\{([^{}]*)\}")
 
 class TriageDataError(ValueError):
     """``content/triage.yaml`` is missing, malformed or inconsistent."""
-
-
-def content_dir() -> Path:
-    """The content directory: ``$KNEECOACH_CONTENT`` if set, else the shipped ``content/``."""
-    return default_content_root()
-
-
-def load_triage_data(directory: Path | None = None) -> dict[str, Any]:
-    """Read ``triage.yaml`` from ``directory`` (default: :func:`content_dir`)."""
-    path = (directory or content_dir()) / TRIAGE_FILE
-    try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise TriageDataError(f"cannot read {path}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise TriageDataError(f"{path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise TriageDataError(f"{path}: top level must be a mapping")
-    return data
 
 
 # --------------------------------------------------------------------------- text
@@ -180,8 +149,6 @@ class SignalSpec:
 
     id: str
     level: str
-    label: str
-    reason: str
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
 
@@ -347,17 +314,12 @@ class Screener:
         level = spec_map.get("level")
         if level not in VALID_LEVELS:
             raise TriageDataError(f"{where}.level {level!r} is not valid")
-        reason = spec_map.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise TriageDataError(f"{where}.reason is required")
         phrases = _str_list(spec_map.get("phrases"), f"{where}.phrases")
         if not phrases:
             raise TriageDataError(f"{where}.phrases must not be empty")
         return SignalSpec(
             id=signal_id,
             level=str(level),
-            label=str(spec_map.get("label", signal_id)),
-            reason=reason.strip(),
             phrases=tuple(phrases),
             unless=tuple(_str_list(spec_map.get("unless"), f"{where}.unless")),
         )
@@ -673,19 +635,3 @@ class Screener:
             if signal not in self.signals:
                 raise KeyError(f"unknown signal id {signal!r}")
         return sorted(unique, key=self._signal_rank.__getitem__)
-
-    @classmethod
-    def from_dir(cls, directory: Path | None = None) -> Screener:
-        """Build a screener from ``<directory>/triage.yaml``."""
-        return cls(load_triage_data(directory))
-
-
-@functools.lru_cache(maxsize=1)
-def default_screener() -> Screener:
-    """The screener built from :func:`content_dir` (cached; ``cache_clear()`` to reload)."""
-    return Screener.from_dir()
-
-
-def screen(text: str) -> ScreenResult:
-    """Screen ``text`` with the default screener."""
-    return default_screener().screen(text)

@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.content import Content, Exercise, render_exercise, render_topic
+from bot.content.exercises import Exercise
+from bot.content.locale import Content
+from bot.content.prefill import Prefill
+from bot.content.render import render_exercise, render_topic
 from bot.domain.events import Button, Reply
 from bot.engine.layout import rows
-from bot.engine.messages import Messages
 from bot.engine.parsing import fold
-from bot.engine.screener import default_screener
-from bot.engine.triage import TriageResult, reason_for
+from bot.engine.triage import Triage, TriageResult
 
 
 class TextBook:
-    def __init__(self, content: Content, messages: Messages) -> None:
+    def __init__(self, content: Content, prefill: Prefill, triage: Triage) -> None:
         self.content = content
-        self.messages = messages
-        self._prefill = _load_prefill(content.root / "prefill.yaml")
+        self.messages = content.texts
+        self.triage = triage
+        self._prefill = prefill
 
     # ----- lookups ------------------------------------------------------------------------
 
     def resolve(self, ref: str) -> str | None:
         """A ``text_ref`` from a dialog: ``safety.<name>`` or ``messages.<key>``."""
-        kind, _, name = ref.partition(".")
-        if kind == "safety":
-            try:
-                message = self.content.safety.message(name)
-            except (KeyError, ValueError):
-                return None
-            return f"**{message.title}**\n\n{message.text.strip()}"
-        if kind == "messages" and name in self.messages:
-            return self.messages.get(name)
-        return None
+        return self.content.resolve(ref)
 
     def safety_text(self, name: str) -> str:
         text = self.resolve(f"safety.{name}")
@@ -44,11 +34,10 @@ class TextBook:
         return text
 
     def reason(self, signal: str) -> str:
-        return reason_for(signal)
+        return self.triage.reason_for(signal)
 
     def level(self, signal: str) -> str:
-        spec = default_screener().signals.get(signal)
-        return spec.level if spec else "feature"
+        return self.triage.level(signal)
 
     # ----- safety -------------------------------------------------------------------------
 
@@ -68,19 +57,13 @@ class TextBook:
 
     def prefill(self, signals: set[str]) -> dict[str, str]:
         """Intake answers suggested by what the runner wrote (confirmed, never assumed)."""
-        suggested: dict[str, str] = {}
-        for question, mapping in self._prefill.items():
-            for signal, answer in mapping.items():
-                if signal in signals:
-                    suggested[question] = answer
-                    break
-        return suggested
+        return self._prefill.suggest(signals)
 
     # ----- exercises and guides -----------------------------------------------------------
 
     def exercise_reply(self, exercise_id: str) -> Reply:
         exercise = self.content.exercises[exercise_id]
-        return Reply(key=f"exercise.{exercise_id}", text=render_exercise(exercise))
+        return Reply(key=f"exercise.{exercise_id}", text=render_exercise(exercise, self.messages))
 
     def exercise_menu(self, unknown: bool) -> Reply:
         key = "menus.exercises_unknown" if unknown else "menus.exercises"
@@ -89,7 +72,7 @@ class TextBook:
 
     def topic_reply(self, topic_id: str) -> Reply:
         topic = self.content.education[topic_id]
-        return Reply(key=f"learn.{topic_id}", text=render_topic(topic))
+        return Reply(key=f"learn.{topic_id}", text=render_topic(topic, self.messages))
 
     def topic_menu(self, unknown: bool) -> Reply:
         key = "menus.topics_unknown" if unknown else "menus.topics"
@@ -190,10 +173,3 @@ class TextBook:
 def _italic(text: str) -> str:
     return f"_{text}_" if text else ""
 
-
-def _load_prefill(path: Path) -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    result: dict[str, dict[str, str]] = {}
-    for question, mapping in raw.items():
-        result[str(question)] = {str(k): str(v) for k, v in dict(mapping).items()}
-    return result

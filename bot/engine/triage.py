@@ -1,28 +1,21 @@
 """Triage rules: intake answers and screened free text -> one outcome, with reasons.
 
-The rules are data (``content/triage.yaml``): ``answer_rules`` turn intake answers into
-signals, ``outcomes`` are checked top to bottom (any urgent signal -> ``urgent``; else
-any see-a-clinician signal -> ``see_clinician``; else another likely cause ->
-``other_likely``; else a runner's-knee feature -> ``pfp_program``; else ``unclear``), so a
-red flag always wins. Reasons are the plain-language sentences of ``triage.yaml``, one
-per fired signal, in precedence order.
+The rules are data (``content/triage.yaml``, the bundle's ``rules``): ``answer_rules`` turn
+intake answers into signals, ``outcomes`` are checked top to bottom (any urgent signal ->
+``urgent``; else any see-a-clinician signal -> ``see_clinician``; else another likely cause
+-> ``other_likely``; else a runner's-knee feature -> ``pfp_program``; else ``unclear``), so
+a red flag always wins. Reasons are the plain-language sentences of a language's
+``content/locales/<lang>/triage.yaml``, one per fired signal, in precedence order.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from bot.engine.screener import (
-    Screener,
-    ScreenResult,
-    TriageDataError,
-    default_screener,
-    load_triage_data,
-)
+from bot.content.triage import TriageWording
+from bot.engine.screener import Screener, ScreenResult, TriageDataError
 
 __all__ = [
     "OUTCOMES",
@@ -30,19 +23,12 @@ __all__ = [
     "OutcomeRule",
     "Triage",
     "TriageResult",
-    "default_triage",
-    "reason_for",
-    "signals_from_answers",
-    "triage_answers",
-    "triage_text",
 ]
 
 OUTCOMES: tuple[str, ...] = ("urgent", "see_clinician", "other_likely", "pfp_program", "unclear")
 """Every triage outcome (docs/DESIGN.md); the reply key is ``safety.<outcome>``."""
 
 KEY_PREFIX = "safety."
-CLI_KEYS: tuple[str, ...] = ("outcome", "signals", "nothing", "disclaimer")
-"""Headings the non-JSON summary needs from the ``cli`` section of ``triage.yaml``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +58,6 @@ class OutcomeRule:
     """One line of the outcome ladder."""
 
     outcome: str
-    label: str
     any_level: str | None = None
     any_signal: frozenset[str] = frozenset()
     default: bool = False
@@ -98,11 +83,17 @@ def _values(value: object, where: str) -> frozenset[str]:
 
 
 class Triage:
-    """The triage rules and the screener, loaded from ``triage.yaml`` data."""
+    """The triage rules, their screener, and one language's words for them."""
 
-    def __init__(self, data: Mapping[str, Any], screener: Screener | None = None) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], words: TriageWording, screener: Screener | None = None
+    ) -> None:
         self.screener = screener if screener is not None else Screener(data)
+        self.words = words
         known = self.screener.signals
+        missing = [s for s in known if s not in words.signals]
+        if missing:
+            raise TriageDataError(f"signals without words (label, reason): {missing}")
 
         self.answer_rules: tuple[AnswerRule, ...] = tuple(
             self._answer_rule(i, raw, known) for i, raw in enumerate(data.get("answer_rules", []))
@@ -117,13 +108,7 @@ class Triage:
         if {rule.outcome for rule in rules} != set(OUTCOMES):
             raise TriageDataError(f"outcomes must cover exactly {OUTCOMES}")
         self.outcome_rules: tuple[OutcomeRule, ...] = tuple(rules)
-
-        cli = data.get("cli")
-        if not isinstance(cli, Mapping) or not all(
-            isinstance(cli.get(k), str) and cli[k].strip() for k in CLI_KEYS
-        ):
-            raise TriageDataError(f"cli must give non-empty texts for {CLI_KEYS}")
-        self.cli_text: dict[str, str] = {str(k): str(v) for k, v in cli.items()}
+        self.cli_text: dict[str, str] = words.cli.model_dump()
 
     @staticmethod
     def _answer_rule(index: int, raw: object, known: Mapping[str, object]) -> AnswerRule:
@@ -164,7 +149,6 @@ class Triage:
             raise TriageDataError(f"{where} needs any_level, any_signal or default")
         return OutcomeRule(
             outcome=str(outcome),
-            label=str(raw.get("label", outcome)),
             any_level=None if level is None else str(level),
             any_signal=frozenset(str(s) for s in signals_raw),
             default=default,
@@ -193,14 +177,16 @@ class Triage:
 
     def reason_for(self, signal: str) -> str:
         """The plain-language reason sentence for ``signal``."""
-        return self.screener.signals[signal].reason
+        return self.words.signals[signal].reason.strip()
 
     def label_for(self, outcome: str) -> str:
         """The short label of ``outcome`` (for summaries)."""
-        for rule in self.outcome_rules:
-            if rule.outcome == outcome:
-                return rule.label
-        raise KeyError(outcome)
+        return self.words.outcomes[outcome]
+
+    def level(self, signal: str) -> str:
+        """The level of a signal (``urgent`` ... ``advice``)."""
+        spec = self.screener.signals.get(signal)
+        return spec.level if spec else "feature"
 
     def decide(self, signals: Iterable[str]) -> TriageResult:
         """Triage a set of signal ids (unknown ids raise ``KeyError``)."""
@@ -225,40 +211,3 @@ class Triage:
     def triage_text(self, text: str) -> TriageResult:
         """Screen ``text`` and triage the signals found."""
         return self.decide(self.screener.screen(text).signals)
-
-    @classmethod
-    def from_dir(cls, directory: Path | None = None) -> Triage:
-        """Build from ``<directory>/triage.yaml`` (default: the content directory)."""
-        return cls(load_triage_data(directory))
-
-
-@functools.lru_cache(maxsize=1)
-def default_triage() -> Triage:
-    """Rules from the default content directory (cached; ``cache_clear()`` to reload).
-
-    Uses :func:`bot.engine.screener.default_screener` as its screener (clear both caches
-    to reload after changing ``KNEECOACH_CONTENT``).
-    """
-    return Triage(load_triage_data(), default_screener())
-
-
-def signals_from_answers(answers: Mapping[str, object]) -> list[str]:
-    """Signals implied by intake answers (default rules)."""
-    return default_triage().signals_from_answers(answers)
-
-
-def triage_answers(
-    answers: Mapping[str, object], extra_signals: Iterable[str] = ()
-) -> TriageResult:
-    """Triage intake answers; pass the screened story's signals as ``extra_signals``."""
-    return default_triage().triage_answers(answers, extra_signals)
-
-
-def triage_text(text: str) -> TriageResult:
-    """Screen free text and triage it (default rules)."""
-    return default_triage().triage_text(text)
-
-
-def reason_for(signal: str) -> str:
-    """The reason sentence for ``signal`` (default rules)."""
-    return default_triage().reason_for(signal)

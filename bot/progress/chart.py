@@ -2,7 +2,8 @@
 
 Drawn with matplotlib's object API (``Figure`` + ``FigureCanvasAgg``), never pyplot: no global
 state, so it is safe to call from several threads (for example through ``asyncio.to_thread``).
-Every word on the chart comes from ``content/chart.yaml``.
+Every word on the chart comes from a language's ``content/locales/<lang>/chart.yaml``
+(``ChartText`` in the content bundle).
 """
 
 from __future__ import annotations
@@ -10,35 +11,27 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from bot.content import default_content_root
+from bot.content.chart import ChartText
 
 __all__ = [
     "CHART_DPI",
     "CHART_SIZE_PX",
-    "CONTENT_PATH",
-    "ChartText",
     "DayPoint",
     "WeekPoint",
-    "load_chart_text",
     "progress_bar",
     "render_progress_png",
 ]
 
-CONTENT_PATH = Path(__file__).resolve().parents[2] / "content" / "chart.yaml"  # shipped
 CHART_DPI = 100
 CHART_SIZE_PX = (800, 600)  # width, height
 PAIN_MIN, PAIN_MAX = 0, 10
@@ -70,79 +63,7 @@ class WeekPoint:
     sessions_done: int
 
 
-@dataclass(frozen=True, slots=True)
-class ChartText:
-    title: str
-    pain_axis: str
-    date_axis: str
-    sessions_axis: str
-    week_axis: str
-    band_fine: str
-    band_acceptable: str
-    band_ease_off: str
-    no_checkins: str
-    no_sessions: str
-    progress: str
-
-
-# field -> the placeholders it may use
-_PLACEHOLDERS: Mapping[str, frozenset[str]] = {
-    "title": frozenset({"week", "total_weeks", "streak"}),
-    "progress": frozenset({"week", "total"}),
-}
-
-
-def _fields_used(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-
-
-def _text(raw: Mapping[str, Any], key: str, source: Path) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{source}: {key!r} must be a non-empty string")
-    try:
-        used = _fields_used(value)
-    except ValueError as exc:
-        raise ValueError(f"{source}: {key!r} is not a valid template: {exc}") from exc
-    allowed = _PLACEHOLDERS.get(key, frozenset())
-    if not used <= allowed:
-        raise ValueError(
-            f"{source}: {key!r} uses unknown placeholders {sorted(used - allowed)}; "
-            f"allowed: {sorted(allowed)}"
-        )
-    return value
-
-
-def load_chart_text(path: Path | None = None) -> ChartText:
-    """Load and validate ``content/chart.yaml`` (or ``path``)."""
-    source = path or default_content_root() / "chart.yaml"
-    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict):
-        raise ValueError(f"{source}: expected a mapping")
-    bands = raw.get("bands")
-    if not isinstance(bands, dict):
-        raise ValueError(f"{source}: 'bands' must map fine/acceptable/ease_off to labels")
-    return ChartText(
-        title=_text(raw, "title", source),
-        pain_axis=_text(raw, "pain_axis", source),
-        date_axis=_text(raw, "date_axis", source),
-        sessions_axis=_text(raw, "sessions_axis", source),
-        week_axis=_text(raw, "week_axis", source),
-        band_fine=_text(bands, "fine", source),
-        band_acceptable=_text(bands, "acceptable", source),
-        band_ease_off=_text(bands, "ease_off", source),
-        no_checkins=_text(raw, "no_checkins", source),
-        no_sessions=_text(raw, "no_sessions", source),
-        progress=_text(raw, "progress", source),
-    )
-
-
-@cache
-def _chart_text() -> ChartText:
-    return load_chart_text()
-
-
-def progress_bar(week: int, total: int, width: int = 10, *, text: ChartText | None = None) -> str:
+def progress_bar(week: int, total: int, text: ChartText, width: int = 10) -> str:
     """A text bar such as "▓▓▓▓▓░░░░░ week 3 of 6".
 
     ``week`` is clamped to 0..total (a week beyond the programme shows a full bar and the last
@@ -154,7 +75,7 @@ def progress_bar(week: int, total: int, width: int = 10, *, text: ChartText | No
         raise ValueError("width must be at least 1")
     shown = min(max(week, 0), total)
     filled = shown * width // total
-    words = (text or _chart_text()).progress.format(week=shown, total=total)
+    words = text.progress.format(week=shown, total=total)
     return f"{'▓' * filled}{'░' * (width - filled)} {words}"
 
 
@@ -271,8 +192,7 @@ def render_progress_png(
     streak: int,
     programme_week: int,
     total_weeks: int,
-    *,
-    text: ChartText | None = None,
+    text: ChartText,
 ) -> bytes:
     """Draw the progress chart and return it as PNG bytes (800x600 pixels).
 
@@ -287,7 +207,7 @@ def render_progress_png(
         raise ValueError("total_weeks must be at least 1")
     if programme_week < 0:
         raise ValueError("programme_week cannot be negative")
-    words = text or _chart_text()
+    words = text
     width_px, height_px = CHART_SIZE_PX
     fig = Figure(
         figsize=(width_px / CHART_DPI, height_px / CHART_DPI), dpi=CHART_DPI, layout="constrained"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
-from bot.content import default_content_root
+from bot.content.texts import Texts
 from bot.domain.events import (
     Button,
     ClubCommand,
@@ -33,7 +33,6 @@ from bot.domain.events import (
     Reply,
     Text,
 )
-from bot.engine.messages import Messages
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -41,6 +40,7 @@ from tests.fakes.discord_api import (
     FakeGuild,
     FakeUser,
 )
+from tests.support.content import shipped_texts
 
 __all__ = [
     "DcCoach",
@@ -90,9 +90,9 @@ def default_script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
 
 
 @functools.cache
-def dc_messages() -> Messages:
-    """The real content/messages.yaml (what the adapter's chrome must come from)."""
-    return Messages.load(default_content_root() / "messages.yaml")
+def dc_messages() -> Texts:
+    """The real English messages.yaml (what the adapter's chrome must come from)."""
+    return shipped_texts()
 
 
 @dataclass

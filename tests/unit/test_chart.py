@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import subprocess
 import sys
 import warnings
@@ -13,15 +14,18 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
+from bot.content import check_bundle
+from bot.content.chart import ChartText
 from bot.progress.chart import (
     CHART_SIZE_PX,
-    ChartText,
     DayPoint,
     WeekPoint,
-    load_chart_text,
     progress_bar,
     render_progress_png,
 )
+from tests.support.content import shipped_bundle, shipped_content
+
+TEXT = shipped_content().chart
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 START = date(2025, 3, 1)
@@ -45,6 +49,7 @@ def render_quietly(*args: object, **kwargs: object) -> bytes:
     """Render and fail on any warning (a missing glyph, a layout problem...)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        kwargs.setdefault("text", TEXT)
         png = render_progress_png(*args, **kwargs)  # type: ignore[arg-type]
     assert [str(w.message) for w in caught] == []
     return png
@@ -96,7 +101,7 @@ class TestRender:
 
     def test_custom_text_is_used(self, tmp_path: Path) -> None:
         default = render_quietly([], [], streak=3, programme_week=1, total_weeks=6)
-        text = load_chart_text()
+        text = TEXT
         other = ChartText(**{**_fields(text), "title": "Semaine {week} sur {total_weeks}"})
         custom = render_quietly([], [], streak=3, programme_week=1, total_weeks=6, text=other)
         assert custom != default
@@ -119,13 +124,13 @@ class TestRender:
         args = {"streak": 0, "programme_week": 1, "total_weeks": 6, **kwargs}
         with pytest.raises(ValueError):
             render_progress_png(
-                days, weeks, args["streak"], args["programme_week"], args["total_weeks"]
+                days, weeks, args["streak"], args["programme_week"], args["total_weeks"], TEXT
             )
 
     def test_threads_render_independently(self) -> None:
         def one(streak: int) -> bytes:
             return render_progress_png(
-                month_of_days(), WEEKS, streak=streak, programme_week=3, total_weeks=6
+                month_of_days(), WEEKS, streak=streak, programme_week=3, total_weeks=6, text=TEXT
             )
 
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -137,7 +142,9 @@ class TestRender:
         code = (
             "import sys, datetime as dt\n"
             "from bot.progress.chart import DayPoint, render_progress_png\n"
-            "render_progress_png([DayPoint(dt.date(2025, 1, 1), 3)], [], 1, 1, 6)\n"
+            "from bot.content import load_bundle\n"
+            "text = load_bundle().content().chart\n"
+            "render_progress_png([DayPoint(dt.date(2025, 1, 1), 3)], [], 1, 1, 6, text)\n"
             "print('matplotlib.pyplot' in sys.modules)\n"
         )
         result = subprocess.run(
@@ -166,45 +173,50 @@ class TestProgressBar:
         ],
     )
     def test_values(self, week: int, total: int, expected: str) -> None:
-        assert progress_bar(week, total) == expected
+        assert progress_bar(week, total, TEXT) == expected
 
     def test_full_only_at_the_end(self) -> None:
         for total in range(1, 30):
             for week in range(total):
-                assert "░" in progress_bar(week, total)
-            assert "░" not in progress_bar(total, total)
+                assert "░" in progress_bar(week, total, TEXT)
+            assert "░" not in progress_bar(total, total, TEXT)
 
     def test_width(self) -> None:
-        assert progress_bar(2, 4, width=4) == "▓▓░░ week 2 of 4"
-        assert progress_bar(1, 3, width=20).startswith("▓" * 6 + "░" * 14 + " ")
+        assert progress_bar(2, 4, TEXT, width=4) == "▓▓░░ week 2 of 4"
+        assert progress_bar(1, 3, TEXT, width=20).startswith("▓" * 6 + "░" * 14 + " ")
 
     def test_words_come_from_content(self) -> None:
-        text = ChartText(**{**_fields(load_chart_text()), "progress": "semaine {week}/{total}"})
-        assert progress_bar(3, 6, text=text) == "▓▓▓▓▓░░░░░ semaine 3/6"
+        text = ChartText(**{**_fields(TEXT), "progress": "semaine {week}/{total}"})
+        assert progress_bar(3, 6, text) == "▓▓▓▓▓░░░░░ semaine 3/6"
 
     @pytest.mark.parametrize(("total", "width"), [(0, 10), (-1, 10), (6, 0)])
     def test_bad_input(self, total: int, width: int) -> None:
         with pytest.raises(ValueError):
-            progress_bar(1, total, width)
+            progress_bar(1, total, TEXT, width)
 
 
 class TestContent:
     def test_shipped_text(self) -> None:
-        text = load_chart_text()
+        text = TEXT
         assert "{streak}" in text.title
         assert "{week}" in text.progress and "{total}" in text.progress
         assert text.band_fine and text.band_acceptable and text.band_ease_off
 
+    @staticmethod
+    def _copy(tmp_path: Path) -> Path:
+        copy = tmp_path / "content"
+        shutil.copytree(shipped_bundle().root, copy)
+        return copy
+
     def test_unknown_placeholder_is_rejected(self, tmp_path: Path) -> None:
-        shipped = Path(__file__).resolve().parents[2] / "content" / "chart.yaml"
-        bad = shipped.read_text(encoding="utf-8").replace("{streak}", "{streek}")
-        path = tmp_path / "chart.yaml"
-        path.write_text(bad, encoding="utf-8")
-        with pytest.raises(ValueError, match="streek"):
-            load_chart_text(path)
+        chart = self._copy(tmp_path) / "locales" / "en" / "chart.yaml"
+        chart.write_text(chart.read_text(encoding="utf-8").replace("{streak}", "{streek}"),
+                         encoding="utf-8")
+        problems = check_bundle(chart.parents[2])
+        assert any("chart.yaml" in p and "streek" in p for p in problems), problems
 
     def test_missing_band_is_rejected(self, tmp_path: Path) -> None:
-        path = tmp_path / "chart.yaml"
-        path.write_text("title: x\nbands: {fine: a, acceptable: b}\n", encoding="utf-8")
-        with pytest.raises(ValueError):
-            load_chart_text(path)
+        chart = self._copy(tmp_path) / "locales" / "en" / "chart.yaml"
+        chart.write_text("title: x\nbands: {fine: a, acceptable: b}\n", encoding="utf-8")
+        problems = check_bundle(chart.parents[2])
+        assert any("chart.yaml" in p and "ease_off" in p for p in problems), problems

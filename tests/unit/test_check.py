@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.check import run_check
-from bot.content import default_content_root
-from bot.engine.coach import default_dialogs_root
+from bot.content import default_content_root, default_dialogs_root
 
 
 def _copy(tmp_path: Path) -> tuple[Path, Path]:
@@ -79,7 +78,8 @@ def test_missing_field(tmp_path: Path) -> None:
 
 def test_text_too_long_for_discord(tmp_path: Path) -> None:
     content, dialogs = _copy(tmp_path)
-    _edit(dialogs / "weekly.yaml", "      Once a week I ask", "      " + "very " * 450 + "Once")
+    words = content / "locales" / "en" / "dialogs" / "weekly.yaml"
+    _edit(words, "      Once a week I ask", "      " + "very " * 450 + "Once")
     problems = run_check(content, dialogs)
     assert any(
         "dialogs/weekly.yaml" in p and "step 'rating'" in p and "2000" in p for p in problems

@@ -11,23 +11,23 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.check import text_limits
 from bot.content import (
-    DISCORD_LIMIT,
     Content,
     ContentError,
-    ReleaseDose,
-    StrengthDose,
-    StretchDose,
-    check_content,
+    check_bundle,
     default_content_root,
-    load_content,
-    render_exercise,
-    render_topic,
+    default_dialogs_root,
+    load_bundle,
 )
+from bot.content.exercises import ReleaseDose, StrengthDose, StretchDose
+from bot.content.render import render_exercise, render_topic
 
 REPO = Path(__file__).resolve().parents[2]
 CONTENT_DIR = REPO / "content"
+EN = CONTENT_DIR / "locales" / "en"
 SHARED_DOMAIN = REPO.parent / "shared" / "domain"
+DISCORD_LIMIT = text_limits().max_text
 
 CREDIT = (
     "Runner's World, \"How to treat runner's knee\" (article by Mallory Creveling, CPT; "
@@ -71,26 +71,30 @@ NOISE = [
 
 @pytest.fixture(scope="module")
 def content() -> Content:
-    return load_content(CONTENT_DIR)
+    return load_bundle(CONTENT_DIR).content("en")
+
+
+def check(root: Path) -> list[str]:
+    """What `kneecoach check` says of a content folder (with the platforms' text limits)."""
+    return check_bundle(root, default_dialogs_root(), text_limits())
 
 
 # --------------------------------------------------------------------------- shipped content
 
 
 def test_shipped_content_has_no_problems() -> None:
-    assert check_content(CONTENT_DIR) == []
+    assert check(CONTENT_DIR) == []
 
 
-def test_default_root_is_the_repo_content_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KNEECOACH_CONTENT", raising=False)
+def test_default_root_is_the_repo_content_dir() -> None:
     assert default_content_root() == CONTENT_DIR
-    assert set(load_content().exercises) == set(STRENGTH + STRETCH + RELEASE)
+    assert set(load_bundle().content().exercises) == set(STRENGTH + STRETCH + RELEASE)
 
 
-def test_default_root_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("KNEECOACH_CONTENT", str(tmp_path))
-    assert default_content_root() == tmp_path
-    assert any("file not found" in p for p in check_content())
+def test_an_empty_folder_is_reported(tmp_path: Path) -> None:
+    problems = check(tmp_path)
+    assert any("file not found" in p for p in problems)
+    assert any("locales/en: folder not found" in p for p in problems)
 
 
 def test_source_credit_is_exact(content: Content) -> None:
@@ -177,7 +181,7 @@ def test_education_topics(content: Content) -> None:
     for topic in content.education.values():
         assert len(topic.body) < 1800, topic.id
         assert topic.short and topic.source
-        assert len(render_topic(topic)) <= DISCORD_LIMIT
+        assert len(render_topic(topic, content.texts)) <= DISCORD_LIMIT
     pain = content.education["pain_monitoring"]
     assert "Silbernagel" in pain.source and "Rathleff" in pain.source
     assert "train car" in content.education["what_is"].body
@@ -262,21 +266,21 @@ def test_find_topic(content: Content, typed: str, expected: str) -> None:
 
 
 def test_render_exercise(content: Content) -> None:
-    text = render_exercise(content.exercises["clamshell"])
+    text = render_exercise(content.exercises["clamshell"], content.texts)
     assert text.startswith("**Clamshell**")
     assert "\n1. " in text and "\n5. " in text
     assert "**Dose:** 3 sets of 15 reps on each side" in text
     assert "**Avoid**\n- " in text and "**Stop if**\n- " in text
-    stretch = render_exercise(content.exercises["figure_four"])
+    stretch = render_exercise(content.exercises["figure_four"], content.texts)
     assert "Hold for 30 seconds, 3 times on each side." in stretch
     for ex in content.exercises.values():
-        rendered = render_exercise(ex)
+        rendered = render_exercise(ex, content.texts)
         assert len(rendered) <= DISCORD_LIMIT, ex.id
         assert rendered.count("**") % 2 == 0, ex.id
 
 
 def test_render_topic(content: Content) -> None:
-    text = render_topic(content.education["shoes"])
+    text = render_topic(content.education["shoes"], content.texts)
     assert text.startswith("**Shoes, flat feet and orthotics**\n\n")
     assert "Source:" in text
 
@@ -289,9 +293,7 @@ Edit = Callable[[Any], None]
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
     root = tmp_path / "content"
-    root.mkdir()
-    for name in ("exercises.yaml", "education.yaml", "safety.yaml", "programme.yaml"):
-        shutil.copy(CONTENT_DIR / name, root / name)
+    shutil.copytree(CONTENT_DIR, root)
     return root
 
 
@@ -310,45 +312,47 @@ def entry(data: Any, key: str, entry_id: str) -> dict[str, Any]:
     raise AssertionError(entry_id)
 
 
+WORDS = "locales/en/exercises.yaml"
+
+
 def test_copy_of_shipped_content_is_valid(copy: Path) -> None:
     edit(copy, "exercises.yaml", lambda d: None)  # a YAML round trip changes nothing
-    assert check_content(copy) == []
+    edit(copy, WORDS, lambda d: None)
+    assert check(copy) == []
 
 
 def test_missing_field_names_file_entry_and_field(copy: Path) -> None:
-    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").pop("steps"))
+    edit(copy, WORDS, lambda d: d["clamshell"].pop("steps"))
     with pytest.raises(ContentError) as err:
-        load_content(copy)
+        load_bundle(copy, default_dialogs_root(), text_limits())
     assert str(err.value) == (
-        "content/exercises.yaml: exercise 'clamshell': field 'steps': Field required"
+        "content/locales/en/exercises.yaml: exercise 'clamshell': field 'steps': Field required"
     )
-    assert check_content(copy) == [str(err.value)]
+    assert check(copy) == [str(err.value)]
 
 
 def test_missing_dose_field(copy: Path) -> None:
     edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "donkey_kick")["dose"].pop("sets"))
-    assert check_content(copy) == [
+    assert check(copy) == [
         "content/exercises.yaml: exercise 'donkey_kick': field 'dose.sets': Field required"
     ]
 
 
 def test_stretch_dose_needs_a_source(copy: Path) -> None:
-    edit(
-        copy, "exercises.yaml", lambda d: entry(d, "exercises", "figure_four")["dose"].pop("source")
-    )
-    assert check_content(copy) == [
-        "content/exercises.yaml: exercise 'figure_four': field 'dose.source': Field required"
+    edit(copy, WORDS, lambda d: d["figure_four"].pop("dose_source"))
+    assert check(copy) == [
+        "content/locales/en/exercises.yaml: exercise 'figure_four': field 'dose_source': "
+        "Field required (say where the numbers come from)"
     ]
 
 
 def test_empty_step_and_unknown_field(copy: Path) -> None:
     def change(d: Any) -> None:
-        ex = entry(d, "exercises", "fire_hydrant")
-        ex["steps"][1] = "   "
-        ex["colour"] = "red"
+        d["fire_hydrant"]["steps"][1] = "   "
+        d["fire_hydrant"]["colour"] = "red"
 
-    edit(copy, "exercises.yaml", change)
-    problems = check_content(copy)
+    edit(copy, WORDS, change)
+    problems = check(copy)
     assert len(problems) == 2
     assert any(
         "exercise 'fire_hydrant': field 'steps[2]': String should have at least" in p
@@ -359,10 +363,10 @@ def test_empty_step_and_unknown_field(copy: Path) -> None:
 
 def test_bad_kind(copy: Path) -> None:
     edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "foam_roll").update(kind="yoga"))
-    (problem,) = check_content(copy)
+    (problem,) = check(copy)
     assert problem.startswith("content/exercises.yaml: exercise 'foam_roll': field 'kind': ")
     edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "foam_roll").pop("kind"))
-    assert check_content(copy) == [
+    assert check(copy) == [
         "content/exercises.yaml: exercise 'foam_roll': field 'kind': Field required"
     ]
 
@@ -371,7 +375,7 @@ def test_kind_and_dose_must_match(copy: Path) -> None:
     edit(
         copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").update(kind="stretch")
     )
-    problems = check_content(copy)
+    problems = check(copy)
     assert problems
     assert all(
         p.startswith("content/exercises.yaml: exercise 'clamshell': field 'dose") for p in problems
@@ -380,82 +384,94 @@ def test_kind_and_dose_must_match(copy: Path) -> None:
 
 def test_unknown_exercise_in_programme(copy: Path) -> None:
     edit(copy, "programme.yaml", lambda d: entry(d, "phases", "band")["strength"].append("lunge_x"))
-    (problem,) = check_content(copy)
+    (problem,) = check(copy)
     assert problem.startswith("content/programme.yaml: phase 'band': field 'strength': ")
     assert "unknown exercise id 'lunge_x'" in problem
     with pytest.raises(ContentError, match="lunge_x"):
-        load_content(copy)
+        load_bundle(copy)
 
 
 def test_daily_list_takes_no_strength_exercise(copy: Path) -> None:
     edit(copy, "programme.yaml", lambda d: d["daily"].append("clamshell"))
-    (problem,) = check_content(copy)
+    (problem,) = check(copy)
     assert problem.startswith("content/programme.yaml: top level: field 'daily': ")
     assert "'clamshell' is a strength exercise" in problem
 
 
 def test_phases_must_follow_on(copy: Path) -> None:
     edit(copy, "programme.yaml", lambda d: entry(d, "phases", "build").update(from_week=6))
-    problems = check_content(copy)
+    problems = check(copy)
     assert (
         "content/programme.yaml: phase 'build': field 'from_week': must be 5 so that "
         "phases follow on" in problems
     )
 
 
-def test_over_long_text_discord(copy: Path) -> None:
-    edit(
-        copy,
-        "exercises.yaml",
-        lambda d: entry(d, "exercises", "donkey_kick").update(why="x " * 1100),
+def test_every_exercise_needs_its_words_and_no_stray_words(copy: Path) -> None:
+    def change(d: Any) -> None:
+        d["moonwalk"] = d.pop("fire_hydrant")
+
+    edit(copy, WORDS, change)
+    assert check(copy) == [
+        "content/locales/en/exercises.yaml: exercise 'moonwalk': no such exercise in "
+        "content/exercises.yaml",
+        "content/locales/en/exercises.yaml: exercise 'fire_hydrant': the words of this "
+        "exercise are missing",
+    ]
+
+
+def test_over_long_text(copy: Path) -> None:
+    edit(copy, WORDS, lambda d: d["donkey_kick"].update(why="x " * 1100))
+    problems = check(copy)
+    assert problems[0].startswith(
+        "content/locales/en/exercises.yaml: exercise 'donkey_kick': field 'why': "
     )
-    problems = check_content(copy)
-    assert problems[0].startswith("content/exercises.yaml: exercise 'donkey_kick': field 'why': ")
     assert "Discord" in problems[0] and "2000" in problems[0]
 
 
-def test_over_long_text_telegram(copy: Path) -> None:
-    edit(
-        copy,
-        "exercises.yaml",
-        lambda d: entry(d, "exercises", "clamshell")["avoid"].append("y" * 5000),
-    )
-    problems = check_content(copy)
+def test_over_long_text_in_a_list(copy: Path) -> None:
+    edit(copy, WORDS, lambda d: d["clamshell"]["avoid"].append("y" * 5000))
+    problems = check(copy)
     assert problems[0].startswith(
-        "content/exercises.yaml: exercise 'clamshell': field 'avoid[4]': "
+        "content/locales/en/exercises.yaml: exercise 'clamshell': field 'avoid[4]': "
     )
-    assert "Telegram" in problems[0] and "4096" in problems[0]
+    assert "Discord" in problems[0] and "2000" in problems[0]
 
 
 def test_over_long_topic_body(copy: Path) -> None:
-    edit(copy, "education.yaml", lambda d: entry(d, "topics", "shoes").update(body="z" * 1900))
-    (problem,) = check_content(copy)
-    assert problem.startswith("content/education.yaml: topic 'shoes': field 'body': ")
+    edit(copy, "locales/en/education.yaml",
+         lambda d: entry(d, "topics", "shoes").update(body="z" * 1900))
+    (problem,) = check(copy)
+    assert problem.startswith("content/locales/en/education.yaml: topic 'shoes': field 'body': ")
 
 
 def test_over_long_running_advice(copy: Path) -> None:
-    edit(copy, "programme.yaml", lambda d: d["running_advice"]["ease"].update(text="w" * 700))
-    (problem,) = check_content(copy)
+    edit(copy, "locales/en/programme.yaml",
+         lambda d: d["running_advice"]["ease"].update(text="w" * 700))
+    (problem,) = check(copy)
     assert problem.startswith(
-        "content/programme.yaml: running_advice 'ease': field 'text': String should have at most"
+        "content/locales/en/programme.yaml: running_advice 'ease': field 'text': "
+        "String should have at most"
     )
 
 
 def test_outcome_must_say_not_a_diagnosis(copy: Path) -> None:
-    edit(copy, "safety.yaml", lambda d: d["outcomes"]["urgent"].update(text="Go to hospital."))
-    assert check_content(copy) == [
-        "content/safety.yaml: outcome 'urgent': field 'text': must say it is 'not a diagnosis'"
+    edit(copy, "locales/en/safety.yaml",
+         lambda d: d["outcomes"]["urgent"].update(text="Go to hospital."))
+    assert check(copy) == [
+        "content/locales/en/safety.yaml: outcome 'urgent': field 'text': must say it is "
+        "'not a diagnosis'"
     ]
 
 
 def test_missing_safety_message(copy: Path) -> None:
-    edit(copy, "safety.yaml", lambda d: d.pop("race_soon"))
-    assert check_content(copy) == [
-        "content/safety.yaml: top level: field 'race_soon': Field required"
+    edit(copy, "locales/en/safety.yaml", lambda d: d.pop("race_soon"))
+    assert check(copy) == [
+        "content/locales/en/safety.yaml: top level: field 'race_soon': Field required"
     ]
-    edit(copy, "safety.yaml", lambda d: d["age_teen"].pop("title"))
-    assert "content/safety.yaml: message 'age_teen': field 'title': Field required" in (
-        check_content(copy)
+    edit(copy, "locales/en/safety.yaml", lambda d: d["age_teen"].pop("title"))
+    assert "content/locales/en/safety.yaml: message 'age_teen': field 'title': Field required" in (
+        check(copy)
     )
 
 
@@ -463,49 +479,64 @@ def test_duplicate_ids_and_clashing_aliases(copy: Path) -> None:
     def change(d: Any) -> None:
         d["topics"][1]["id"] = d["topics"][0]["id"]
 
-    edit(copy, "education.yaml", change)
+    edit(copy, "locales/en/education.yaml", change)
     assert any(
-        p.startswith("content/education.yaml: topic 'what_is': field 'id': duplicate id")
-        for p in check_content(copy)
+        p.startswith("content/locales/en/education.yaml: topic 'what_is': field 'id': "
+                     "duplicate id")
+        for p in check(copy)
     )
-    shutil.copy(CONTENT_DIR / "education.yaml", copy / "education.yaml")
-    edit(
-        copy,
-        "exercises.yaml",
-        lambda d: entry(d, "exercises", "fire_hydrant")["aliases"].append("Clam"),
-    )
-    assert check_content(copy) == [
-        "content/exercises.yaml: exercise 'fire_hydrant': field 'aliases': "
+    shutil.copy(EN / "education.yaml", copy / "locales" / "en" / "education.yaml")
+    edit(copy, WORDS, lambda d: d["fire_hydrant"]["aliases"].append("Clam"))
+    assert check(copy) == [
+        "content/locales/en/exercises.yaml: exercise 'fire_hydrant': field 'aliases': "
         "'Clam' also names exercise 'clamshell'"
     ]
 
 
 def test_missing_file_and_bad_yaml(copy: Path) -> None:
-    (copy / "education.yaml").unlink()
-    (copy / "safety.yaml").write_text("disclaimer: [unclosed\n", encoding="utf-8")
-    problems = check_content(copy)
-    assert "content/education.yaml: file not found" in problems
-    assert any(p.startswith("content/safety.yaml: invalid YAML at line") for p in problems)
+    (copy / "locales" / "en" / "education.yaml").unlink()
+    (copy / "locales" / "en" / "safety.yaml").write_text("disclaimer: [unclosed\n",
+                                                         encoding="utf-8")
+    problems = check(copy)
+    assert "content/locales/en/education.yaml: file not found" in problems
+    assert any(p.startswith("content/locales/en/safety.yaml: invalid YAML at line")
+               for p in problems)
     with pytest.raises(ContentError) as err:
-        load_content(copy)
+        load_bundle(copy, default_dialogs_root(), text_limits())
     assert err.value.problems == problems
 
 
 def test_duplicate_yaml_key_is_refused(copy: Path) -> None:
     text = (copy / "programme.yaml").read_text(encoding="utf-8")
     (copy / "programme.yaml").write_text(text + "\ndaily: [foam_roll]\n", encoding="utf-8")
-    (problem,) = check_content(copy)
+    (problem,) = check(copy)
     assert problem.startswith("content/programme.yaml: invalid YAML")
     assert "duplicate key 'daily'" in problem
 
 
 def test_every_problem_is_reported(copy: Path) -> None:
-    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "clamshell").pop("why"))
-    edit(copy, "education.yaml", lambda d: entry(d, "topics", "mileage").pop("source"))
-    problems = check_content(copy)
+    edit(copy, WORDS, lambda d: d["clamshell"].pop("why"))
+    edit(copy, "locales/en/education.yaml",
+         lambda d: entry(d, "topics", "mileage").pop("source"))
+    problems = check(copy)
     assert problems == [
-        "content/exercises.yaml: exercise 'clamshell': field 'why': Field required",
-        "content/education.yaml: topic 'mileage': field 'source': Field required",
+        "content/locales/en/education.yaml: topic 'mileage': field 'source': Field required",
+        "content/locales/en/exercises.yaml: exercise 'clamshell': field 'why': Field required",
+    ]
+
+
+def test_a_second_language_must_have_every_text(copy: Path) -> None:
+    french = copy / "locales" / "fr"
+    shutil.copytree(copy / "locales" / "en", french)
+    edit(copy, "locales/fr/messages.yaml", lambda d: d["settings"].update(
+        time_set="C'est fait. La prochaine séance arrive {quand}."))
+    edit(copy, "locales/fr/messages.yaml", lambda d: d["stop"].pop("done"))
+    problems = check(copy)
+    assert problems == [
+        "content/locales/fr/messages.yaml: entry 'stop.done': missing (it is in "
+        "en/messages.yaml)",
+        "content/locales/fr/messages.yaml: entry 'settings.time_set': placeholders ['quand'] "
+        "differ from ['when']",
     ]
 
 
@@ -537,6 +568,8 @@ def test_no_noise_anywhere_in_content() -> None:
 
 
 CITATION_KEYS = frozenset({"source", "sources", "credit", "citation", "citations", "references"})
+# Button labels and the words that match them are short phrases people tap or type, not prose.
+PHRASE_KEYS = frozenset({"label", "match"})
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -545,7 +578,7 @@ def strings(value: Any) -> Iterator[str]:
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
-            if key not in CITATION_KEYS:
+            if key not in CITATION_KEYS | PHRASE_KEYS:
                 yield from strings(item)
     elif isinstance(value, list):
         for item in value:

@@ -33,7 +33,7 @@ def run_chat(tmp_path: Path, env: dict[str, str]) -> list[dict[str, object]]:
 def test_a_content_copy_drives_the_bot(tmp_path: Path) -> None:
     copy = tmp_path / "reviewed"
     shutil.copytree(default_content_root(), copy)
-    messages = copy / "messages.yaml"
+    messages = copy / "locales" / "en" / "messages.yaml"
     messages.write_text(
         messages.read_text(encoding="utf-8").replace(
             "Hi, I'm **Kneecoach**", "Hello from the reviewed copy. I'm **Kneecoach**"

@@ -1,22 +1,36 @@
-"""The Mermaid diagram beside each dialog is generated from its YAML and kept current."""
+"""The Mermaid diagram beside each dialog is generated from its wiring and its English words,
+and kept current: a clinician can review a dialog from its diagram alone."""
 
 from __future__ import annotations
 
-from bot.engine.coach import default_dialogs_root
-from bot.engine.dialogs import load_dialogs, mermaid
-
-DOCS = default_dialogs_root()
+from bot.content.diagrams import diagram_markdown
+from bot.content.dialogs import mermaid
+from tests.support.content import shipped_bundle
 
 
 def test_every_dialog_has_a_current_diagram() -> None:
-    for dialog in load_dialogs(default_dialogs_root()).values():
-        page = (DOCS / f"{dialog.id}.md").read_text(encoding="utf-8")
-        assert mermaid(dialog) in page, f"run `kneecoach diagrams`: {dialog.id} is stale"
+    bundle = shipped_bundle()
+    for dialog_id in bundle.content().dialogs:
+        page = (bundle.dialogs_root / f"{dialog_id}.md").read_text(encoding="utf-8")
+        assert page == diagram_markdown(bundle, dialog_id), (
+            f"run `kneecoach diagrams`: {dialog_id} is stale"
+        )
 
 
-def test_diagram_shows_every_step_and_branch() -> None:
-    intake = load_dialogs(default_dialogs_root())["intake"]
-    chart = mermaid(intake)
+def test_diagram_shows_every_step_branch_question_and_option() -> None:
+    content = shipped_bundle().content()
+    intake = content.dialogs["intake"]
+    chart = mermaid(intake, content.resolve)
     for step in intake.steps:
         assert f"    {step}" in chart
     assert 'consent -- "consent=no" --> declined' in chart
+    assert "Which knee is it?" in chart
+    assert "Left · Right · Both" in chart
+    assert "I agree · No thanks" in chart
+
+
+def test_diagram_shows_the_jumps_between_dialogs() -> None:
+    content = shipped_bundle().content()
+    chart = mermaid(content.dialogs["daily"], content.resolve)
+    assert 'record -. "then" .-> dialog_checkin' in chart
+    assert 'dialog_checkin[["dialog: checkin"]]' in chart

@@ -5,24 +5,27 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.engine import screener as screener_module
 from bot.engine.screener import (
     ALARM_LEVELS,
     Screener,
     ScreenResult,
     TriageDataError,
-    default_screener,
-    load_triage_data,
-    screen,
 )
+from tests.support.content import shipped_content, shipped_triage
+
+
+def default_screener() -> Screener:
+    return shipped_triage().screener
+
+
+def screen(text: str) -> ScreenResult:
+    return default_screener().screen(text)
 
 REPO = Path(__file__).resolve().parents[2]
 DESIGN = REPO / "docs" / "DESIGN.md"
@@ -65,9 +68,11 @@ def test_yaml_declares_exactly_the_design_signals_with_their_levels(sc: Screener
 
 
 def test_every_signal_has_a_plain_reason_sentence(sc: Screener) -> None:
+    words = shipped_content().triage.signals
     for spec in sc.signals.values():
-        assert spec.reason[0].isupper() and spec.reason.endswith("."), spec.id
-        assert spec.label, spec.id
+        reason = words[spec.id].reason
+        assert reason[0].isupper() and reason.endswith("."), spec.id
+        assert words[spec.id].label, spec.id
 
 
 def test_screen_result_is_frozen() -> None:
@@ -377,13 +382,6 @@ def test_any_text_screens_to_known_signals(text: str) -> None:
 # ---------------------------------------------------------------------------- loading
 
 
-@pytest.fixture
-def restore_default() -> Iterator[None]:
-    default_screener.cache_clear()
-    yield
-    default_screener.cache_clear()
-
-
 def minimal_data() -> dict[str, object]:
     return {
         "levels": {"order": ["urgent", "see_clinician", "other_likely", "feature", "advice"]},
@@ -391,34 +389,23 @@ def minimal_data() -> dict[str, object]:
         "signals": {
             "swelling": {
                 "level": "see_clinician",
-                "reason": "You mentioned swelling.",
                 "phrases": ["{puffy|puffed up}"],
             }
         },
     }
 
 
-def test_content_dir_can_be_overridden_by_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_default: None
-) -> None:
-    (tmp_path / "triage.yaml").write_text(yaml.safe_dump(minimal_data()), encoding="utf-8")
-    monkeypatch.setenv("KNEECOACH_CONTENT", str(tmp_path))
-    sc = default_screener()
+def test_the_rules_given_are_the_only_rules() -> None:
+    sc = Screener(minimal_data())
     assert sc.screen("it is puffy").signals == ("swelling",)
     assert sc.screen("no puffy knee").signals == ()
-    assert sc.screen("swollen").signals == ()  # only the data in that directory counts
-
-
-def test_default_content_dir_is_the_repository_content(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("KNEECOACH_CONTENT", raising=False)
-    assert screener_module.content_dir() == REPO / "content"
+    assert sc.screen("swollen").signals == ()  # only the data given counts
 
 
 @pytest.mark.parametrize(
     "mutate",
     [
         lambda d: d["signals"]["swelling"].update(level="severe"),
-        lambda d: d["signals"]["swelling"].update(reason=""),
         lambda d: d["signals"]["swelling"].update(phrases=[]),
         lambda d: d["signals"]["swelling"].update(phrases=["{unbalanced"]),
         lambda d: d["signals"]["swelling"].update(phrases=["... puffy"]),
@@ -433,11 +420,6 @@ def test_bad_data_is_rejected(mutate: object) -> None:
     mutate(data)
     with pytest.raises(TriageDataError):
         Screener(data)
-
-
-def test_missing_file_is_a_data_error(tmp_path: Path) -> None:
-    with pytest.raises(TriageDataError):
-        load_triage_data(tmp_path)
 
 
 def test_order_rejects_unknown_signals(sc: Screener) -> None:

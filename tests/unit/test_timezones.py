@@ -8,12 +8,29 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.content.timezones import TimezoneContent, read_timezones
 from bot.domain.localtime import next_occurrence
-from bot.domain.zones import TimeZoneChoice, zone_from_name
-from bot.schedule.timezones import COMMON_ZONES, load_timezone_content, parse_timezone
+from bot.domain.zones import TimeZoneChoice, parse_zone, zone_from_name
+from tests.support.content import shipped_bundle
+
+ZONES = shipped_bundle().timezones
+COMMON_ZONES = ZONES.buttons
+
+
+def parse_timezone(text: str) -> TimeZoneChoice | None:
+    return parse_zone(text, ZONES.aliases)
+
+
+def load_timezone_content(path: Path) -> TimezoneContent:
+    problems: list[str] = []
+    content = read_timezones(yaml.safe_load(path.read_text(encoding="utf-8")), "tz", problems)
+    if content is None:
+        raise ValueError("; ".join(problems))
+    return content
 
 SAMPLES = [
     datetime(2000, 1, 15, tzinfo=UTC),
@@ -315,7 +332,7 @@ class TestContentValidation:
         return path
 
     def test_shipped_file_loads(self) -> None:
-        content = load_timezone_content()
+        content = ZONES
         assert content.aliases["delhi"] == "Asia/Kolkata"
         assert content.aliases["munchen"] == "Europe/Berlin"
 
@@ -337,7 +354,7 @@ class TestContentValidation:
             "buttons: [{label: X, zone: UTC}]\n"
             "aliases:\n  Europe/Paris: [Springfield]\n  America/Chicago: [springfield]\n",
         )
-        with pytest.raises(ValueError, match="both"):
+        with pytest.raises(ValueError, match="also listed"):
             load_timezone_content(path)
 
     def test_label_too_long(self, tmp_path: Path) -> None:

@@ -11,18 +11,36 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.engine.screener import TriageDataError, load_triage_data
-from bot.engine.triage import (
-    OUTCOMES,
-    Triage,
-    TriageResult,
-    default_triage,
-    reason_for,
-    signals_from_answers,
-    triage_answers,
-    triage_text,
-)
-from bot.triage_cli import run_triage
+from bot.engine.screener import TriageDataError
+from bot.engine.triage import OUTCOMES, Triage, TriageResult
+from bot.triage_cli import run_triage as run_triage_with
+from tests.support.content import shipped_bundle, shipped_triage
+
+default_triage = shipped_triage
+
+
+def load_triage_data() -> dict[str, Any]:
+    return dict(shipped_bundle().rules)
+
+
+def reason_for(signal: str) -> str:
+    return shipped_triage().reason_for(signal)
+
+
+def signals_from_answers(answers: Mapping[str, object]) -> list[str]:
+    return shipped_triage().signals_from_answers(answers)
+
+
+def triage_answers(answers: Mapping[str, object], extra: Any = ()) -> TriageResult:
+    return shipped_triage().triage_answers(answers, extra)
+
+
+def triage_text(text: str) -> TriageResult:
+    return shipped_triage().triage_text(text)
+
+
+def run_triage(text: str, as_json: bool) -> tuple[str, int]:
+    return run_triage_with(text, as_json, shipped_bundle())
 
 CASES_FILE = Path(__file__).with_name("triage_cases.yaml")
 ALARMS = {"urgent", "see_clinician"}
@@ -246,8 +264,8 @@ def test_reasons_one_per_signal_in_order_from_the_yaml() -> None:
     result = triage_answers(with_answers(swelling="yes", race="soon"))
     assert len(result.reasons) == len(result.signals)
     assert result.reasons == tuple(reason_for(s) for s in result.signals)
-    data = load_triage_data()
-    assert reason_for("swelling") == data["signals"]["swelling"]["reason"].strip()
+    words = shipped_bundle().content().triage
+    assert reason_for("swelling") == words.signals["swelling"].reason.strip()
 
 
 def test_unknown_extra_signal_is_an_error() -> None:
@@ -285,18 +303,20 @@ def test_outcome_ladder_covers_every_outcome(rules: Triage) -> None:
 
 def test_bad_outcome_rules_are_rejected() -> None:
     data = load_triage_data()
+    words = shipped_bundle().content().triage
     broken = {**data, "outcomes": data["outcomes"][:-1]}
     with pytest.raises(TriageDataError):
-        Triage(broken)
+        Triage(broken, words)
     unquoted = {**data, "answer_rules": [{"when": {"swelling": True}, "signal": "swelling"}]}
     with pytest.raises(TriageDataError):
-        Triage(unquoted)
+        Triage(unquoted, words)
     unknown = {**data, "answer_rules": [{"when": {"swelling": "yes"}, "signal": "nope"}]}
     with pytest.raises(TriageDataError):
-        Triage(unknown)
-    no_cli_text = {**data, "cli": {"outcome": "Outcome"}}
-    with pytest.raises(TriageDataError):
-        Triage(no_cli_text)
+        Triage(unknown, words)
+    wordless = {**data, "signals": {**data["signals"], "new_flag": {
+        "level": "urgent", "phrases": ["kneecap on fire"]}}}
+    with pytest.raises(TriageDataError, match="new_flag"):
+        Triage(wordless, words)
 
 
 # ---------------------------------------------------------------------------- CLI

@@ -1,0 +1,500 @@
+"""Loading all content once: ``load_bundle`` reads every file, validates it and returns one
+frozen ``Bundle`` that is passed to whatever needs it. ``kneecoach check`` and
+``kneecoach run`` both start here, so a broken file stops the bot with a message naming
+file, entry and field instead of switching anything off.
+
+Layout (``content/``; see docs/DESIGN.md):
+  exercises.yaml, programme.yaml   language-neutral structure (ids, doses, weeks)
+  triage.yaml                      the red-flag rules (compiled by the engine's screener)
+  prefill.yaml, timezones.yaml     language-neutral data
+  locales/<lang>/                  every word a person reads, one folder per language:
+    messages.yaml chart.yaml safety.yaml education.yaml exercises.yaml programme.yaml
+    triage.yaml dialogs/<dialog>.yaml
+and ``dialogs/<dialog>.yaml`` beside it: the dialogs' wiring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.content.chart import ChartFile, ChartText
+from bot.content.dialogs import Dialog, DialogWiring, DialogWords, check_wiring, merge_dialog
+from bot.content.education import EducationFile, Topic
+from bot.content.errors import ContentError
+from bot.content.exercises import (
+    Exercise,
+    ExercisesFile,
+    ExerciseWording,
+    StrengthSpec,
+    merge_exercise,
+)
+from bot.content.locale import Content, name_key
+from bot.content.prefill import Prefill, read_prefill
+from bot.content.programme import (
+    BAND_NAMES,
+    Programme,
+    ProgrammeFile,
+    ProgrammeWording,
+    merge_programme,
+)
+from bot.content.render import render_exercise, render_topic
+from bot.content.safety import DISCLAIMER_PHRASE, OUTCOME_KEYS, SAFETY_MESSAGE_KEYS, Safety
+from bot.content.texts import Texts, flatten, placeholders
+from bot.content.timezones import TimezoneContent, read_timezones
+from bot.content.triage import TriageWording
+from bot.content.yamlfile import FileSpec, Loc, Reporter, read_yaml, validate, walk_texts
+
+DEFAULT_LOCALE = "en"
+LOCALES_DIR = "locales"
+
+
+@dataclass(frozen=True, slots=True)
+class TextLimits:
+    """The longest message every platform takes, and which platform sets it."""
+
+    max_text: int
+    platform: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """All content, validated, for every language."""
+
+    root: Path
+    dialogs_root: Path
+    version: str  # changes whenever any content or dialog file does (for caches)
+    default_locale: str
+    locales: Mapping[str, Content]
+    rules: Mapping[str, Any]  # content/triage.yaml, compiled by the engine's screener
+    prefill: Prefill
+    timezones: TimezoneContent
+
+    def content(self, locale: str | None = None) -> Content:
+        """One language's content; an unknown or missing locale gets the default one."""
+        return self.locales.get(locale or self.default_locale) or self.locales[
+            self.default_locale]
+
+    def texts(self, key: str, locale: str | None = None, **values: object) -> str:
+        """A UI string in ``locale`` (``KeyError`` for an unknown key)."""
+        return self.content(locale).texts.get(key, **values)
+
+
+def default_content_root() -> Path:
+    """The repository's ``content/`` directory (``KNEECOACH_CONTENT`` is read by the settings
+    and passed in; nothing here reads the environment)."""
+    return Path(__file__).resolve().parents[2] / "content"
+
+
+def default_dialogs_root() -> Path:
+    return Path(__file__).resolve().parents[2] / "dialogs"
+
+
+def load_bundle(
+    root: Path | None = None, dialogs_root: Path | None = None, limits: TextLimits | None = None
+) -> Bundle:
+    """Read and validate everything; raise ``ContentError`` naming every problem."""
+    bundle, problems = _collect(root or default_content_root(),
+                                dialogs_root or default_dialogs_root(), limits)
+    if bundle is None:
+        raise ContentError(problems)
+    return bundle
+
+
+def check_bundle(
+    root: Path | None = None, dialogs_root: Path | None = None, limits: TextLimits | None = None
+) -> list[str]:
+    """Every problem in the content and dialogs (empty: all good)."""
+    return _collect(root or default_content_root(), dialogs_root or default_dialogs_root(),
+                    limits)[1]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _label(root: Path, path: Path) -> str:
+    """How a file is named in problems: ``content/locales/en/safety.yaml``."""
+    try:
+        return str(Path(root.name) / path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+_EXERCISES = FileSpec({"source": ("source", "single"), "exercises": ("exercise", "list")},
+                      tags=frozenset({"strength", "stretch", "release"}))
+_PROGRAMME = FileSpec({"phases": ("phase", "list"), "running_advice": ("running_advice", "dict")})
+_BY_ID = FileSpec({}, top_entries="exercise")
+_EDUCATION = FileSpec({"topics": ("topic", "list")})
+_SAFETY = FileSpec({"outcomes": ("outcome", "dict"),
+                    **{key: (f"message '{key}'", "single") for key in SAFETY_MESSAGE_KEYS}})
+_WORDS = FileSpec({"phases": ("phase", "dict"), "running_advice": ("running_advice", "dict"),
+                   "signals": ("signal", "dict"), "outcomes": ("outcome", "dict"),
+                   "steps": ("step", "dict")})
+_PLAIN = FileSpec({})
+
+
+def _collect(
+    root: Path, dialogs_root: Path, limits: TextLimits | None
+) -> tuple[Bundle | None, list[str]]:
+    problems: list[str] = []
+
+    def read(path: Path, spec: FileSpec) -> Reporter:
+        return read_yaml(path, _label(root, path) if path.is_relative_to(root)
+                         else _label(dialogs_root.parent, path), spec, problems)
+
+    ex_rep = read(root / "exercises.yaml", _EXERCISES)
+    exercises = validate(ex_rep, ExercisesFile)
+    if exercises is not None:
+        _check_unique([e.id for e in exercises.exercises], "exercise", ex_rep, "exercises")
+    pr_rep = read(root / "programme.yaml", _PROGRAMME)
+    programme = validate(pr_rep, ProgrammeFile)
+    if programme is not None:
+        _check_programme(programme, exercises, pr_rep)
+    rules_rep = read(root / "triage.yaml", _PLAIN)
+    rules = rules_rep.raw
+    if rules is not None and not isinstance(rules.get("signals"), dict):
+        rules_rep.add("field 'signals': must map signal ids to their rules", "top level")
+        rules = None
+    prefill_rep = read(root / "prefill.yaml", _PLAIN)
+    prefill = (read_prefill(prefill_rep.raw, prefill_rep.label, problems)
+               if prefill_rep.raw is not None else None)
+    tz_rep = read(root / "timezones.yaml", _PLAIN)
+    timezones = (read_timezones(tz_rep.raw, tz_rep.label, problems)
+                 if tz_rep.raw is not None else None)
+
+    wirings: dict[str, DialogWiring] = {}
+    for path in sorted(dialogs_root.glob("*.yaml")):
+        rep = read(path, FileSpec({"steps": ("step", "dict")}))
+        wiring = validate(rep, DialogWiring)
+        if wiring is not None:
+            if wiring.id != path.stem:
+                rep.add(f"dialog 'id' must be {path.stem!r}", "dialog")
+            else:
+                wirings[wiring.id] = wiring
+
+    locales_dir = root / LOCALES_DIR
+    codes = sorted(p.name for p in locales_dir.iterdir() if p.is_dir()) if locales_dir.is_dir() \
+        else []
+    if DEFAULT_LOCALE not in codes:
+        problems.append(f"{root.name}/{LOCALES_DIR}/{DEFAULT_LOCALE}: folder not found (the"
+                        " default language)")
+    locales: dict[str, Content] = {}
+    for code in codes:
+        content = _read_locale(root, code, exercises, programme, wirings, rules, limits,
+                               problems, read)
+        if content is not None:
+            locales[code] = content
+    if DEFAULT_LOCALE in locales:
+        _check_same_keys(root, locales, problems)
+
+    if (problems or exercises is None or programme is None or rules is None or prefill is None
+            or timezones is None or DEFAULT_LOCALE not in locales):
+        return None, problems or ["content could not be loaded"]
+    return Bundle(
+        root=root, dialogs_root=dialogs_root, version=_version(root, dialogs_root),
+        default_locale=DEFAULT_LOCALE, locales=locales, rules=rules, prefill=prefill,
+        timezones=timezones,
+    ), []
+
+
+def _read_locale(
+    root: Path,
+    code: str,
+    exercises: ExercisesFile | None,
+    programme: ProgrammeFile | None,
+    wirings: Mapping[str, DialogWiring],
+    rules: Mapping[str, Any] | None,
+    limits: TextLimits | None,
+    problems: list[str],
+    read: Any,
+) -> Content | None:
+    start = len(problems)
+    folder = root / LOCALES_DIR / code
+
+    msg_rep = read(folder / "messages.yaml", _PLAIN)
+    texts: Texts | None = None
+    if msg_rep.raw is not None:
+        raw = dict(msg_rep.raw)
+        parsing = raw.pop("parsing", {})
+        flat: dict[str, str] = {}
+        flatten(raw, "", flat, problems, msg_rep.label)
+        for key, value in flat.items():
+            try:
+                placeholders(value)
+            except ValueError as exc:
+                msg_rep.add(f"not a valid template: {exc}", f"entry '{key}'")
+            _limit(limits, value, msg_rep, f"entry '{key}'", ())
+        texts = Texts(code, flat, parsing if isinstance(parsing, dict) else {})
+
+    chart_rep = read(folder / "chart.yaml", _PLAIN)
+    chart = validate(chart_rep, ChartFile)
+
+    safety_rep = read(folder / "safety.yaml", _SAFETY)
+    safety = validate(safety_rep, Safety)
+    if safety is not None:
+        _check_texts(safety, safety_rep, limits)
+        _check_safety(safety, safety_rep)
+
+    edu_rep = read(folder / "education.yaml", _EDUCATION)
+    education = validate(edu_rep, EducationFile)
+    if education is not None:
+        _check_texts(education, edu_rep, limits)
+        _check_unique([t.id for t in education.topics], "topic", edu_rep, "topics")
+        _check_names([(t.id, [t.id, t.title, *t.aliases]) for t in education.topics], "topic",
+                     edu_rep, "topics")
+
+    exw_rep = read(folder / "exercises.yaml", _BY_ID)
+    merged: dict[str, Exercise] = {}
+    if exw_rep.raw is not None and exercises is not None:
+        specs = {e.id: e for e in exercises.exercises}
+        for ex_id in exw_rep.raw:
+            if ex_id not in specs:
+                exw_rep.add(f"no such exercise in {root.name}/exercises.yaml",
+                            f"exercise '{ex_id}'")
+        for ex_id, spec in specs.items():
+            if ex_id not in exw_rep.raw:
+                exw_rep.add("the words of this exercise are missing", f"exercise '{ex_id}'")
+                continue
+            words = validate(exw_rep, ExerciseWording, exw_rep.raw[ex_id], (ex_id,))
+            if words is None:
+                continue
+            exercise, missing = merge_exercise(spec, words)
+            for field_name, message in missing:
+                exw_rep.at((ex_id, field_name), message)
+            if exercise is not None:
+                merged[ex_id] = exercise
+        _check_names([(e.id, [e.id, e.name, *e.aliases]) for e in merged.values()], "exercise",
+                     exw_rep, None)
+        for ex in merged.values():
+            _check_texts_of(ex.model_dump(), exw_rep, limits, (ex.id,))
+
+    prw_rep = read(folder / "programme.yaml", _WORDS)
+    prog_words = validate(prw_rep, ProgrammeWording)
+    merged_programme: Programme | None = None
+    if prog_words is not None and programme is not None:
+        ids = [p.id for p in programme.phases]
+        _same_ids(ids, prog_words.phases, "phase", prw_rep, root)
+        _same_ids(list(BAND_NAMES), prog_words.running_advice, "running_advice", prw_rep, root)
+        _check_texts(prog_words, prw_rep, limits)
+        if prw_rep.count == 0:
+            merged_programme = merge_programme(programme, prog_words)
+
+    trw_rep = read(folder / "triage.yaml", _WORDS)
+    triage_words = validate(trw_rep, TriageWording)
+    if triage_words is not None and rules is not None:
+        signals = rules.get("signals") or {}
+        _same_ids(list(signals), triage_words.signals, "signal", trw_rep, root)
+        outcomes = [o.get("outcome") for o in rules.get("outcomes") or [] if isinstance(o, dict)]
+        _same_ids([str(o) for o in outcomes], triage_words.outcomes, "outcome", trw_rep, root)
+
+    dialogs: dict[str, Dialog] = {}
+    for dialog_id, wiring in wirings.items():
+        d_rep = read(folder / "dialogs" / f"{dialog_id}.yaml", _WORDS)
+        said = validate(d_rep, DialogWords)
+        if said is not None:
+            dialog = merge_dialog(wiring, said, d_rep.label, problems)
+            if dialog is not None:
+                dialogs[dialog_id] = dialog
+                _check_texts_of(said.model_dump(), d_rep, limits, ())
+    stray = folder / "dialogs"
+    if stray.is_dir():
+        for path in sorted(stray.glob("*.yaml")):
+            if path.stem not in wirings:
+                problems.append(f"{_label(root, path)}: no dialog dialogs/{path.name} to word")
+
+    if len(problems) > start or None in (texts, chart, safety, education, merged_programme,
+                                         triage_words, exercises):
+        return None
+    assert texts is not None and chart is not None and safety is not None
+    assert education is not None and merged_programme is not None
+    assert triage_words is not None and exercises is not None
+    content = Content(
+        locale=code, source=exercises.source, exercises=merged,
+        education={t.id: t for t in education.topics}, safety=safety,
+        programme=merged_programme, texts=texts, chart=ChartText.of(chart), dialogs=dialogs,
+        triage=triage_words,
+    )
+    _check_rendered(content, limits, exw_rep, edu_rep)
+    for dialog in dialogs.values():
+        problems.extend(check_wiring(
+            f"dialogs/{dialog.id}.yaml", dialog, content.exercises, content.resolve, wirings))
+    return None if len(problems) > start else content
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _limit(limits: TextLimits | None, text: str, rep: Reporter, entry: str, loc: Loc) -> None:
+    if limits is not None and len(text) > limits.max_text:
+        rep.add(f"text is {len(text)} characters, over {limits.platform}'s "
+                f"{limits.max_text} limit", entry, loc)
+
+
+def _check_texts(model: BaseModel, rep: Reporter, limits: TextLimits | None) -> None:
+    """Message-size limits and balanced bold markers for every text in a file."""
+    for loc, text in walk_texts(model):
+        if limits is not None and len(text) > limits.max_text:
+            rep.at(loc, f"text is {len(text)} characters, over {limits.platform}'s "
+                        f"{limits.max_text} limit")
+        if text.count("**") % 2:
+            rep.at(loc, "unbalanced '**' bold markup")
+
+
+def _check_texts_of(data: Any, rep: Reporter, limits: TextLimits | None, prefix: Loc) -> None:
+    for loc, text in walk_texts(data, prefix):
+        if limits is not None and len(text) > limits.max_text:
+            rep.at(loc, f"text is {len(text)} characters, over {limits.platform}'s "
+                        f"{limits.max_text} limit")
+        if text.count("**") % 2:
+            rep.at(loc, "unbalanced '**' bold markup")
+
+
+def _check_rendered(
+    content: Content, limits: TextLimits | None, ex_rep: Reporter, edu_rep: Reporter
+) -> None:
+    if limits is None:
+        return
+    for ex in content.exercises.values():
+        size = len(render_exercise(ex, content.texts))
+        if size > limits.max_text:
+            ex_rep.at((ex.id,), f"rendered message is {size} characters, over {limits.platform}'s"
+                                f" {limits.max_text} limit; shorten steps, avoid or stop_if")
+    for i, topic in enumerate(content.education.values()):
+        size = len(render_topic(topic, content.texts))
+        if size > limits.max_text:
+            edu_rep.at(("topics", i, "body"), f"rendered message is {size} characters, over "
+                                              f"{limits.platform}'s {limits.max_text} limit")
+
+
+def _check_unique(ids: list[str], word: str, rep: Reporter, top: str) -> None:
+    first: dict[str, int] = {}
+    for i, item_id in enumerate(ids):
+        if item_id in first:
+            rep.at((top, i, "id"), f"duplicate id (also {word} #{first[item_id] + 1})")
+        else:
+            first[item_id] = i
+
+
+def _check_names(
+    items: list[tuple[str, list[str]]], word: str, rep: Reporter, top: str | None
+) -> None:
+    """Names and aliases must not point at two different entries."""
+    owner: dict[str, str] = {}
+    for i, (item_id, names) in enumerate(items):
+        loc: Loc = (top, i, "aliases") if top is not None else (item_id, "aliases")
+        for name in names:
+            key = name_key(name)
+            if not key:
+                rep.at(loc, f"{name!r} has no letters or digits")
+                continue
+            other = owner.setdefault(key, item_id)
+            if other != item_id:
+                rep.at(loc, f"{name!r} also names {word} '{other}'")
+
+
+def _same_ids(
+    wanted: list[str], given: Mapping[str, Any], word: str, rep: Reporter, root: Path
+) -> None:
+    for item in wanted:
+        if item not in given:
+            rep.add("its words are missing", f"{word} '{item}'")
+    for item in given:
+        if item not in wanted:
+            rep.add(f"no such {word} in the language-neutral file under {root.name}/",
+                    f"{word} '{item}'")
+
+
+def _check_safety(safety: Safety, rep: Reporter) -> None:
+    if DISCLAIMER_PHRASE not in safety.disclaimer.casefold():
+        rep.at(("disclaimer",), f"must say it is {DISCLAIMER_PHRASE!r}")
+    for name in OUTCOME_KEYS:
+        if DISCLAIMER_PHRASE not in safety.outcome(name).text.casefold():
+            rep.at(("outcomes", name, "text"), f"must say it is {DISCLAIMER_PHRASE!r}")
+    for key in SAFETY_MESSAGE_KEYS:
+        if DISCLAIMER_PHRASE not in safety.message(key).text.casefold():
+            rep.at((key, "text"), f"must say it is {DISCLAIMER_PHRASE!r}")
+
+
+def _check_programme(prog: ProgrammeFile, exercises: ExercisesFile | None, rep: Reporter) -> None:
+    if len(set(prog.default_strength_days)) != len(prog.default_strength_days):
+        rep.at(("default_strength_days",), "a day is listed twice")
+    _check_unique([p.id for p in prog.phases], "phase", rep, "phases")
+    expected = 1
+    for i, phase in enumerate(prog.phases):
+        last = i == len(prog.phases) - 1
+        if phase.from_week != expected:
+            rep.at(("phases", i, "from_week"), f"must be {expected} so that phases follow on")
+        if phase.to_week is None and not last:
+            rep.at(("phases", i, "to_week"), "only the last phase may be open-ended (null)")
+        if phase.to_week is not None and phase.to_week < phase.from_week:
+            rep.at(("phases", i, "to_week"), "must not be before from_week")
+        if last and phase.to_week is not None:
+            rep.at(("phases", i, "to_week"), "the last phase must be open-ended (null)")
+        expected = (phase.to_week or phase.from_week) + 1
+        if len(set(phase.strength)) != len(phase.strength):
+            rep.at(("phases", i, "strength"), "an exercise is listed twice")
+        for ex_id in phase.strength:
+            _check_ref(ex_id, ("strength",), exercises, rep, ("phases", i, "strength"))
+    if len(set(prog.daily)) != len(prog.daily):
+        rep.at(("daily",), "an exercise is listed twice")
+    for ex_id in prog.daily:
+        _check_ref(ex_id, ("stretch", "release"), exercises, rep, ("daily",))
+    bands = prog.running_advice
+    expected = 0
+    for name in BAND_NAMES:
+        band = getattr(bands, name)
+        if band.pain_min != expected:
+            rep.at(("running_advice", name, "pain_min"), f"must be {expected}")
+        if band.pain_max < band.pain_min:
+            rep.at(("running_advice", name, "pain_max"), "must not be below pain_min")
+        expected = band.pain_max + 1
+    if bands.ease.pain_max != 10:
+        rep.at(("running_advice", "ease", "pain_max"), "must be 10")
+
+
+def _check_ref(
+    ex_id: str, kinds: tuple[str, ...], exercises: ExercisesFile | None, rep: Reporter, loc: Loc
+) -> None:
+    if exercises is None:
+        return  # exercises.yaml is broken; that file's own problems are reported
+    specs = {e.id: e for e in exercises.exercises}
+    spec = specs.get(ex_id)
+    if spec is None:
+        rep.at(loc, f"unknown exercise id '{ex_id}' (not in exercises.yaml)")
+    elif spec.kind not in kinds:
+        rep.at(loc, f"'{ex_id}' is a {spec.kind} exercise; expected {' or '.join(kinds)}")
+
+
+def _check_same_keys(root: Path, locales: Mapping[str, Content], problems: list[str]) -> None:
+    """Every language has the default language's texts, with the same placeholders."""
+    reference = locales[DEFAULT_LOCALE].texts
+    for code, content in locales.items():
+        if code == DEFAULT_LOCALE:
+            continue
+        label = f"{root.name}/{LOCALES_DIR}/{code}/messages.yaml"
+        for key in reference.keys():
+            if key not in content.texts:
+                problems.append(f"{label}: entry '{key}': missing (it is in "
+                                f"{DEFAULT_LOCALE}/messages.yaml)")
+            elif content.texts.placeholders(key) != reference.placeholders(key):
+                problems.append(f"{label}: entry '{key}': placeholders "
+                                f"{sorted(content.texts.placeholders(key))} differ from "
+                                f"{sorted(reference.placeholders(key))}")
+
+
+def _version(root: Path, dialogs_root: Path) -> str:
+    digest = hashlib.sha256()
+    for base in (root, dialogs_root):
+        for path in sorted(base.rglob("*.yaml")):
+            digest.update(os.fsencode(path.relative_to(base)))
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+__all__ = ["Bundle", "StrengthSpec", "TextLimits", "Topic", "check_bundle", "load_bundle"]
