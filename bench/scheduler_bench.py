@@ -62,14 +62,14 @@ async def build_store(path: Path, users: int, due_together: int) -> None:
 async def child_kneecoach(path: Path) -> dict[str, float]:
     base = rss_mib()
     t0 = time.perf_counter()
+    from bot.app import open_coach
     from bot.domain.clock import FakeClock
-    from bot.engine.coach import Coach
     from bot.schedule.sweep import sweep
     from bot.schedule.ticker import Ticker
     from bot.schedule.worker import DeliveryWorker
 
     clock = FakeClock(NOW)
-    coach = await Coach.open(path, clock=clock)
+    coach = await open_coach(path, clock=clock)
     ticker = Ticker(coach.stores.outbox, DeliveryWorker(coach.stores, coach, {}, clock), clock)
     await ticker.tick()  # the start-up catch-up (nothing due yet)
     startup = time.perf_counter() - t0
@@ -78,7 +78,7 @@ async def child_kneecoach(path: Path) -> dict[str, float]:
     t1 = time.perf_counter()
     result = await sweep(coach.stores.outbox, claim_at)
     claim = time.perf_counter() - t1
-    count = await coach.db.fetchone("SELECT count(*) FROM outbox")
+    count = await coach.stores.db.fetchone("SELECT count(*) FROM outbox")
     rss_claimed = rss_mib()
     import discord  # noqa: F401  - what `kneecoach run` also loads
     import telegram.ext  # noqa: F401

@@ -93,13 +93,13 @@ def busiest_window(times: list[float]) -> int:
 
 async def run(args: argparse.Namespace, path: Path) -> Result:
     from bot.adapters.telegram import RateLimits
-    from bot.engine.coach import Coach
+    from bot.app import open_coach
     from bot.schedule.ticker import Ticker
     from bot.schedule.worker import DeliveryWorker
     from tests.fakes.telegram_api import FakeTelegram, running_adapter
 
     clock = RealTimeClock(DUE_MINUTE + timedelta(minutes=1))
-    coach = await Coach.open(path, clock=clock)
+    coach = await open_coach(path, clock=clock)
     try:
         async with FakeTelegram() as server:
             server.rate_limit(args.limit)
@@ -118,7 +118,7 @@ async def run(args: argparse.Namespace, path: Path) -> Result:
                 while True:
                     await ticker.tick()
                     ticks += 1
-                    row = await coach.db.fetchone(
+                    row = await coach.stores.db.fetchone(
                         "SELECT min(next_attempt) FROM outbox WHERE status IN ('pending','sending')"
                     )
                     if row is None or row[0] is None:
@@ -128,7 +128,7 @@ async def run(args: argparse.Namespace, path: Path) -> Result:
                 wall = time.monotonic() - start
                 sent = [c for c in server.calls[before:] if c.method in SENDS]
                 rate_limited = server.rate_limited
-            rows = await coach.db.fetchall(
+            rows = await coach.stores.db.fetchall(
                 "SELECT status, count(*) FROM outbox WHERE kind='daily' GROUP BY status"
             )
     finally:

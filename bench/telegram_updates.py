@@ -209,10 +209,10 @@ class CountingAdapter(TelegramAdapter):
 
 @contextlib.asynccontextmanager
 async def real_coach() -> AsyncIterator[CoachPort]:
-    from bot.engine.coach import Coach
+    from bot.app import open_coach
 
     with tempfile.TemporaryDirectory() as tmp:
-        coach = await Coach.open(Path(tmp) / "bench.db")
+        coach = await open_coach(Path(tmp) / "bench.db")
         try:
             yield coach
         finally:

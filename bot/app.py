@@ -15,16 +15,53 @@ from typing import Protocol, TextIO
 from bot.adapters.console import ConsoleChat
 from bot.check import build_checked
 from bot.config import Settings
-from bot.content import Bundle, default_dialogs_root
+from bot.content import Bundle, default_dialogs_root, load_bundle
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import SendResult
 from bot.engine.coach import Coach
+from bot.engine.feature import Feature
+from bot.engine.features.club import Club
+from bot.engine.features.intake import Intake
+from bot.engine.features.library import Library
+from bot.engine.features.navigation import Navigation
+from bot.engine.features.privacy import Privacy
+from bot.engine.features.programme import Programme
+from bot.engine.textbook import TextBook
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
+from bot.store.sqlite import SQLiteDatabase
+from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
+
+
+def features(bundle: Bundle, stores: Stores, clock: Clock) -> list[Feature]:
+    """The coach's features, in the order their commands are tried (a new feature is one
+    line here)."""
+    return [
+        Intake(),
+        Navigation(),
+        Library(),
+        Privacy(),
+        Programme(stores.programme),
+        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill), clock),
+    ]
+
+
+def assemble(bundle: Bundle, stores: Stores, clock: Clock) -> Coach:
+    """The coach with its features, on the given stores."""
+    return Coach(bundle, stores, clock, features(bundle, stores, clock))
+
+
+async def open_coach(
+    db_path: str | Path, clock: Clock | None = None, bundle: Bundle | None = None
+) -> Coach:
+    """A coach on a SQLite file (made if missing); ``close()`` closes it."""
+    content = bundle or load_bundle()
+    db = await SQLiteDatabase.open(db_path)
+    return assemble(content, Stores.over(db), clock or SystemClock())
 
 
 async def run_chat(
@@ -39,7 +76,7 @@ async def run_chat(
     """The terminal chat, interactive or from a script file ('-' reads stdin)."""
     fake = FakeClock(start) if start is not None else None
     clock: Clock = fake or SystemClock()
-    coach = await Coach.open(db_path, clock=clock, bundle=bundle)
+    coach = await open_coach(db_path, clock=clock, bundle=bundle)
     stream = out or sys.stdout
     chat = ConsoleChat(
         coach,
@@ -130,7 +167,6 @@ def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
         ))
     if settings.discord_bot_token is not None:
         from bot.adapters.discord import DiscordAdapter, DiscordSettings
-        from bot.store.dm_channels import StoredDMChannels
 
         adapters.append(DiscordAdapter(
             DiscordSettings(
@@ -138,7 +174,7 @@ def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
                 application_id=settings.discord_application_id,
             ),
             coach,
-            dm_channel_store=StoredDMChannels(coach.db),
+            dm_channel_store=coach.stores.dm_channels,
         ))
     return adapters
 
@@ -146,11 +182,11 @@ def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
 async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file."""
     db = settings.db_path()
-    bundle = build_checked(settings.content_root(), default_dialogs_root())
+    bundle = await build_checked(settings.content_root(), default_dialogs_root())
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
         return await run_chat(db, "local", None, False, None, bundle=bundle)
     clock = SystemClock()
-    coach = await Coach.open(db, clock=clock, bundle=bundle)
+    coach = await open_coach(db, clock=clock, bundle=bundle)
     adapters = build_adapters(settings, coach)
     worker = DeliveryWorker(coach.stores, coach, {a.platform: a for a in adapters}, clock)
     ticker = Ticker(coach.stores.outbox, worker, clock)

@@ -1,16 +1,16 @@
-"""`kneecoach check`: build the content bundle and the safety rules exactly as `kneecoach run`
-does, and report every problem naming file, entry and field."""
+"""`kneecoach check`: build the content bundle, the safety rules and the coach with its
+features exactly as `kneecoach run` does, and report every problem naming file, entry and
+field (a broken rules file stops the bot; it never switches the safety net off)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.content import Bundle, ContentError, TextLimits, load_bundle
-from bot.engine.coach import ACTION_NAMES
+from bot.engine.feature import Registry
 from bot.engine.screener import TriageDataError
 from bot.engine.triage import Triage
-
-TRIAGE_RULES = "content/triage.yaml"
 
 
 def text_limits() -> TextLimits:
@@ -22,30 +22,54 @@ def text_limits() -> TextLimits:
 
 def compile_rules(bundle: Bundle) -> list[str]:
     """Problems building the screener and triage rules from the bundle, per language."""
-    problems: list[str] = []
     for code, content in bundle.locales.items():
         try:
             Triage(bundle.rules, content.triage)
         except TriageDataError as exc:
-            problems.append(f"{bundle.root.name}/triage.yaml: {exc} (with the {code} words)")
-            break
-    return problems
+            return [f"{bundle.root.name}/triage.yaml: {exc}"
+                    + ("" if code == bundle.default_locale else f" (with the {code} words)")]
+    return []
 
 
-def check_actions(bundle: Bundle) -> list[str]:
+def check_registry(registry: Registry, bundle: Bundle) -> list[str]:
+    """The features' wiring against the content: every dialog action is registered, every
+    text key the code uses exists in every language with no placeholder the code does not
+    fill in."""
     problems: list[str] = []
     for dialog in bundle.content().dialogs.values():
         for step_id, step in dialog.steps.items():
-            if step.action and step.action not in ACTION_NAMES:
+            if step.action and step.action not in registry.actions:
                 problems.append(f"dialogs/{dialog.id}.yaml: step '{step_id}': field 'action': "
                                 f"unknown action '{step.action}'")
+    for code, content in bundle.locales.items():
+        label = f"{bundle.root.name}/locales/{code}/messages.yaml"
+        for key, given in sorted(registry.text_keys.items()):
+            if key not in content.texts:
+                problems.append(f"{label}: entry '{key}': missing (the code uses it)")
+                continue
+            unknown = content.texts.placeholders(key) - given
+            if unknown:
+                problems.append(
+                    f"{label}: entry '{key}': unknown placeholder(s) "
+                    f"{', '.join('{' + u + '}' for u in sorted(unknown))}; the code fills in "
+                    f"{', '.join('{' + g + '}' for g in sorted(given)) or 'none'}"
+                )
     return problems
 
 
-def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
+async def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
     """The bundle, or ``ContentError`` with every problem (content, rules, wiring)."""
+    from bot.app import open_coach
+
     bundle = load_bundle(content_root, dialogs_root, text_limits())
-    problems = compile_rules(bundle) + check_actions(bundle)
+    problems = compile_rules(bundle)
+    if problems:
+        raise ContentError(problems)
+    coach = await open_coach(":memory:", bundle=bundle)
+    try:
+        problems = check_registry(coach.registry, bundle)
+    finally:
+        await coach.close()
     if problems:
         raise ContentError(problems)
     return bundle
@@ -53,7 +77,11 @@ def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
 
 def run_check(content_root: Path, dialogs_root: Path) -> list[str]:
     try:
-        build_checked(content_root, dialogs_root)
+        asyncio.run(build_checked(content_root, dialogs_root))
     except ContentError as exc:
         return exc.problems
     return []
+
+
+__all__ = ["build_checked", "check_registry", "compile_rules", "run_check",
+           "text_limits"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.content import Bundle
+    from bot.content import Bundle, ContentError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,8 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command in (None, "run"):
         from bot.app import run_app
+        from bot.content import ContentError
 
-        return asyncio.run(run_app(settings))
+        try:
+            return asyncio.run(run_app(settings))
+        except ContentError as exc:
+            return _refuse(exc)
     if args.command == "chat":
         logging.getLogger().setLevel(logging.WARNING)
         from bot.app import run_chat
@@ -91,12 +95,18 @@ def _bundle(settings: Settings) -> Bundle:
     from bot.content import ContentError, default_dialogs_root
 
     try:
-        return build_checked(settings.content_root(), default_dialogs_root())
+        return asyncio.run(build_checked(settings.content_root(), default_dialogs_root()))
     except ContentError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        raise SystemExit(f"kneecoach: {len(exc.problems)} problem(s) in the content; "
-                         "nothing was started") from None
+        raise SystemExit(_refuse(exc)) from None
+
+
+def _refuse(exc: ContentError) -> int:
+    """A broken content or rules file stops the bot, naming every problem."""
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(f"kneecoach: {len(exc.problems)} problem(s) in the content; nothing was started",
+          file=sys.stderr)
+    return 1
 
 
 def _parse_instant(text: str) -> datetime:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_coach
 from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient
@@ -28,7 +29,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def coach(db_path: Path, clock: FakeClock) -> AsyncIterator[Coach]:
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     try:
         yield coach
     finally:
@@ -43,7 +44,7 @@ def client(coach: Coach) -> CoachClient:
 @pytest.fixture
 async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
     """A coach with a recording platform and the real ticker, on a fake clock."""
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     try:
         yield World(coach, clock)
     finally:

@@ -18,6 +18,7 @@ class User:
     consent_at: str | None
     age_band: str | None
     active: bool
+    locale: str = "en"
 
     @property
     def ref(self) -> ConversationRef:

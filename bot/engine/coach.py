@@ -1,26 +1,27 @@
-"""The coach: one entry point for every platform, holding every decision.
+"""The coach: one entry point for every platform, and the host the features plug into.
 
-``Coach.handle(ref, inbound)`` takes one event from one person and returns the replies. The
-safety screen runs on every typed message before anything else; declarative dialogs from
-``dialogs/`` drive the questions; commands map to small handlers.
+``Coach.handle(ref, inbound)`` takes one event from one person and returns the replies.
+The safety screen runs on every typed message before anything else, whatever feature
+would handle it; declarative dialogs drive the questions; commands, button actions, dialog
+actions and reminders go to the feature that registered them (``bot/engine/feature.py``).
+Which features there are is decided in ``bot/app.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
-from bot.content import Bundle, load_bundle
+from bot.content import Bundle
 from bot.content.dialogs import Step
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import Clock
 from bot.domain.events import (
     OPEN_PRIVATE,
     Button,
+    ClubCommand,
     Command,
     ConversationRef,
     Inbound,
@@ -28,130 +29,118 @@ from bot.domain.events import (
     Reply,
     Text,
 )
-from bot.domain.records import DialogState
-from bot.engine.club_service import ClubService
-from bot.engine.context import Ctx
+from bot.domain.records import DialogState, User
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
+from bot.engine.feature import Feature, Registry
 from bot.engine.locks import KeyedLocks
 from bot.engine.parsing import Vocabulary, clean
 from bot.engine.ports import Delivery
-from bot.engine.programme_service import PROGRAMME_ACTIONS, ProgrammeService
-from bot.engine.screener import ScreenResult
-from bot.engine.texts import TextBook
+from bot.engine.screener import Screener, ScreenResult
+from bot.engine.session import Session
+from bot.engine.textbook import TEXTS as BOOK_TEXTS
+from bot.engine.textbook import TextBook
 from bot.engine.triage import Triage, TriageResult
-from bot.store.database import Database
-from bot.store.sqlite import SQLiteDatabase
 from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
 ALARM_LEVELS = ("urgent", "see_clinician")
-CORE_ACTIONS = frozenset({"record_consent", "under13", "prefill_from_story", "triage", "forget"})
-ACTION_NAMES = CORE_ACTIONS | PROGRAMME_ACTIONS
-CommandFn = Callable[["Ctx", str], Awaitable[None]]
+# Texts the host itself uses, with the placeholders it fills in.
+HOST_TEXTS: dict[str, tuple[str, ...]] = {
+    "error.internal": (),
+    "group.private_only": (),
+    "buttons.open_private": (),
+    "input.empty": (),
+    "input.stale": (),
+    "input.hint.number": ("low", "high"),
+    "input.hint.text": ("limit",),
+    "input.hint.choice": (),
+    "input.hint.yesno": (),
+    "input.hint.time": (),
+    "input.hint.timezone": (),
+    "input.hint.days": (),
+    "command.unknown": (),
+    "idle.text": (),
+    "safety.reasons_heading": (),
+    "safety.dialog_stopped": (),
+    "dialog.prefilled": ("answer",),
+    "buttons.yes": (),
+    "buttons.no": (),
+}
 
 
 class Coach:
-    def __init__(self, db: Database, clock: Clock, bundle: Bundle) -> None:
-        self.db = db
-        self.stores = Stores.over(db)
-        self.clock = clock
+    def __init__(
+        self,
+        bundle: Bundle,
+        stores: Stores,
+        clock: Clock,
+        features: Sequence[Feature],
+        screener: Screener | None = None,
+    ) -> None:
         self.bundle = bundle
-        self.content = content = bundle.content()
-        self.messages = messages = content.texts
-        self.users = self.stores.users
-        self.triage = Triage(bundle.rules, content.triage)
-        self.book = TextBook(content, bundle.prefill, self.triage)
-        self.runner = Runner(
-            content.dialogs, messages, Vocabulary.from_mapping(messages.parsing),
-            self._step_text, bundle.timezones,
-        )
+        self.stores = stores
+        self.users = stores.users
+        self.clock = clock
         self.locks = KeyedLocks()
-        self.commands: dict[str, CommandFn] = {
-            "start": self._cmd_start,
-            "help": self._cmd_help,
-            "exercise": self._cmd_exercise,
-            "learn": self._cmd_learn,
-            "export": self._cmd_export,
-            "forget": self._cmd_forget,
-            "back": self._cmd_back,
-            "cancel": self._cmd_cancel,
-        }
-        self.ctx_actions: dict[str, Callable[[Ctx], Awaitable[str | None]]] = {
-            "record_consent": self._act_record_consent,
-            "under13": self._act_under13,
-            "prefill_from_story": self._act_prefill,
-            "triage": self._act_triage,
-            "forget": self._act_forget,
-        }
-        # Extension points used by the daily programme (bot/engine/programme_service.py).
-        self.press_actions: dict[str, Callable[[Ctx, str], Awaitable[None]]] = {
-            "ex": self._press_exercise,
-            "learn": self._press_learn,
-        }
-        self.on_red_flag: list[Callable[[Ctx, ScreenResult], Awaitable[None]]] = []
-        self.menu_order: list[str] = ["start", "today", "checkin", "progress", "settings",
-                                      "exercise", "learn", "export", "forget", "stop", "help"]
-        self.programme = ProgrammeService(self)
-        self.club = ClubService(self)
-
-    # ----- construction -------------------------------------------------------------------
-
-    @classmethod
-    async def open(
-        cls,
-        db_path: str | Path,
-        clock: Clock | None = None,
-        bundle: Bundle | None = None,
-    ) -> Coach:
-        content = bundle or load_bundle()
-        db = await SQLiteDatabase.open(db_path)
-        return cls(db, clock or SystemClock(), content)
+        self.registry = Registry()
+        self.registry.texts(HOST_TEXTS)
+        self.registry.texts(BOOK_TEXTS)
+        for feature in features:
+            self.registry.add(feature)
+        self.features = tuple(features)
+        screener = screener or Screener(bundle.rules)
+        self.triage: dict[str, Triage] = {}
+        self.books: dict[str, TextBook] = {}
+        self.runners: dict[str, Runner] = {}
+        for code, content in bundle.locales.items():
+            self.triage[code] = Triage(bundle.rules, content.triage, screener)
+            self.books[code] = TextBook(content, bundle.prefill)
+            self.runners[code] = Runner(
+                content.dialogs, content.texts, Vocabulary.from_mapping(content.texts.parsing),
+                self._step_text(code), bundle.timezones,
+            )
+        self.screener = screener
 
     async def close(self) -> None:
-        await self.db.close()
-
-    # ----- proactive messages (the delivery worker's Composer) ----------------------------
-
-    async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None:
-        return await self.programme.compose(target, kind, local_day)
-
-    async def compose_other(self, target: str, kind: str, local_day: date) -> Delivery | None:
-        """Messages for targets other than one person (club posts)."""
-        if target.startswith("c:"):
-            return await self.club.compose(target, kind, local_day)
-        return None
+        await self.stores.db.close()
 
     # ----- the port -----------------------------------------------------------------------
 
     def text(self, key: str, **values: object) -> str:
-        return self.messages.get(key, **values)
+        return self.bundle.texts(key, None, **values)
 
     def command_menu(self) -> list[tuple[str, str]]:
-        return [(name, self.messages.get(f"commands.{name}")) for name in self.menu_order]
+        """(command, description) for every menu command, in the order of the content."""
+        texts = self.bundle.content().texts
+        order = [key.removeprefix("commands.") for key in texts.keys()
+                 if key.startswith("commands.")]
+        return [(name, texts.get(f"commands.{name}")) for name in order
+                if name in self.registry.menu]
 
     async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
         async with self.locks.hold((ref.platform, ref.user_id)):
             try:
                 if ref.shared:
-                    return await self.handle_shared(ref, inbound)
+                    return await self._handle_shared(ref, inbound)
                 return await self._handle_private(ref, inbound)
             except Exception as exc:  # the person gets a kind word, never a traceback
                 log.error("handling failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(
                     logging.DEBUG))
-                return [Reply(key="error.internal", text=self.messages.get("error.internal"))]
+                return [Reply(key="error.internal", text=self.text("error.internal"))]
 
-    async def handle_shared(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        """In a group or server channel: club business, or a pointer to a private chat.
-        Health questions are never asked here."""
-        club = await self.club.handle(ref, inbound)
-        if club is not None:
-            return club
+    async def _handle_shared(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
+        """In a group or server channel: a feature's shared business (the club), or a
+        pointer to a private chat. Health questions are never asked here."""
+        for handler in self.registry.shared_handlers:
+            replies = await handler(ref, inbound)
+            if replies is not None:
+                return replies
         return [
             Reply(
                 key="group.private_only",
-                text=self.messages.get("group.private_only"),
-                buttons=((Button(self.messages.get("buttons.open_private"), OPEN_PRIVATE),),),
+                text=self.text("group.private_only"),
+                buttons=((Button(self.text("buttons.open_private"), OPEN_PRIVATE),),),
                 private=False,
             )
         ]
@@ -164,87 +153,120 @@ class Coach:
             # be reached, so reminders they turn back on will be delivered.
             await self.users.set_active(user.id, True)
             user.active = True
-        state = await self.users.dialog_state(user.id)
-        ctx = Ctx(user, state, Turn(), now)
+        session = self.session(user, await self.users.dialog_state(user.id))
         if isinstance(inbound, Text):
-            await self._on_text(ctx, inbound.text)
+            await self._on_text(session, inbound.text)
         elif isinstance(inbound, Press):
-            await self._on_press(ctx, inbound.data)
+            await self._on_press(session, inbound.data)
         elif isinstance(inbound, Command):
-            await self._on_command(ctx, inbound.name, inbound.args)
-        else:  # club business belongs in the club's shared channel
-            self._say(ctx, "command.unknown")
-        if not ctx.turn.erased:
-            await self.users.save_dialog_state(user.id, ctx.state, now)
-        return ctx.turn.replies
+            await self._on_command(session, inbound.name, inbound.args)
+        elif isinstance(inbound, ClubCommand):  # club business belongs in the shared channel
+            session.say("command.unknown")
+        if not session.erased:
+            await self.users.save_dialog_state(user.id, session.state, now)
+        return session.replies
+
+    def session(self, user: User, state: DialogState) -> Session:
+        """A session for one person (the caller holds their lock)."""
+        code = user.locale if user.locale in self.books else self.bundle.default_locale
+        return Session(
+            host=self, user=user, state=state, now=self.clock.now(),
+            content=self.bundle.content(code), book=self.books[code], triage=self.triage[code],
+            users=self.users,
+            turn=Turn(),
+        )
+
+    # ----- proactive messages (the delivery worker's Composer) ----------------------------
+
+    async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None:
+        compose_for_person = self.registry.person_reminders.get(kind)
+        if compose_for_person is not None:
+            if not target.startswith("u:"):
+                return None
+            user = await self.users.get(int(target[2:]))
+            if user is None or not user.active:
+                return None
+            async with self.locks.hold((user.platform, user.platform_user_id)):
+                session = self.session(user, await self.users.dialog_state(user.id))
+                if not await compose_for_person(session, local_day):
+                    return None
+                await self.users.save_dialog_state(user.id, session.state, session.now)
+            return Delivery(ref=user.ref, replies=session.replies)
+        compose_for_target = self.registry.target_reminders.get(kind)
+        if compose_for_target is None:
+            return None
+        return await compose_for_target(target, local_day)
 
     # ----- typed text ---------------------------------------------------------------------
 
-    async def _on_text(self, ctx: Ctx, raw: str) -> None:
+    async def _on_text(self, session: Session, raw: str) -> None:
         text = clean(raw)
         if not text:
-            self._say(ctx, "input.empty")
-            self._reask(ctx)
+            session.say("input.empty")
+            session.reask()
             return
         if text.startswith("/") and len(text) > 1:
             name, _, args = text[1:].partition(" ")
-            await self._on_command(ctx, name.split("@")[0].lower(), args.strip())
+            await self._on_command(session, name.split("@")[0].lower(), args.strip())
             return
-        screening = self.triage.screen(text)
+        screening = self.screener.screen(text)
         if screening.level in ALARM_LEVELS:
-            await self._red_flag(ctx, screening)
+            await self._red_flag(session, screening)
             if screening.level == "urgent":
                 return
-        if ctx.state.dialog is None:
+        if session.state.dialog is None:
             if screening.level not in ALARM_LEVELS:
-                self._say(ctx, "idle.text")
+                session.say("idle.text")
             return
-        step = self._current_step(ctx)
-        value = self.runner.parse_text(step, text)
+        runner = self._runner(session)
+        step = self._current_step(session)
+        value = runner.parse_text(step, text)
         if value is NO_ANSWER:
-            ctx.turn.replies.append(Reply(key="input.hint", text=self.runner.hint(step)))
-            self._reask(ctx)
+            session.add(Reply(key="input.hint", text=runner.hint(step)))
+            session.reask()
             return
         if step.kind == "text":
-            ctx.state.data["story_signals"] = list(screening.signals)
-        await self._advance(ctx, value)
+            session.state.data["story_signals"] = list(screening.signals)
+        await self._advance(session, value)
 
-    async def _red_flag(self, ctx: Ctx, screening: ScreenResult) -> None:
+    async def _red_flag(self, session: Session, screening: ScreenResult) -> None:
         """A red flag in anything typed: the safety text at once, whatever is going on."""
         assert screening.level is not None
+        triage = session.triage
         result = TriageResult(
             outcome=screening.level,
             signals=screening.signals,
-            reasons=tuple(self.book.reason(s) for s in screening.signals
-                          if self.book.level(s) in ALARM_LEVELS),
+            reasons=tuple(triage.reason_for(s) for s in screening.signals
+                          if triage.level(s) in ALARM_LEVELS),
             key=f"safety.{screening.level}",
         )
-        ctx.turn.replies.append(self.book.triage_reply(result))
-        if ctx.user.consent_at is not None:
+        session.add(session.book.triage_reply(result))
+        if session.user.consent_at is not None:
             await self.users.add_safety_event(
-                ctx.user.id, screening.level, list(screening.signals), self._where(ctx), ctx.now
+                session.user.id, screening.level, list(screening.signals), self._where(session),
+                session.now,
             )
-        flags = ctx.state.data.setdefault("flags", [])
+        flags = session.state.data.setdefault("flags", [])
         flags.extend(s for s in screening.signals if s not in flags)
-        for hook in self.on_red_flag:
-            await hook(ctx, screening)
-        if screening.level == "urgent" and ctx.state.dialog is not None:
-            self.end_dialog(ctx)
-            self._say(ctx, "safety.dialog_stopped")
+        for hook in self.registry.red_flag_hooks:
+            await hook(session, screening)
+        if screening.level == "urgent" and session.state.dialog is not None:
+            session.end_dialog()
+            session.say("safety.dialog_stopped")
 
     # ----- buttons ------------------------------------------------------------------------
 
-    async def _on_press(self, ctx: Ctx, data: str) -> None:
+    async def _on_press(self, session: Session, data: str) -> None:
         if data.startswith("a:"):
             _, action, arg = [*data.split(":", 2), "", ""][:3]
-            handler = self.press_actions.get(action)
+            handler = self.registry.presses.get(action)
             if handler is None:
-                self.stale(ctx)
+                session.stale()
                 return
-            await handler(ctx, arg)
+            await handler(session, arg)
             return
         parts = data.split(":", 4)
-        state = ctx.state
+        state = session.state
         if (
             len(parts) != 5
             or parts[0] != "d"
@@ -252,197 +274,106 @@ class Coach:
             or state.step != parts[2]
             or str(state.seq) != parts[3]
         ):
-            self.stale(ctx)
+            session.stale()
             return
-        step = self._current_step(ctx)
-        value = self.runner.parse_press(step, parts[4])
+        runner = self._runner(session)
+        step = self._current_step(session)
+        value = runner.parse_press(step, parts[4])
         if value is NO_ANSWER:
-            self.stale(ctx)
+            session.stale()
             return
-        label = next((o.label for o in self.runner.options(step) if o.id == parts[4]), None)
-        start = len(ctx.turn.replies)
-        await self._advance(ctx, value)
-        if label is not None and len(ctx.turn.replies) > start:
+        label = next((o.label for o in runner.options(step) if o.id == parts[4]), None)
+        start = len(session.replies)
+        await self._advance(session, value)
+        if label is not None and len(session.replies) > start:
             # Adapters edit the pressed question to show this choice and drop its buttons.
-            first = ctx.turn.replies[start]
-            ctx.turn.replies[start] = dataclasses.replace(first, chosen=label)
-
-    def stale(self, ctx: Ctx) -> None:
-        self._say(ctx, "input.stale")
-        self._reask(ctx)
+            first = session.replies[start]
+            session.replies[start] = dataclasses.replace(first, chosen=label)
 
     # ----- commands -----------------------------------------------------------------------
 
-    async def _on_command(self, ctx: Ctx, name: str, args: str) -> None:
-        handler = self.commands.get(name.lower())
+    async def _on_command(self, session: Session, name: str, args: str) -> None:
+        handler = self.registry.commands.get(name.lower())
         if handler is None:
-            self._say(ctx, "command.unknown")
-            self._reask(ctx)
+            session.say("command.unknown")
+            session.reask()
             return
-        await handler(ctx, clean(args)[:200])
+        await handler(session, clean(args)[:200])
 
-    async def _cmd_start(self, ctx: Ctx, args: str) -> None:
-        if ctx.state.dialog is not None and ctx.state.step is not None:
-            self._say(ctx, "start.resume")
-            self._reask(ctx)
-            return
-        self._say(ctx, "start.welcome")
-        await self.begin(ctx, "intake")
+    # ----- dialogs (the DialogHost sessions call back into) -------------------------------
 
-    async def _cmd_help(self, ctx: Ctx, args: str) -> None:
-        self._say(ctx, "help.text")
-        self._reask(ctx)
-
-    async def _cmd_exercise(self, ctx: Ctx, args: str) -> None:
-        exercise = self.content.find_exercise(args) if args else None
-        if exercise is None:
-            ctx.turn.replies.append(self.book.exercise_menu(unknown=bool(args)))
-            return
-        ctx.turn.replies.append(self.book.exercise_reply(exercise.id))
-
-    async def _press_exercise(self, ctx: Ctx, arg: str) -> None:
-        if arg in self.content.exercises:
-            ctx.turn.replies.append(self.book.exercise_reply(arg))
-        else:
-            self.stale(ctx)
-
-    async def _cmd_learn(self, ctx: Ctx, args: str) -> None:
-        topic = self.content.find_topic(args) if args else None
-        if topic is None:
-            ctx.turn.replies.append(self.book.topic_menu(unknown=bool(args)))
-            return
-        ctx.turn.replies.append(self.book.topic_reply(topic.id))
-
-    async def _press_learn(self, ctx: Ctx, arg: str) -> None:
-        if arg in self.content.education:
-            ctx.turn.replies.append(self.book.topic_reply(arg))
-        else:
-            self.stale(ctx)
-
-    async def _cmd_export(self, ctx: Ctx, args: str) -> None:
-        data = await self.users.export(ctx.user.id)
-        payload = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True)
-        ctx.turn.replies.append(
-            Reply(key="export.data", text=self.messages.get("export.intro") + "\n\n" + payload)
+    async def begin(
+        self, session: Session, dialog_id: str, data: dict[str, Any] | None = None
+    ) -> None:
+        await self._runner(session).begin(
+            session.state, dialog_id, self._bound_actions(session), session.turn, data
         )
+        await self._follow_on(session)
 
-    async def _cmd_forget(self, ctx: Ctx, args: str) -> None:
-        await self.begin(ctx, "forget")
+    def question(self, session: Session) -> Reply:
+        return self._runner(session).question(session.state)
 
-    async def _act_forget(self, ctx: Ctx) -> str | None:
-        await self.users.forget(ctx.user.id)
-        ctx.turn.erased = True
-        self._say(ctx, "forget.done")
-        return None
+    def then_allowed(self, session: Session, dialog_id: str) -> bool:
+        state = session.state
+        if state.dialog is None or state.step is None:
+            return False
+        step = self._runner(session).dialogs[state.dialog].steps[state.step]
+        return dialog_id in step.then
 
-    async def _cmd_back(self, ctx: Ctx, args: str) -> None:
-        if ctx.state.dialog is None or not await self.runner.back(ctx.state, ctx.turn):
-            self._say(ctx, "back.nothing")
-            self._reask(ctx)
+    async def back(self, session: Session) -> bool:
+        """One question back; False when there is nowhere to go back to."""
+        if session.state.dialog is None:
+            return False
+        return await self._runner(session).back(session.state, session.turn)
 
-    async def _cmd_cancel(self, ctx: Ctx, args: str) -> None:
-        if ctx.state.dialog is None:
-            self._say(ctx, "cancel.nothing")
-            return
-        self.end_dialog(ctx)
-        self._say(ctx, "cancel.done")
+    async def _advance(self, session: Session, value: Any) -> None:
+        await self._runner(session).advance(
+            session.state, value, self._bound_actions(session), session.turn
+        )
+        await self._follow_on(session)
 
-    @staticmethod
-    def end_dialog(ctx: Ctx) -> None:
-        ctx.state.dialog = None
-        ctx.state.step = None
-        ctx.state.data = {}
-
-    # ----- dialog actions -----------------------------------------------------------------
-
-    async def begin(self, ctx: Ctx, dialog_id: str, data: dict[str, Any] | None = None) -> None:
-        await self.runner.begin(ctx.state, dialog_id, self._bound_actions(ctx), ctx.turn, data)
-        await self._follow_on(ctx)
-
-    async def _advance(self, ctx: Ctx, value: Any) -> None:
-        await self.runner.advance(ctx.state, value, self._bound_actions(ctx), ctx.turn)
-        await self._follow_on(ctx)
-
-    async def _follow_on(self, ctx: Ctx) -> None:
+    async def _follow_on(self, session: Session) -> None:
         """Begin the dialog an action asked for, once the current one has ended."""
-        while ctx.then is not None and ctx.state.dialog is None and not ctx.turn.erased:
-            following, ctx.then = ctx.then, None
-            await self.runner.begin(
-                ctx.state, following, self._bound_actions(ctx), ctx.turn, None
+        while session.then is not None and session.state.dialog is None and not session.erased:
+            following, session.then = session.then, None
+            await self._runner(session).begin(
+                session.state, following, self._bound_actions(session), session.turn, None
             )
 
-    def _bound_actions(self, ctx: Ctx) -> dict[str, ActionFn]:
-        def bind(fn: Callable[[Ctx], Awaitable[str | None]]) -> ActionFn:
+    def _bound_actions(self, session: Session) -> dict[str, ActionFn]:
+        def bind(fn: Callable[[Session], Awaitable[str | None]]) -> ActionFn:
             async def run(state: DialogState, turn: Turn) -> str | None:
-                return await fn(ctx)
+                return await fn(session)
 
             return run
 
-        return {name: bind(fn) for name, fn in self.ctx_actions.items()}
-
-    async def _act_record_consent(self, ctx: Ctx) -> str | None:
-        await self.users.set_consent(ctx.user.id, ctx.now)
-        ctx.user.consent_at = ctx.now.isoformat()
-        return None
-
-    async def _act_under13(self, ctx: Ctx) -> str | None:
-        ctx.turn.replies.append(Reply(key="safety.age_under13",
-                                      text=self.book.safety_text("age_under13")))
-        await self.users.forget(ctx.user.id)
-        ctx.turn.erased = True
-        return None
-
-    async def _act_prefill(self, ctx: Ctx) -> str | None:
-        signals = set(ctx.state.data.get("story_signals", [])) | set(
-            ctx.state.data.get("flags", [])
-        )
-        ctx.state.data["prefill"] = self.book.prefill(signals)
-        if ctx.state.data["prefill"]:
-            self._say(ctx, "intake.prefill_note")
-        return None
-
-    async def _act_triage(self, ctx: Ctx) -> str | None:
-        answers: dict[str, Any] = ctx.state.data.setdefault("answers", {})
-        extra = set(ctx.state.data.get("story_signals", [])) | set(
-            ctx.state.data.get("flags", [])
-        )
-        if ctx.user.age_band:
-            answers.setdefault("age_band", ctx.user.age_band)
-        result = self.triage.triage_answers(answers, sorted(extra))
-        answers["outcome"] = result.outcome
-        await self.users.add_triage(ctx.user.id, result.outcome, list(result.signals), ctx.now)
-        profile = {k: v for k, v in answers.items() if k not in {"consent"}}
-        await self.users.save_answers(ctx.user.id, profile, ctx.now)
-        if answers.get("age_band"):
-            await self.users.set_age_band(ctx.user.id, str(answers["age_band"]))
-        ctx.turn.replies.append(self.book.triage_reply(result))
-        if "race_soon" in result.signals and result.outcome == "pfp_program":
-            ctx.turn.replies.append(Reply(key="safety.race_soon",
-                                          text=self.book.safety_text("race_soon")))
-        return None
+        return {name: bind(fn) for name, fn in self.registry.actions.items()}
 
     # ----- helpers ------------------------------------------------------------------------
 
-    def _current_step(self, ctx: Ctx) -> Step:
-        assert ctx.state.dialog is not None and ctx.state.step is not None
-        return self.runner.dialogs[ctx.state.dialog].steps[ctx.state.step]
+    def _runner(self, session: Session) -> Runner:
+        return self.runners[session.content.locale]
 
-    def _say(self, ctx: Ctx, key: str, **values: object) -> None:
-        ctx.turn.replies.append(Reply(key=key, text=self.messages.get(key, **values)))
+    def _current_step(self, session: Session) -> Step:
+        state = session.state
+        assert state.dialog is not None and state.step is not None
+        return self._runner(session).dialogs[state.dialog].steps[state.step]
 
-    def _reask(self, ctx: Ctx) -> None:
-        if ctx.state.dialog is not None and ctx.state.step is not None:
-            ctx.turn.replies.append(self.runner.question(ctx.state))
+    @staticmethod
+    def _where(session: Session) -> str:
+        state = session.state
+        return f"{state.dialog}.{state.step}" if state.dialog else "chat"
 
-    def _where(self, ctx: Ctx) -> str:
-        return f"{ctx.state.dialog}.{ctx.state.step}" if ctx.state.dialog else "chat"
+    def _step_text(self, code: str) -> Callable[[Step], str]:
+        content = self.bundle.content(code)
 
-    def _step_text(self, step: Step) -> str:
-        if step.text:
-            return step.text.strip()
-        assert step.text_ref is not None
-        resolved = self.book.resolve(step.text_ref)
-        if resolved is None:
-            raise KeyError(step.text_ref)
-        return resolved
+        def step_text(step: Step) -> str:
+            if step.text:
+                return step.text.strip()
+            assert step.text_ref is not None
+            resolved = content.resolve(step.text_ref)
+            if resolved is None:
+                raise KeyError(step.text_ref)
+            return resolved
 
+        return step_text

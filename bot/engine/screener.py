@@ -277,13 +277,13 @@ class Screener:
         self._trie = _TrieNode()
         self._unless: dict[str, _TrieNode] = {}
         for spec in self.signals.values():
-            for phrase in spec.phrases:
-                for tokens in self._phrase_variants(phrase):
+            for i, phrase in enumerate(spec.phrases):
+                for tokens in self._located(spec.id, f"phrases[{i + 1}]", phrase):
                     self._insert(self._trie, tokens, spec.id)
             if spec.unless:
                 node = _TrieNode()
-                for phrase in spec.unless:
-                    for tokens in self._phrase_variants(phrase):
+                for i, phrase in enumerate(spec.unless):
+                    for tokens in self._located(spec.id, f"unless[{i + 1}]", phrase):
                         self._insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
 
@@ -325,6 +325,13 @@ class Screener:
         )
 
     # ------------------------------------------------------------------ loading helpers
+
+    def _located(self, signal_id: str, field: str, phrase: str) -> list[tuple[str, ...]]:
+        """A phrase's variants; a problem names the signal and the field it is in."""
+        try:
+            return self._phrase_variants(phrase)
+        except TriageDataError as exc:
+            raise TriageDataError(f"signal '{signal_id}': field '{field}': {exc}") from None
 
     def _learn(self, text: str) -> list[str]:
         words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]

@@ -194,6 +194,7 @@ def _user(row: Any) -> User:
         consent_at=row["consent_at"],
         age_band=row["age_band"],
         active=bool(row["active"]),
+        locale=str(row["locale"]),
     )
 
 

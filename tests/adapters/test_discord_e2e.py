@@ -22,6 +22,7 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
 from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
+from bot.app import open_coach
 from bot.domain.clock import FakeClock
 from bot.domain.events import ClubCommand, ConversationRef, Press, Reply
 from bot.engine.coach import Coach
@@ -87,7 +88,7 @@ class World:
 
     async def start_adapter(self) -> DiscordAdapter:
         adapter = DiscordAdapter(
-            self.settings, self.port, dm_channel_store=StoredDMChannels(self.coach.db)
+            self.settings, self.port, dm_channel_store=StoredDMChannels(self.coach.stores.db)
         )
         await adapter.start()
         self.adapters.append(adapter)
@@ -181,7 +182,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    coach = await Coach.open(tmp_path / "k.db", clock=clock)
+    coach = await open_coach(tmp_path / "k.db", clock=clock)
     worker = DeliveryWorker(coach.stores, coach, {}, clock)  # the adapter joins in start_adapter
     ticker = Ticker(coach.stores.outbox, worker, clock)
     try:
@@ -232,7 +233,7 @@ async def enrol(w: World, user: FakeUser) -> None:
         keys = await w.press(user, label)
         assert keys[-1].startswith("intake.ask."), (label, keys)
     assert await w.press(user, PFP_ANSWERS[-1]) == ["safety.pfp_program", "intake.ask.offer"]
-    title = plain(w.coach.content.safety.messages()["pfp_program"].title)
+    title = plain(w.coach.bundle.content().safety.messages()["pfp_program"].title)
     assert title in plain(w.fake.dm_messages(user)[-2].content)  # the triage answer, in the DM
     assert await w.press(user, "Yes, let's start") == ["intake.ask.reminder_time"]
     assert await w.say(user, "07:30") == ["intake.ask.timezone"]
@@ -244,7 +245,7 @@ async def enrol(w: World, user: FakeUser) -> None:
 
     db_user = await w.coach.users.find("discord", user.id)
     assert db_user is not None and db_user.chat_id == w.fake.dm_channel(user).id
-    reminder = await w.coach.programme.store.reminder(db_user.id)
+    reminder = await w.coach.stores.programme.reminder(db_user.id)
     assert reminder is not None
     assert (reminder.local_time, reminder.timezone) == ("07:30", "Europe/London")
 
@@ -275,7 +276,7 @@ async def daily_reminder_at_0730(w: World, user: FakeUser) -> FakeMessage:
     assert labels == ["Done ✅", "Did part of it", "Skip today", "Snooze 1 hour"]
     db_user = await w.coach.users.find("discord", user.id)
     assert db_user is not None
-    row = await w.coach.db.fetchone(
+    row = await w.coach.stores.db.fetchone(
         "SELECT status, due_at, sent_at FROM outbox WHERE user_id=? AND kind='daily'"
         " ORDER BY id DESC LIMIT 1",
         (db_user.id,),
@@ -302,7 +303,7 @@ async def press_done_after_a_restart(w: World, user: FakeUser, prompt: FakeMessa
     assert w.port.calls[-1].inbound == Press(custom_id.removeprefix("kc|"))
     db_user = await w.coach.users.find("discord", user.id)
     assert db_user is not None
-    assert await w.coach.programme.store.sessions(db_user.id) == {MONDAY: "done"}
+    assert await w.coach.stores.programme.sessions(db_user.id) == {MONDAY: "done"}
 
 
 async def club_setup_admin_only(w: World) -> None:
@@ -383,7 +384,7 @@ async def closed_dms_block_one_runner(w: World) -> None:
     assert [status for _, _, status in tries()] == [403]  # 50007 -> Blocked, no more tries
     dave = await w.coach.users.find("discord", w.dave.id)
     assert dave is not None and not dave.active
-    row = await w.coach.db.fetchone(
+    row = await w.coach.stores.db.fetchone(
         "SELECT status FROM outbox WHERE user_id=? AND kind='daily' ORDER BY id DESC LIMIT 1",
         (dave.id,),
     )
@@ -417,10 +418,10 @@ def audit_the_server(w: World) -> None:
     ephemeral note from a short, known list."""
     coach = w.coach
     forbidden = ["pain"]
-    forbidden += [plain(m.title) for m in coach.content.safety.messages().values()]
+    forbidden += [plain(m.title) for m in coach.bundle.content().safety.messages().values()]
     forbidden += [
         plain(step.text)[:40]
-        for dialog in coach.runner.dialogs.values()
+        for dialog in coach.bundle.content().dialogs.values()
         for step in dialog.steps.values()
         if step.text
     ]
@@ -460,7 +461,7 @@ def audit_the_server(w: World) -> None:
     dm = [plain(m.content) for m in w.fake.dm_messages(w.alice)]
     if dm:
         caught = {f for f in forbidden if any(f in text for text in dm)}
-        assert plain(coach.content.safety.messages()["pfp_program"].title) in caught
+        assert plain(coach.bundle.content().safety.messages()["pfp_program"].title) in caught
         assert "pain" in caught and len(caught) > 10, caught
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from bot.adapters import telegram_render as render
 from bot.adapters.telegram import TelegramAdapter
+from bot.app import open_coach
 from bot.domain.clock import FakeClock
 from bot.domain.events import Reply
 from bot.domain.records import DialogState
@@ -103,7 +104,7 @@ class World:
         return call.replies, update
 
     async def user_row(self, user_id: int) -> Any:
-        return await self.coach.db.fetchone(
+        return await self.coach.stores.db.fetchone(
             "SELECT * FROM users WHERE platform='telegram' AND platform_user_id=?",
             (str(user_id),),
         )
@@ -185,7 +186,7 @@ class Runner:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    coach = await Coach.open(tmp_path / "k.db", clock=clock)
+    coach = await open_coach(tmp_path / "k.db", clock=clock)
     port = Recorder(coach)
     try:
         async with (
@@ -231,7 +232,7 @@ def prompts(w: World, chat_id: int) -> list[StoredMessage]:
 async def outbox(w: World, user_id: int) -> list[Any]:
     row = await w.user_row(user_id)
     assert row is not None
-    return await w.coach.db.fetchall(
+    return await w.coach.stores.db.fetchall(
         "SELECT * FROM outbox WHERE user_id=? AND kind='daily' ORDER BY id", (row["id"],)
     )
 
@@ -379,7 +380,7 @@ async def test_a_runner_who_blocked_the_bot_gets_nothing_more_and_others_still_d
     assert len(prompts(w, BOB)) == 3
     assert [r["status"] for r in await outbox(w, BOB)] == ["sent"] * 3
     assert [r["status"] for r in await outbox(w, ALICE)] == ["blocked"]
-    active = await w.coach.db.fetchone(
+    active = await w.coach.stores.db.fetchone(
         "SELECT active FROM reminders WHERE user_id=?", (alice_row["id"],)
     )
     assert active is not None and not active[0]
@@ -411,7 +412,7 @@ async def test_a_429_on_a_reminder_is_waited_out_and_nothing_is_lost(world: Worl
 async def test_webhook_refuses_a_wrong_secret_and_passes_the_right_one_to_the_coach(
     tmp_path: Path,
 ) -> None:
-    coach = await Coach.open(tmp_path / "k.db", clock=FakeClock(START))
+    coach = await open_coach(tmp_path / "k.db", clock=FakeClock(START))
     port = Recorder(coach)
     hook_port = free_port()
     try:

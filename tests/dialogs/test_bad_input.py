@@ -46,7 +46,7 @@ async def test_nasty_text_in_the_middle_of_a_question(client: CoachClient) -> No
         )
         assert (state.dialog, state.step) == ("intake", "location"), repr(text[:20])
     # and the tables are all still there
-    assert "users" in await client.coach.db.tables()
+    assert "users" in await client.coach.stores.db.tables()
 
 
 async def test_nasty_text_outside_any_dialog(client: CoachClient) -> None:
@@ -154,6 +154,6 @@ async def test_any_input_in_any_state_gets_a_reply_and_valid_state(
             continue
         state = await client.coach.users.dialog_state(user.id)
         if state.dialog is not None:
-            dialog = client.coach.runner.dialogs[state.dialog]
+            dialog = client.coach.bundle.content().dialogs[state.dialog]
             assert state.step in dialog.steps
             assert dialog.steps[state.step].kind not in {"action", "end", "say"}

@@ -96,5 +96,5 @@ async def test_forget_removes_club_ticks_and_leaderboard_name(world: World) -> N
     await client.send("/forget")
     await client.press("Yes, delete everything")
     for table in ("club_done", "club_leaderboard"):
-        rows = await coach.db.fetchall(f"SELECT * FROM {table} WHERE member_id='ann'")
+        rows = await coach.stores.db.fetchall(f"SELECT * FROM {table} WHERE member_id='ann'")
         assert rows == []

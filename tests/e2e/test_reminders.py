@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import open_coach
 from bot.domain.clock import FakeClock
-from bot.engine.coach import Coach
 from bot.schedule.sweep import sweep
 from tests.support.world import ProcessDied, World
 
@@ -69,7 +69,7 @@ async def test_spring_forward_gap_fires_at_first_valid_minute(world: World) -> N
 async def test_restart_between_claim_and_send_loses_nothing(
     db_path: Path, clock: FakeClock
 ) -> None:
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     clock.set(datetime(2026, 3, 3, 7, 30, 5, tzinfo=UTC))
@@ -77,7 +77,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
     assert claimed.claimed == 1
     await coach.close()  # the process stops before the delivery worker runs
 
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     try:
         world = World(coach, clock)
         await world.ticker.tick()  # the start-up catch-up
@@ -90,7 +90,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
 async def test_restart_between_send_and_record_doubles_nothing(
     db_path: Path, clock: FakeClock
 ) -> None:
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     world.platform.crash_after_send = True
@@ -101,7 +101,7 @@ async def test_restart_between_send_and_record_doubles_nothing(
     platform = world.platform
     await coach.close()
 
-    coach = await Coach.open(db_path, clock=clock)
+    coach = await open_coach(db_path, clock=clock)
     try:
         world = World(coach, clock)
         world.platform = platform
@@ -110,7 +110,7 @@ async def test_restart_between_send_and_record_doubles_nothing(
         assert len(_daily(world, "r1")) == 1
         # the resend carried the same idempotency key, so the platform could drop it
         assert len(platform.calls) == 2 and platform.calls[0] == platform.calls[1]
-        row = await coach.db.fetchone("SELECT status FROM outbox WHERE kind='daily'")
+        row = await coach.stores.db.fetchone("SELECT status FROM outbox WHERE kind='daily'")
         assert row is not None and row[0] == "sent"
     finally:
         await coach.close()
@@ -150,7 +150,7 @@ async def test_more_than_three_hours_late_is_recorded_as_missed(world: World) ->
     world.clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # the process was down
     await world.ticker.tick()
     assert _daily(world, "r1") == []
-    row = await world.coach.db.fetchone("SELECT status FROM outbox WHERE kind='daily'")
+    row = await world.coach.stores.db.fetchone("SELECT status FROM outbox WHERE kind='daily'")
     assert row is not None and row[0] == "missed"
     await world.advance(timedelta(days=1))
     assert len(_daily(world, "r1")) == 1  # the next day arrives as usual

@@ -74,10 +74,10 @@ async def test_export_returns_everything_stored(client: CoachClient) -> None:
     assert data["checkins"][0]["worst_pain"] == 3
     assert data["reminders"][0]["timezone"] == "Europe/London"
     # every table with rows about the person appears in the export
-    for table in await client.coach.db.tables():
-        columns = await client.coach.db.columns(table)
+    for table in await client.coach.stores.db.tables():
+        columns = await client.coach.stores.db.columns(table)
         if "user_id" in columns:
-            rows = await client.coach.db.fetchall(
+            rows = await client.coach.stores.db.fetchall(
                 f"SELECT count(*) FROM {table} WHERE user_id=?", (user.id,)
             )
             assert len(data[table]) == rows[0][0], table
@@ -94,7 +94,7 @@ async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> Non
     assert client.keys == ["forget.ask.confirm"]
     await client.press("Yes, delete everything")
     assert client.keys == ["forget.done"]
-    db = client.coach.db
+    db = client.coach.stores.db
     for table in await db.tables():
         columns = await db.columns(table)
         for column in (

@@ -1,4 +1,5 @@
-"""Turns content (exercises, guides, safety texts, the programme) into outbound replies."""
+"""Turns one language's content (exercises, guides, safety texts, the programme) into
+outbound replies."""
 
 from __future__ import annotations
 
@@ -11,14 +12,53 @@ from bot.content.render import render_exercise, render_topic
 from bot.domain.events import Button, Reply
 from bot.engine.layout import rows
 from bot.engine.parsing import fold
-from bot.engine.triage import Triage, TriageResult
+from bot.engine.triage import TriageResult
+
+# Texts the book uses, with the placeholders it fills in (checked by `kneecoach check`).
+TEXTS = {
+    "safety.reasons_heading": (),
+    "buttons.show_me_how": ("name",),
+    "session.title": ("week",),
+    "session.strength_heading": ("load", "dose"),
+    "session.rest_day": (),
+    "session.daily_heading": (),
+    "session.stretch_dose": ("hold", "repeats"),
+    "session.strength_dose": ("sets", "reps"),
+    "session.release_dose": ("minutes", "areas"),
+    "session.per_side": (),
+    "settings.day_names": (),
+    "menus.exercises": (),
+    "menus.exercises_unknown": (),
+    "menus.topics": (),
+    "menus.topics_unknown": (),
+    "exercise.heading": ("name", "kind", "targets"),
+    "exercise.kind.strength": (),
+    "exercise.kind.stretch": (),
+    "exercise.kind.release": (),
+    "exercise.dose.line": ("dose",),
+    "exercise.dose.per_side": (),
+    "exercise.dose.hold": ("seconds",),
+    "exercise.dose.strength": ("sets", "reps", "side", "hold", "load"),
+    "exercise.dose.stretch": ("seconds", "times", "side"),
+    "exercise.dose.release": ("minutes", "side", "areas"),
+    "exercise.seconds.one": ("n",),
+    "exercise.seconds.many": ("n",),
+    "exercise.minutes.one": ("n",),
+    "exercise.minutes.many": ("n",),
+    "exercise.times.once": (),
+    "exercise.times.many": ("n",),
+    "exercise.avoid": (),
+    "exercise.stop_if": (),
+    "learn.source": ("source",),
+}
 
 
 class TextBook:
-    def __init__(self, content: Content, prefill: Prefill, triage: Triage) -> None:
+    """One language's content turned into replies."""
+
+    def __init__(self, content: Content, prefill: Prefill) -> None:
         self.content = content
         self.messages = content.texts
-        self.triage = triage
         self._prefill = prefill
 
     # ----- lookups ------------------------------------------------------------------------
@@ -32,12 +72,6 @@ class TextBook:
         if text is None:
             raise KeyError(name)
         return text
-
-    def reason(self, signal: str) -> str:
-        return self.triage.reason_for(signal)
-
-    def level(self, signal: str) -> str:
-        return self.triage.level(signal)
 
     # ----- safety -------------------------------------------------------------------------
 

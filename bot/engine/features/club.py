@@ -9,25 +9,63 @@ Commands arrive from a shared channel as typed ``ClubCommand`` events.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
+from bot.content import Bundle
+from bot.domain.clock import Clock
 from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
 from bot.domain.zones import parse_zone, zone_from_name
+from bot.engine.feature import Registry
 from bot.engine.ports import Delivery
-
-if TYPE_CHECKING:
-    from bot.engine.coach import Coach
+from bot.engine.textbook import TextBook
+from bot.store.clubs import ClubStore
 
 WEEKLY_DAY = 6  # the weekly summary goes out on Sundays, at the club's time
 MAX_NAME = 40  # characters of a leaderboard display name that are kept
 
 
-class ClubService:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
-        self.clubs = coach.stores.clubs
-        self.messages = coach.messages
+TEXTS = {
+    "club.daily_title": (),
+    "club.counter": ("count",),
+    "club.counter_one": (),
+    "club.thanks": (),
+    "club.already_done": (),
+    "club.post_closed": (),
+    "club.weekly": ("done", "members"),
+    "club.leaderboard_title": (),
+    "club.leaderboard_line": ("rank", "name", "streak"),
+    "club.anonymous": (),
+    "club.leaderboard_on": (),
+    "club.leaderboard_off": (),
+    "club.denied": (),
+    "club.setup_usage": (),
+    "club.bad_time": (),
+    "club.bad_zone": (),
+    "club.setup_done": ("channel", "time", "zone", "first"),
+    "club.off": (),
+    "club.not_set_up": (),
+    "buttons.club_done": (),
+    "input.stale": (),
+}
+
+
+class Club:
+    """Club posts are shared: they use the bundle's default language and no personal data."""
+
+    name = "club"
+
+    def __init__(self, bundle: Bundle, clubs: ClubStore, book: TextBook, clock: Clock) -> None:
+        self.bundle = bundle
+        self.clubs = clubs
+        self.book = book
+        self.clock = clock
+        self.messages = bundle.content().texts
+
+    def register(self, registry: Registry) -> None:
+        registry.shared(self.handle)
+        registry.target_reminder("club_daily", self.compose_daily)
+        registry.target_reminder("club_weekly", self.compose_weekly)
+        registry.texts(TEXTS)
 
     def _reply(self, key: str, **values: object) -> Reply:
         return Reply(key=key, text=self.messages.get(key, **values), private=False)
@@ -42,12 +80,12 @@ class ClubService:
 
     async def _command(self, ref: ConversationRef, command: ClubCommand) -> list[Reply]:
         verb = command.action
-        now = self.coach.clock.now()
+        now = self.clock.now()
         if verb == "denied":
             return [self._reply("club.denied")]
         if verb == "setup":
             wall = parse_local_time(command.time)
-            zone = parse_zone(command.timezone, self.coach.bundle.timezones.aliases)
+            zone = parse_zone(command.timezone, self.bundle.timezones.aliases)
             if not command.guild_id or not command.channel_id:
                 return [self._reply("club.setup_usage")]
             if wall is None:
@@ -86,10 +124,10 @@ class ClubService:
         club = await self.clubs.get(club_id)
         if club is None:
             return [self._reply("input.stale")]
-        today = local_date(self.coach.clock.now(), zone_from_name(club.timezone))
+        today = local_date(self.clock.now(), zone_from_name(club.timezone))
         if day != today.isoformat():
             return [self._reply("club.post_closed")]
-        added = await self.clubs.tick(club_id, today, ref.user_id, self.coach.clock.now())
+        added = await self.clubs.tick(club_id, today, ref.user_id, self.clock.now())
         post = await self._post(club_id, today)
         # The adapter replaces the pressed post with the refreshed one (the new counter).
         post = Reply(key=post.key, text=post.text, buttons=post.buttons, private=False,
@@ -99,13 +137,19 @@ class ClubService:
 
     async def _post(self, club_id: int, day: date) -> Reply:
         count = await self.clubs.done_count(club_id, day)
-        routine = self.coach.book.club_routine(day.weekday())
+        routine = self.book.club_routine(day.weekday())
         counter = self.messages.get(
             "club.counter_one" if count == 1 else "club.counter", count=count
         )
         text = f"{self.messages.get('club.daily_title')}\n\n{routine}\n\n{counter}"
         button = Button(self.messages.get("buttons.club_done"), f"a:club:{club_id}:{day}")
         return Reply(key="club.daily", text=text, buttons=((button,),), private=False)
+
+    async def compose_daily(self, target: str, local_day: date) -> Delivery | None:
+        return await self.compose(target, "club_daily", local_day)
+
+    async def compose_weekly(self, target: str, local_day: date) -> Delivery | None:
+        return await self.compose(target, "club_weekly", local_day)
 
     async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None:
         club = await self.clubs.get(int(target[2:]))

@@ -1,0 +1,74 @@
+"""The intake: /start, consent, age, the knee in the runner's own words, and triage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.events import Reply
+from bot.engine.feature import Registry
+from bot.engine.session import Session
+
+TEXTS = {
+    "start.welcome": (),
+    "start.resume": (),
+    "intake.prefill_note": (),
+}
+
+
+class Intake:
+    name = "intake"
+
+    def register(self, registry: Registry) -> None:
+        registry.command("start", self.start, menu=True)
+        registry.action("record_consent", self.record_consent)
+        registry.action("under13", self.under13)
+        registry.action("prefill_from_story", self.prefill)
+        registry.action("triage", self.triage)
+        registry.texts(TEXTS)
+
+    async def start(self, session: Session, args: str) -> None:
+        if session.state.dialog is not None and session.state.step is not None:
+            session.say("start.resume")
+            session.reask()
+            return
+        session.say("start.welcome")
+        await session.begin("intake")
+
+    async def record_consent(self, session: Session) -> str | None:
+        await session.users.set_consent(session.user.id, session.now)
+        session.user.consent_at = session.now.isoformat()
+        return None
+
+    async def under13(self, session: Session) -> str | None:
+        session.add(Reply(key="safety.age_under13",
+                          text=session.book.safety_text("age_under13")))
+        await session.users.forget(session.user.id)
+        session.erase()
+        return None
+
+    async def prefill(self, session: Session) -> str | None:
+        data = session.state.data
+        signals = set(data.get("story_signals", [])) | set(data.get("flags", []))
+        data["prefill"] = session.book.prefill(signals)
+        if data["prefill"]:
+            session.say("intake.prefill_note")
+        return None
+
+    async def triage(self, session: Session) -> str | None:
+        data = session.state.data
+        answers: dict[str, Any] = data.setdefault("answers", {})
+        extra = set(data.get("story_signals", [])) | set(data.get("flags", []))
+        if session.user.age_band:
+            answers.setdefault("age_band", session.user.age_band)
+        result = session.triage.triage_answers(answers, sorted(extra))
+        answers["outcome"] = result.outcome
+        users, user_id = session.users, session.user.id
+        await users.add_triage(user_id, result.outcome, list(result.signals), session.now)
+        profile = {k: v for k, v in answers.items() if k not in {"consent"}}
+        await users.save_answers(user_id, profile, session.now)
+        if answers.get("age_band"):
+            await users.set_age_band(user_id, str(answers["age_band"]))
+        session.add(session.book.triage_reply(result))
+        if "race_soon" in result.signals and result.outcome == "pfp_program":
+            session.add(Reply(key="safety.race_soon", text=session.book.safety_text("race_soon")))
+        return None

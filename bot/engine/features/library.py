@@ -1,0 +1,50 @@
+"""The exercise and education library: /exercise NAME, /learn TOPIC and their buttons."""
+
+from __future__ import annotations
+
+from bot.engine.feature import Registry
+from bot.engine.session import Session
+
+TEXTS = {
+    "menus.exercises": (),
+    "menus.exercises_unknown": (),
+    "menus.topics": (),
+    "menus.topics_unknown": (),
+}
+
+
+class Library:
+    name = "library"
+
+    def register(self, registry: Registry) -> None:
+        registry.command("exercise", self.exercise, menu=True)
+        registry.command("learn", self.learn, menu=True)
+        registry.press("ex", self.press_exercise)
+        registry.press("learn", self.press_learn)
+        registry.texts(TEXTS)
+
+    async def exercise(self, session: Session, args: str) -> None:
+        exercise = session.content.find_exercise(args) if args else None
+        if exercise is None:
+            session.add(session.book.exercise_menu(unknown=bool(args)))
+            return
+        session.add(session.book.exercise_reply(exercise.id))
+
+    async def press_exercise(self, session: Session, arg: str) -> None:
+        if arg in session.content.exercises:
+            session.add(session.book.exercise_reply(arg))
+        else:
+            session.stale()
+
+    async def learn(self, session: Session, args: str) -> None:
+        topic = session.content.find_topic(args) if args else None
+        if topic is None:
+            session.add(session.book.topic_menu(unknown=bool(args)))
+            return
+        session.add(session.book.topic_reply(topic.id))
+
+    async def press_learn(self, session: Session, arg: str) -> None:
+        if arg in session.content.education:
+            session.add(session.book.topic_reply(arg))
+        else:
+            session.stale()

@@ -1,0 +1,144 @@
+"""Check-ins and weekly reviews: pain monitoring, the advice that follows, swelling holds,
+and escalation to a clinician when the knee is not getting better."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date
+
+from bot.domain.events import Button, Reply
+from bot.domain.records import Checkin
+from bot.engine.features.programme.plan import RATING_SCORES, Kit
+from bot.engine.session import Session
+
+TEXTS = {
+    "weekly.thanks": (),
+    "weekly.label.much_worse": (),
+    "weekly.label.worse": (),
+    "weekly.label.slightly_worse": (),
+    "weekly.label.same": (),
+    "weekly.label.slightly_better": (),
+    "weekly.label.better": (),
+    "weekly.label.much_better": (),
+    "escalate.week3": ("reason",),
+    "escalate.week6": ("reason",),
+    "escalate.reason.pain": ("baseline", "recent"),
+    "escalate.reason.weekly": ("rating",),
+    "escalate.reason.no_weekly": (),
+    "buttons.pause_programme": (),
+    "buttons.keep_going": (),
+}
+
+
+def band_name(pain: int, worse_morning: bool) -> str:
+    if pain > 5 or worse_morning:
+        return "ease"
+    return "fine" if pain <= 2 else "acceptable"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+class Checkins:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.store = kit.store
+
+    async def checkin(self, session: Session, args: str) -> None:
+        if session.user.consent_at is None:
+            session.say("programme.needs_start")
+            return
+        await session.begin("checkin")
+
+    async def apply_checkin(self, session: Session) -> str | None:
+        answers = session.state.data.get("answers", {})
+        pain = int(answers["pain"])
+        worse = answers.get("worse_morning") == "yes"
+        swelling = answers.get("swelling") == "yes"
+        user_id = session.user.id
+        _, today = await self.kit.zone_today(user_id, session.now)
+        await self.store.record_checkin(user_id, today, pain, worse, swelling, session.now)
+        if swelling:
+            await self.hold_for_swelling(session)
+            return None
+        band = session.content.programme.advice_for(pain, worse)
+        session.add(Reply(key=f"advice.{band_name(pain, worse)}",
+                          text=f"**{band.title}**\n\n{band.text.strip()}"))
+        await self.escalate_if_needed(session, today)
+        plan = await self.store.plan(user_id)
+        if plan is not None:
+            elapsed = (today - plan.started_on).days
+            reviews = await self.store.weekly_reviews(user_id)
+            week_done = elapsed // 7
+            if week_done >= 1 and week_done not in reviews:
+                session.follow_with("weekly")
+        return None
+
+    async def apply_weekly(self, session: Session) -> str | None:
+        rating = str(session.state.data.get("answers", {}).get("rating"))
+        plan = await self.store.plan(session.user.id)
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        week = max(1, (today - plan.started_on).days // 7) if plan else 1
+        await self.store.record_weekly(session.user.id, week, rating, RATING_SCORES[rating],
+                                       session.now)
+        session.say("weekly.thanks")
+        await self.escalate_if_needed(session, today)
+        return None
+
+    async def hold_for_swelling(self, session: Session) -> None:
+        session.add(Reply(
+            key="safety.swelling_pause",
+            text=session.book.safety_text("swelling_pause"),
+            buttons=((Button(session.text("buttons.clinician_seen"), "a:prog:seen"),),),
+        ))
+        await session.users.add_safety_event(
+            session.user.id, "see_clinician", ["swelling"], "checkin.swelling", session.now
+        )
+        await self.kit.hold(session)
+
+    async def escalate_if_needed(self, session: Session, today: date) -> None:
+        plan = await self.store.plan(session.user.id)
+        if plan is None:
+            return
+        elapsed = (today - plan.started_on).days
+        if elapsed < 21:
+            return
+        checkins = await self.store.checkins(session.user.id)
+        reviews = await self.store.weekly_reviews(session.user.id)
+        reasons = self.not_improving(session, checkins, reviews, today)
+        if not reasons:
+            return
+        key = "escalate.week6" if elapsed >= 42 else "escalate.week3"
+        if key == "escalate.week6":
+            await self.kit.recommend(session, key, " ".join(reasons), buttons=(
+                (Button(session.text("buttons.pause_programme"), "a:prog:pause"),
+                 Button(session.text("buttons.keep_going"), "a:prog:keep")),
+            ))
+        else:
+            await self.kit.recommend(session, key, " ".join(reasons))
+
+    @staticmethod
+    def not_improving(
+        session: Session, checkins: list[Checkin], reviews: dict[int, int], today: date
+    ) -> list[str]:
+        """Reasons the knee is not getting better (empty when it is)."""
+        reasons: list[str] = []
+        if len(checkins) >= 3:
+            baseline = statistics.median(c.worst_pain for c in checkins[:3])
+            recent_window = [c for c in checkins if (today - c.local_date).days < 7]
+            recent = statistics.median(
+                c.worst_pain for c in (recent_window or checkins[-3:])[-3:]
+            )
+            if baseline - recent < 2:
+                reasons.append(session.text(
+                    "escalate.reason.pain", baseline=_fmt(baseline), recent=_fmt(recent)))
+        latest = reviews[max(reviews)] if reviews else None
+        if latest is None or latest < RATING_SCORES["better"]:
+            label = next((k for k, v in RATING_SCORES.items() if v == latest), None)
+            reasons.append(
+                session.text("escalate.reason.weekly",
+                             rating=session.text(f"weekly.label.{label}"))
+                if label else session.text("escalate.reason.no_weekly")
+            )
+        return reasons

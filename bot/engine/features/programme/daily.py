@@ -1,0 +1,70 @@
+"""The daily session: /today, the daily prompt a reminder sends, snoozing, and recording
+how it went (which leads on to the check-in)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.engine.features.programme.plan import SNOOZE, Kit
+from bot.engine.session import Session
+
+TEXTS = {
+    "daily.greeting": (),
+    "daily.snoozed": (),
+    "daily.snooze_used": (),
+    "daily.recorded.done": (),
+    "daily.recorded.partial": (),
+    "daily.recorded.skipped": (),
+}
+RECORDED = {"done": "done", "partial": "partial", "skip": "skipped"}
+
+
+class Daily:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.store = kit.store
+
+    async def today(self, session: Session, args: str) -> None:
+        if await session.users.on_clinician_hold(session.user.id):
+            session.add(self.kit.hold_reply(session))
+            return
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        session.add(await self.kit.session_reply(session, today, "today.session"))
+
+    async def show_session(self, session: Session) -> str | None:
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        session.state.data["day"] = today.isoformat()
+        greeting = session.text("daily.greeting") if session.state.data.get("greeting") else None
+        session.add(await self.kit.session_reply(session, today, "daily.session", greeting))
+        return None
+
+    async def snooze(self, session: Session) -> str | None:
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        if await self.store.add_snooze(session.user.id, today, session.now + SNOOZE):
+            session.say("daily.snoozed")
+        else:
+            session.say("daily.snooze_used")
+        return None
+
+    async def record_session(self, session: Session) -> str | None:
+        answers = session.state.data.get("answers", {})
+        status = RECORDED[str(answers["session"])]
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        day = date.fromisoformat(session.state.data.get("day", today.isoformat()))
+        await self.store.record_session(session.user.id, day, status, session.now)
+        session.say(f"daily.recorded.{status}")
+        if not any(c.local_date == day for c in await self.store.checkins(session.user.id)):
+            session.follow_with("checkin")
+        return None
+
+    async def compose(self, session: Session, local_day: date) -> bool:
+        """The daily prompt (and a snoozed one): today's session and its buttons."""
+        plan = await self.store.plan(session.user.id)
+        if plan is None or plan.status not in {"active", "paused"}:
+            return False
+        if plan.paused_until is not None and local_day < plan.paused_until:
+            return False
+        if plan.status == "paused":
+            await self.store.set_status(session.user.id, "active", session.now)
+        await session.begin("daily", {"greeting": True})
+        return True

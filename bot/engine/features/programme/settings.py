@@ -1,0 +1,109 @@
+"""Starting the programme and changing it: reminder time, time zone, strength days, pause,
+resume and stop."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from bot.domain.localtime import local_date, next_occurrence
+from bot.domain.zones import zone_from_name
+from bot.engine.features.programme.plan import Kit
+from bot.engine.session import Session
+
+TEXTS = {
+    "programme.started": ("when", "days"),
+    "escalate.race": ("reason",),
+    "escalate.reason.race": (),
+    "settings.time_set": ("when",),
+    "settings.zone_set": ("zone", "when"),
+    "settings.days_set": ("days",),
+    "settings.paused": ("days", "when"),
+    "stop.done": (),
+}
+
+
+class Settings:
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.store = kit.store
+
+    async def start_programme(self, session: Session) -> str | None:
+        answers: dict[str, Any] = session.state.data.get("answers", {})
+        zone_name = str(answers.get("timezone") or "UTC")
+        local_time = str(answers.get("reminder_time") or "07:00")
+        days = [int(d) for d in answers.get("strength_days") or [0, 2, 4]]
+        today = local_date(session.now, zone_from_name(zone_name))
+        race = str(answers.get("race") or "none")
+        user_id = session.user.id
+        await self.store.start_plan(user_id, today, days, race, session.now)
+        due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
+        await session.users.set_active(user_id, True)
+        session.say("programme.started", when=self.kit.when(session, due, zone_name),
+                    days=self.kit.day_names(session, days))
+        session.add(await self.kit.session_reply(session, today, "today.session"))
+        if race == "soon":
+            await self.kit.recommend(session, "escalate.race",
+                                     session.text("escalate.reason.race"))
+        return None
+
+    async def settings(self, session: Session, args: str) -> None:
+        if await self.store.plan(session.user.id) is None:
+            session.say("programme.needs_start")
+            return
+        await session.begin("settings")
+
+    async def stop(self, session: Session, args: str = "") -> None:
+        user_id = session.user.id
+        if await self.store.plan(user_id) is not None:
+            await self.store.set_status(user_id, "stopped", session.now)
+            await self.store.set_reminder_active(user_id, False)
+            await self.store.cancel_pending(user_id)
+        session.say("stop.done")
+
+    async def resume(self, session: Session, args: str = "") -> None:
+        await self.kit.resume(session)
+
+    async def apply_settings(self, session: Session) -> str | None:
+        answers = session.state.data.get("answers", {})
+        change = str(answers.get("change"))
+        user_id, now = session.user.id, session.now
+        reminder = await self.store.reminder(user_id)
+        if reminder is None:
+            session.say("programme.needs_start")
+            return None
+        when = self.kit.when
+        if change == "time":
+            due = await self.store.set_reminder(
+                user_id, str(answers["reminder_time"]), reminder.timezone, now, reminder.active,
+            )
+            session.say("settings.time_set", when=when(session, due, reminder.timezone))
+        elif change == "zone":
+            due = await self.store.set_reminder(
+                user_id, reminder.local_time, str(answers["timezone"]), now, reminder.active
+            )
+            session.say("settings.zone_set", zone=answers["timezone"],
+                        when=when(session, due, str(answers["timezone"])))
+        elif change == "days":
+            days = [int(d) for d in answers["strength_days"]]
+            await self.store.set_strength_days(user_id, days, now)
+            session.say("settings.days_set", days=self.kit.day_names(session, days))
+        elif change == "pause":
+            count = int(answers["pause_days"])
+            zone = zone_from_name(reminder.timezone)
+            until = local_date(now, zone) + timedelta(days=count)
+            await self.store.set_status(user_id, "paused", now, paused_until=until)
+            resume_at = next_occurrence(
+                time.fromisoformat(reminder.local_time), zone,
+                datetime.combine(until, time(0), zone) - timedelta(seconds=1),
+            )
+            await self.store.set_reminder(user_id, reminder.local_time, reminder.timezone,
+                                          resume_at - timedelta(seconds=1), True)
+            await self.store.cancel_pending(user_id)
+            session.say("settings.paused", days=count,
+                        when=when(session, resume_at, reminder.timezone))
+        elif change == "resume":
+            await self.kit.resume(session)
+        elif change == "stop":
+            await self.stop(session)
+        return None
