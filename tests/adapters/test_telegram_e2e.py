@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters import telegram_render as render
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter, render
 from bot.domain.clock import FakeClock
 from bot.domain.events import Reply
 from bot.domain.records import DialogState

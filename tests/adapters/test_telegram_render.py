@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.adapters import telegram_render as r
+from bot.adapters.telegram import render as r
 from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
 from tests.fakes.telegram_api import parse_html, tiny_png
 
