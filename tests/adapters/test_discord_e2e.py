@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
-from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
+from bot.adapters.discord.render import CONTINUATION, render_markup, render_replies
 from bot.domain.clock import FakeClock
 from bot.domain.events import ClubCommand, ConversationRef, Press, Reply
 from bot.engine.coach import Coach

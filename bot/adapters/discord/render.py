@@ -1,7 +1,7 @@
 """Pure rendering of engine replies for Discord: markup, splitting, buttons.
 
-Nothing here talks to Discord; :mod:`bot.adapters.discord` turns a :class:`RenderedMessage`
-into ``channel.send(...)`` arguments.
+Nothing here talks to Discord; :mod:`bot.adapters.discord.outbound` turns a
+:class:`RenderedMessage` into ``channel.send(...)`` arguments.
 
 * Markup: the engine's ``**bold**`` and ``_italic_`` become Discord markdown; every other
   character that Discord would read as markdown (``* _ ~ ` | \\ < [`` and ``>``/``#``/``-#`` at
@@ -19,7 +19,7 @@ into ``channel.send(...)`` arguments.
   Discord the conversation already continues there.
 * Images go out as a file attachment; their alt text is also written into the content.
 
-The limits are Discord's documented ones (discord.py does not export them as constants).
+Every limit comes from :mod:`bot.adapters.discord.capabilities`.
 """
 
 from __future__ import annotations
@@ -29,17 +29,19 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.adapters.discord.capabilities import (
+    CUSTOM_ID_PREFIX,
+    MAX_BUTTONS_PER_ROW,
+    MAX_CONTENT,
+    MAX_CUSTOM_ID,
+    MAX_LABEL,
+    MAX_NONCE,
+    MAX_ROWS,
+)
 from bot.domain import markup
 from bot.domain.events import OPEN_PRIVATE, Button, Image, Reply
 from bot.domain.markup import Run, merge
 
-MAX_CONTENT = 2000
-MAX_CUSTOM_ID = 100
-MAX_LABEL = 80
-MAX_BUTTONS_PER_ROW = 5
-MAX_ROWS = 5
-MAX_NONCE = 25
-CUSTOM_ID_PREFIX = "kc|"
 # Content of a message that only carries extra rows of buttons (Discord wants some content).
 CONTINUATION = "\u2026"
 ELLIPSIS = "\u2026"
