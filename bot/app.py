@@ -7,17 +7,16 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from bot.adapters.console import ConsoleChat
 from bot.config import Settings
 from bot.domain.clock import Clock, FakeClock, SystemClock
-from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import SendResult
+from bot.domain.events import ConversationRef
 from bot.engine.coach import Coach
+from bot.engine.ports import Adapter
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -92,18 +91,6 @@ async def _script_line(
     if line.startswith("#"):
         return
     await chat.say(line)
-
-
-class Adapter(Protocol):
-    platform: str
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
-    ) -> SendResult: ...
 
 
 def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
