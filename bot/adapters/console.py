@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
 from bot.domain.markup import plain
-from bot.domain.results import SendResult, Sent
+from bot.domain.results import Failed, SendResult, Sent
 from bot.engine.parsing import fold
 from bot.engine.ports import Capabilities, CoachPort
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 PLATFORM: Final = "console"
 NO_LIMIT: Final = 2**31 - 1  # nothing a terminal cannot show
+IDEMPOTENCY_MEMORY: Final = 4096  # idempotency keys remembered (those shown last)
 
 CAPABILITIES: Final = Capabilities(
     platform=PLATFORM,
@@ -55,6 +56,7 @@ class ConsoleChat:
     platform: str = PLATFORM
     capabilities: Capabilities = CAPABILITIES
     _buttons: list[tuple[str, str]] = field(default_factory=list)
+    _delivered: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     async def start(self) -> None:
         """Nothing to connect: the terminal is there."""
@@ -111,9 +113,26 @@ class ConsoleChat:
     async def send(
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
     ) -> SendResult:
-        """Proactive messages (reminders) for the terminal user appear in the same stream."""
+        """Proactive messages (reminders) for the terminal user appear in the same stream.
+
+        One id per reply (``<key>#<n>``); a key already shown returns the same ``Sent`` and
+        shows nothing again; a ``private`` reply addressed to a shared conversation is never
+        shown (and a send of nothing else is ``Failed``).
+        """
+        shown = self._delivered.get(idempotency_key)
+        if shown is not None:
+            return Sent(shown)
+        if ref.shared:
+            kept = [r for r in replies if not r.private]
+            if replies and not kept:
+                return Failed("refused: private replies addressed to a shared conversation")
+            replies = kept
         self.show(replies)
-        return Sent(tuple(idempotency_key for _ in replies))
+        ids = tuple(f"{idempotency_key}#{n}" for n in range(len(replies)))
+        self._delivered[idempotency_key] = ids
+        while len(self._delivered) > IDEMPOTENCY_MEMORY:
+            del self._delivered[next(iter(self._delivered))]
+        return Sent(ids)
 
 
 if TYPE_CHECKING:  # the terminal is a door like the others

@@ -25,7 +25,8 @@ delivered (a retry sends only the rest) and the keys completed (a repeat returns
 between Telegram's answer and the outbox's commit can repeat a message after a restart.
 
 Privacy: a reply with ``private=True`` is never sent into a shared chat (dropped with a
-warning).
+warning); a proactive send of nothing but private replies to a shared chat is ``Failed``, as
+on Discord and the console.
 
 Logging: never message text; method names and Telegram's reasons at INFO/WARNING, chat ids
 at DEBUG only.
@@ -210,6 +211,9 @@ class Outbound:
             return Failed(f"not a telegram conversation: {ref.platform}")
         if self.output is None:
             return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
+        if ref.shared and replies and all(r.private for r in replies):
+            logger.warning("refused %d private reply(ies) for a shared chat", len(replies))
+            return Failed("refused: private replies addressed to a shared chat")
         done_before = self._completed.get(idempotency_key)
         if done_before is not None:
             return Sent(done_before)
