@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 import discord
+import pytest
 from discord import app_commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord import build_command_group, parse_typed
+from bot.adapters.discord import build_command_group, parse_typed, render
 from bot.adapters.discord.render import (
     CONTINUATION,
     MAX_BUTTONS_PER_ROW,
@@ -316,3 +317,13 @@ async def test_the_real_content_describes_every_command(coach: Coach) -> None:
     assert all(1 <= len(d) <= 100 for d in found)
     assert "…" not in found  # discord.py's placeholder for an undescribed option
     assert set(found) - {messages.get(key) for key in messages.keys()} == set()
+
+
+def test_an_image_over_the_upload_limit_goes_as_its_alt_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = Image(b"\x89PNG\r\n\x1a\n big", alt="Pain 6 then 3")
+    monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", len(image.png) - 1)
+    (message,) = render_reply(Reply("chart", "Your week", image=image))
+    assert message.image is None
+    assert message.content == "Your week\n\nPain 6 then 3"

@@ -19,7 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -31,6 +31,7 @@ from bot.adapters.telegram.capabilities import (
     MAX_COMMAND,
     MAX_COMMAND_DESCRIPTION,
     MAX_COMMANDS,
+    MAX_PHOTO_BYTES,
     MAX_TEXT,
     MIN_CALLBACK_BYTES,
     MIN_COMMAND,
@@ -288,8 +289,20 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
 
     With an image: a photo whose caption is the text (or the image's alt text when the reply
     has none); a text longer than the caption limit follows the photo as message(s) and the
-    photo gets the alt text as caption. A reply with no text, no image and no buttons gives [].
+    photo gets the alt text as caption. A picture larger than Telegram takes for a photo is
+    replaced by its alt text (with a warning). A reply with no text, no image and no buttons
+    gives [].
     """
+    if reply.image is not None and len(reply.image.png) > MAX_PHOTO_BYTES:
+        logger.warning(
+            "reply %r: a picture of %d bytes is over Telegram's %d; its alt text goes instead",
+            reply.key,
+            len(reply.image.png),
+            MAX_PHOTO_BYTES,
+        )
+        said = reply.image.alt.strip()
+        text = f"{reply.text}\n\n{said}" if reply.text.strip() and said else reply.text or said
+        reply = replace(reply, image=None, text=text)
     keys = keyboard(reply.buttons, bot_username)
     chunks = split_markup(reply.text)
     parts: list[Part] = []
