@@ -9,7 +9,7 @@ more of them (restart tests).
 
 The test modules import what they use, so nothing needs registering. To offer the fixtures
 to every test in a directory, put ``from tests.adapters.discord_conftest import *  # noqa:
-F403`` in its conftest.py (``__all__`` holds only ``dc_*``/``Dc*`` names).
+F403`` in its conftest.py (``__all__`` holds only ``dc_*``/``Dc*``/``DC_*`` names).
 """
 
 from __future__ import annotations
