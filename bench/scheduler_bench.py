@@ -62,7 +62,7 @@ async def build_store(path: Path, users: int, due_together: int) -> None:
 async def child_kneecoach(path: Path) -> dict[str, float]:
     base = rss_mib()
     t0 = time.perf_counter()
-    from bot.app import open_coach
+    from bot.assembly import open_coach
     from bot.domain.clock import FakeClock
     from bot.schedule.sweep import sweep
     from bot.schedule.ticker import Ticker

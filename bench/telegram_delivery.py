@@ -93,7 +93,7 @@ def busiest_window(times: list[float]) -> int:
 
 async def run(args: argparse.Namespace, path: Path) -> Result:
     from bot.adapters.telegram import RateLimits
-    from bot.app import open_coach
+    from bot.assembly import open_coach
     from bot.schedule.ticker import Ticker
     from bot.schedule.worker import DeliveryWorker
     from tests.fakes.telegram_api import FakeTelegram, running_adapter

@@ -47,10 +47,10 @@ from pathlib import Path
 
 import aiohttp
 import telegram
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.adapters.telegram import RateLimits, TelegramAdapter
+from bot.adapters.telegram import Pressed, RateLimits, TelegramAdapter, UpdateHandlers
 from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.engine.ports import CoachPort
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
@@ -193,23 +193,23 @@ class EchoCoach:
         return [("start", "Begin"), ("help", "Help")]
 
 
-class CountingAdapter(TelegramAdapter):
-    """The real adapter, counting updates whose replies have all been delivered."""
+class CountingHandlers(UpdateHandlers):
+    """The real update handlers, counting updates whose replies have all been delivered."""
 
     finished: Finished
 
-    async def _handle(
-        self, ref: ConversationRef, inbound: Inbound, *, pressed: Message | None = None
+    async def handle(
+        self, ref: ConversationRef, inbound: Inbound, *, pressed: Pressed | None = None
     ) -> None:
         try:
-            await super()._handle(ref, inbound, pressed=pressed)
+            await super().handle(ref, inbound, pressed=pressed)
         finally:
             self.finished.one()
 
 
 @contextlib.asynccontextmanager
 async def real_coach() -> AsyncIterator[CoachPort]:
-    from bot.app import open_coach
+    from bot.assembly import open_coach
 
     with tempfile.TemporaryDirectory() as tmp:
         coach = await open_coach(Path(tmp) / "bench.db")
@@ -227,19 +227,21 @@ async def run_adapter(
     concurrency: int,
     limits: RateLimits | None,
 ) -> Run:
-    adapter = CountingAdapter(
+    adapter = TelegramAdapter(
         adapter_settings(server),
         coach,
         rate_limits=limits,
         max_concurrent_updates=concurrency,
         connection_pool_size=POOL,
     )
-    adapter.finished = Finished()
+    handlers = CountingHandlers(adapter.coach, adapter.outbound)
+    handlers.finished = Finished()
+    adapter.inbound = handlers  # before start(): build_application() installs it
     await adapter.start()
     try:
         if warmup:
-            await timed(server, warmup, adapter.finished)
-        return await timed(server, messages, adapter.finished)
+            await timed(server, warmup, handlers.finished)
+        return await timed(server, messages, handlers.finished)
     finally:
         await adapter.stop()
 

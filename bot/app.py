@@ -7,61 +7,24 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
 from bot.adapters.console import ConsoleChat
+from bot.assembly import open_coach
 from bot.check import build_checked
 from bot.config import Settings
-from bot.content import Bundle, default_dialogs_root, load_bundle
+from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
-from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import SendResult
-from bot.engine.coach import Coach
-from bot.engine.feature import Feature
-from bot.engine.features.club import Club
-from bot.engine.features.intake import Intake
-from bot.engine.features.library import Library
-from bot.engine.features.navigation import Navigation
-from bot.engine.features.privacy import Privacy
-from bot.engine.features.programme import Programme
-from bot.engine.textbook import TextBook
+from bot.domain.events import ConversationRef
+from bot.engine.ports import Adapter
+from bot.platforms import build_adapters, configured
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
-from bot.store.sqlite import SQLiteDatabase
-from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
-
-
-def features(bundle: Bundle, stores: Stores, clock: Clock) -> list[Feature]:
-    """The coach's features, in the order their commands are tried (a new feature is one
-    line here)."""
-    return [
-        Intake(),
-        Navigation(),
-        Library(),
-        Privacy(),
-        Programme(stores.programme),
-        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill), clock),
-    ]
-
-
-def assemble(bundle: Bundle, stores: Stores, clock: Clock) -> Coach:
-    """The coach with its features, on the given stores."""
-    return Coach(bundle, stores, clock, features(bundle, stores, clock))
-
-
-async def open_coach(
-    db_path: str | Path, clock: Clock | None = None, bundle: Bundle | None = None
-) -> Coach:
-    """A coach on a SQLite file (made if missing); ``close()`` closes it."""
-    content = bundle or load_bundle()
-    db = await SQLiteDatabase.open(db_path)
-    return assemble(content, Stores.over(db), clock or SystemClock())
 
 
 async def run_chat(
@@ -135,55 +98,11 @@ async def _script_line(
     await chat.say(line)
 
 
-class Adapter(Protocol):
-    platform: str
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
-    ) -> SendResult: ...
-
-
-def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
-    """An adapter for every platform whose token is configured."""
-    adapters: list[Adapter] = []
-    if settings.telegram_bot_token is not None:
-        from bot.adapters.telegram import TelegramAdapter, TelegramSettings
-
-        secret = settings.telegram_webhook_secret
-        adapters.append(TelegramAdapter(
-            TelegramSettings(
-                token=settings.telegram_bot_token.get_secret_value(),
-                api_base_url=settings.telegram_api_base_url,
-                webhook_url=settings.telegram_webhook_url,
-                webhook_listen=settings.telegram_webhook_listen,
-                webhook_port=settings.telegram_webhook_port,
-                webhook_secret=secret.get_secret_value() if secret else None,
-            ),
-            coach,
-        ))
-    if settings.discord_bot_token is not None:
-        from bot.adapters.discord import DiscordAdapter, DiscordSettings
-
-        adapters.append(DiscordAdapter(
-            DiscordSettings(
-                token=settings.discord_bot_token.get_secret_value(),
-                application_id=settings.discord_application_id,
-            ),
-            coach,
-            dm_channel_store=coach.stores.dm_channels,
-        ))
-    return adapters
-
-
 async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file."""
     db = settings.db_path()
     bundle = await build_checked(settings.content_root(), default_dialogs_root())
-    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
+    if not configured(settings):
         return await run_chat(db, "local", None, False, None, bundle=bundle)
     clock = SystemClock()
     coach = await open_coach(db, clock=clock, bundle=bundle)

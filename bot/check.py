@@ -14,10 +14,40 @@ from bot.engine.triage import Triage
 
 
 def text_limits() -> TextLimits:
-    """The longest message every platform takes."""
-    from bot.adapters.discord_render import MAX_CONTENT
+    """The longest message every platform takes, and the platform that sets it."""
+    from bot.platforms import all_capabilities
 
-    return TextLimits(MAX_CONTENT, "Discord")
+    smallest = min(all_capabilities(), key=lambda c: c.max_text)
+    return TextLimits(smallest.max_text, smallest.platform.capitalize())
+
+
+def check_buttons(bundle: Bundle) -> list[str]:
+    """Every dialog option fits every platform's button: its label and its data."""
+    from bot.content.dialogs import button_data_for
+    from bot.platforms import all_capabilities
+
+    caps = all_capabilities()
+    data_cap = min(caps, key=lambda c: c.max_button_data)
+    label_cap = min(caps, key=lambda c: c.max_button_label)
+    problems: list[str] = []
+    for code, content in bundle.locales.items():
+        for dialog in content.dialogs.values():
+            for step_id, step in dialog.steps.items():
+                where = f"dialogs/{dialog.id}.yaml: step '{step_id}'"
+                for option in step.options:
+                    data = button_data_for(dialog.id, step_id, option.id).encode()
+                    if len(data) > data_cap.max_button_data:
+                        problems.append(
+                            f"{where}: field 'options': button data for '{option.id}' would be "
+                            f"{len(data)} bytes, over {data_cap.platform.capitalize()}'s "
+                            f"{data_cap.max_button_data}")
+                    if len(option.label) > label_cap.max_button_label:
+                        problems.append(
+                            f"{bundle.root.name}/locales/{code}/dialogs/{dialog.id}.yaml: step "
+                            f"'{step_id}': field 'options.{option.id}.label': over "
+                            f"{label_cap.platform.capitalize()}'s {label_cap.max_button_label}"
+                            " characters")
+    return problems
 
 
 def compile_rules(bundle: Bundle) -> list[str]:
@@ -59,10 +89,10 @@ def check_registry(registry: Registry, bundle: Bundle) -> list[str]:
 
 async def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
     """The bundle, or ``ContentError`` with every problem (content, rules, wiring)."""
-    from bot.app import open_coach
+    from bot.assembly import open_coach
 
     bundle = load_bundle(content_root, dialogs_root, text_limits())
-    problems = compile_rules(bundle)
+    problems = compile_rules(bundle) + check_buttons(bundle)
     if problems:
         raise ContentError(problems)
     coach = await open_coach(":memory:", bundle=bundle)
@@ -83,5 +113,5 @@ def run_check(content_root: Path, dialogs_root: Path) -> list[str]:
     return []
 
 
-__all__ = ["build_checked", "check_registry", "compile_rules", "run_check",
+__all__ = ["build_checked", "check_buttons", "check_registry", "compile_rules", "run_check",
            "text_limits"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import open_coach
 from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient
+from tests.support.content import open_test_coach
 from tests.support.world import World
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday morning
@@ -29,7 +29,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def coach(db_path: Path, clock: FakeClock) -> AsyncIterator[Coach]:
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     try:
         yield coach
     finally:
@@ -44,7 +44,7 @@ def client(coach: Coach) -> CoachClient:
 @pytest.fixture
 async def world(db_path: Path, clock: FakeClock) -> AsyncIterator[World]:
     """A coach with a recording platform and the real ticker, on a fake clock."""
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     try:
         yield World(coach, clock)
     finally:

@@ -2,6 +2,11 @@
 
 Buttons are shown as numbered choices; a line that is a number, or a button's label,
 presses that button; a line starting with "/" is a command; anything else is typed text.
+
+``ConsoleChat`` is also the console's ``Adapter`` (nothing to connect: ``start``/``stop`` do
+nothing) and its ``Sender``: proactive messages (reminders) appear in the same stream. Its
+``CAPABILITIES`` has no limits that bite: a terminal shows any length, edits nothing, has
+nobody else to hide an ephemeral reply from and plays no animations.
 """
 
 from __future__ import annotations
@@ -10,13 +15,35 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
 from bot.domain.markup import plain
-from bot.domain.results import SendResult, Sent
+from bot.domain.results import Failed, SendResult, Sent
 from bot.engine.parsing import fold
-from bot.engine.ports import CoachPort
+from bot.engine.ports import Capabilities, CoachPort
+
+if TYPE_CHECKING:
+    from bot.engine.ports import Adapter
+
+PLATFORM: Final = "console"
+NO_LIMIT: Final = 2**31 - 1  # nothing a terminal cannot show
+IDEMPOTENCY_MEMORY: Final = 4096  # idempotency keys remembered (those shown last)
+
+CAPABILITIES: Final = Capabilities(
+    platform=PLATFORM,
+    max_text=NO_LIMIT,
+    max_caption=NO_LIMIT,
+    max_button_label=NO_LIMIT,
+    max_button_data=NO_LIMIT,
+    buttons_per_row=NO_LIMIT,
+    button_rows=NO_LIMIT,
+    max_upload_bytes=NO_LIMIT,
+    edits_messages=False,
+    ephemeral_replies=False,
+    animations=False,
+    command_prefix="/",
+)
 
 
 @dataclass(slots=True)
@@ -26,8 +53,16 @@ class ConsoleChat:
     out: TextIO
     json_mode: bool = False
     now: Callable[[], datetime] | None = None
-    platform: str = "console"
+    platform: str = PLATFORM
+    capabilities: Capabilities = CAPABILITIES
     _buttons: list[tuple[str, str]] = field(default_factory=list)
+    _delivered: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        """Nothing to connect: the terminal is there."""
+
+    async def stop(self) -> None:
+        """Nothing to close: the caller owns the stream."""
 
     def inbound_for(self, line: str) -> Inbound:
         stripped = line.strip()
@@ -78,6 +113,29 @@ class ConsoleChat:
     async def send(
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
     ) -> SendResult:
-        """Proactive messages (reminders) for the terminal user appear in the same stream."""
+        """Proactive messages (reminders) for the terminal user appear in the same stream.
+
+        One id per reply (``<key>#<n>``); a key already shown returns the same ``Sent`` and
+        shows nothing again; a ``private`` reply addressed to a shared conversation is never
+        shown (and a send of nothing else is ``Failed``).
+        """
+        shown = self._delivered.get(idempotency_key)
+        if shown is not None:
+            return Sent(shown)
+        if ref.shared:
+            kept = [r for r in replies if not r.private]
+            if replies and not kept:
+                return Failed("refused: private replies addressed to a shared conversation")
+            replies = kept
         self.show(replies)
-        return Sent(tuple(idempotency_key for _ in replies))
+        ids = tuple(f"{idempotency_key}#{n}" for n in range(len(replies)))
+        self._delivered[idempotency_key] = ids
+        while len(self._delivered) > IDEMPOTENCY_MEMORY:
+            del self._delivered[next(iter(self._delivered))]
+        return Sent(ids)
+
+
+if TYPE_CHECKING:  # the terminal is a door like the others
+
+    def _is_an_adapter(chat: ConsoleChat) -> Adapter:
+        return chat

@@ -32,6 +32,7 @@ from bot.domain.events import (
 from bot.domain.records import DialogState, User
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
 from bot.engine.feature import Feature, Registry
+from bot.engine.layout import Layout
 from bot.engine.locks import KeyedLocks
 from bot.engine.parsing import Vocabulary, clean
 from bot.engine.ports import Delivery
@@ -76,6 +77,7 @@ class Coach:
         stores: Stores,
         clock: Clock,
         features: Sequence[Feature],
+        layout: Layout,
         screener: Screener | None = None,
     ) -> None:
         self.bundle = bundle
@@ -95,10 +97,10 @@ class Coach:
         self.runners: dict[str, Runner] = {}
         for code, content in bundle.locales.items():
             self.triage[code] = Triage(bundle.rules, content.triage, screener)
-            self.books[code] = TextBook(content, bundle.prefill)
+            self.books[code] = TextBook(content, bundle.prefill, layout)
             self.runners[code] = Runner(
                 content.dialogs, content.texts, Vocabulary.from_mapping(content.texts.parsing),
-                self._step_text(code), bundle.timezones,
+                self._step_text(code), bundle.timezones, layout,
             )
         self.screener = screener
 

@@ -17,7 +17,7 @@ from bot.domain.events import Button, Reply
 from bot.domain.localtime import parse_local_time
 from bot.domain.records import DialogState
 from bot.domain.zones import parse_zone
-from bot.engine.layout import MAX_ROW, rows
+from bot.engine.layout import Layout
 from bot.engine.parsing import Vocabulary, fold, match_option
 
 NO_ANSWER = object()
@@ -44,7 +44,9 @@ class Runner:
         vocabulary: Vocabulary,
         step_text: TextFn,
         zones: TimezoneContent,
+        layout: Layout,
     ) -> None:
+        self.layout = layout
         self.dialogs = dialogs
         self.messages = messages
         self.vocabulary = vocabulary
@@ -76,8 +78,9 @@ class Runner:
                 )
                 for o in row
             )
-            for row in rows(options, per_row=1 if any(len(o.label) > 14 for o in options)
-                            else MAX_ROW)
+            for row in self.layout.rows(
+                options, per_row=1 if any(len(o.label) > 14 for o in options) else None
+            )
         )
         return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons)
 

@@ -1,20 +1,26 @@
-"""How buttons are laid out in rows: at most five a row (Discord's limit, fine on Telegram),
-spread evenly so the last row is never a lonely leftover (11 buttons: 4, 4, 3)."""
+"""How buttons are laid out in rows: never more a row than the narrowest platform allows
+(``Layout.row_limit``, from the platforms' ``Capabilities``), spread evenly so the last row is
+never a lonely leftover (11 buttons at five a row: 4, 4, 3)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
-MAX_ROW = 5
 _T = TypeVar("_T")
 
 
-def rows(items: Sequence[_T], per_row: int = MAX_ROW) -> tuple[tuple[_T, ...], ...]:
-    if not items:
-        return ()
-    per_row = max(1, min(per_row, MAX_ROW))
-    count = math.ceil(len(items) / per_row)
-    size = math.ceil(len(items) / count)
-    return tuple(tuple(items[i : i + size]) for i in range(0, len(items), size))
+@dataclass(frozen=True, slots=True)
+class Layout:
+    row_limit: int  # the fewest buttons a row any platform takes
+
+    def rows(self, items: Sequence[_T], per_row: int | None = None) -> tuple[tuple[_T, ...], ...]:
+        """``items`` in rows of at most ``per_row`` (and never over the limit)."""
+        if not items:
+            return ()
+        width = max(1, min(per_row or self.row_limit, self.row_limit))
+        count = math.ceil(len(items) / width)
+        size = math.ceil(len(items) / count)
+        return tuple(tuple(items[i : i + size]) for i in range(0, len(items), size))

@@ -231,6 +231,7 @@ class Screener:
 
         # Every raw word the data mentions is "known": read as itself, never corrected.
         self._known_raw: set[str] = set()
+        self._learnt: dict[str, list[str]] = {}  # while building: a word's tokens, once
         self._numbers = frozenset(
             w for n in _str_list(lang.get("number_words"), "number_words") for w in _words(n)
         )
@@ -307,6 +308,7 @@ class Screener:
         for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
             self._by_collapsed.setdefault(_collapse(raw), raw)
         self._canon_cache: dict[str, str] = {}
+        self._learnt = {}  # only needed while building
 
     def _signal_spec(self, signal_id: str, spec: object) -> SignalSpec:
         where = f"signals.{signal_id}"
@@ -334,9 +336,12 @@ class Screener:
             raise TriageDataError(f"signal '{signal_id}': field '{field}': {exc}") from None
 
     def _learn(self, text: str) -> list[str]:
-        words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]
-        self._known_raw.update(words)
-        return words
+        words = self._learnt.get(text)
+        if words is None:
+            words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]
+            self._known_raw.update(words)
+            self._learnt[text] = words
+        return list(words)
 
     def _phrase_variants(self, pattern: str, allow_gaps: bool = True) -> list[tuple[str, ...]]:
         out: list[tuple[str, ...]] = []

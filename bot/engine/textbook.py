@@ -10,7 +10,7 @@ from bot.content.locale import Content
 from bot.content.prefill import Prefill
 from bot.content.render import render_exercise, render_topic
 from bot.domain.events import Button, Reply
-from bot.engine.layout import rows
+from bot.engine.layout import Layout
 from bot.engine.parsing import fold
 from bot.engine.triage import TriageResult
 
@@ -56,7 +56,8 @@ TEXTS = {
 class TextBook:
     """One language's content turned into replies."""
 
-    def __init__(self, content: Content, prefill: Prefill) -> None:
+    def __init__(self, content: Content, prefill: Prefill, layout: Layout) -> None:
+        self.layout = layout
         self.content = content
         self.messages = content.texts
         self._prefill = prefill
@@ -102,7 +103,7 @@ class TextBook:
     def exercise_menu(self, unknown: bool) -> Reply:
         key = "menus.exercises_unknown" if unknown else "menus.exercises"
         buttons = [Button(ex.name, f"a:ex:{ex.id}") for ex in self.content.exercises.values()]
-        return Reply(key=key, text=self.messages.get(key), buttons=rows(buttons, 2))
+        return Reply(key=key, text=self.messages.get(key), buttons=self.layout.rows(buttons, 2))
 
     def topic_reply(self, topic_id: str) -> Reply:
         topic = self.content.education[topic_id]
@@ -111,7 +112,7 @@ class TextBook:
     def topic_menu(self, unknown: bool) -> Reply:
         key = "menus.topics_unknown" if unknown else "menus.topics"
         buttons = [Button(t.title, f"a:learn:{t.id}") for t in self.content.education.values()]
-        return Reply(key=key, text=self.messages.get(key), buttons=rows(buttons, 1))
+        return Reply(key=key, text=self.messages.get(key), buttons=self.layout.rows(buttons, 1))
 
     # ----- sessions -----------------------------------------------------------------------
 
@@ -159,7 +160,7 @@ class TextBook:
         return Reply(
             key=key,
             text="\n\n".join(lines),
-            buttons=extra_buttons + rows(how, 2),
+            buttons=extra_buttons + self.layout.rows(how, 2),
         )
 
     def club_routine(self, weekday: int) -> str:

@@ -9,7 +9,7 @@ more of them (restart tests).
 
 The test modules import what they use, so nothing needs registering. To offer the fixtures
 to every test in a directory, put ``from tests.adapters.discord_conftest import *  # noqa:
-F403`` in its conftest.py (``__all__`` holds only ``dc_*``/``Dc*`` names).
+F403`` in its conftest.py (``__all__`` holds only ``dc_*``/``Dc*``/``DC_*`` names).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from tests.fakes.discord_api import (
 from tests.support.content import shipped_texts
 
 __all__ = [
+    "DC_MENU",
     "DcCoach",
     "DcWorld",
     "dc_adapter",
@@ -55,6 +56,20 @@ __all__ = [
 ]
 
 Script = Callable[[ConversationRef, Inbound], Sequence[Reply]]
+# The names of DcCoach's command menu, in order (the real coach's).
+DC_MENU: tuple[str, ...] = (
+    "start",
+    "today",
+    "checkin",
+    "progress",
+    "settings",
+    "exercise",
+    "learn",
+    "export",
+    "forget",
+    "stop",
+    "help",
+)
 
 
 def default_script(ref: ConversationRef, inbound: Inbound) -> list[Reply]:
@@ -123,7 +138,11 @@ class DcCoach:
         return messages.get(key, **values) if key in messages else key
 
     def command_menu(self) -> list[tuple[str, str]]:
-        return [("start", "Begin (or restart) your knee coach"), ("today", "Today's plan")]
+        """The coach's commands (the adapter builds ``/knee`` from them): two with a line of
+        their own, the others described by content (``commands.<name>``), as the real
+        coach's are."""
+        own = {"start": "Begin (or restart) your knee coach", "today": "Today's plan"}
+        return [(name, own.get(name) or self.text(f"commands.{name}")) for name in DC_MENU]
 
     async def wait_calls(
         self, count: int, *, within: float = 5.0

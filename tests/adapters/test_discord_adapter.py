@@ -17,7 +17,7 @@ from bot.adapters.discord import (
     MemoryDMChannelStore,
     club_display_name,
 )
-from bot.adapters.discord_render import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
+from bot.adapters.discord.capabilities import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
 from bot.domain.events import (
     Button,
     ClubCommand,

@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordSettings
-from bot.adapters.discord_render import CONTINUATION, render_markup, render_replies
-from bot.app import open_coach
+from bot.adapters.discord.render import CONTINUATION, render_markup, render_replies
 from bot.domain.clock import FakeClock
 from bot.domain.events import ClubCommand, ConversationRef, Press, Reply
 from bot.engine.coach import Coach
@@ -39,6 +38,7 @@ from tests.fakes.discord_api import (
     FakeMessage,
     FakeUser,
 )
+from tests.support.content import open_test_coach
 from tests.support.recorder import Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London (GMT in March)
@@ -182,7 +182,7 @@ class World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    coach = await open_coach(tmp_path / "k.db", clock=clock)
+    coach = await open_test_coach(tmp_path / "k.db", clock=clock)
     worker = DeliveryWorker(coach.stores, coach, {}, clock)  # the adapter joins in start_adapter
     ticker = Ticker(coach.stores.outbox, worker, clock)
     try:

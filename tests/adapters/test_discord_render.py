@@ -1,4 +1,5 @@
-"""Unit tests for bot.adapters.discord_render (pure: no Discord, no network)."""
+"""Unit tests for bot.adapters.discord.render and the pure parts of the commands (no
+Discord, no network)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import re
 from typing import Any
 
 import discord
+import pytest
 from discord import app_commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord import PERSONAL_COMMANDS, build_command_group, parse_typed
-from bot.adapters.discord_render import (
+from bot.adapters.discord import build_command_group, parse_typed, render
+from bot.adapters.discord.render import (
     CONTINUATION,
     MAX_BUTTONS_PER_ROW,
     MAX_CONTENT,
@@ -30,7 +32,8 @@ from bot.adapters.discord_render import (
     split_content,
 )
 from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
-from tests.adapters.discord_conftest import dc_messages
+from bot.engine.coach import Coach
+from tests.adapters.discord_conftest import DC_MENU, dc_messages
 
 
 def alnum(text: str) -> str:
@@ -248,26 +251,31 @@ def test_nonce_is_short_stable_and_per_index() -> None:
 
 
 def test_parse_typed() -> None:
-    assert parse_typed("/start") == Command("start")
-    assert parse_typed("/knee learn stairs") == Command("learn", "stairs")
-    assert parse_typed("/Today") == Command("today")
-    assert parse_typed("/exercise clamshell") == Command("exercise", "clamshell")
-    assert parse_typed("/help") == Command("help")
-    assert parse_typed("/dance") == Text("/dance")
-    assert parse_typed("my knee hurts") == Text("my knee hurts")
+    assert parse_typed("/start", DC_MENU) == Command("start")
+    assert parse_typed("/knee learn stairs", DC_MENU) == Command("learn", "stairs")
+    assert parse_typed("/Today", DC_MENU) == Command("today")
+    assert parse_typed("/exercise clamshell", DC_MENU) == Command("exercise", "clamshell")
+    assert parse_typed("/help", DC_MENU) == Command("help")
+    assert parse_typed("/dance", DC_MENU) == Text("/dance")
+    assert parse_typed("my knee hurts", DC_MENU) == Text("my knee hurts")
+
+
+def test_typed_commands_are_the_coachs() -> None:
+    assert parse_typed("/dance", ("dance",)) == Command("dance")
+    assert parse_typed("/knee dance fast", ("dance",)) == Command("dance", "fast")
+    assert parse_typed("/start", ("dance",)) == Text("/start")
 
 
 def test_command_group_shape() -> None:
     texts = {"discord.group": "The coach", "discord.option.time": "When " * 40}
-    group = build_command_group(
-        lambda key: texts.get(key, ""), [("start", "Begin here"), ("/today", "x" * 300)]
-    )
+    menu = [("start", "Begin here"), ("/today", "x" * 300), *((n, "") for n in DC_MENU[2:])]
+    group = build_command_group(lambda key: texts.get(key, ""), menu)
     tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
     payload = group.to_dict(tree)
     assert payload["name"] == "knee"
     assert payload["description"] == "The coach"
     options = {o["name"]: o for o in payload["options"]}
-    assert list(options) == [*PERSONAL_COMMANDS, "club"]
+    assert list(options) == [*DC_MENU, "club"]
     assert options["start"]["description"] == "Begin here"
     assert len(options["today"]["description"]) == 100
     # without content (or a menu line) a description falls back to the command's own name
@@ -283,9 +291,18 @@ def test_command_group_shape() -> None:
     assert all(re.fullmatch(r"[-_a-z0-9]{1,32}", name) for name in options)
 
 
-def test_the_real_content_describes_every_command() -> None:
+def test_the_personal_commands_are_the_coachs_menu_in_its_order() -> None:
+    menu = [("help", "Help"), ("/Start", "Begin"), ("Bad Name", "x"), ("club", "x"), ("help", "")]
+    group = build_command_group(lambda key: "", menu)
+    tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    names = [o["name"] for o in group.to_dict(tree)["options"]]
+    assert names == ["help", "start", "club"]  # invalid names, "club" and repeats skipped
+
+
+async def test_the_real_content_describes_every_command(coach: Coach) -> None:
     messages = dc_messages()
-    group = build_command_group(lambda key: messages.get(key) if key in messages else "")
+    menu = coach.command_menu()
+    group = build_command_group(lambda key: messages.get(key) if key in messages else "", menu)
     tree = app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
 
     def descriptions(node: dict[str, Any]) -> list[str]:
@@ -294,7 +311,19 @@ def test_the_real_content_describes_every_command() -> None:
             found.extend(descriptions(option))
         return found
 
-    found = descriptions(group.to_dict(tree))
+    payload = group.to_dict(tree)
+    assert [o["name"] for o in payload["options"]] == [*(name for name, _ in menu), "club"]
+    found = descriptions(payload)
     assert all(1 <= len(d) <= 100 for d in found)
     assert "…" not in found  # discord.py's placeholder for an undescribed option
     assert set(found) - {messages.get(key) for key in messages.keys()} == set()
+
+
+def test_an_image_over_the_upload_limit_goes_as_its_alt_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = Image(b"\x89PNG\r\n\x1a\n big", alt="Pain 6 then 3")
+    monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", len(image.png) - 1)
+    (message,) = render_reply(Reply("chart", "Your week", image=image))
+    assert message.image is None
+    assert message.content == "Your week\n\nPain 6 then 3"

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_adapters, run_app
+from bot.app import run_app
 from bot.config import Settings
+from bot.platforms import build_adapters
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
 

@@ -21,9 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters import telegram_render as render
-from bot.adapters.telegram import TelegramAdapter
-from bot.app import open_coach
+from bot.adapters.telegram import TelegramAdapter, render
 from bot.domain.clock import FakeClock
 from bot.domain.events import Reply
 from bot.domain.records import DialogState
@@ -32,6 +30,7 @@ from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, free_port, running_adapter
+from tests.support.content import open_test_coach
 from tests.support.recorder import Call, Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London (GMT in March)
@@ -186,7 +185,7 @@ class Runner:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    coach = await open_coach(tmp_path / "k.db", clock=clock)
+    coach = await open_test_coach(tmp_path / "k.db", clock=clock)
     port = Recorder(coach)
     try:
         async with (
@@ -412,7 +411,7 @@ async def test_a_429_on_a_reminder_is_waited_out_and_nothing_is_lost(world: Worl
 async def test_webhook_refuses_a_wrong_secret_and_passes_the_right_one_to_the_coach(
     tmp_path: Path,
 ) -> None:
-    coach = await open_coach(tmp_path / "k.db", clock=FakeClock(START))
+    coach = await open_test_coach(tmp_path / "k.db", clock=FakeClock(START))
     port = Recorder(coach)
     hook_port = free_port()
     try:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.adapters import telegram_render as r
+from bot.adapters.telegram import render as r
 from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
 from tests.fakes.telegram_api import parse_html, tiny_png
 
@@ -231,3 +231,16 @@ def test_menu_commands_keep_only_valid_ones(caplog: pytest.LogCaptureFixture) ->
     menu = [("/Start", "Begin"), ("check-in", "bad name"), ("help", ""), ("stop", "Stop")]
     assert r.menu_commands(menu) == [("start", "Begin"), ("stop", "Stop")]
     assert caplog.text.count("not a valid Telegram command") == 2
+
+
+def test_a_picture_over_the_photo_limit_goes_as_its_alt_text(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    png = tiny_png()
+    monkeypatch.setattr(r, "MAX_PHOTO_BYTES", len(png) - 1)
+    parts = r.render_reply(Reply("c", "Your **week**", image=Image(png, "Pain 6 then 3")), None)
+    assert parts == [r.TextPart("Your <b>week</b>\n\nPain 6 then 3")]
+    assert "over Telegram's" in caplog.text
+    assert r.render_reply(Reply("c", "", image=Image(png, "Pain 6 then 3")), None) == [
+        r.TextPart("Pain 6 then 3")
+    ]

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import open_coach
 from bot.domain.clock import FakeClock
 from bot.schedule.sweep import sweep
+from tests.support.content import open_test_coach
 from tests.support.world import ProcessDied, World
 
 
@@ -69,7 +69,7 @@ async def test_spring_forward_gap_fires_at_first_valid_minute(world: World) -> N
 async def test_restart_between_claim_and_send_loses_nothing(
     db_path: Path, clock: FakeClock
 ) -> None:
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     clock.set(datetime(2026, 3, 3, 7, 30, 5, tzinfo=UTC))
@@ -77,7 +77,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
     assert claimed.claimed == 1
     await coach.close()  # the process stops before the delivery worker runs
 
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     try:
         world = World(coach, clock)
         await world.ticker.tick()  # the start-up catch-up
@@ -90,7 +90,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
 async def test_restart_between_send_and_record_doubles_nothing(
     db_path: Path, clock: FakeClock
 ) -> None:
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     world.platform.crash_after_send = True
@@ -101,7 +101,7 @@ async def test_restart_between_send_and_record_doubles_nothing(
     platform = world.platform
     await coach.close()
 
-    coach = await open_coach(db_path, clock=clock)
+    coach = await open_test_coach(db_path, clock=clock)
     try:
         world = World(coach, clock)
         world.platform = platform

@@ -21,6 +21,10 @@ as an update is queued); ``post_webhook`` delivers an update to the registered w
 right or wrong secret token. The fake uses real time only for its own rate window and its long
 polls; tests wait with ``wait_for_calls`` / ``wait_until`` (conditions with timeouts).
 
+Without HTTP: ``invoke(method, params, files)`` runs one method in-process on the same model
+(validation, behaviours, ``calls``); tests/fakes/telegram_output.py builds the adapter's
+``Output`` on it, and the server need not be started for that.
+
 Limits are taken from ``telegram.constants``; nothing here reads ../shared at run time.
 """
 
@@ -428,8 +432,8 @@ class FakeTelegram:
         return [c.method for c in self.calls]
 
     async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Wait (no polling) until ``predicate()`` holds; TimeoutError otherwise."""
-        assert self._started, "server not started"
+        """Wait (no polling) until ``predicate()`` holds; TimeoutError otherwise. Works on a
+        server that was never started too (calls made through ``invoke``)."""
         async with asyncio.timeout(within):
             while not predicate():
                 waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -619,6 +623,10 @@ class FakeTelegram:
         )
 
     def inject_sticker(self, user_id: int) -> dict[str, Any]:
+        return self.enqueue(self.make_sticker(user_id))
+
+    def make_sticker(self, user_id: int) -> dict[str, Any]:
+        """A sticker in a private chat (not queued)."""
         sticker = {
             "file_id": "CAACAgIAAxkBAAIBsticker",
             "file_unique_id": "AgADsticker",
@@ -629,9 +637,7 @@ class FakeTelegram:
             "is_video": False,
             "emoji": "👍",
         }
-        return self.enqueue(
-            self.make_message(chat_id=user_id, user_id=user_id, extra={"sticker": sticker})
-        )
+        return self.make_message(chat_id=user_id, user_id=user_id, extra={"sticker": sticker})
 
     def inject_press(
         self, chat_id: int, message_id: int, data: str, *, user_id: int | None = None
@@ -709,31 +715,65 @@ class FakeTelegram:
                 transport.close()
             return web.Response(status=500)
         try:
-            failure = self._failures.get(key)
-            if failure and failure[0].after > 0:
-                failure[0].after -= 1
-            elif failure:
-                f = failure.popleft()
-                raise ApiError(
-                    f.code,
-                    f.description,
-                    {"retry_after": f.retry_after} if f.retry_after is not None else None,
-                )
             if key == "getupdates":
+                self._take_failure(key)
                 result = await self._get_updates(params)
             else:
-                if key in SENDING_METHODS:
-                    self._check_chat(params)
-                    self._check_rate()
-                result = self._methods[key](params, files)
+                result = self._run(method_name, params, files)
         except ApiError as exc:
-            self.rejections.append(Rejection(method_name, params, exc.code, exc.description))
-            self._wake()
+            self._reject(method_name, params, exc)
             return web.json_response(exc.body(), status=exc.code)
+        self._record(method_name, params, files)
+        return web.json_response({"ok": True, "result": result})
+
+    def invoke(
+        self, method_name: str, params: dict[str, Any], files: dict[str, bytes] | None = None
+    ) -> Any:
+        """Run one Bot API method in-process, as the HTTP endpoint does once it has read the
+        request (no token, latency or dropped connections; not getUpdates): ``fail_next``,
+        the blocked / unknown chats and the rate window apply, the call is recorded in
+        ``calls`` (or ``rejections``) and its result returned; an error raises ``ApiError``.
+        """
+        key = method_name.lower()
+        if key not in self._methods or key == "getupdates":
+            raise ApiError(404, "Not Found")
+        files = files or {}
+        try:
+            result = self._run(method_name, params, files)
+        except ApiError as exc:
+            self._reject(method_name, params, exc)
+            raise
+        self._record(method_name, params, files)
+        return result
+
+    def _run(self, method_name: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        key = method_name.lower()
+        self._take_failure(key)
+        if key in SENDING_METHODS:
+            self._check_chat(params)
+            self._check_rate()
+        return self._methods[key](params, files)
+
+    def _take_failure(self, key: str) -> None:
+        failure = self._failures.get(key)
+        if failure and failure[0].after > 0:
+            failure[0].after -= 1
+        elif failure:
+            f = failure.popleft()
+            raise ApiError(
+                f.code,
+                f.description,
+                {"retry_after": f.retry_after} if f.retry_after is not None else None,
+            )
+
+    def _record(self, method_name: str, params: dict[str, Any], files: dict[str, bytes]) -> None:
         self.calls.append(Call(method_name, params, files))
         self.counts[method_name] = self.counts.get(method_name, 0) + 1
         self._wake()
-        return web.json_response({"ok": True, "result": result})
+
+    def _reject(self, method_name: str, params: dict[str, Any], exc: ApiError) -> None:
+        self.rejections.append(Rejection(method_name, params, exc.code, exc.description))
+        self._wake()
 
     def _check_chat(self, params: dict[str, Any]) -> None:
         if "chat_id" not in params or params["chat_id"] in ("", None):

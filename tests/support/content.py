@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
+from bot.assembly import open_coach
 from bot.content import Bundle, Content, load_bundle
 from bot.content.texts import Texts
+from bot.domain.clock import Clock
+from bot.engine.coach import Coach
 from bot.engine.triage import Triage
 
 
@@ -26,3 +30,13 @@ def shipped_texts() -> Texts:
 def shipped_triage() -> Triage:
     bundle = shipped_bundle()
     return Triage(bundle.rules, bundle.content().triage)
+
+
+async def open_test_coach(
+    db_path: str | Path, clock: Clock | None = None, bundle: Bundle | None = None
+) -> Coach:
+    """A coach on the shipped content whose rules are compiled once for the whole run."""
+    if bundle is not None and bundle is not shipped_bundle():
+        return await open_coach(db_path, clock=clock, bundle=bundle)
+    return await open_coach(db_path, clock=clock, bundle=shipped_bundle(),
+                            screener=shipped_triage().screener)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import assemble, features, open_coach
+from bot.assembly import assemble, features, layout, open_coach
 from bot.check import run_check
 from bot.content import default_content_root, default_dialogs_root
 from bot.domain.clock import FakeClock
@@ -46,7 +46,8 @@ async def test_a_new_feature_is_one_registration(tmp_path: Path) -> None:
     db = await SQLiteDatabase.open(tmp_path / "k.db")
     stores = Stores.over(db)
     clock = FakeClock(START)
-    coach = Coach(bundle, stores, clock, [*features(bundle, stores, clock), Ping()])
+    rows = layout()
+    coach = Coach(bundle, stores, clock, [*features(bundle, stores, clock, rows), Ping()], rows)
     try:
         assert [r.key for r in await coach.handle(ME, Command("ping"))] == ["idle.text"]
     finally:
@@ -58,8 +59,8 @@ async def test_without_a_feature_its_commands_and_menu_entries_are_gone(tmp_path
     db = await SQLiteDatabase.open(tmp_path / "k.db")
     stores = Stores.over(db)
     clock = FakeClock(START)
-    every = features(bundle, stores, clock)
-    coach = Coach(bundle, stores, clock, [f for f in every if f.name != "library"])
+    every = features(bundle, stores, clock, layout())
+    coach = Coach(bundle, stores, clock, [f for f in every if f.name != "library"], layout())
     try:
         menu = [name for name, _ in coach.command_menu()]
         assert "exercise" not in menu and "learn" not in menu and "today" in menu
@@ -85,7 +86,7 @@ async def test_two_features_cannot_claim_one_name(tmp_path: Path) -> None:
     stores = Stores.over(db)
     try:
         with pytest.raises(RegistryError, match="command /ping is registered by both"):
-            Coach(bundle, stores, FakeClock(START), [Ping(), Ping()])
+            Coach(bundle, stores, FakeClock(START), [Ping(), Ping()], layout())
     finally:
         await db.close()
 

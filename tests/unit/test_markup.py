@@ -8,8 +8,9 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.adapters import discord_render, telegram_render
 from bot.adapters.console import plain as console_plain
+from bot.adapters.discord import render as discord_render
+from bot.adapters.telegram import render as telegram_render
 from bot.domain.markup import Run, plain, runs
 
 

@@ -3,13 +3,13 @@
 Outbound: the markup subset of ``bot.domain.events`` (``**bold**``, ``_italic_``, blank line =
 paragraph) becomes Telegram HTML; everything else is escaped first, so user-provided text can
 never inject a tag. Long texts are split at paragraph, then line, then word boundaries (hard as
-a last resort) so that every message fits ``MessageLimit.MAX_TEXT_LENGTH``. Buttons become an
+a last resort) so that every message fits ``MAX_TEXT``. Buttons become an
 inline keyboard whose callback_data is exactly ``Button.data`` (buttons whose data does not fit
 Telegram's 1-64 bytes are skipped with a warning). ``OPEN_PRIVATE`` becomes a t.me deep link.
 
 Inbound: a message text becomes ``Command`` or ``Text`` (see ``parse_text``).
 
-All limits come from ``telegram.constants``.
+Every limit comes from ``bot.adapters.telegram.capabilities`` (``telegram.constants``).
 """
 
 from __future__ import annotations
@@ -19,27 +19,27 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.constants import (
-    BotCommandLimit,
-    InlineKeyboardButtonLimit,
-    InlineKeyboardMarkupLimit,
-    MessageLimit,
-)
 
+from bot.adapters.telegram.capabilities import (
+    MAX_BUTTONS,
+    MAX_BUTTONS_PER_ROW,
+    MAX_CALLBACK_BYTES,
+    MAX_CAPTION,
+    MAX_COMMAND,
+    MAX_COMMAND_DESCRIPTION,
+    MAX_COMMANDS,
+    MAX_PHOTO_BYTES,
+    MAX_TEXT,
+    MIN_CALLBACK_BYTES,
+    MIN_COMMAND,
+)
 from bot.domain import markup
 from bot.domain.events import OPEN_PRIVATE, Button, Command, Reply, Text
 
 logger = logging.getLogger(__name__)
-
-MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
-MAX_CAPTION = int(MessageLimit.CAPTION_LENGTH)
-MIN_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MIN_CALLBACK_DATA)
-MAX_CALLBACK_BYTES = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
-MAX_BUTTONS = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
-MAX_BUTTONS_PER_ROW = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)
 
 DEEP_LINK_PAYLOAD = "knee"
 CHOICE_MARK = "✓"
@@ -289,8 +289,20 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
 
     With an image: a photo whose caption is the text (or the image's alt text when the reply
     has none); a text longer than the caption limit follows the photo as message(s) and the
-    photo gets the alt text as caption. A reply with no text, no image and no buttons gives [].
+    photo gets the alt text as caption. A picture larger than Telegram takes for a photo is
+    replaced by its alt text (with a warning). A reply with no text, no image and no buttons
+    gives [].
     """
+    if reply.image is not None and len(reply.image.png) > MAX_PHOTO_BYTES:
+        logger.warning(
+            "reply %r: a picture of %d bytes is over Telegram's %d; its alt text goes instead",
+            reply.key,
+            len(reply.image.png),
+            MAX_PHOTO_BYTES,
+        )
+        said = reply.image.alt.strip()
+        text = f"{reply.text}\n\n{said}" if reply.text.strip() and said else reply.text or said
+        reply = replace(reply, image=None, text=text)
     keys = keyboard(reply.buttons, bot_username)
     chunks = split_markup(reply.text)
     parts: list[Part] = []
@@ -316,7 +328,7 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
 # ---------------------------------------------------------------------------------------------
 # Inbound text -> Command | Text
 
-_COMMAND_LENGTH = f"{{{int(BotCommandLimit.MIN_COMMAND)},{int(BotCommandLimit.MAX_COMMAND)}}}"
+_COMMAND_LENGTH = f"{{{MIN_COMMAND},{MAX_COMMAND}}}"
 _COMMAND = re.compile(
     rf"^/(?P<name>[A-Za-z0-9_]{_COMMAND_LENGTH})(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<args>.*))?$",
     re.DOTALL,
@@ -347,8 +359,8 @@ def menu_commands(menu: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
         name = raw.strip().lstrip("/").lower()
         desc = description.strip()
         valid_name = _MENU_COMMAND.fullmatch(name)
-        if not valid_name or not 1 <= len(desc) <= int(BotCommandLimit.MAX_DESCRIPTION):
+        if not valid_name or not 1 <= len(desc) <= MAX_COMMAND_DESCRIPTION:
             logger.warning("command menu: %r is not a valid Telegram command, skipped", raw)
             continue
         out.append((name, desc))
-    return out[: int(BotCommandLimit.MAX_COMMAND_NUMBER)]
+    return out[:MAX_COMMANDS]

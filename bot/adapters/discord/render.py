@@ -1,7 +1,7 @@
 """Pure rendering of engine replies for Discord: markup, splitting, buttons.
 
-Nothing here talks to Discord; :mod:`bot.adapters.discord` turns a :class:`RenderedMessage`
-into ``channel.send(...)`` arguments.
+Nothing here talks to Discord; :mod:`bot.adapters.discord.outbound` turns a
+:class:`RenderedMessage` into ``channel.send(...)`` arguments.
 
 * Markup: the engine's ``**bold**`` and ``_italic_`` become Discord markdown; every other
   character that Discord would read as markdown (``* _ ~ ` | \\ < [`` and ``>``/``#``/``-#`` at
@@ -19,27 +19,33 @@ into ``channel.send(...)`` arguments.
   Discord the conversation already continues there.
 * Images go out as a file attachment; their alt text is also written into the content.
 
-The limits are Discord's documented ones (discord.py does not export them as constants).
+Every limit comes from :mod:`bot.adapters.discord.capabilities`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.adapters.discord.capabilities import (
+    CUSTOM_ID_PREFIX,
+    MAX_BUTTONS_PER_ROW,
+    MAX_CONTENT,
+    MAX_CUSTOM_ID,
+    MAX_LABEL,
+    MAX_NONCE,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+)
 from bot.domain import markup
 from bot.domain.events import OPEN_PRIVATE, Button, Image, Reply
 from bot.domain.markup import Run, merge
 
-MAX_CONTENT = 2000
-MAX_CUSTOM_ID = 100
-MAX_LABEL = 80
-MAX_BUTTONS_PER_ROW = 5
-MAX_ROWS = 5
-MAX_NONCE = 25
-CUSTOM_ID_PREFIX = "kc|"
+log = logging.getLogger(__name__)
+
 # Content of a message that only carries extra rows of buttons (Discord wants some content).
 CONTINUATION = "\u2026"
 ELLIPSIS = "\u2026"
@@ -288,14 +294,28 @@ def button_rows(rows: Sequence[Sequence[Button]]) -> list[tuple[RenderedButton, 
 
 
 def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[RenderedMessage]:
-    """One engine reply -> one or more Discord messages within every limit."""
+    """One engine reply -> one or more Discord messages within every limit.
+
+    The image's alt text is always in the content; an image larger than a bot may upload
+    is left out (with a warning) and only its alt text goes.
+    """
+    image = reply.image
+    if image is not None and len(image.png) > MAX_UPLOAD_BYTES:
+        log.warning(
+            "discord: reply %r has a picture of %d bytes, over the %d a bot may upload; "
+            "only its alt text goes",
+            reply.key,
+            len(image.png),
+            MAX_UPLOAD_BYTES,
+        )
+        image = None
     text = reply.text
     if reply.image is not None and reply.image.alt.strip():
         text = f"{text}\n\n{reply.image.alt}" if text.strip() else reply.image.alt
     chunks = split_content(text)
     rows = button_rows(reply.buttons)
     groups = [tuple(rows[i : i + MAX_ROWS]) for i in range(0, len(rows), MAX_ROWS)]
-    if not chunks and (groups or reply.image is not None):
+    if not chunks and (groups or image is not None):
         chunks = [render_markup(continuation)]
     messages: list[RenderedMessage] = []
     for index, chunk in enumerate(chunks):
@@ -304,7 +324,7 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
             RenderedMessage(
                 content=chunk,
                 rows=groups[0] if last and groups else (),
-                image=reply.image if last else None,
+                image=image if last else None,
                 private=reply.private,
                 key=reply.key,
             )

@@ -1,0 +1,272 @@
+"""``TelegramAdapter``: the lifecycle of the Telegram door and the wiring of its parts.
+
+``start()``/``stop()`` run inside the caller's event loop (initialize, updater polling or
+webhook, start, and the reverse), so Telegram, Discord and the scheduler can share one
+process. Long polling by default; a webhook server when ``webhook_url`` is set, checking
+Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
+
+``attach(app)`` is the part of ``start()`` that receives nothing: it initializes an
+``Application`` from ``build_application()`` (getMe) and points the outbound at the
+``Output``. A test that needs no HTTP hands the adapter its own ``Output``, builds the
+application over a request that only answers getMe, attaches it and pushes real
+``telegram.Update`` objects through ``application.process_update(...)`` (or its update queue
+after ``application.start()``).
+
+Logging: never the token (PTB's own loggers that print request URLs or payloads are held at
+INFO, httpx/httpcore at WARNING, see ``_QUIET_LOGGERS``; transport errors name only their
+class; PTB's ``InvalidToken`` message, which quotes the token, is replaced) and never message
+text.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import ApplicationBuilder
+from telegram.request import BaseRequest
+
+from bot.adapters.telegram import render
+from bot.adapters.telegram.capabilities import CAPABILITIES, PLATFORM
+from bot.adapters.telegram.inbound import (
+    ALLOWED_UPDATES,
+    PerChatUpdateProcessor,
+    TgApplication,
+    UpdateHandlers,
+)
+from bot.adapters.telegram.outbound import BotApiOutput, Outbound, Output
+from bot.adapters.telegram.ratelimit import TELEGRAM_LIMITS, RateLimits, TelegramRateLimiter
+from bot.adapters.telegram.settings import TelegramSettings
+from bot.adapters.telegram.transport import AiohttpRequest
+from bot.domain.events import ConversationRef, Reply
+from bot.domain.results import SendResult
+from bot.engine.ports import CoachPort
+
+if TYPE_CHECKING:
+    from bot.engine.ports import Adapter
+
+logger = logging.getLogger(__name__)
+
+POLL_TIMEOUT = timedelta(seconds=10)
+
+# Loggers that would print the token (request URLs) or message payloads below these levels.
+_QUIET_LOGGERS: dict[str, int] = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram.Bot": logging.INFO,  # DEBUG: base URL (with token), request parameters
+    "telegram.ext.ExtBot": logging.INFO,  # same, for the ExtBot subclass
+    "telegram.ext.Application": logging.INFO,  # DEBUG: whole updates
+    "telegram.ext.Updater": logging.INFO,  # DEBUG: webhook payloads and secret tokens
+}
+
+
+def quiet_third_party_loggers() -> None:
+    """Raise the level of loggers that could print the token or message text."""
+    for name, level in _QUIET_LOGGERS.items():
+        lg = logging.getLogger(name)
+        if lg.level == logging.NOTSET or lg.level < level:
+            lg.setLevel(level)
+
+
+class TelegramAdapter:
+    """Telegram door of the coach; also the proactive ``Sender`` for platform "telegram".
+
+    ``output``: where messages go; ``None`` (production) is the Bot API of the attached
+    application (``BotApiOutput``).
+    """
+
+    platform = PLATFORM
+    capabilities = CAPABILITIES
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        coach: CoachPort,
+        *,
+        rate_limits: RateLimits | None = TELEGRAM_LIMITS,
+        max_concurrent_updates: int = 64,
+        connection_pool_size: int = 16,
+        output: Output | None = None,
+    ) -> None:
+        self.settings = settings
+        self.coach = coach
+        self.rate_limits = rate_limits
+        self.max_concurrent_updates = max_concurrent_updates
+        self.connection_pool_size = connection_pool_size
+        self.outbound = Outbound()
+        self.inbound = UpdateHandlers(coach, self.outbound)
+        self._output = output
+        self._app: TgApplication | None = None
+        self._running = False
+        self._webhook_secret: str | None = None
+        quiet_third_party_loggers()
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def application(self) -> TgApplication:
+        if self._app is None:
+            raise RuntimeError("TelegramAdapter has not been started")
+        return self._app
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def bot_username(self) -> str | None:
+        return self.outbound.username
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The secret token in use (generated at start when the settings had none)."""
+        return self._webhook_secret
+
+    @property
+    def sleep(self) -> Callable[[float], Awaitable[None]]:
+        """How a reply waits out a short flood (tests put a fake here)."""
+        return self.outbound.sleep
+
+    @sleep.setter
+    def sleep(self, value: Callable[[float], Awaitable[None]]) -> None:
+        self.outbound.sleep = value
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def build_application(self, *, request: BaseRequest | None = None) -> TgApplication:
+        """A configured, not yet initialized PTB ``Application`` with the handlers attached.
+
+        ``request``: PTB's transport for every call (default: ``AiohttpRequest``, one pool
+        for sends and a single connection for getUpdates).
+        """
+        quiet_third_party_loggers()
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder()
+            .token(self.settings.token)
+            .job_queue(None)
+            .concurrent_updates(PerChatUpdateProcessor(self.max_concurrent_updates))
+            .request(request or AiohttpRequest(self.connection_pool_size))
+            .get_updates_request(request or AiohttpRequest(1))
+        )
+        urls = self.settings.api_urls()
+        if urls is not None:
+            builder = builder.base_url(urls[0]).base_file_url(urls[1])
+        if self.rate_limits is not None:
+            builder = builder.rate_limiter(TelegramRateLimiter(self.rate_limits))
+        app: TgApplication = builder.build()
+        self.inbound.install(app)
+        return app
+
+    async def attach(self, app: TgApplication) -> None:
+        """Initialize ``app`` (getMe) and send through the ``Output`` from now on.
+
+        Updates fed to ``app`` reach the coach; nothing is fetched (``start()`` polls or
+        serves the webhook). Raises ``telegram.error.TelegramError`` (e.g. ``InvalidToken``)
+        when Telegram refuses; PTB's own ``InvalidToken`` message quotes the token, so it is
+        replaced by one that does not.
+        """
+        if self._app is not None:
+            raise RuntimeError("TelegramAdapter is already running")
+        try:
+            await app.initialize()
+        except InvalidToken:
+            await app.bot.shutdown()  # the HTTP sessions were opened before getMe failed
+            raise InvalidToken("the bot token was rejected by Telegram") from None
+        except BaseException:
+            await app.bot.shutdown()
+            raise
+        self._app = app
+        self.outbound.username = app.bot.username
+        self.outbound.output = self._output or BotApiOutput(app.bot)
+
+    async def start(self) -> None:
+        """Connect (getMe), publish the command menu, then poll or serve the webhook."""
+        if self._running or self._app is not None:
+            raise RuntimeError("TelegramAdapter is already running")
+        app = self.build_application()
+        await self.attach(app)
+        try:
+            await self._set_commands(app.bot)
+            updater = app.updater
+            if updater is None:  # pragma: no cover - the builder always makes one
+                raise RuntimeError("PTB application has no updater")
+            if self.settings.webhook:
+                await self._start_webhook(app)
+            else:
+                await updater.start_polling(
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                    drop_pending_updates=False,
+                )
+            await app.start()
+        except BaseException:
+            await self.stop()
+            raise
+        self._running = True
+        logger.info(
+            "telegram adapter started (%s) as @%s",
+            "webhook" if self.settings.webhook else "polling",
+            self.bot_username,
+        )
+
+    async def _start_webhook(self, app: TgApplication) -> None:
+        assert app.updater is not None and self.settings.webhook_url is not None
+        secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
+        self._webhook_secret = secret
+        path = urlsplit(self.settings.webhook_url).path.strip("/")
+        await app.updater.start_webhook(
+            listen=self.settings.webhook_listen,
+            port=self.settings.webhook_port,
+            url_path=path,
+            webhook_url=self.settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand, close connections. Idempotent."""
+        app = self._app
+        if app is None:
+            return
+        self._running = False
+        try:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+        finally:
+            self.outbound.output = None
+            self.outbound.username = None
+            await app.shutdown()
+            self._app = None
+        logger.info("telegram adapter stopped")
+
+    async def _set_commands(self, bot: Bot) -> None:
+        commands = render.menu_commands(self.coach.command_menu())
+        if not commands:
+            return
+        try:
+            await bot.set_my_commands(commands)
+        except TelegramError as exc:
+            logger.warning("setMyCommands failed: %s", exc.message)
+
+    # -- Sender ----------------------------------------------------------------------------
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult:
+        """Deliver ``replies`` unprompted (the outbox path); see ``Outbound.send``."""
+        return await self.outbound.send(ref, replies, idempotency_key)
+
+
+if TYPE_CHECKING:  # the adapter is the Telegram door and its proactive Sender
+
+    def _is_an_adapter(adapter: TelegramAdapter) -> Adapter:
+        return adapter

@@ -1,0 +1,338 @@
+"""Replies out to Telegram: render, send, classify what Telegram answered, mark the choice.
+
+Everything leaves through an ``Output`` (send a text, send a photo, edit a text or a caption,
+drop a keyboard, answer a button press). ``BotApiOutput`` is the production one, over PTB's
+``Bot``; a test can hand the adapter another (tests/fakes/telegram_output.py records into the
+fake Bot API's model without HTTP) and drive the real PTB ``Application`` through it. An
+``Output`` raises python-telegram-bot's own errors (``Forbidden``, ``RetryAfter``,
+``BadRequest``...), which ``Outbound`` turns into typed results:
+
+* ``Sent(message ids)``: one id per rendered message, in order;
+* ``Blocked``: Telegram refuses the chat (403: the person blocked the bot, left the group);
+* ``RetryAfter(seconds)``: a 429, or a network error or timeout (``NETWORK_BACKOFF``; a timeout
+  is ambiguous, Telegram may have delivered the message, so a retry can repeat it);
+* ``Failed``: anything else (a bad request, a migrated chat, a refused token), never raised.
+
+A 429 is never retried inside PTB. ``send()`` (the outbox path) returns ``RetryAfter`` at
+once, so the delivery worker keeps serving other people and retries that row later; replies
+to something the person just did (no outbox behind them) wait in place while the total wait
+stays under ``INTERACTIVE_MAX_WAIT`` and are dropped with a warning past it (the person can
+ask again).
+
+Idempotency: ``send()`` remembers, per idempotency key and in this process, the parts already
+delivered (a retry sends only the rest) and the keys completed (a repeat returns the same
+``Sent`` and sends nothing). Telegram has no such key of its own, so a process that dies
+between Telegram's answer and the outbox's commit can repeat a message after a restart.
+
+Privacy: a reply with ``private=True`` is never sent into a shared chat (dropped with a
+warning); a proactive send of nothing but private replies to a shared chat is ``Failed``, as
+on Discord and the console.
+
+Logging: never message text; method names and Telegram's reasons at INFO/WARNING, chat ids
+at DEBUG only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from telegram import Bot, InputFile
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
+from telegram.error import RetryAfter as TelegramRetryAfter
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.adapters.telegram import render
+from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
+from bot.domain.events import ConversationRef, Reply
+from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+
+logger = logging.getLogger(__name__)
+
+INTERACTIVE_MAX_WAIT = 30.0
+NETWORK_BACKOFF = 5.0
+IDEMPOTENCY_MEMORY = 4096
+
+
+class Output(Protocol):
+    """Where the adapter's messages go. Raises python-telegram-bot's errors, as the Bot API
+    would answer (``Forbidden``, ``RetryAfter``, ``BadRequest``, ``NetworkError``...)."""
+
+    async def send_text(self, chat_id: int, part: render.TextPart) -> int:
+        """sendMessage; returns the new message's id."""
+        ...
+
+    async def send_photo(self, chat_id: int, part: render.PhotoPart) -> int:
+        """sendPhoto; returns the new message's id."""
+        ...
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
+        """editMessageText (HTML); the keyboard goes."""
+        ...
+
+    async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:
+        """editMessageCaption (HTML); the keyboard goes."""
+        ...
+
+    async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        """editMessageReplyMarkup without a markup."""
+        ...
+
+    async def answer_callback(self, query_id: str) -> None:
+        """answerCallbackQuery: stops the button's spinner."""
+        ...
+
+
+class BotApiOutput:
+    """The production ``Output``: the Bot API through PTB's ``Bot`` (and so through its
+    request pipeline: defaults, the rate limiter, the transport, Telegram's errors)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send_text(self, chat_id: int, part: render.TextPart) -> int:
+        return await self._post_message(
+            "sendMessage",
+            {
+                "chat_id": chat_id,
+                "text": part.html,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            },
+        )
+
+    async def send_photo(self, chat_id: int, part: render.PhotoPart) -> int:
+        return await self._post_message(
+            "sendPhoto",
+            {
+                "chat_id": chat_id,
+                "photo": InputFile(part.png, filename=part.filename),
+                "caption": part.caption_html,
+                "parse_mode": ParseMode.HTML if part.caption_html else None,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            },
+        )
+
+    async def _post_message(self, endpoint: str, data: dict[str, Any]) -> int:
+        """Goes through PTB's request pipeline but skips turning Telegram's answer into a
+        ``Message``: only the id is needed, and parsing the answer (keyboard included) was
+        the largest single cost of a reply after the HTTP client (bench/telegram_updates.py).
+        """
+        result = await self.bot._post(endpoint, data)
+        if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
+            raise TelegramError(f"{endpoint}: unexpected answer from the Bot API")
+        return int(result["message_id"])
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
+        await self.bot.edit_message_text(
+            html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+        )
+
+    async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:
+        await self.bot.edit_message_caption(
+            chat_id=chat_id, message_id=message_id, caption=html, parse_mode=ParseMode.HTML
+        )
+
+    async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
+        await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+
+    async def answer_callback(self, query_id: str) -> None:
+        await self.bot.answer_callback_query(query_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """What marking a choice needs of the message whose button was pressed."""
+
+    chat_id: int
+    message_id: int
+    text: str | None
+    text_html: str | None
+    caption: str | None
+    caption_html: str | None
+    has_keyboard: bool
+
+
+def retry_seconds(exc: TelegramRetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def allowed(ref: ConversationRef, replies: Sequence[Reply]) -> list[Reply]:
+    """The replies that may be shown in ``ref``: private ones never go to a shared chat."""
+    if not ref.shared:
+        return list(replies)
+    kept = []
+    for reply in replies:
+        if reply.private:
+            logger.warning("private reply %r for a shared chat dropped", reply.key)
+            continue
+        kept.append(reply)
+    return kept
+
+
+class Outbound:
+    """Sends replies through ``output`` (``None`` until the adapter is attached)."""
+
+    def __init__(self) -> None:
+        self.output: Output | None = None
+        self.username: str | None = None  # the bot's, for t.me links
+        # Injected so tests can run the waiting paths without wall-clock sleeps.
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self._progress: OrderedDict[str, list[str]] = OrderedDict()
+        self._completed: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+    async def send(
+        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+    ) -> SendResult:
+        """Deliver ``replies`` unprompted (the outbox path). Never raises, never waits on 429.
+
+        Parts already delivered for ``idempotency_key`` (in this process) are not sent again,
+        and a key already completed returns its ``Sent`` at once.
+        """
+        if ref.platform != PLATFORM:
+            return Failed(f"not a telegram conversation: {ref.platform}")
+        if self.output is None:
+            return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
+        if ref.shared and replies and all(r.private for r in replies):
+            logger.warning("refused %d private reply(ies) for a shared chat", len(replies))
+            return Failed("refused: private replies addressed to a shared chat")
+        done_before = self._completed.get(idempotency_key)
+        if done_before is not None:
+            return Sent(done_before)
+        done = self._progress.setdefault(idempotency_key, [])
+        self._progress.move_to_end(idempotency_key)
+        result = await self.deliver(ref, replies, done=done, max_wait=0.0)
+        if isinstance(result, Sent):
+            self._progress.pop(idempotency_key, None)
+            self._completed[idempotency_key] = result.message_ids
+            while len(self._completed) > IDEMPOTENCY_MEMORY:
+                self._completed.popitem(last=False)
+        elif not isinstance(result, RetryAfter):
+            self._progress.pop(idempotency_key, None)
+        while len(self._progress) > IDEMPOTENCY_MEMORY:
+            self._progress.popitem(last=False)
+        return result
+
+    async def deliver(
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        *,
+        done: list[str],
+        max_wait: float,
+    ) -> SendResult:
+        """Send the parts not yet in ``done`` (message ids, appended as they go), waiting out
+        429s and network errors while the total wait stays within ``max_wait``."""
+        try:
+            chat_id = int(ref.chat_id)
+        except ValueError:
+            return Failed("chat id is not a number")
+        output = self.output
+        if output is None:
+            return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
+        username = self.username
+        parts = [p for r in allowed(ref, replies) for p in render.render_reply(r, username)]
+        waited = 0.0
+        while len(done) < len(parts):
+            part = parts[len(done)]
+            method = "sendPhoto" if isinstance(part, render.PhotoPart) else "sendMessage"
+            try:
+                if isinstance(part, render.PhotoPart):
+                    sent = await output.send_photo(chat_id, part)
+                else:
+                    sent = await output.send_text(chat_id, part)
+            except TelegramRetryAfter as exc:
+                seconds = retry_seconds(exc)
+                reason = "flood control"
+            except Forbidden as exc:
+                logger.info("%s: chat refuses the bot (%s)", method, exc.message)
+                logger.debug("blocked chat %s", chat_id)
+                return Blocked(exc.message)
+            except ChatMigrated as exc:
+                logger.warning("%s: chat moved to a supergroup", method)
+                return Failed(f"chat migrated to {exc.new_chat_id}")
+            except BadRequest as exc:
+                logger.warning("%s refused: %s", method, exc.message)
+                return Failed(f"{method}: {exc.message}")
+            except (TimedOut, NetworkError) as exc:
+                seconds = NETWORK_BACKOFF
+                reason = f"network: {type(exc).__name__}"
+            except InvalidToken as exc:
+                logger.error("%s: the bot token was refused", method)
+                return Failed(f"{method}: invalid token ({type(exc).__name__})")
+            except TelegramError as exc:
+                logger.warning("%s failed: %s", method, exc.message)
+                return Failed(f"{method}: {exc.message}")
+            else:
+                done.append(str(sent))
+                continue
+            if waited + seconds > max_wait:
+                logger.info("%s: retry after %.0f s (%s)", method, seconds, reason)
+                return RetryAfter(seconds, reason)
+            waited += seconds
+            await self.sleep(seconds)
+        return Sent(tuple(done))
+
+    async def reply(self, ref: ConversationRef, replies: Sequence[Reply]) -> None:
+        """Answer something the person just did (no outbox behind it)."""
+        result = await self.deliver(ref, replies, done=[], max_wait=INTERACTIVE_MAX_WAIT)
+        if not isinstance(result, Sent):
+            logger.warning("reply not delivered: %s", result)
+
+    async def answer_press(self, query_id: str) -> None:
+        """Stop the pressed button's spinner; a failure is only logged."""
+        if self.output is None:
+            return
+        try:
+            await self.output.answer_callback(query_id)
+        except TelegramError as exc:
+            logger.warning("answerCallbackQuery failed: %s", exc.message)
+
+    async def mark_chosen(self, pressed: Pressed, replies: Sequence[Reply]) -> None:
+        """When the coach took the press as an answer (``Reply.chosen``), edit the pressed
+        message: add "✓ <chosen>" and drop its keyboard. Other presses (a menu, a stale
+        question, a press that raced an earlier one) leave the message as it is."""
+        label = next((r.chosen for r in replies if r.chosen), None)
+        output = self.output
+        if label is None or not pressed.has_keyboard or output is None:
+            return
+        chat_id, message_id = pressed.chat_id, pressed.message_id
+        suffix = render.choice_suffix_length(label)
+        try:
+            if pressed.text is not None and pressed.text_html is not None and (
+                len(pressed.text) + suffix <= MAX_TEXT
+            ):
+                await output.edit_text(
+                    chat_id, message_id, render.with_choice(pressed.text_html, label)
+                )
+            elif pressed.caption is not None and pressed.caption_html is not None and (
+                len(pressed.caption) + suffix <= MAX_CAPTION
+            ):
+                await output.edit_caption(
+                    chat_id, message_id, render.with_choice(pressed.caption_html, label)
+                )
+            else:
+                await output.drop_keyboard(chat_id, message_id)
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                logger.warning("editing the pressed message failed: %s", exc.message)
+        except TelegramError as exc:
+            logger.warning("editing the pressed message failed: %s", exc.message)

@@ -1,0 +1,92 @@
+"""The platforms Kneecoach can talk on, in one table: what each can show (its
+``Capabilities``), whether it is configured, and how its adapter is built. A new platform is
+its package under ``bot/adapters/`` plus one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.engine.coach import Coach
+from bot.engine.ports import Adapter, Capabilities
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    name: str
+    capabilities: Callable[[], Capabilities]
+    configured: Callable[[Settings], bool]
+    build: Callable[[Settings, Coach], Adapter]
+
+
+def _telegram_capabilities() -> Capabilities:
+    from bot.adapters.telegram.capabilities import CAPABILITIES
+
+    return CAPABILITIES
+
+
+def _telegram(settings: Settings, coach: Coach) -> Adapter:
+    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+
+    assert settings.telegram_bot_token is not None
+    secret = settings.telegram_webhook_secret
+    return TelegramAdapter(
+        TelegramSettings(
+            token=settings.telegram_bot_token.get_secret_value(),
+            api_base_url=settings.telegram_api_base_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_listen=settings.telegram_webhook_listen,
+            webhook_port=settings.telegram_webhook_port,
+            webhook_secret=secret.get_secret_value() if secret else None,
+        ),
+        coach,
+    )
+
+
+def _discord_capabilities() -> Capabilities:
+    from bot.adapters.discord.capabilities import CAPABILITIES
+
+    return CAPABILITIES
+
+
+def _discord(settings: Settings, coach: Coach) -> Adapter:
+    from bot.adapters.discord import DiscordAdapter, DiscordSettings
+
+    assert settings.discord_bot_token is not None
+    return DiscordAdapter(
+        DiscordSettings(
+            token=settings.discord_bot_token.get_secret_value(),
+            application_id=settings.discord_application_id,
+        ),
+        coach,
+        dm_channel_store=coach.stores.dm_channels,
+    )
+
+
+def _console_capabilities() -> Capabilities:
+    from bot.adapters.console import CAPABILITIES
+
+    return CAPABILITIES
+
+
+PLATFORMS: tuple[Platform, ...] = (
+    Platform("telegram", _telegram_capabilities,
+             lambda s: s.telegram_bot_token is not None, _telegram),
+    Platform("discord", _discord_capabilities,
+             lambda s: s.discord_bot_token is not None, _discord),
+)
+
+
+def all_capabilities() -> list[Capabilities]:
+    """What every door can show, the terminal included."""
+    return [_console_capabilities(), *(p.capabilities() for p in PLATFORMS)]
+
+
+def configured(settings: Settings) -> list[Platform]:
+    return [p for p in PLATFORMS if p.configured(settings)]
+
+
+def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
+    """An adapter for every platform whose token is configured."""
+    return [p.build(settings, coach) for p in configured(settings)]
