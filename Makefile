@@ -27,6 +27,7 @@ unit: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/kneecoach check
 	$(BIN)/python -m pytest
 

@@ -47,6 +47,16 @@ def check_buttons(bundle: Bundle) -> list[str]:
                             f"'{step_id}': field 'options.{option.id}.label': over "
                             f"{label_cap.platform.capitalize()}'s {label_cap.max_button_label}"
                             " characters")
+    label = f"{bundle.root.name}/timezones.yaml"
+    buttons = bundle.timezones.buttons
+    for i, button in enumerate(buttons):
+        if len(button.label) > label_cap.max_button_label:
+            problems.append(f"{label}: button #{i + 1}: field 'label': over "
+                            f"{label_cap.platform.capitalize()}'s {label_cap.max_button_label}"
+                            " characters")
+    most = min(c.buttons_per_row * c.button_rows for c in caps)
+    if len(buttons) > most:
+        problems.append(f"{label}: top level: field 'buttons': at most {most} fit one message")
     return problems
 
 

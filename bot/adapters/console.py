@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
 from bot.domain.markup import plain
 from bot.domain.results import Failed, SendResult, Sent
-from bot.engine.parsing import fold
+from bot.domain.text import fold
 from bot.engine.ports import Capabilities, CoachPort
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ question texts, option labels and the words that match them, hints), merged into
 from __future__ import annotations
 
 import re
-import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -309,15 +308,13 @@ def _matches(value: Any, want: str | list[str]) -> bool:
 # ----------------------------------------------------------------- diagrams
 
 
-def _label(text: str, limit: int = 600, width: int = 60) -> str:
-    """A text for a Mermaid label: whole (up to ``limit``), no quotes or markup, wrapped."""
+def _label(text: str, limit: int = 1500) -> str:
+    """A text for a Mermaid label: whole (up to ``limit``), one line, no quotes or markup
+    (Mermaid wraps it)."""
     plain = " ".join(text.replace("**", "").split())
     plain = plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
-    lines = textwrap.wrap(plain, width) or [""]
-    return "<br/>".join(
-        line.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;").replace(">", "&gt;")
-        for line in lines
-    )
+    return plain.replace("&", "&amp;").replace('"', "#quot;").replace("<", "&lt;").replace(
+        ">", "&gt;")
 
 
 def mermaid(dialog: Dialog, resolve_ref: Callable[[str], str | None]) -> str:
@@ -338,9 +335,9 @@ def mermaid(dialog: Dialog, resolve_ref: Callable[[str], str | None]) -> str:
         if step.action:
             parts.append(f"action: {step.action}")
         if step.options:
-            parts.append(" · ".join(_label(o.label, 40, 40) for o in step.options))
+            parts.append("<br/>".join(f"▸ {_label(o.label, 40)}" for o in step.options))
         elif step.kind == "yesno":
-            parts.append("yes · no")
+            parts.append("▸ yes<br/>▸ no")
         elif step.kind == "number":
             parts.append(f"{step.min} to {step.max}")
         lines.append(f'    {sid}{shape[0]}"{"<br/>".join(parts)}"{shape[1]}')
@@ -353,7 +350,7 @@ def mermaid(dialog: Dialog, resolve_ref: Callable[[str], str | None]) -> str:
                     f"{k}={'/'.join(v) if isinstance(v, list) else v}"
                     for k, v in branch.when.items()
                 )
-                arrow = f' -- "{cond}" --> ' if cond else " --> "
+                arrow = f' -- "{cond or "otherwise"}" --> ' if len(step.next) > 1 else " --> "
                 lines.append(f"    {sid}{arrow}{branch.goto}")
         for other in step.then:
             others.add(other)

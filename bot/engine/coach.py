@@ -30,11 +30,12 @@ from bot.domain.events import (
     Text,
 )
 from bot.domain.records import DialogState, User
+from bot.domain.text import clean
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
 from bot.engine.feature import Feature, Registry
 from bot.engine.layout import Layout
 from bot.engine.locks import KeyedLocks
-from bot.engine.parsing import Vocabulary, clean
+from bot.engine.parsing import Vocabulary
 from bot.engine.ports import Delivery
 from bot.engine.screener import Screener, ScreenResult
 from bot.engine.session import Session

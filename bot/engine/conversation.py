@@ -16,9 +16,10 @@ from bot.content.timezones import TimezoneContent, ZoneButton
 from bot.domain.events import Button, Reply
 from bot.domain.localtime import parse_local_time
 from bot.domain.records import DialogState
+from bot.domain.text import fold
 from bot.domain.zones import parse_zone
 from bot.engine.layout import Layout
-from bot.engine.parsing import Vocabulary, fold, match_option
+from bot.engine.parsing import Vocabulary, match_option
 
 NO_ANSWER = object()
 

@@ -10,8 +10,8 @@ from bot.content.locale import Content
 from bot.content.prefill import Prefill
 from bot.content.render import render_exercise, render_topic
 from bot.domain.events import Button, Reply
+from bot.domain.text import fold
 from bot.engine.layout import Layout
-from bot.engine.parsing import fold
 from bot.engine.triage import TriageResult
 
 # Texts the book uses, with the placeholders it fills in (checked by `kneecoach check`).

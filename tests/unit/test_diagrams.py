@@ -25,8 +25,9 @@ def test_diagram_shows_every_step_branch_question_and_option() -> None:
         assert f"    {step}" in chart
     assert 'consent -- "consent=no" --> declined' in chart
     assert "Which knee is it?" in chart
-    assert "Left · Right · Both" in chart
-    assert "I agree · No thanks" in chart
+    assert "▸ Left<br/>▸ Right<br/>▸ Both" in chart
+    assert "▸ I agree<br/>▸ No thanks" in chart
+    assert 'consent -- "otherwise" --> record_consent' in chart
 
 
 def test_diagram_shows_the_jumps_between_dialogs() -> None:

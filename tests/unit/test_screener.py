@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import re
 from pathlib import Path
@@ -425,18 +424,3 @@ def test_bad_data_is_rejected(mutate: object) -> None:
 def test_order_rejects_unknown_signals(sc: Screener) -> None:
     with pytest.raises(KeyError):
         sc.order(["swelling", "not_a_signal"])
-
-
-# ---------------------------------------------------------------------------- layering
-
-
-@pytest.mark.parametrize("module", ["bot/engine/screener.py", "bot/engine/triage.py"])
-def test_engine_modules_import_no_platform_library(module: str) -> None:
-    tree = ast.parse((REPO / module).read_text(encoding="utf-8"))
-    imported: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert not imported & {"telegram", "discord", "aiohttp", "apscheduler"}

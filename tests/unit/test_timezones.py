@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zoneinfo
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.check import run_check
+from bot.content import default_content_root, default_dialogs_root
 from bot.content.timezones import TimezoneContent, read_timezones
 from bot.domain.localtime import next_occurrence
 from bot.domain.zones import TimeZoneChoice, parse_zone, zone_from_name
@@ -357,8 +360,18 @@ class TestContentValidation:
         with pytest.raises(ValueError, match="also listed"):
             load_timezone_content(path)
 
-    def test_label_too_long(self, tmp_path: Path) -> None:
-        path = self.write(tmp_path, f"buttons: [{{label: {'x' * 81}, zone: UTC}}]\n")
+    def test_label_too_long_for_a_platform(self, tmp_path: Path) -> None:
+        copy = tmp_path / "content"
+        shutil.copytree(default_content_root(), copy)
+        zones = copy / "timezones.yaml"
+        zones.write_text(zones.read_text(encoding="utf-8").replace(
+            'label: "London"', f'label: "{"x" * 81}"'), encoding="utf-8")
+        assert run_check(copy, default_dialogs_root()) == [
+            "content/timezones.yaml: button #1: field 'label': over Discord's 80 characters"
+        ]
+
+    def test_empty_label(self, tmp_path: Path) -> None:
+        path = self.write(tmp_path, "buttons: [{label: '', zone: UTC}]\n")
         with pytest.raises(ValueError, match="label"):
             load_timezone_content(path)
 
