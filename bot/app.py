@@ -14,7 +14,7 @@ from typing import TextIO
 from bot.adapters.console import ConsoleChat
 from bot.assembly import open_coach
 from bot.check import build_checked
-from bot.config import Settings
+from bot.config import Settings, files_beside
 from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef
@@ -35,8 +35,11 @@ async def run_chat(
     start: datetime | None,
     out: TextIO | None = None,
     bundle: Bundle | None = None,
+    files_dir: Path | None = None,
 ) -> int:
-    """The terminal chat, interactive or from a script file ('-' reads stdin)."""
+    """The terminal chat, interactive or from a script file ('-' reads stdin). Files it is
+    sent (charts, pictures, the summary, the export) go to ``files_dir``, by default a
+    folder beside the database."""
     fake = FakeClock(start) if start is not None else None
     clock: Clock = fake or SystemClock()
     coach = await open_coach(db_path, clock=clock, bundle=bundle)
@@ -47,6 +50,7 @@ async def run_chat(
         stream,
         json_mode=json_mode,
         now=clock.now,
+        files_dir=files_dir or files_beside(db_path),
     )
     worker = DeliveryWorker(coach.stores, coach, {"console": chat}, clock)
     ticker = Ticker(coach.stores.outbox, worker, clock)
@@ -103,7 +107,8 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     db = settings.db_path()
     bundle = await build_checked(settings.content_root(), default_dialogs_root())
     if not configured(settings):
-        return await run_chat(db, "local", None, False, None, bundle=bundle)
+        return await run_chat(db, "local", None, False, None, bundle=bundle,
+                              files_dir=settings.files_path())
     clock = SystemClock()
     coach = await open_coach(db, clock=clock, bundle=bundle)
     adapters = build_adapters(settings, coach)

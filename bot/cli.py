@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = Path(args.db) if args.db else settings.db_path()
         clock = _parse_instant(args.clock) if args.clock else None
         return asyncio.run(
-            run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings))
+            run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings),
+                     files_dir=settings.files_path() if settings.kneecoach_files else None)
         )
     if args.command == "triage":
         from bot.triage_cli import run_triage

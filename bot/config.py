@@ -13,6 +13,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     kneecoach_db: Path | None = None
+    kneecoach_files: Path | None = None
     kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
     kneecoach_tick_seconds: float = 5.0
@@ -41,6 +42,23 @@ class Settings(BaseSettings):
         if self.kneecoach_db is not None:
             return self.kneecoach_db.expanduser()
         return user_data_path("kneecoach", appauthor=False) / "kneecoach.db"
+
+    def files_path(self) -> Path:
+        """Where the terminal chat writes files: KNEECOACH_FILES, else beside the database."""
+        if self.kneecoach_files is not None:
+            return self.kneecoach_files.expanduser()
+        return files_beside(self.db_path())
+
+
+def files_beside(db_path: Path) -> Path:
+    """The terminal chat's folder for the files it saves (charts, pictures, the summary, the
+    export): beside the database, private to its owner, never a shared location."""
+    return db_path.parent / "kneecoach-files"
+
+
+def cache_beside(db_path: Path) -> Path:
+    """Where rendered exercise pictures are cached: a folder under the data directory."""
+    return db_path.parent / "kneecoach-cache"
 
 
 def load_settings() -> Settings:

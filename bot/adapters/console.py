@@ -7,17 +7,36 @@ presses that button; a line starting with "/" is a command; anything else is typ
 nothing) and its ``Sender``: proactive messages (reminders) appear in the same stream. Its
 ``CAPABILITIES`` has no limits that bite: a terminal shows any length, edits nothing, has
 nobody else to hide an ephemeral reply from and plays no animations.
+
+Files: a terminal shows no pictures, so every attachment (a chart, an exercise picture, the
+summary, the export) is written into ``files_dir`` and its path printed (in JSON mode, a
+``file`` record: kind, name, path, alt). An animation is saved as its still. The folder is
+made private (0700) and every file in it is created 0600: they hold health data.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
 
-from bot.domain.events import Command, ConversationRef, Inbound, Press, Reply, Text
+from bot.domain.events import (
+    Animation,
+    Attachment,
+    Command,
+    ConversationRef,
+    Document,
+    Inbound,
+    Picture,
+    Press,
+    Reply,
+    Text,
+)
 from bot.domain.markup import plain
 from bot.domain.results import Failed, SendResult, Sent
 from bot.domain.text import fold
@@ -29,6 +48,9 @@ if TYPE_CHECKING:
 PLATFORM: Final = "console"
 NO_LIMIT: Final = 2**31 - 1  # nothing a terminal cannot show
 IDEMPOTENCY_MEMORY: Final = 4096  # idempotency keys remembered (those shown last)
+FILE_MODE: Final = 0o600  # files may hold health data: readable by their owner only
+FOLDER_MODE: Final = 0o700
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 CAPABILITIES: Final = Capabilities(
     platform=PLATFORM,
@@ -39,6 +61,9 @@ CAPABILITIES: Final = Capabilities(
     buttons_per_row=NO_LIMIT,
     button_rows=NO_LIMIT,
     max_upload_bytes=NO_LIMIT,
+    max_picture_bytes=NO_LIMIT,
+    max_picture_side_sum=NO_LIMIT,
+    max_attachments=NO_LIMIT,
     edits_messages=False,
     ephemeral_replies=False,
     animations=False,
@@ -53,6 +78,8 @@ class ConsoleChat:
     out: TextIO
     json_mode: bool = False
     now: Callable[[], datetime] | None = None
+    # Where attachments are written (made on first use); the app puts it beside the database.
+    files_dir: Path | None = None
     platform: str = PLATFORM
     capabilities: Capabilities = CAPABILITIES
     _buttons: list[tuple[str, str]] = field(default_factory=list)
@@ -85,22 +112,28 @@ class ConsoleChat:
 
     def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:
+            saved = self.save(reply.attachment) if reply.attachment is not None else None
             if self.json_mode:
                 record: dict[str, object] = {
                     "key": reply.key,
                     "text": reply.text,
                     "buttons": [b.label for row in reply.buttons for b in row],
                 }
-                if reply.image is not None:
-                    record["image"] = {"alt": reply.image.alt,
-                                       "png": reply.image.png[:8] == b"\x89PNG\r\n\x1a\n"}
+                if reply.attachment is not None:
+                    record["file"] = {
+                        "kind": _kind(reply.attachment),
+                        "name": saved.name if saved else None,
+                        "path": str(saved) if saved else None,
+                        "alt": reply.attachment.alt,
+                    }
                 if self.now is not None:
                     record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
                 self.out.write(plain(reply.text) + "\n")
-                if reply.image is not None:
-                    self.out.write(f"[picture: {reply.image.alt}]\n")
+                if reply.attachment is not None:
+                    where = str(saved) if saved else "not saved: no folder for files"
+                    self.out.write(f"[{_kind(reply.attachment)} saved: {where}]\n")
                 for number, button in enumerate(
                     (b for row in reply.buttons for b in row), start=1
                 ):
@@ -109,6 +142,23 @@ class ConsoleChat:
             if reply.buttons:
                 self._buttons = [(b.label, b.data) for row in reply.buttons for b in row]
         self.out.flush()
+
+    def save(self, attachment: Attachment) -> Path | None:
+        """Write the attachment into ``files_dir`` (0600) and return its path; an animation
+        is saved as its still (a terminal plays none). None without a folder."""
+        if self.files_dir is None:
+            return None
+        if isinstance(attachment, Animation):
+            attachment = attachment.still
+        data = attachment.png if isinstance(attachment, Picture) else attachment.data
+        name = _UNSAFE_NAME.sub("-", attachment.filename).strip(".-") or "file"
+        self.files_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        path = self.files_dir / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, FILE_MODE)  # an older file of the same name keeps no wider mode
+        return path
 
     async def send(
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
@@ -133,6 +183,12 @@ class ConsoleChat:
         while len(self._delivered) > IDEMPOTENCY_MEMORY:
             del self._delivered[next(iter(self._delivered))]
         return Sent(ids)
+
+
+def _kind(attachment: Attachment) -> str:
+    if isinstance(attachment, Document):
+        return "document"
+    return "animation" if isinstance(attachment, Animation) else "picture"
 
 
 if TYPE_CHECKING:  # the terminal is a door like the others

@@ -95,12 +95,54 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
-class Image:
-    """A picture (PNG bytes) with a text alternative for those who cannot see it."""
+class Picture:
+    """A still picture (PNG bytes), its size in pixels and a text alternative for those who
+    cannot see it. Shown inline where the platform can (Telegram's sendPhoto, a Discord
+    attachment); the terminal saves it as a file."""
 
     png: bytes
     alt: str
-    filename: str = "chart.png"
+    filename: str = "picture.png"
+    width: int = 0
+    height: int = 0
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True, slots=True)
+class Animation:
+    """A short looping animation (GIF bytes) and the still to show where none plays."""
+
+    gif: bytes
+    still: Picture
+    filename: str = "animation.gif"
+    width: int = 0
+    height: int = 0
+    mime: str = "image/gif"
+
+    @property
+    def alt(self) -> str:
+        return self.still.alt
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file to keep (a PDF report, a JSON export): its name, its media type and one line
+    saying what it is."""
+
+    data: bytes
+    filename: str
+    mime: str
+    description: str
+
+    @property
+    def alt(self) -> str:
+        return self.description
+
+
+# What a reply may carry besides its text: the engine says WHAT it sends, each adapter
+# decides HOW (Telegram: sendPhoto / sendAnimation / sendDocument; Discord: an attachment;
+# the terminal: a file in its folder, and its path).
+Attachment = Picture | Animation | Document
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +152,9 @@ class Reply:
     key: str
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
-    image: Image | None = None
+    # A picture, an animation or a document sent with the text (the text is its caption
+    # where it fits the platform's caption, else it follows as messages).
+    attachment: Attachment | None = None
     # True when the message holds health information and must only go to a private chat.
     private: bool = True
     # When set, the reply answers a button press: adapters may edit the pressed message

@@ -42,7 +42,10 @@ class Capabilities:
     max_button_data: int  # bytes of a button's data (Telegram callback_data, Discord custom_id)
     buttons_per_row: int
     button_rows: int
-    max_upload_bytes: int  # largest file the bot may send
+    max_upload_bytes: int  # largest file (a document, an animation) the bot may send
+    max_picture_bytes: int  # largest picture shown inline (Telegram's photo: 10 MB)
+    max_picture_side_sum: int  # width + height of an inline picture, in pixels
+    max_attachments: int  # files in one message
     edits_messages: bool  # can edit a message it sent (show the chosen answer, a counter)
     ephemeral_replies: bool  # can show a reply to one member only in a shared channel
     animations: bool  # plays a short looping animation (GIF/MP4) inline

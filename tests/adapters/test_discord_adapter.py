@@ -19,12 +19,14 @@ from bot.adapters.discord import (
 )
 from bot.adapters.discord.capabilities import MAX_BUTTONS_PER_ROW, MAX_CONTENT, MAX_ROWS
 from bot.domain.events import (
+    Animation,
     Button,
     ClubCommand,
     Command,
     ConversationRef,
-    Image,
+    Document,
     Inbound,
+    Picture,
     Press,
     Reply,
     Text,
@@ -482,14 +484,37 @@ async def test_many_buttons_are_split_into_rows_and_messages(
 async def test_image_goes_as_an_attachment_with_alt_text(
     dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
 ) -> None:
-    image = Image(PNG, alt="Knee pain: 6 on Monday, 3 on Sunday", filename="week.png")
-    dc_coach.script = lambda ref, inbound: [Reply("progress.chart", "Your week:", image=image)]
+    image = Picture(PNG, alt="Knee pain: 6 on Monday, 3 on Sunday", filename="week.png")
+    dc_coach.script = lambda ref, inbound: [
+        Reply("progress.chart", "Your week:", attachment=image)]
     await dc_fake.dm(dc_world.alice, "progress")
     (message,) = await dc_fake.wait_dm(dc_world.alice, 1)
     (attachment,) = message.attachments
     assert attachment.data == PNG and attachment.filename == "week.png"
     assert attachment.description == image.alt
-    assert message.content == "Your week:\n\nKnee pain: 6 on Monday, 3 on Sunday"
+    assert message.content == "Your week:"  # the alt text is the file's description
+
+
+async def test_an_animation_and_a_document_go_as_attachments(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_adapter: DiscordAdapter
+) -> None:
+    still = Picture(PNG, alt="Squat: down and up", filename="squat.png")
+    moving = Animation(b"GIF89a-frames", still, filename="squat.gif", width=480, height=360)
+    doc = Document(b"%PDF-1.4 summary", "kneecoach-summary-2026-03-02.pdf", "application/pdf",
+                   "A one-page summary for a clinician")
+    dc_coach.script = lambda ref, inbound: [
+        Reply("exercise.squat", "**Squat**", attachment=moving),
+        Reply("summary.pdf", "Your summary for a physiotherapist.", attachment=doc),
+    ]
+    await dc_fake.dm(dc_world.alice, "summary")
+    first, second = await dc_fake.wait_dm(dc_world.alice, 2)
+    (gif,) = first.attachments
+    assert (gif.data, gif.filename, gif.description) == (
+        b"GIF89a-frames", "squat.gif", "Squat: down and up")
+    assert first.content == "**Squat**"
+    (pdf,) = second.attachments
+    assert pdf.filename == "kneecoach-summary-2026-03-02.pdf" and pdf.data == doc.data
+    assert pdf.description == "A one-page summary for a clinician"
 
 
 # --------------------------------------------------------------------------- club commands

@@ -16,6 +16,8 @@ from tests.fakes.discord_api import (
     INTENT_DIRECT_MESSAGES,
     INTENT_GUILDS,
     INTENT_MESSAGE_CONTENT,
+    MAX_ATTACHMENTS,
+    MAX_FILE_BYTES,
     FakeDiscord,
 )
 
@@ -169,6 +171,27 @@ async def test_multipart_upload(dc_fake: FakeDiscord, http: aiohttp.ClientSessio
         "alt",
     )
     assert body["attachments"][0]["filename"] == "c.png"
+
+
+async def test_uploads_over_discords_limits_are_refused(
+    dc_fake: FakeDiscord, http: aiohttp.ClientSession
+) -> None:
+    channel = dc_fake.dm_channel(dc_fake.add_user("alice"))
+
+    async def upload(sizes: list[int]) -> tuple[int, dict[str, Any]]:
+        form = aiohttp.FormData(quote_fields=False)
+        form.add_field("payload_json", json.dumps({"content": "files"}))
+        for index, size in enumerate(sizes):
+            form.add_field(f"files[{index}]", b"x" * size, filename=f"f{index}.bin")
+        async with http.post(f"channels/{channel.id}/messages", data=form) as response:
+            return response.status, await response.json()
+
+    assert (await upload([10] * MAX_ATTACHMENTS))[0] == 200
+    status, body = await upload([10] * (MAX_ATTACHMENTS + 1))
+    assert (status, body["code"]) == (400, 50035)
+    assert (await upload([MAX_FILE_BYTES]))[0] == 200
+    status, body = await upload([MAX_FILE_BYTES + 1])
+    assert (status, body["code"]) == (413, 40005)
 
 
 async def test_gateway_zlib_stream_hello_identify_ready(dc_fake: FakeDiscord) -> None:

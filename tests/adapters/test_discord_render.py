@@ -20,6 +20,7 @@ from bot.adapters.discord.render import (
     MAX_CUSTOM_ID,
     MAX_LABEL,
     MAX_ROWS,
+    RenderedFile,
     button_rows,
     custom_id_for,
     data_from_custom_id,
@@ -31,7 +32,16 @@ from bot.adapters.discord.render import (
     render_reply,
     split_content,
 )
-from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
+from bot.domain.events import (
+    OPEN_PRIVATE,
+    Animation,
+    Button,
+    Command,
+    Document,
+    Picture,
+    Reply,
+    Text,
+)
 from bot.engine.coach import Coach
 from tests.adapters.discord_conftest import DC_MENU, dc_messages
 
@@ -205,20 +215,43 @@ def test_many_rows_go_to_more_messages() -> None:
     assert len(ids) == len(set(ids)) == 32
 
 
-def test_buttons_and_image_ride_on_the_last_chunk() -> None:
+def test_buttons_and_the_file_ride_on_the_last_chunk() -> None:
     text = "\n\n".join(["p" * 1500] * 3)
-    image = Image(b"\x89PNG fake", alt="Pain fell from 6 to 3 this week", filename="week.png")
-    reply = Reply("progress", text, buttons=((Button("More", "a:progress:more"),),), image=image)
+    image = Picture(b"\x89PNG fake", alt="Pain fell from 6 to 3 this week", filename="week.png")
+    reply = Reply("progress", text, buttons=((Button("More", "a:progress:more"),),),
+                  attachment=image)
     messages = render_reply(reply)
     assert len(messages) == 3
-    assert all(not m.rows and m.image is None for m in messages[:-1])
-    assert messages[-1].rows and messages[-1].image is image
-    assert messages[-1].content.endswith("Pain fell from 6 to 3 this week")
+    assert all(not m.rows and m.file is None for m in messages[:-1])
+    last = messages[-1]
+    assert last.rows and last.file == RenderedFile(image.png, "week.png", "image/png", image.alt)
 
 
-def test_image_without_text_uses_alt_as_content() -> None:
-    (message,) = render_reply(Reply("chart", "", image=Image(b"png", alt="A chart")))
-    assert message.content == "A chart"
+def test_the_alt_text_is_the_file_description_not_added_to_the_content() -> None:
+    # /knee progress: the chart's alt text is its summary; it showed twice in the message.
+    summary = "week 3 of 6\nWorst pain: 6/10 at your first check-in, 3/10 at your latest."
+    chart = Picture(b"\x89PNG fake", alt=summary, filename="progress.png")
+    (message,) = render_reply(Reply("progress.chart", summary, attachment=chart))
+    assert message.content == render_markup(summary)
+    assert message.content.count("Worst pain") == 1
+    assert message.file is not None and message.file.description == summary
+
+
+def test_an_animation_goes_as_its_gif_and_a_document_as_itself() -> None:
+    still = Picture(b"\x89PNG still", alt="Clamshell: knees open", filename="clamshell.png")
+    gif = Animation(b"GIF89a...", still, filename="clamshell.gif", width=480, height=360)
+    (moving,) = render_reply(Reply("exercise.clamshell", "Steps", attachment=gif))
+    assert moving.file == RenderedFile(b"GIF89a...", "clamshell.gif", "image/gif",
+                                       "Clamshell: knees open")
+    doc = Document(b"{}", "kneecoach-export-2026-03-02.json", "application/json", "Your data")
+    (kept,) = render_reply(Reply("export.data", "Here it is.", attachment=doc))
+    assert kept.file == RenderedFile(b"{}", doc.filename, "application/json", "Your data")
+
+
+def test_a_file_without_text_gets_placeholder_content() -> None:
+    (message,) = render_reply(Reply("chart", "", attachment=Picture(b"png", alt="A chart")))
+    assert message.content == "\u2026"
+    assert message.file is not None and message.file.description == "A chart"
 
 
 def test_empty_reply_renders_nothing_and_button_only_reply_gets_content() -> None:
@@ -322,8 +355,18 @@ async def test_the_real_content_describes_every_command(coach: Coach) -> None:
 def test_an_image_over_the_upload_limit_goes_as_its_alt_text(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    image = Image(b"\x89PNG\r\n\x1a\n big", alt="Pain 6 then 3")
+    image = Picture(b"\x89PNG\r\n\x1a\n big", alt="Pain 6 then 3")
     monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", len(image.png) - 1)
-    (message,) = render_reply(Reply("chart", "Your week", image=image))
-    assert message.image is None
+    (message,) = render_reply(Reply("chart", "Your week", attachment=image))
+    assert message.file is None
     assert message.content == "Your week\n\nPain 6 then 3"
+
+
+def test_an_animation_over_the_upload_limit_goes_as_its_still(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    still = Picture(b"\x89PNG small", alt="Squat", filename="squat.png")
+    gif = Animation(b"GIF89a" + b"x" * 100, still, filename="squat.gif")
+    monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", 50)
+    (message,) = render_reply(Reply("exercise.squat", "Steps", attachment=gif))
+    assert message.file is not None and message.file.filename == "squat.png"

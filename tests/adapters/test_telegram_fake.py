@@ -10,7 +10,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fakes.telegram_api import FakeTelegram, parse_html, tiny_png
+from tests.fakes.telegram_api import (
+    MAX_FILE_BYTES,
+    FakeTelegram,
+    parse_html,
+    sized_png,
+    tiny_png,
+)
 
 
 class Api:
@@ -167,6 +173,45 @@ async def test_photo_upload_and_caption_limit(api: Api, tg_server: FakeTelegram)
     assert (status, body["description"]) == (400, "Bad Request: message caption is too long")
     status, body = await upload("fine", b"not an image")
     assert (status, body["description"]) == (400, "Bad Request: IMAGE_PROCESS_FAILED")
+
+
+async def upload(
+    api: Api, method: str, field: str, content: bytes, filename: str | None = "f.bin",
+    **params: str,
+) -> tuple[int, dict[str, Any]]:
+    form = aiohttp.FormData()
+    form.add_field("chat_id", "9")
+    for key, value in params.items():
+        form.add_field(key, value)
+    form.add_field(field, content, filename=filename)
+    url = f"{api.server.base_url}/bot{api.server.token}/{method}"
+    async with api.session.post(url, data=form) as response:
+        return response.status, await response.json()
+
+
+async def test_photo_dimensions_are_checked(api: Api) -> None:
+    assert (await upload(api, "sendPhoto", "photo", sized_png(5000, 5000)))[0] == 200
+    for width, height in ((5000, 5001), (2100, 100)):  # over 10000 in total; ratio over 20
+        status, body = await upload(api, "sendPhoto", "photo", sized_png(width, height))
+        assert (status, body["description"]) == (
+            400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+
+
+async def test_animation_and_document_uploads(api: Api, tg_server: FakeTelegram) -> None:
+    status, body = await upload(api, "sendAnimation", "animation", b"GIF89a...", "a.gif",
+                                caption="Squat")
+    assert status == 200, body
+    assert body["result"]["animation"]["file_name"] == "a.gif"
+    status, body = await upload(api, "sendAnimation", "animation", tiny_png(), "a.png")
+    assert status == 400 and "not a GIF" in body["description"]
+    status, body = await upload(api, "sendDocument", "document", b"{}", "export.json",
+                                caption="Your data")
+    assert status == 200, body
+    assert body["result"]["document"]["file_name"] == "export.json"
+    assert tg_server.calls_to("sendDocument")[0].files["document"] == b"{}"
+    assert (await upload(api, "sendDocument", "document", b"x" * MAX_FILE_BYTES))[0] == 200
+    status, body = await upload(api, "sendDocument", "document", b"x" * (MAX_FILE_BYTES + 1))
+    assert status == 413
 
 
 async def test_edit_rules(api: Api, tg_server: FakeTelegram) -> None:

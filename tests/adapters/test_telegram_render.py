@@ -11,7 +11,16 @@ from hypothesis import strategies as st
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.telegram import render as r
-from bot.domain.events import OPEN_PRIVATE, Button, Command, Image, Reply, Text
+from bot.domain.events import (
+    OPEN_PRIVATE,
+    Animation,
+    Button,
+    Command,
+    Document,
+    Picture,
+    Reply,
+    Text,
+)
 from tests.fakes.telegram_api import parse_html, tiny_png
 
 # -- markup -> HTML ----------------------------------------------------------------------------
@@ -187,17 +196,32 @@ def test_text_reply_keyboard_rides_on_the_last_chunk() -> None:
 
 def test_image_reply_caption_or_following_text() -> None:
     png = tiny_png()
-    short = r.render_reply(Reply("c", "Your **week**", image=Image(png, "Pain chart")), None)
+    short = r.render_reply(
+        Reply("c", "Your **week**", attachment=Picture(png, "Pain chart", "chart.png")), None)
     assert short == [r.PhotoPart(png, "chart.png", "Your <b>week</b>", None)]
 
-    no_text = r.render_reply(Reply("c", "", image=Image(png, "Pain <chart>")), None)
+    no_text = r.render_reply(
+        Reply("c", "", attachment=Picture(png, "Pain <chart>", "chart.png")), None)
     assert no_text == [r.PhotoPart(png, "chart.png", "Pain &lt;chart&gt;", None)]
 
     buttons = ((Button("More", "a:more:1"),),)
-    long = r.render_reply(Reply("c", "w" * 1500, buttons=buttons, image=Image(png, "Alt")), None)
+    long = r.render_reply(
+        Reply("c", "w" * 1500, buttons=buttons, attachment=Picture(png, "Alt")), None)
     assert isinstance(long[0], r.PhotoPart) and long[0].caption_html == "Alt"
     assert long[0].keyboard is None
     assert isinstance(long[1], r.TextPart) and long[1].keyboard is not None
+
+
+def test_an_animation_and_a_document_with_their_captions() -> None:
+    still = Picture(tiny_png(), "Squat: down and up", "squat.png", 1, 1)
+    gif = Animation(b"GIF89a", still, "squat.gif", 480, 360)
+    parts = r.render_reply(Reply("exercise.squat", "**Squat**\n1. Stand", attachment=gif), None)
+    assert parts == [r.AnimationPart(b"GIF89a", "squat.gif", 480, 360,
+                                     "<b>Squat</b>\n1. Stand", None)]
+    doc = Document(b"%PDF-1.4", "summary.pdf", "application/pdf", "Your summary")
+    (part,) = r.render_reply(Reply("summary.pdf", "For your physio.", attachment=doc), None)
+    assert part == r.DocumentPart(b"%PDF-1.4", "summary.pdf", "application/pdf",
+                                  "For your physio.", None)
 
 
 def test_empty_reply_gives_nothing(caplog: pytest.LogCaptureFixture) -> None:
@@ -233,14 +257,33 @@ def test_menu_commands_keep_only_valid_ones(caplog: pytest.LogCaptureFixture) ->
     assert caplog.text.count("not a valid Telegram command") == 2
 
 
-def test_a_picture_over_the_photo_limit_goes_as_its_alt_text(
+def test_a_picture_over_the_photo_limit_goes_as_a_document(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     png = tiny_png()
     monkeypatch.setattr(r, "MAX_PHOTO_BYTES", len(png) - 1)
-    parts = r.render_reply(Reply("c", "Your **week**", image=Image(png, "Pain 6 then 3")), None)
-    assert parts == [r.TextPart("Your <b>week</b>\n\nPain 6 then 3")]
+    parts = r.render_reply(
+        Reply("c", "Your **week**", attachment=Picture(png, "Pain 6 then 3", "week.png")), None)
+    assert parts == [r.DocumentPart(png, "week.png", "image/png", "Your <b>week</b>", None)]
+    assert "goes as a document" in caplog.text
+
+
+def test_a_picture_too_large_or_too_narrow_for_a_photo_goes_as_a_document() -> None:
+    png = tiny_png()
+    for width, height in ((6000, 4001), (2100, 100)):  # over 10000 in total; ratio over 20
+        picture = Picture(png, "Alt", "wide.png", width, height)
+        (part,) = r.render_reply(Reply("c", "Text", attachment=picture), None)
+        assert isinstance(part, r.DocumentPart)
+    fine = Picture(png, "Alt", "fine.png", 800, 1000)
+    (part,) = r.render_reply(Reply("c", "Text", attachment=fine), None)
+    assert isinstance(part, r.PhotoPart)
+
+
+def test_a_file_over_the_upload_limit_goes_as_its_alt_text(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(r, "MAX_UPLOAD_BYTES", 3)
+    doc = Document(b"%PDF-1.4", "summary.pdf", "application/pdf", "Your summary")
+    parts = r.render_reply(Reply("c", "Your **week**", attachment=doc), None)
+    assert parts == [r.TextPart("Your <b>week</b>\n\nYour summary")]
     assert "over Telegram's" in caplog.text
-    assert r.render_reply(Reply("c", "", image=Image(png, "Pain 6 then 3")), None) == [
-        r.TextPart("Pain 6 then 3")
-    ]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.events import Command, ConversationRef, Image, Inbound, Press, Reply, Text
+from bot.domain.events import Command, ConversationRef, Inbound, Picture, Press, Reply, Text
 from bot.domain.results import Sent
 from tests.fakes.telegram_api import (
     KNEECAP,
@@ -156,7 +156,8 @@ async def test_a_chosen_answer_under_a_photo_edits_the_caption(
     server: FakeTelegram, seam: TelegramSeam
 ) -> None:
     chart = Reply(
-        "chart", "Your **week**", image=Image(tiny_png(), "Pain by day"), buttons=((KNEECAP,),)
+        "chart", "Your **week**", attachment=Picture(tiny_png(), "Pain by day"),
+        buttons=((KNEECAP,),)
     )
     assert isinstance(await seam.adapter.send(PRIVATE, [chart], "chart:1"), Sent)
     (photo,) = server.bot_messages(USER)

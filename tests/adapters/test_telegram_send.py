@@ -8,13 +8,14 @@ import itertools
 import pytest
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.domain.events import Button, ConversationRef, Image, Reply
+from bot.domain.events import Animation, Button, ConversationRef, Document, Picture, Reply
 from bot.domain.results import Blocked, Failed, RetryAfter, Sent
 from tests.fakes.telegram_api import (
     FakeTelegram,
     ScriptedCoach,
     StartAdapter,
     long_text,
+    sized_png,
     tiny_png,
 )
 
@@ -33,7 +34,7 @@ REMINDER = Reply(
 async def test_sent_returns_message_ids(
     tg_server: FakeTelegram, tg_adapter: TelegramAdapter
 ) -> None:
-    chart = Reply("chart", "Your week", image=Image(tiny_png(), "Pain by day"))
+    chart = Reply("chart", "Your week", attachment=Picture(tiny_png(), "Pain by day"))
     result = await tg_adapter.send(REF, [REMINDER, chart], "reminder:5150:2026-03-02")
 
     assert isinstance(result, Sent)
@@ -41,6 +42,38 @@ async def test_sent_returns_message_ids(
     assert result.message_ids == tuple(str(m.message_id) for m in sent)
     assert [c.method for c in tg_server.calls[-2:]] == ["sendMessage", "sendPhoto"]
     assert tg_server.calls_to("sendMessage")[0]["text"] == ("Time for today's <b>knee session</b>.")
+
+
+async def test_an_animation_and_a_document_are_uploaded_by_their_own_methods(
+    tg_server: FakeTelegram, tg_adapter: TelegramAdapter
+) -> None:
+    still = Picture(tiny_png(), "Squat: down and up", "squat.png", 1, 1)
+    moving = Reply("exercise.squat", "**Squat**", attachment=Animation(
+        b"GIF89a-frames", still, "squat.gif", 480, 360))
+    export = Reply("export.data", "Your data, as one file.", attachment=Document(
+        b'{"users": []}', "kneecoach-export-2026-03-02.json", "application/json", "Your data"))
+
+    result = await tg_adapter.send(REF, [moving, export], "files:1")
+
+    assert isinstance(result, Sent) and len(result.message_ids) == 2
+    assert not tg_server.rejections
+    (animation,) = tg_server.calls_to("sendAnimation")
+    assert animation.files["animation"] == b"GIF89a-frames"
+    assert animation["caption"] == "<b>Squat</b>"
+    (document,) = tg_server.calls_to("sendDocument")
+    assert document.files["document"] == b'{"users": []}'
+    stored = tg_server.bot_messages(USER)[-1]
+    assert stored.file_name == "kneecoach-export-2026-03-02.json"
+
+
+async def test_a_picture_telegram_refuses_as_a_photo_goes_as_a_document(
+    tg_server: FakeTelegram, tg_adapter: TelegramAdapter
+) -> None:
+    wide = Picture(sized_png(6000, 4001), "A very large chart", "large.png", 6000, 4001)
+    result = await tg_adapter.send(REF, [Reply("chart", "Your chart", attachment=wide)], "w:1")
+    assert isinstance(result, Sent)
+    assert not tg_server.calls_to("sendPhoto") and not tg_server.rejections
+    assert tg_server.calls_to("sendDocument")[0]["caption"] == "Your chart"
 
 
 async def test_blocked_user_gives_blocked(

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import tempfile
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import ClassVar, Protocol
 
 from bot.adapters.console import ConsoleChat
@@ -50,6 +52,10 @@ class Harness(Protocol):
         """The texts ``ref``'s conversation shows, in order."""
         ...
 
+    def files(self, ref: ConversationRef) -> list[str]:
+        """The names of the files ``ref``'s conversation received, in order."""
+        ...
+
     def rendered(self, replies: Sequence[Reply]) -> int:
         """How many messages the platform renders ``replies`` into."""
         ...
@@ -63,21 +69,24 @@ class ConsoleHarness:
         RATE_LIMIT: "a terminal has no rate limit",
     }
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
         self.stream = io.StringIO()
+        self.folder = folder
         me = ConversationRef("console", "local", "local")
-        self.chat = ConsoleChat(ScriptedCoach(), me, self.stream, json_mode=True)
+        self.chat = ConsoleChat(ScriptedCoach(), me, self.stream, json_mode=True,
+                                files_dir=folder)
         self.sender: Sender = self.chat
 
     @classmethod
     @contextlib.asynccontextmanager
     async def open(cls) -> AsyncIterator[ConsoleHarness]:
-        harness = cls()
-        await harness.chat.start()
-        try:
-            yield harness
-        finally:
-            await harness.chat.stop()
+        with tempfile.TemporaryDirectory() as folder:
+            harness = cls(Path(folder) / "files")
+            await harness.chat.start()
+            try:
+                yield harness
+            finally:
+                await harness.chat.stop()
 
     def private(self) -> ConversationRef:
         return self.chat.ref
@@ -94,6 +103,12 @@ class ConsoleHarness:
     def seen(self, ref: ConversationRef) -> list[str]:
         # The terminal is the only place anything is shown, whatever the conversation.
         return [str(json.loads(line)["text"]) for line in self.stream.getvalue().splitlines()]
+
+    def files(self, ref: ConversationRef) -> list[str]:
+        records = [json.loads(line) for line in self.stream.getvalue().splitlines()]
+        names = [str(r["file"]["name"]) for r in records if "file" in r]
+        assert all((self.folder / name).is_file() for name in names)
+        return names
 
     def rendered(self, replies: Sequence[Reply]) -> int:
         return len(replies)
@@ -135,6 +150,10 @@ class TelegramHarness:
 
     def seen(self, ref: ConversationRef) -> list[str]:
         return [m.text or m.caption or "" for m in self.server.bot_messages(int(ref.chat_id))]
+
+    def files(self, ref: ConversationRef) -> list[str]:
+        messages = self.server.bot_messages(int(ref.chat_id))
+        return [m.file_name or "" for m in messages if m.document or m.animation or m.photo]
 
     def rendered(self, replies: Sequence[Reply]) -> int:
         return sum(len(render_reply(r, self.adapter.bot_username)) for r in replies)
@@ -185,6 +204,10 @@ class DiscordHarness:
 
     def seen(self, ref: ConversationRef) -> list[str]:
         return [m.content for m in self.fake.bot_messages_in(ref.chat_id)]
+
+    def files(self, ref: ConversationRef) -> list[str]:
+        messages = self.fake.bot_messages_in(ref.chat_id)
+        return [a.filename for m in messages for a in m.attachments]
 
     def rendered(self, replies: Sequence[Reply]) -> int:
         return len(render_replies(replies))

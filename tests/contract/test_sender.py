@@ -10,6 +10,8 @@ fake Bot API and Discord against the fake Discord (tests/contract/harnesses.py).
    Discord: by nonce; the console: by key).
 5. A private reply addressed to a shared conversation is never shown there; the public ones
    beside it are, and a send of nothing but private replies is ``Failed``.
+6. A file (a document: the export, the summary) arrives once, as a file with its name; a
+   private file addressed to a shared conversation never arrives there.
 
 A platform that cannot do what a case needs declares it in its harness (``CANNOT``); the
 case is then marked not applicable for that platform, with the declared reason.
@@ -22,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.events import ConversationRef, Reply
+from bot.domain.events import ConversationRef, Document, Reply
 from bot.domain.results import Blocked, Failed, RetryAfter, Sent
 from tests.contract.harnesses import (
     BLOCK,
@@ -40,6 +42,13 @@ REMINDER = Reply("reminder.daily", "Time for your knee session")
 LONG = Reply(
     "weekly.summary",
     "\n\n".join(f"Paragraph {n}: " + "knee " * 190 for n in range(5)),  # ~4800 characters
+)
+
+EXPORT = Reply(
+    "export.data",
+    "Everything I store about you, as one file.",
+    attachment=Document(b'{"users": [{"id": 1}]}', "kneecoach-export-2026-03-02.json",
+                        "application/json", "Your data as JSON"),
 )
 
 
@@ -141,3 +150,26 @@ async def test_a_private_reply_is_never_shown_in_a_shared_conversation(
     assert isinstance(only_private, Failed)
     assert shown(harness, ref, "club session") == 1
     assert shown(harness, ref, "SECRET") == 0
+
+
+@pytest.mark.parametrize("harness", senders(), indirect=True)
+async def test_a_file_arrives_once_as_a_file_with_its_name(harness: Harness) -> None:
+    ref = harness.private()
+
+    first = await harness.sender.send(ref, [EXPORT], "outbox:8")
+    again = await harness.sender.send(ref, [EXPORT], "outbox:8")
+
+    assert isinstance(first, Sent) and len(first.message_ids) == harness.rendered([EXPORT])
+    assert again == first
+    assert harness.files(ref) == ["kneecoach-export-2026-03-02.json"]
+
+
+@pytest.mark.parametrize("harness", senders(SHARED), indirect=True)
+async def test_a_private_file_never_arrives_in_a_shared_conversation(harness: Harness) -> None:
+    ref = harness.shared()
+
+    result = await harness.sender.send(ref, [EXPORT], "outbox:9")
+
+    assert isinstance(result, Failed)
+    assert harness.files(ref) == []
+    assert shown(harness, ref, "store about you") == 0

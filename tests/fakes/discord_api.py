@@ -24,11 +24,13 @@ callbacks (types 4, 5, 6, 7; answered later than 3 s -> 10062 Unknown interactio
 interaction webhook (follow-ups, @original edits).
 
 Validation, with Discord-style errors (400 ``{"code": 50035, "message": "Invalid Form Body",
-"errors": {...}}``): content over 2000 characters, nonce over 25, custom_id empty, over 100 or
-duplicated, button label over 80 or missing, more than 5 buttons in a row, more than 5 rows,
-a top-level component that is not an action row; a message with no content, embeds, files
-or stickers -> 400 50006 "Cannot send an empty message" (stricter than Discord, which also
-accepts components alone: the adapter always sends text).
+"errors": {...}}``): more than 10 files in a message, a file over 10 MiB (413 40005 "Request
+entity too large"), an attachment description over 1024 characters, content over 2000
+characters, nonce over 25, custom_id empty, over 100 or duplicated, button label over 80 or
+missing, more than 5 buttons in a row, more than 5 rows, a top-level component that is not an
+action row; a message with no content, embeds, files or stickers -> 400 50006 "Cannot send an
+empty message" (stricter than Discord, which also accepts components alone: the adapter
+always sends text).
 
 Faults: ``close_dms(user)`` (403 50007), ``rate_limit_once(retry_after)`` (one 429 with
 ``X-RateLimit-*``, ``Retry-After`` and ``{"retry_after", "global"}``), ``fail_once(503)``.
@@ -84,6 +86,8 @@ MAX_LABEL = 80
 MAX_ROWS = 5
 MAX_ROW_WIDTH = 5
 MAX_NONCE = 25
+MAX_ATTACHMENTS = 10  # files in one message
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a bot's upload limit without server boosts
 NONCE_WINDOW_S = 300.0
 INTERACTION_DEADLINE_S = 3.0
 
@@ -421,7 +425,8 @@ class FakeDiscord:
 
     async def start(self) -> FakeDiscord:
         self._cond = asyncio.Condition()
-        app = web.Application(middlewares=[self._middleware])
+        # Room for more than the 10 x 10 MiB a message may carry, so the fake decides the 413.
+        app = web.Application(middlewares=[self._middleware], client_max_size=128 * 1024 * 1024)
         app.router.add_get("/", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._api)
         self._runner = web.AppRunner(app, access_log=None)
@@ -1462,6 +1467,11 @@ class FakeDiscord:
     def _validate_message(
         self, payload: dict[str, Any], files: list[FakeAttachment], *, creating: bool
     ) -> None:
+        if len(files) > MAX_ATTACHMENTS:
+            raise _form_error({"files": _field_error(
+                "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_ATTACHMENTS} or fewer in length.")})
+        if any(len(f.data) > MAX_FILE_BYTES for f in files):
+            raise _error(413, 40005, "Request entity too large")
         errors: dict[str, Any] = {}
         content = payload.get("content")
         if content is not None and not isinstance(content, str):

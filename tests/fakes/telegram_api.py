@@ -48,6 +48,7 @@ from aiohttp import ClientSession, web
 from telegram.constants import (
     BotCommandLimit,
     CallbackQueryLimit,
+    FileSizeLimit,
     InlineKeyboardButtonLimit,
     InlineKeyboardMarkupLimit,
     MessageLimit,
@@ -60,8 +61,8 @@ from bot.domain.events import (
     Button,
     Command,
     ConversationRef,
-    Image,
     Inbound,
+    Picture,
     Press,
     Reply,
     Text,
@@ -78,8 +79,15 @@ MIN_DATA = int(InlineKeyboardButtonLimit.MIN_CALLBACK_DATA)
 MAX_DATA = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 MAX_BUTTONS = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
 MAX_PER_ROW = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)
+MAX_PHOTO_BYTES = int(FileSizeLimit.PHOTOSIZE_UPLOAD)  # 10 MB
+MAX_FILE_BYTES = int(FileSizeLimit.FILESIZE_UPLOAD)  # 50 MB
+MAX_PHOTO_SIDE_SUM = 10_000  # the Bot API's sendPhoto: width + height
+MAX_PHOTO_RATIO = 20
+# An uploaded file's name travels in its multipart part; the fake keeps it as a parameter.
+FILENAME = "filename:"
 SENDING_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "editmessagetext", "editmessagecaption", "editmessagereplymarkup"}
+    {"sendmessage", "sendphoto", "sendanimation", "senddocument", "editmessagetext",
+     "editmessagecaption", "editmessagereplymarkup"}
 )
 
 
@@ -278,8 +286,15 @@ class StoredMessage:
     caption: str | None = None
     caption_entities: list[dict[str, Any]] = field(default_factory=list)
     photo: bytes | None = None
+    animation: bytes | None = None
+    document: bytes | None = None
+    file_name: str | None = None  # of a document or an animation
     reply_markup: dict[str, Any] | None = None
     from_user: dict[str, Any] | None = None
+
+    @property
+    def has_media(self) -> bool:
+        return self.photo is not None or self.animation is not None or self.document is not None
 
 
 @dataclass
@@ -377,6 +392,8 @@ class FakeTelegram:
             "deletemycommands": self._delete_my_commands,
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
+            "sendanimation": self._send_animation,
+            "senddocument": self._send_document,
             "editmessagetext": self._edit_message_text,
             "editmessagecaption": self._edit_message_caption,
             "editmessagereplymarkup": self._edit_message_reply_markup,
@@ -685,6 +702,7 @@ class FakeTelegram:
                 for key, value in form.items():
                     if isinstance(value, web.FileField):
                         files[key] = value.file.read()
+                        params[FILENAME + key] = value.filename
                     elif isinstance(value, bytes):
                         files[key] = value
                     else:
@@ -816,16 +834,20 @@ class FakeTelegram:
             out["text"] = m.text
             if m.entities:
                 out["entities"] = m.entities
+        file_ids = {"file_id": f"file-{m.chat_id}-{m.message_id}",
+                    "file_unique_id": f"u{m.chat_id}x{m.message_id}"}
         if m.photo is not None:
+            width, height = png_size(m.photo) or (640, 480)
             out["photo"] = [
-                {
-                    "file_id": f"photo-{m.chat_id}-{m.message_id}",
-                    "file_unique_id": f"u{m.chat_id}x{m.message_id}",
-                    "width": 640,
-                    "height": 480,
-                    "file_size": len(m.photo),
-                }
+                {**file_ids, "width": width, "height": height, "file_size": len(m.photo)}
             ]
+        if m.animation is not None:
+            out["animation"] = {**file_ids, "width": 0, "height": 0, "duration": 0,
+                                "file_name": m.file_name, "file_size": len(m.animation)}
+        if m.document is not None:
+            out["document"] = {**file_ids, "file_name": m.file_name,
+                               "file_size": len(m.document)}
+        if m.has_media:
             if m.caption is not None:
                 out["caption"] = m.caption
                 if m.caption_entities:
@@ -1048,23 +1070,76 @@ class FakeTelegram:
         stored = self._store_bot_message(chat_id, text=text, entities=entities, reply_markup=markup)
         return self._message_json(stored)
 
+    def _upload(self, params: dict[str, Any], files: dict[str, bytes], name: str) -> bytes | None:
+        """The uploaded bytes of file parameter ``name`` (None: a file_id or URL was given)."""
+        data = files.get(name)
+        ref = params.get(name)
+        if data is None and isinstance(ref, str) and ref.startswith("attach://"):
+            data = files.get(ref[len("attach://") :])
+        if data is None:
+            if isinstance(ref, str) and ref:
+                return None  # a file_id or URL: accepted as is
+            raise bad(f"there is no {name} in the request")
+        return data
+
     def _send_photo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat_id = self._chat_id(params)
-        photo = files.get("photo")
-        ref = params.get("photo")
-        if photo is None and isinstance(ref, str) and ref.startswith("attach://"):
-            photo = files.get(ref[len("attach://") :])
+        photo = self._upload(params, files, "photo")
         if photo is None:
-            if isinstance(ref, str) and ref:
-                photo = ref.encode()  # a file_id or URL: accepted as is
-            else:
-                raise bad("there is no photo in the request")
+            photo = str(params["photo"]).encode()
         elif not (photo.startswith(b"\x89PNG\r\n\x1a\n") or photo.startswith(b"\xff\xd8\xff")):
             raise bad("IMAGE_PROCESS_FAILED")
+        elif len(photo) > MAX_PHOTO_BYTES:
+            raise bad("PHOTO_INVALID_DIMENSIONS: photo is larger than 10 MB")
+        else:
+            size = png_size(photo)
+            if size is not None:
+                width, height = size
+                if width + height > MAX_PHOTO_SIDE_SUM:
+                    raise bad("PHOTO_INVALID_DIMENSIONS")
+                if max(width, height) > MAX_PHOTO_RATIO * min(width, height):
+                    raise bad("PHOTO_INVALID_DIMENSIONS")
         caption, entities = self._text(params, "caption", MAX_CAPTION, required=False)
         markup = self._markup(params)
         stored = self._store_bot_message(
             chat_id, photo=photo, caption=caption, caption_entities=entities, reply_markup=markup
+        )
+        return self._message_json(stored)
+
+    def _send_animation(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat_id(params)
+        data = self._upload(params, files, "animation")
+        if data is None:
+            data = str(params["animation"]).encode()
+        elif not (data.startswith((b"GIF87a", b"GIF89a")) or data[4:8] == b"ftyp"):
+            raise bad("wrong file type of the animation: not a GIF or an MP4")
+        elif len(data) > MAX_FILE_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        caption, entities = self._text(params, "caption", MAX_CAPTION, required=False)
+        markup = self._markup(params)
+        stored = self._store_bot_message(
+            chat_id, animation=data, file_name=params.get(FILENAME + "animation"),
+            caption=caption, caption_entities=entities, reply_markup=markup,
+        )
+        return self._message_json(stored)
+
+    def _send_document(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat_id = self._chat_id(params)
+        data = self._upload(params, files, "document")
+        if data is None:
+            data = str(params["document"]).encode()
+        elif len(data) > MAX_FILE_BYTES:
+            raise ApiError(413, "Request Entity Too Large")
+        elif not data:
+            raise bad("file must be non-empty")
+        name = params.get(FILENAME + "document")
+        if files and not name:
+            raise bad("a document needs a file name")
+        caption, entities = self._text(params, "caption", MAX_CAPTION, required=False)
+        markup = self._markup(params)
+        stored = self._store_bot_message(
+            chat_id, document=data, file_name=name, caption=caption, caption_entities=entities,
+            reply_markup=markup,
         )
         return self._message_json(stored)
 
@@ -1084,7 +1159,7 @@ class FakeTelegram:
 
     def _edit_message_caption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         stored = self._edit_target(params)
-        if stored.photo is None:
+        if not stored.has_media:
             raise bad("there is no caption in the message to edit")
         caption, entities = self._text(params, "caption", MAX_CAPTION, required=False)
         markup = self._markup(params)
@@ -1181,6 +1256,22 @@ KNEECAP = Button("Around the kneecap", "d:intake:location:1:kneecap")
 OUTER = Button("Outer side", "d:intake:location:1:outer")
 
 
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk; None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return int(width), int(height)
+    return None
+
+
+def sized_png(width: int, height: int) -> bytes:
+    """A PNG header of the given size (enough for the fake's checks, not a full image)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = b"IHDR" + header
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(header)) + body + struct.pack(
+        ">I", zlib.crc32(body))
+
+
 def tiny_png() -> bytes:
     """A valid 1x1 PNG."""
 
@@ -1254,10 +1345,10 @@ class ScriptedCoach:
                 return [Reply("long", long_text())]
             case Text(text="image"):
                 png = tiny_png()
-                return [Reply("chart", "Your **week**", image=Image(png, "Pain by day"))]
+                return [Reply("chart", "Your **week**", attachment=Picture(png, "Pain by day"))]
             case Text(text="image long"):
                 png = tiny_png()
-                return [Reply("chart", long_text(3, 700), image=Image(png, "Pain by day"))]
+                return [Reply("chart", long_text(3, 700), attachment=Picture(png, "Pain by day"))]
             case Text(text="private"):
                 return [
                     Reply("public.note", "A public note.", private=False),

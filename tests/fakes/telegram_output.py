@@ -40,9 +40,9 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.adapters.telegram.inbound import TgApplication
-from bot.adapters.telegram.render import PhotoPart, TextPart
+from bot.adapters.telegram.render import AnimationPart, DocumentPart, PhotoPart, TextPart
 from bot.engine.ports import CoachPort
-from tests.fakes.telegram_api import ApiError, FakeTelegram
+from tests.fakes.telegram_api import FILENAME, ApiError, FakeTelegram
 
 
 def ptb_error(exc: ApiError) -> TelegramError:
@@ -91,6 +91,26 @@ class FakeBotApiOutput:
         if part.keyboard is not None:
             params["reply_markup"] = part.keyboard.json
         return int(self._call("sendPhoto", params, {"photo": part.png})["message_id"])
+
+    async def send_animation(self, chat_id: int, part: AnimationPart) -> int:
+        params = {"chat_id": str(chat_id), "animation": "attach://animation",
+                  FILENAME + "animation": part.filename}
+        if part.width and part.height:
+            params.update(width=str(part.width), height=str(part.height))
+        if part.caption_html:
+            params.update(caption=part.caption_html, parse_mode="HTML")
+        if part.keyboard is not None:
+            params["reply_markup"] = part.keyboard.json
+        return int(self._call("sendAnimation", params, {"animation": part.gif})["message_id"])
+
+    async def send_document(self, chat_id: int, part: DocumentPart) -> int:
+        params = {"chat_id": str(chat_id), "document": "attach://document",
+                  FILENAME + "document": part.filename}
+        if part.caption_html:
+            params.update(caption=part.caption_html, parse_mode="HTML")
+        if part.keyboard is not None:
+            params["reply_markup"] = part.keyboard.json
+        return int(self._call("sendDocument", params, {"document": part.data})["message_id"])
 
     async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
         params = {

@@ -23,6 +23,9 @@ MAX_CONTENT: Final = 2000  # characters of a message's content
 MAX_NONCE: Final = 25  # characters of a message's nonce
 MAX_ATTACHMENT_DESCRIPTION: Final = 1024  # an attachment's alt text
 MAX_UPLOAD_BYTES: Final = int(DEFAULT_FILE_SIZE_LIMIT_BYTES)  # 10 MiB without server boosts
+MAX_ATTACHMENTS: Final = 10  # files in one message
+# Discord shows any picture size inline (it scales it down); only the upload size bites.
+NO_PIXEL_LIMIT: Final = 2**31 - 1
 
 # Components
 MAX_CUSTOM_ID: Final = 100  # characters
@@ -48,6 +51,9 @@ CAPABILITIES: Final = Capabilities(
     buttons_per_row=MAX_BUTTONS_PER_ROW,
     button_rows=MAX_ROWS,
     max_upload_bytes=MAX_UPLOAD_BYTES,
+    max_picture_bytes=MAX_UPLOAD_BYTES,
+    max_picture_side_sum=NO_PIXEL_LIMIT,
+    max_attachments=MAX_ATTACHMENTS,
     edits_messages=True,
     ephemeral_replies=True,
     animations=True,  # an attached GIF plays inline

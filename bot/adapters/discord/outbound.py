@@ -100,13 +100,13 @@ def view(message: RenderedMessage) -> discord.ui.View | None:
 
 
 def file(message: RenderedMessage) -> discord.File | None:
-    image = message.image
-    if image is None:
+    attached = message.file
+    if attached is None:
         return None
     return discord.File(
-        io.BytesIO(image.png),
-        filename=image.filename,
-        description=image.alt[:MAX_ATTACHMENT_DESCRIPTION],
+        io.BytesIO(attached.data),
+        filename=attached.filename,
+        description=attached.description[:MAX_ATTACHMENT_DESCRIPTION],
     )
 
 

@@ -17,7 +17,10 @@ Nothing here talks to Discord; :mod:`bot.adapters.discord.outbound` turns a
   ``custom_id`` is ``"kc|" + data`` (at most 100 characters) and unique within a message.
   ``OPEN_PRIVATE`` buttons are dropped: a Discord bot cannot deep-link into its DMs, and on
   Discord the conversation already continues there.
-* Images go out as a file attachment; their alt text is also written into the content.
+* Attachments go out as a file: a picture, an animation (a GIF plays inline) or a document.
+  Their alt text is the attachment's description (what screen readers read), never added to
+  the content as well (that showed a chart's summary twice); only a file too large to upload
+  leaves its alt text in the content instead.
 
 Every limit comes from :mod:`bot.adapters.discord.capabilities`.
 """
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 
 from bot.adapters.discord.capabilities import (
     CUSTOM_ID_PREFIX,
+    MAX_ATTACHMENT_DESCRIPTION,
     MAX_BUTTONS_PER_ROW,
     MAX_CONTENT,
     MAX_CUSTOM_ID,
@@ -41,7 +45,7 @@ from bot.adapters.discord.capabilities import (
     MAX_UPLOAD_BYTES,
 )
 from bot.domain import markup
-from bot.domain.events import OPEN_PRIVATE, Button, Image, Reply
+from bot.domain.events import OPEN_PRIVATE, Animation, Attachment, Button, Picture, Reply
 from bot.domain.markup import Run, merge
 
 log = logging.getLogger(__name__)
@@ -58,12 +62,22 @@ class RenderedButton:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedFile:
+    """One attachment: its bytes, name, media type and description (its alt text)."""
+
+    data: bytes
+    filename: str
+    mime: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """One Discord message: content (<= 2000), up to 5 rows of up to 5 buttons, an image."""
+    """One Discord message: content (<= 2000), up to 5 rows of up to 5 buttons, a file."""
 
     content: str
     rows: tuple[tuple[RenderedButton, ...], ...] = ()
-    image: Image | None = None
+    file: RenderedFile | None = None
     private: bool = True
     key: str = ""
 
@@ -293,29 +307,45 @@ def button_rows(rows: Sequence[Sequence[Button]]) -> list[tuple[RenderedButton, 
 # --------------------------------------------------------------------------- replies
 
 
+def rendered_file(key: str, attachment: Attachment) -> RenderedFile | None:
+    """The attachment as one Discord file (an animation as its GIF, or as its still when the
+    GIF is over the upload limit); None, with a warning, when it cannot be uploaded."""
+    if isinstance(attachment, Animation):
+        if len(attachment.gif) <= MAX_UPLOAD_BYTES:
+            return RenderedFile(attachment.gif, attachment.filename, attachment.mime,
+                                attachment.alt[:MAX_ATTACHMENT_DESCRIPTION])
+        attachment = attachment.still
+    data = attachment.png if isinstance(attachment, Picture) else attachment.data
+    if len(data) > MAX_UPLOAD_BYTES:
+        log.warning(
+            "discord: reply %r has a file of %d bytes, over the %d a bot may upload; "
+            "only its alt text goes",
+            key,
+            len(data),
+            MAX_UPLOAD_BYTES,
+        )
+        return None
+    return RenderedFile(data, attachment.filename, attachment.mime,
+                        attachment.alt[:MAX_ATTACHMENT_DESCRIPTION])
+
+
 def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[RenderedMessage]:
     """One engine reply -> one or more Discord messages within every limit.
 
-    The image's alt text is always in the content; an image larger than a bot may upload
-    is left out (with a warning) and only its alt text goes.
+    The attachment rides on the last message with its alt text as the file's description;
+    an attachment too large to upload is left out (with a warning) and its alt text goes in
+    the content instead.
     """
-    image = reply.image
-    if image is not None and len(image.png) > MAX_UPLOAD_BYTES:
-        log.warning(
-            "discord: reply %r has a picture of %d bytes, over the %d a bot may upload; "
-            "only its alt text goes",
-            reply.key,
-            len(image.png),
-            MAX_UPLOAD_BYTES,
-        )
-        image = None
+    attachment = reply.attachment
+    file = rendered_file(reply.key, attachment) if attachment is not None else None
     text = reply.text
-    if reply.image is not None and reply.image.alt.strip():
-        text = f"{text}\n\n{reply.image.alt}" if text.strip() else reply.image.alt
+    if attachment is not None and file is None and attachment.alt.strip():
+        alt = attachment.alt.strip()
+        text = f"{text}\n\n{alt}" if text.strip() and alt != text.strip() else text or alt
     chunks = split_content(text)
     rows = button_rows(reply.buttons)
     groups = [tuple(rows[i : i + MAX_ROWS]) for i in range(0, len(rows), MAX_ROWS)]
-    if not chunks and (groups or image is not None):
+    if not chunks and (groups or file is not None):
         chunks = [render_markup(continuation)]
     messages: list[RenderedMessage] = []
     for index, chunk in enumerate(chunks):
@@ -324,7 +354,7 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
             RenderedMessage(
                 content=chunk,
                 rows=groups[0] if last and groups else (),
-                image=image if last else None,
+                file=file if last else None,
                 private=reply.private,
                 key=reply.key,
             )

@@ -37,9 +37,15 @@ MAX_BUTTONS_PER_ROW: Final = int(InlineKeyboardMarkupLimit.BUTTONS_PER_ROW)  # 8
 # a long label in the middle); the Bot API carries it as a string no longer than a message.
 MAX_BUTTON_LABEL: Final = MAX_TEXT
 
-# Files: a document may be 50 MB, a photo (what the adapter sends: charts) 10 MB.
+# Files: a document or an animation may be 50 MB, a photo 10 MB. The Bot API's sendPhoto also
+# says "the photo's width and height must not exceed 10000 in total; width and height ratio
+# must be at most 20" (PTB has no constant for these). One file per message (sendDocument,
+# sendPhoto, sendAnimation).
 MAX_UPLOAD_BYTES: Final = int(FileSizeLimit.FILESIZE_UPLOAD)
 MAX_PHOTO_BYTES: Final = int(FileSizeLimit.PHOTOSIZE_UPLOAD)
+MAX_PHOTO_SIDE_SUM: Final = 10_000
+MAX_PHOTO_RATIO: Final = 20
+FILES_PER_MESSAGE: Final = 1
 
 # The command menu (setMyCommands)
 MIN_COMMAND: Final = int(BotCommandLimit.MIN_COMMAND)  # 1 character
@@ -65,6 +71,9 @@ CAPABILITIES: Final = Capabilities(
     # Telegram counts buttons, not rows: a keyboard of one button a row may have this many.
     button_rows=MAX_BUTTONS,
     max_upload_bytes=MAX_UPLOAD_BYTES,
+    max_picture_bytes=MAX_PHOTO_BYTES,
+    max_picture_side_sum=MAX_PHOTO_SIDE_SUM,
+    max_attachments=FILES_PER_MESSAGE,
     edits_messages=True,
     ephemeral_replies=False,
     animations=True,  # sendAnimation plays a GIF or a silent MP4 inline

@@ -1,11 +1,12 @@
 """Replies out to Telegram: render, send, classify what Telegram answered, mark the choice.
 
-Everything leaves through an ``Output`` (send a text, send a photo, edit a text or a caption,
-drop a keyboard, answer a button press). ``BotApiOutput`` is the production one, over PTB's
-``Bot``; a test can hand the adapter another (tests/fakes/telegram_output.py records into the
-fake Bot API's model without HTTP) and drive the real PTB ``Application`` through it. An
-``Output`` raises python-telegram-bot's own errors (``Forbidden``, ``RetryAfter``,
-``BadRequest``...), which ``Outbound`` turns into typed results:
+Everything leaves through an ``Output`` (send a text, a photo, an animation or a document,
+edit a text or a caption, drop a keyboard, answer a button press). ``BotApiOutput`` is the
+production one, over PTB's ``Bot``; a test can hand the adapter another
+(tests/fakes/telegram_output.py records into the fake Bot API's model without HTTP) and
+drive the real PTB ``Application`` through it. An ``Output`` raises python-telegram-bot's
+own errors (``Forbidden``, ``RetryAfter``, ``BadRequest``...), which ``Outbound`` turns
+into typed results:
 
 * ``Sent(message ids)``: one id per rendered message, in order;
 * ``Blocked``: Telegram refuses the chat (403: the person blocked the bot, left the group);
@@ -64,6 +65,12 @@ from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
 
 logger = logging.getLogger(__name__)
 
+METHODS: dict[type, str] = {
+    render.TextPart: "sendMessage",
+    render.PhotoPart: "sendPhoto",
+    render.AnimationPart: "sendAnimation",
+    render.DocumentPart: "sendDocument",
+}
 INTERACTIVE_MAX_WAIT = 30.0
 NETWORK_BACKOFF = 5.0
 IDEMPOTENCY_MEMORY = 4096
@@ -79,6 +86,14 @@ class Output(Protocol):
 
     async def send_photo(self, chat_id: int, part: render.PhotoPart) -> int:
         """sendPhoto; returns the new message's id."""
+        ...
+
+    async def send_animation(self, chat_id: int, part: render.AnimationPart) -> int:
+        """sendAnimation (a GIF that loops inline); returns the new message's id."""
+        ...
+
+    async def send_document(self, chat_id: int, part: render.DocumentPart) -> int:
+        """sendDocument (a file to keep); returns the new message's id."""
         ...
 
     async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
@@ -122,6 +137,32 @@ class BotApiOutput:
             {
                 "chat_id": chat_id,
                 "photo": InputFile(part.png, filename=part.filename),
+                "caption": part.caption_html,
+                "parse_mode": ParseMode.HTML if part.caption_html else None,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            },
+        )
+
+    async def send_animation(self, chat_id: int, part: render.AnimationPart) -> int:
+        return await self._post_message(
+            "sendAnimation",
+            {
+                "chat_id": chat_id,
+                "animation": InputFile(part.gif, filename=part.filename),
+                "width": part.width or None,
+                "height": part.height or None,
+                "caption": part.caption_html,
+                "parse_mode": ParseMode.HTML if part.caption_html else None,
+                "reply_markup": part.keyboard.json if part.keyboard else None,
+            },
+        )
+
+    async def send_document(self, chat_id: int, part: render.DocumentPart) -> int:
+        return await self._post_message(
+            "sendDocument",
+            {
+                "chat_id": chat_id,
+                "document": InputFile(part.data, filename=part.filename),
                 "caption": part.caption_html,
                 "parse_mode": ParseMode.HTML if part.caption_html else None,
                 "reply_markup": part.keyboard.json if part.keyboard else None,
@@ -253,10 +294,14 @@ class Outbound:
         waited = 0.0
         while len(done) < len(parts):
             part = parts[len(done)]
-            method = "sendPhoto" if isinstance(part, render.PhotoPart) else "sendMessage"
+            method = METHODS[type(part)]
             try:
                 if isinstance(part, render.PhotoPart):
                     sent = await output.send_photo(chat_id, part)
+                elif isinstance(part, render.AnimationPart):
+                    sent = await output.send_animation(chat_id, part)
+                elif isinstance(part, render.DocumentPart):
+                    sent = await output.send_document(chat_id, part)
                 else:
                     sent = await output.send_text(chat_id, part)
             except TelegramRetryAfter as exc:

@@ -32,12 +32,25 @@ from bot.adapters.telegram.capabilities import (
     MAX_COMMAND_DESCRIPTION,
     MAX_COMMANDS,
     MAX_PHOTO_BYTES,
+    MAX_PHOTO_RATIO,
+    MAX_PHOTO_SIDE_SUM,
     MAX_TEXT,
+    MAX_UPLOAD_BYTES,
     MIN_CALLBACK_BYTES,
     MIN_COMMAND,
 )
 from bot.domain import markup
-from bot.domain.events import OPEN_PRIVATE, Button, Command, Reply, Text
+from bot.domain.events import (
+    OPEN_PRIVATE,
+    Animation,
+    Attachment,
+    Button,
+    Command,
+    Document,
+    Picture,
+    Reply,
+    Text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -281,40 +294,107 @@ class PhotoPart:
     keyboard: Keyboard | None = None
 
 
-Part = TextPart | PhotoPart
+@dataclass(frozen=True, slots=True)
+class AnimationPart:
+    """One sendAnimation: GIF bytes (played inline, looping), its size, a caption, a
+    keyboard."""
+
+    gif: bytes
+    filename: str
+    width: int = 0
+    height: int = 0
+    caption_html: str | None = None
+    keyboard: Keyboard | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """One sendDocument: a file to keep, its name and media type, a caption, a keyboard."""
+
+    data: bytes
+    filename: str
+    mime: str
+    caption_html: str | None = None
+    keyboard: Keyboard | None = None
+
+
+FilePart = PhotoPart | AnimationPart | DocumentPart
+Part = TextPart | FilePart
+
+
+def photo_fits(picture: Picture) -> bool:
+    """Whether Telegram takes the picture as a photo: at most 10 MB, width + height at most
+    10000 and a side ratio of at most 20 (a size of 0 means unknown: only bytes count)."""
+    if len(picture.png) > MAX_PHOTO_BYTES:
+        return False
+    width, height = picture.width, picture.height
+    if width and height:
+        ratio = max(width, height) / min(width, height)
+        return width + height <= MAX_PHOTO_SIDE_SUM and ratio <= MAX_PHOTO_RATIO
+    return True
+
+
+def fit_attachment(key: str, attachment: Attachment | None) -> Attachment | None:
+    """The attachment as Telegram will take it: an animation too big for Telegram goes as its
+    still; a picture Telegram refuses as a photo (too big, too large, too narrow) goes as a
+    document; anything over the 50 MB upload limit goes as its alt text (None), with a
+    warning."""
+    if isinstance(attachment, Animation):
+        if len(attachment.gif) <= MAX_UPLOAD_BYTES:
+            return attachment
+        logger.warning("reply %r: an animation of %d bytes is over Telegram's %d; its still "
+                       "goes instead", key, len(attachment.gif), MAX_UPLOAD_BYTES)
+        attachment = attachment.still
+    if isinstance(attachment, Picture) and not photo_fits(attachment):
+        logger.warning(
+            "reply %r: a picture of %d bytes, %dx%d px, is not a photo Telegram takes; it goes "
+            "as a document", key, len(attachment.png), attachment.width, attachment.height)
+        attachment = Document(attachment.png, attachment.filename, attachment.mime,
+                              attachment.alt)
+    if isinstance(attachment, Document) and len(attachment.data) > MAX_UPLOAD_BYTES:
+        logger.warning("reply %r: a file of %d bytes is over Telegram's %d; its alt text goes "
+                       "instead", key, len(attachment.data), MAX_UPLOAD_BYTES)
+        return None
+    return attachment
+
+
+def file_part(
+    attachment: Attachment, caption_html: str | None, keys: Keyboard | None
+) -> FilePart:
+    if isinstance(attachment, Animation):
+        return AnimationPart(attachment.gif, attachment.filename, attachment.width,
+                             attachment.height, caption_html, keys)
+    if isinstance(attachment, Picture):
+        return PhotoPart(attachment.png, attachment.filename, caption_html, keys)
+    return DocumentPart(attachment.data, attachment.filename, attachment.mime, caption_html,
+                        keys)
 
 
 def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
     """The Telegram messages for one reply, in order; the keyboard rides on the last one.
 
-    With an image: a photo whose caption is the text (or the image's alt text when the reply
-    has none); a text longer than the caption limit follows the photo as message(s) and the
-    photo gets the alt text as caption. A picture larger than Telegram takes for a photo is
-    replaced by its alt text (with a warning). A reply with no text, no image and no buttons
-    gives [].
+    With an attachment: a photo, an animation or a document whose caption is the text (or
+    the attachment's alt text when the reply has none); a text longer than the caption limit
+    follows the file as message(s) and the file gets the alt text as caption. An attachment
+    Telegram would refuse goes in the form it takes (see ``fit_attachment``), or as its alt
+    text. A reply with no text, no attachment and no buttons gives [].
     """
-    if reply.image is not None and len(reply.image.png) > MAX_PHOTO_BYTES:
-        logger.warning(
-            "reply %r: a picture of %d bytes is over Telegram's %d; its alt text goes instead",
-            reply.key,
-            len(reply.image.png),
-            MAX_PHOTO_BYTES,
-        )
-        said = reply.image.alt.strip()
+    attachment = fit_attachment(reply.key, reply.attachment)
+    if reply.attachment is not None and attachment is None:
+        said = reply.attachment.alt.strip()
         text = f"{reply.text}\n\n{said}" if reply.text.strip() and said else reply.text or said
-        reply = replace(reply, image=None, text=text)
+        reply = replace(reply, attachment=None, text=text)
     keys = keyboard(reply.buttons, bot_username)
     chunks = split_markup(reply.text)
     parts: list[Part] = []
-    if reply.image is not None:
-        image = reply.image
+    if attachment is not None:
         if chunks and len(chunks) == 1 and visible_length(chunks[0]) <= MAX_CAPTION:
-            return [PhotoPart(image.png, image.filename, markup_to_html(chunks[0]), keys)]
-        alt = image.alt.strip()[:MAX_CAPTION] or None
+            return [file_part(attachment, markup_to_html(chunks[0]), keys)]
+        alt = attachment.alt.strip()[:MAX_CAPTION] or None
         caption = html.escape(alt, quote=False) if alt else None
         if not chunks:
-            return [PhotoPart(image.png, image.filename, caption, keys)]
-        parts.append(PhotoPart(image.png, image.filename, caption, None))
+            return [file_part(attachment, caption, keys)]
+        parts.append(file_part(attachment, caption, None))
     if not chunks:
         if keys is not None:
             logger.warning("reply %r has buttons but no text: not sent", reply.key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.domain.events import Image, Reply
+from bot.domain.events import Picture, Reply
 from bot.engine.features.programme.plan import PROGRAMME_WEEKS, Kit, week_of
 from bot.engine.session import Session
 
@@ -61,5 +61,6 @@ class Progress:
         else:
             summary = session.text("progress.empty", bar=bar, streak=streak)
         session.add(
-            Reply(key="progress.chart", text=summary, image=Image(png, summary, "progress.png"))
+            Reply(key="progress.chart", text=summary,
+                  attachment=Picture(png, summary, "progress.png"))
         )
