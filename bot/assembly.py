@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config import cache_beside
 from bot.content import Bundle, load_bundle
 from bot.domain.clock import Clock, SystemClock
 from bot.engine.coach import Coach
@@ -18,6 +19,7 @@ from bot.engine.features.programme import Programme
 from bot.engine.layout import Layout
 from bot.engine.screener import Screener
 from bot.engine.textbook import TextBook
+from bot.pictures.library import PictureLibrary
 from bot.store.sqlite import SQLiteDatabase
 from bot.store.stores import Stores
 
@@ -29,13 +31,15 @@ def layout() -> Layout:
     return Layout(row_limit=min(c.buttons_per_row for c in all_capabilities()))
 
 
-def features(bundle: Bundle, stores: Stores, clock: Clock, rows: Layout) -> list[Feature]:
+def features(
+    bundle: Bundle, stores: Stores, clock: Clock, rows: Layout, pictures: PictureLibrary
+) -> list[Feature]:
     """The coach's features, in the order their commands are tried (a new feature is one
     line here)."""
     return [
         Intake(),
         Navigation(),
-        Library(),
+        Library(pictures),
         Privacy(),
         Programme(stores.programme),
         Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock),
@@ -43,12 +47,19 @@ def features(bundle: Bundle, stores: Stores, clock: Clock, rows: Layout) -> list
 
 
 def assemble(
-    bundle: Bundle, stores: Stores, clock: Clock, screener: Screener | None = None
+    bundle: Bundle,
+    stores: Stores,
+    clock: Clock,
+    screener: Screener | None = None,
+    pictures: PictureLibrary | None = None,
 ) -> Coach:
     """The coach with its features, on the given stores (``screener``: rules already
-    compiled from this bundle, else they are compiled here)."""
+    compiled from this bundle, else they are compiled here; ``pictures``: the exercise
+    pictures, else drawn and kept in memory only)."""
     rows = layout()
-    return Coach(bundle, stores, clock, features(bundle, stores, clock, rows), rows, screener)
+    library = pictures or PictureLibrary(bundle.poses)
+    return Coach(bundle, stores, clock, features(bundle, stores, clock, rows, library), rows,
+                 screener)
 
 
 async def open_coach(
@@ -56,8 +67,13 @@ async def open_coach(
     clock: Clock | None = None,
     bundle: Bundle | None = None,
     screener: Screener | None = None,
+    pictures: PictureLibrary | None = None,
 ) -> Coach:
-    """A coach on a SQLite file (made if missing); ``close()`` closes it."""
+    """A coach on a SQLite file (made if missing); ``close()`` closes it. Exercise pictures
+    are cached in a folder beside the file (in memory only for ``:memory:``)."""
     content = bundle or load_bundle()
     db = await SQLiteDatabase.open(db_path)
-    return assemble(content, Stores.over(db), clock or SystemClock(), screener)
+    if pictures is None:
+        cache_dir = None if str(db_path) == ":memory:" else cache_beside(Path(db_path))
+        pictures = PictureLibrary(content.poses, cache_dir / "pictures" if cache_dir else None)
+    return assemble(content, Stores.over(db), clock or SystemClock(), screener, pictures)

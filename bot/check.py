@@ -17,8 +17,11 @@ def text_limits() -> TextLimits:
     """The longest message every platform takes, and the platform that sets it."""
     from bot.platforms import all_capabilities
 
-    smallest = min(all_capabilities(), key=lambda c: c.max_text)
-    return TextLimits(smallest.max_text, smallest.platform.capitalize())
+    caps = all_capabilities()
+    smallest = min(caps, key=lambda c: c.max_text)
+    caption = min(caps, key=lambda c: c.max_caption)
+    return TextLimits(smallest.max_text, smallest.platform.capitalize(), caption.max_caption,
+                      caption.platform.capitalize())
 
 
 def check_buttons(bundle: Bundle) -> list[str]:

@@ -5,6 +5,7 @@ file, entry and field instead of switching anything off.
 
 Layout (``content/``; see docs/DESIGN.md):
   exercises.yaml, programme.yaml   language-neutral structure (ids, doses, weeks)
+  poses.yaml                       the exercise pictures' joint angles, by exercise id
   triage.yaml                      the red-flag rules (compiled by the engine's screener)
   prefill.yaml, timezones.yaml     language-neutral data
   locales/<lang>/                  every word a person reads, one folder per language:
@@ -36,6 +37,7 @@ from bot.content.exercises import (
     merge_exercise,
 )
 from bot.content.locale import Content, name_key
+from bot.content.poses import PoseSet, read_poses
 from bot.content.prefill import Prefill, read_prefill
 from bot.content.programme import (
     BAND_NAMES,
@@ -44,7 +46,7 @@ from bot.content.programme import (
     ProgrammeWording,
     merge_programme,
 )
-from bot.content.render import render_exercise, render_topic
+from bot.content.render import render_exercise, render_exercise_caption, render_topic
 from bot.content.safety import DISCLAIMER_PHRASE, OUTCOME_KEYS, SAFETY_MESSAGE_KEYS, Safety
 from bot.content.texts import Texts, flatten, placeholders
 from bot.content.timezones import TimezoneContent, read_timezones
@@ -61,6 +63,9 @@ class TextLimits:
 
     max_text: int
     platform: str
+    # the longest caption under a picture every platform takes, and which platform sets it
+    max_caption: int | None = None
+    caption_platform: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,9 @@ class Bundle:
     rules: Mapping[str, Any]  # content/triage.yaml, compiled by the engine's screener
     prefill: Prefill
     timezones: TimezoneContent
+    # content/poses.yaml: what each exercise's picture is drawn from (every exercise has one;
+    # pose sets for exercises not in content yet are kept but unused)
+    poses: Mapping[str, PoseSet]
 
     def content(self, locale: str | None = None) -> Content:
         """One language's content; an unknown or missing locale gets the default one."""
@@ -137,6 +145,7 @@ _WORDS = FileSpec({"phases": ("phase", "dict"), "running_advice": ("running_advi
                    "signals": ("signal", "dict"), "outcomes": ("outcome", "dict"),
                    "steps": ("step", "dict")})
 _PLAIN = FileSpec({})
+_POSES = FileSpec({"exercises": ("exercise", "dict")})
 
 
 def _collect(
@@ -164,6 +173,13 @@ def _collect(
     prefill_rep = read(root / "prefill.yaml", _PLAIN)
     prefill = (read_prefill(prefill_rep.raw, prefill_rep.label, problems)
                if prefill_rep.raw is not None else None)
+    poses_rep = read(root / "poses.yaml", _POSES)
+    poses = read_poses(poses_rep.raw, poses_rep.at) if poses_rep.raw is not None else None
+    if poses is not None and exercises is not None:
+        for spec in exercises.exercises:
+            if spec.id not in poses:
+                poses_rep.add("no pose set: every exercise needs one for its picture",
+                              f"exercise '{spec.id}'")
     tz_rep = read(root / "timezones.yaml", _PLAIN)
     timezones = (read_timezones(tz_rep.raw, tz_rep.label, problems)
                  if tz_rep.raw is not None else None)
@@ -194,12 +210,12 @@ def _collect(
         _check_same_keys(root, locales, problems)
 
     if (problems or exercises is None or programme is None or rules is None or prefill is None
-            or timezones is None or DEFAULT_LOCALE not in locales):
+            or timezones is None or poses is None or DEFAULT_LOCALE not in locales):
         return None, problems or ["content could not be loaded"]
     return Bundle(
         root=root, dialogs_root=dialogs_root, version=_version(root, dialogs_root),
         default_locale=DEFAULT_LOCALE, locales=locales, rules=rules, prefill=prefill,
-        timezones=timezones,
+        timezones=timezones, poses=poses,
     ), []
 
 
@@ -365,6 +381,11 @@ def _check_rendered(
         if size > limits.max_text:
             ex_rep.at((ex.id,), f"rendered message is {size} characters, over {limits.platform}'s"
                                 f" {limits.max_text} limit; shorten steps, avoid or stop_if")
+        caption = len(render_exercise_caption(ex, content.texts))
+        if limits.max_caption is not None and caption > limits.max_caption:
+            ex_rep.at((ex.id, "steps"), f"the caption under the picture (heading, steps, dose) "
+                                        f"is {caption} characters, over "
+                                        f"{limits.caption_platform}'s {limits.max_caption}")
     for i, topic in enumerate(content.education.values()):
         size = len(render_topic(topic, content.texts))
         if size > limits.max_text:

@@ -33,20 +33,33 @@ def dose_line(ex: Exercise, texts: Texts) -> str:
                      side=side, areas=", ".join(dose.areas))
 
 
-def render_exercise(ex: Exercise, texts: Texts) -> str:
-    """An exercise as one message in the project's markup (fits Discord's 2000 characters)."""
-    parts = [
+def render_exercise_caption(ex: Exercise, texts: Texts) -> str:
+    """The heading, the numbered steps and the dose: the caption under the exercise's
+    picture (fits Telegram's 1024 characters; `kneecoach check` holds every exercise to it)."""
+    dose = texts.get("exercise.dose.line", dose=dose_line(ex, texts))
+    return "\n\n".join([
         texts.get("exercise.heading", name=ex.name, kind=texts.get(f"exercise.kind.{ex.kind}"),
                   targets=", ".join(ex.targets)),
-        ex.why,
         "\n".join(f"{n}. {step}" for n, step in enumerate(ex.steps, start=1)),
-        texts.get("exercise.dose.line", dose=dose_line(ex, texts)),
-    ]
+        dose,
+    ])
+
+
+def render_exercise_details(ex: Exercise, texts: Texts) -> str:
+    """Why it helps, where the dose comes from, what to avoid and when to stop: the message
+    after the picture."""
+    parts = [ex.why]
     if not isinstance(ex.dose, StrengthDose):
-        parts[-1] += f"\n_{ex.dose.source}_"
+        parts.append(f"_{ex.dose.source}_")
     parts.append(texts.get("exercise.avoid") + "\n" + "\n".join(f"- {i}" for i in ex.avoid))
     parts.append(texts.get("exercise.stop_if") + "\n" + "\n".join(f"- {i}" for i in ex.stop_if))
     return "\n\n".join(parts)
+
+
+def render_exercise(ex: Exercise, texts: Texts) -> str:
+    """An exercise as one message in the project's markup (fits Discord's 2000 characters):
+    the caption and the details together, where no picture goes."""
+    return render_exercise_caption(ex, texts) + "\n\n" + render_exercise_details(ex, texts)
 
 
 def render_topic(topic: Topic, texts: Texts) -> str:

@@ -8,11 +8,17 @@ from typing import Any
 from bot.content.exercises import Exercise
 from bot.content.locale import Content
 from bot.content.prefill import Prefill
-from bot.content.render import render_exercise, render_topic
-from bot.domain.events import Button, Reply
+from bot.content.render import (
+    render_exercise,
+    render_exercise_caption,
+    render_exercise_details,
+    render_topic,
+)
+from bot.domain.events import Animation, Button, Picture, Reply
 from bot.domain.text import fold
 from bot.engine.layout import Layout
 from bot.engine.triage import TriageResult
+from bot.pictures.library import ExercisePictures
 
 # Texts the book uses, with the placeholders it fills in (checked by `kneecoach check`).
 TEXTS = {
@@ -50,6 +56,7 @@ TEXTS = {
     "exercise.avoid": (),
     "exercise.stop_if": (),
     "learn.source": ("source",),
+    "pictures.alt": ("name",),
 }
 
 
@@ -96,9 +103,25 @@ class TextBook:
 
     # ----- exercises and guides -----------------------------------------------------------
 
-    def exercise_reply(self, exercise_id: str) -> Reply:
+    def exercise_replies(
+        self, exercise_id: str, pictures: ExercisePictures | None
+    ) -> list[Reply]:
+        """How to do one exercise: its picture (the animation, with the still for doors that
+        play none) with the heading, steps and dose as caption, then why, what to avoid and
+        when to stop. Without pictures, all of it as one message."""
         exercise = self.content.exercises[exercise_id]
-        return Reply(key=f"exercise.{exercise_id}", text=render_exercise(exercise, self.messages))
+        key = f"exercise.{exercise_id}"
+        if pictures is None:
+            return [Reply(key=key, text=render_exercise(exercise, self.messages))]
+        alt = self.messages.get("pictures.alt", name=exercise.name)
+        still = Picture(pictures.still, alt, f"{exercise_id}.png", *pictures.still_size)
+        moving = Animation(pictures.animation, still, f"{exercise_id}.gif",
+                           *pictures.animation_size)
+        return [
+            Reply(key=key, text=render_exercise_caption(exercise, self.messages),
+                  attachment=moving),
+            Reply(key=f"{key}.details", text=render_exercise_details(exercise, self.messages)),
+        ]
 
     def exercise_menu(self, unknown: bool) -> Reply:
         key = "menus.exercises_unknown" if unknown else "menus.exercises"

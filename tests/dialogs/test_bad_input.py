@@ -67,9 +67,9 @@ async def test_unknown_exercise_and_topic_offer_menus(client: CoachClient) -> No
     await client.send("/exercise moonwalk")
     assert client.keys == ["menus.exercises_unknown"]
     await client.press("Clamshell")
-    assert client.keys == ["exercise.clamshell"]
+    assert client.keys == ["exercise.clamshell", "exercise.clamshell.details"]
     await client.send("/exercise clams")
-    assert client.keys == ["exercise.clamshell"]
+    assert client.keys == ["exercise.clamshell", "exercise.clamshell.details"]
     await client.send("/learn")
     assert client.keys == ["menus.topics"]
     await client.send("/learn flat feet")

@@ -11,6 +11,7 @@ from bot.content.texts import Texts
 from bot.domain.clock import Clock
 from bot.engine.coach import Coach
 from bot.engine.triage import Triage
+from bot.pictures.library import PictureLibrary
 
 
 @cache
@@ -32,6 +33,12 @@ def shipped_triage() -> Triage:
     return Triage(bundle.rules, bundle.content().triage)
 
 
+@cache
+def shipped_pictures() -> PictureLibrary:
+    """The shipped exercises' pictures, drawn at most once for the whole run (in memory)."""
+    return PictureLibrary(shipped_bundle().poses)
+
+
 async def open_test_coach(
     db_path: str | Path, clock: Clock | None = None, bundle: Bundle | None = None
 ) -> Coach:
@@ -39,4 +46,4 @@ async def open_test_coach(
     if bundle is not None and bundle is not shipped_bundle():
         return await open_coach(db_path, clock=clock, bundle=bundle)
     return await open_coach(db_path, clock=clock, bundle=shipped_bundle(),
-                            screener=shipped_triage().screener)
+                            screener=shipped_triage().screener, pictures=shipped_pictures())

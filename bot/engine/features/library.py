@@ -1,9 +1,16 @@
-"""The exercise and education library: /exercise NAME, /learn TOPIC and their buttons."""
+"""The exercise and education library: /exercise NAME, /learn TOPIC and their buttons.
+
+An exercise is shown with its picture (an animation of the movement; a still where none
+plays) and its steps as the caption: from /exercise NAME, from the session's "How:" buttons
+and from the daily prompt's (all of them press ``a:ex:<id>``). The pictures come from the
+``PictureLibrary``, drawn once and cached.
+"""
 
 from __future__ import annotations
 
 from bot.engine.feature import Registry
 from bot.engine.session import Session
+from bot.pictures.library import PictureLibrary
 
 TEXTS = {
     "menus.exercises": (),
@@ -15,6 +22,14 @@ TEXTS = {
 
 class Library:
     name = "library"
+
+    def __init__(self, pictures: PictureLibrary | None = None) -> None:
+        self.pictures = pictures
+
+    async def show(self, session: Session, exercise_id: str) -> None:
+        pictures = await self.pictures.exercise(exercise_id) if self.pictures else None
+        for reply in session.book.exercise_replies(exercise_id, pictures):
+            session.add(reply)
 
     def register(self, registry: Registry) -> None:
         registry.command("exercise", self.exercise, menu=True)
@@ -28,11 +43,11 @@ class Library:
         if exercise is None:
             session.add(session.book.exercise_menu(unknown=bool(args)))
             return
-        session.add(session.book.exercise_reply(exercise.id))
+        await self.show(session, exercise.id)
 
     async def press_exercise(self, session: Session, arg: str) -> None:
         if arg in session.content.exercises:
-            session.add(session.book.exercise_reply(arg))
+            await self.show(session, arg)
         else:
             session.stale()
 
