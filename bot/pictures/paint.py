@@ -85,7 +85,7 @@ def paint(scene: Scene, layers: Sequence[Sequence[Item]], with_arrow: bool) -> I
     w, h = scene.size[0] * SUPERSAMPLE, scene.size[1] * SUPERSAMPLE
     img = Image.new("RGB", (w, h), rgb(BACKGROUND))
     draw = ImageDraw.Draw(img)
-    fy = fr.px((0.0, scene.floor_y))[1]
+    fy = min(max(fr.px((0.0, scene.floor_y))[1], 0.0), float(h))  # the floor may be out of view
     draw.rectangle((0, fy, w, h), fill=rgb(FLOOR))
     draw.line((0, fy, w, fy), fill=rgb(FLOOR_EDGE), width=SUPERSAMPLE)
     for s in scene.props:
