@@ -12,7 +12,9 @@ from bot.content.texts import placeholders
 # field -> the placeholders it may use
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "title": frozenset({"week", "total_weeks", "streak"}),
+    "title_after": frozenset({"week", "total_weeks", "streak"}),
     "progress": frozenset({"week", "total"}),
+    "progress_after": frozenset({"week", "total"}),
 }
 
 
@@ -24,14 +26,25 @@ class ChartBands(Model):
 
 class ChartFile(Model):
     title: NonEmptyStr
+    title_after: NonEmptyStr  # past the programme's last week ("Week 7 · ...")
     pain_axis: NonEmptyStr
     date_axis: NonEmptyStr
     sessions_axis: NonEmptyStr
     week_axis: NonEmptyStr
+    function_axis: NonEmptyStr
+    running_axis: NonEmptyStr
     bands: ChartBands
     no_checkins: NonEmptyStr
     no_sessions: NonEmptyStr
     progress: NonEmptyStr = Field()
+    progress_after: NonEmptyStr
+    months: NonEmptyStr  # twelve short month names, January first, separated by spaces
+
+    @model_validator(mode="after")
+    def _twelve_months(self) -> ChartFile:
+        if len(self.months.split()) != 12:
+            raise ValueError(f"'months' needs 12 names, got {len(self.months.split())}")
+        return self
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> ChartFile:
@@ -53,23 +66,34 @@ class ChartFile(Model):
 @dataclass(frozen=True, slots=True)
 class ChartText:
     title: str
+    title_after: str
     pain_axis: str
     date_axis: str
     sessions_axis: str
     week_axis: str
+    function_axis: str
+    running_axis: str
     band_fine: str
     band_acceptable: str
     band_ease_off: str
     no_checkins: str
     no_sessions: str
     progress: str
+    progress_after: str
+    months: str
+
+    @property
+    def month_names(self) -> list[str]:
+        return self.months.split()
 
     @classmethod
     def of(cls, chart: ChartFile) -> ChartText:
         return cls(
-            title=chart.title, pain_axis=chart.pain_axis, date_axis=chart.date_axis,
-            sessions_axis=chart.sessions_axis, week_axis=chart.week_axis,
-            band_fine=chart.bands.fine, band_acceptable=chart.bands.acceptable,
-            band_ease_off=chart.bands.ease_off, no_checkins=chart.no_checkins,
-            no_sessions=chart.no_sessions, progress=chart.progress,
+            title=chart.title, title_after=chart.title_after, pain_axis=chart.pain_axis,
+            date_axis=chart.date_axis, sessions_axis=chart.sessions_axis,
+            week_axis=chart.week_axis, function_axis=chart.function_axis,
+            running_axis=chart.running_axis, band_fine=chart.bands.fine,
+            band_acceptable=chart.bands.acceptable, band_ease_off=chart.bands.ease_off,
+            no_checkins=chart.no_checkins, no_sessions=chart.no_sessions,
+            progress=chart.progress, progress_after=chart.progress_after, months=chart.months,
         )

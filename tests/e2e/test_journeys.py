@@ -85,7 +85,19 @@ async def test_improving_runner_gets_no_escalation(tmp_path: Path) -> None:
     assert found.count("weekly.ask.rating") == 6
     assert "advice.ease" in found and "advice.fine" in found
     assert found[-1] == "progress.chart"
-    assert records[-1]["image"] == {"alt": records[-1]["text"], "png": True}
+    chart = records[-1]
+    # Week 7 (day 43) is week 7, not "week 6 of 6"; the chart says in words where pain went.
+    assert "week 7: the 6-week programme is done" in str(chart["text"])
+    assert "your worst pain has come down, from about 6/10" in str(chart["text"])
+    # The terminal saves the chart beside the database, readable by its owner only.
+    saved = chart["file"]
+    assert isinstance(saved, dict)
+    assert saved["kind"] == "picture" and saved["name"] == "progress-2026-04-13.png"
+    assert saved["path"] == "<tmp>/kneecoach-files/progress-2026-04-13.png"
+    path = tmp_path / "kneecoach-files" / "progress-2026-04-13.png"
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "kneecoach-files").stat().st_mode & 0o777 == 0o700
     check_golden("journey_improving", records)
 
 

@@ -28,7 +28,9 @@ async def transcript(
     out = io.StringIO()
     code = await run_chat(tmp_path / "k.db", "runner", str(path), True, start, out=out)
     assert code == 0
-    return [json.loads(line) for line in out.getvalue().splitlines()]
+    # Saved files are named by where the test ran: the golden files say <tmp>.
+    text = out.getvalue().replace(json.dumps(str(tmp_path))[1:-1], "<tmp>")
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def check_golden(name: str, records: list[dict[str, object]]) -> None:

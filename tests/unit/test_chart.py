@@ -13,13 +13,18 @@ from pathlib import Path
 
 import matplotlib.image
 import pytest
+from matplotlib.figure import Figure
 
 from bot.content import check_bundle
 from bot.content.chart import ChartText
 from bot.progress.chart import (
-    CHART_SIZE_PX,
+    CHART_WIDTH_PX,
+    ChartData,
     DayPoint,
     WeekPoint,
+    WeekValue,
+    chart_title,
+    draw_pain,
     progress_bar,
     render_progress_png,
 )
@@ -45,38 +50,44 @@ def decode(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-def render_quietly(*args: object, **kwargs: object) -> bytes:
+def render_quietly(
+    days: list[DayPoint], weeks: list[WeekPoint], streak: int, programme_week: int,
+    total_weeks: int, text: ChartText = TEXT, **extra: list[WeekValue],
+) -> bytes:
     """Render and fail on any warning (a missing glyph, a layout problem...)."""
+    data = ChartData(days, weeks, streak, programme_week, total_weeks, **extra)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        kwargs.setdefault("text", TEXT)
-        png = render_progress_png(*args, **kwargs)  # type: ignore[arg-type]
+        png = render_progress_png(data, text)
     assert [str(w.message) for w in caught] == []
     return png
+
+
+SIZE = (CHART_WIDTH_PX, 840)  # pain and sessions; each measure the programme records adds 280
 
 
 class TestRender:
     def test_png_of_the_expected_size(self) -> None:
         png = render_quietly(month_of_days(), WEEKS, streak=5, programme_week=3, total_weeks=6)
         assert png.startswith(PNG_SIGNATURE)
-        assert decode(png) == CHART_SIZE_PX == (800, 600)
+        assert decode(png) == SIZE
         assert len(png) < 200_000
 
     def test_empty_data(self) -> None:
         png = render_quietly([], [], streak=0, programme_week=0, total_weeks=6)
         assert png.startswith(PNG_SIGNATURE)
-        assert decode(png) == (800, 600)
+        assert decode(png) == SIZE
 
     def test_all_pain_missing(self) -> None:
         days = [DayPoint(START + timedelta(days=i), None) for i in range(10)]
         png = render_quietly(days, WEEKS, streak=0, programme_week=3, total_weeks=6)
-        assert decode(png) == (800, 600)
+        assert decode(png) == SIZE
 
     def test_one_day_and_no_sessions_done(self) -> None:
         png = render_quietly(
             [DayPoint(START, 4)], [WeekPoint(1, 0)], streak=1, programme_week=1, total_weeks=6
         )
-        assert decode(png) == (800, 600)
+        assert decode(png) == SIZE
 
     def test_gaps_duplicates_and_unsorted_input(self) -> None:
         days = [
@@ -86,13 +97,13 @@ class TestRender:
             DayPoint(START + timedelta(days=4), None),
         ]
         png = render_quietly(days, WEEKS[::-1], streak=2, programme_week=2, total_weeks=6)
-        assert decode(png) == (800, 600)
+        assert decode(png) == SIZE
 
     def test_long_history_and_weeks_beyond_the_programme(self) -> None:
         days = [DayPoint(START + timedelta(days=i), i % 11) for i in range(180)]
         weeks = [WeekPoint(w, w % 5) for w in range(1, 27)]
         png = render_quietly(days, weeks, streak=180, programme_week=26, total_weeks=12)
-        assert decode(png) == (800, 600)
+        assert decode(png) == SIZE
 
     def test_data_changes_the_picture(self) -> None:
         empty = render_quietly([], [], streak=0, programme_week=1, total_weeks=6)
@@ -116,35 +127,60 @@ class TestRender:
             ([], [], {"streak": -1}),
             ([], [], {"total_weeks": 0}),
             ([], [], {"programme_week": -1}),
+            ([], [], {"running_km": [WeekValue(1, -3.0)]}),
         ],
     )
     def test_bad_input(
-        self, days: list[DayPoint], weeks: list[WeekPoint], kwargs: dict[str, int]
+        self, days: list[DayPoint], weeks: list[WeekPoint], kwargs: dict[str, object]
     ) -> None:
-        args = {"streak": 0, "programme_week": 1, "total_weeks": 6, **kwargs}
+        args: dict[str, object] = {"streak": 0, "programme_week": 1, "total_weeks": 6, **kwargs}
         with pytest.raises(ValueError):
-            render_progress_png(
-                days, weeks, args["streak"], args["programme_week"], args["total_weeks"], TEXT
-            )
+            render_progress_png(ChartData(days, weeks, **args), TEXT)  # type: ignore[arg-type]
+
+    def test_function_checks_and_running_get_their_own_panels(self) -> None:
+        plain = render_quietly(month_of_days(), WEEKS, streak=1, programme_week=3, total_weeks=6)
+        both = render_quietly(
+            month_of_days(), WEEKS, streak=1, programme_week=3, total_weeks=6,
+            function_checks=[WeekValue(1, 55), WeekValue(3, 70)],
+            running_km=[WeekValue(1, 8), WeekValue(2, 9.5), WeekValue(3, 11)],
+        )
+        assert decode(plain) == SIZE
+        assert decode(both) == (CHART_WIDTH_PX, SIZE[1] + 2 * 280)
+
+    def test_week_seven_is_week_seven(self) -> None:
+        # The chart said "Week 6 of 6" in week 7 and later.
+        assert chart_title(7, 6, 3, TEXT) == "Week 7  ·  3-day streak"
+        assert chart_title(6, 6, 3, TEXT) == "Week 6 of 6  ·  3-day streak"
+
+    def test_day_labels_across_a_month_change_name_the_month(self) -> None:
+        # "08" appeared twice under a chart from February into March.
+        days = [DayPoint(date(2026, 2, 8) + timedelta(days=i), 3) for i in range(29)]
+        fig = Figure()
+        ax = fig.subplots()
+        draw_pain(ax, days, TEXT)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        assert 2 <= len(labels) <= 4
+        assert len(set(labels)) == len(labels)
+        assert labels[0] == "8 Feb" and labels[-1] == "8 Mar"
+        assert all(label.split()[1] in TEXT.month_names for label in labels)
 
     def test_threads_render_independently(self) -> None:
         def one(streak: int) -> bytes:
-            return render_progress_png(
-                month_of_days(), WEEKS, streak=streak, programme_week=3, total_weeks=6, text=TEXT
-            )
+            return render_progress_png(ChartData(month_of_days(), WEEKS, streak, 3, 6), TEXT)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             pngs = list(pool.map(one, range(4)))
-        assert all(decode(p) == (800, 600) for p in pngs)
+        assert all(decode(p) == SIZE for p in pngs)
         assert pngs[1] == one(1)
 
     def test_does_not_touch_pyplot(self) -> None:
         code = (
             "import sys, datetime as dt\n"
-            "from bot.progress.chart import DayPoint, render_progress_png\n"
+            "from bot.progress.chart import ChartData, DayPoint, render_progress_png\n"
             "from bot.content import load_bundle\n"
             "text = load_bundle().content().chart\n"
-            "render_progress_png([DayPoint(dt.date(2025, 1, 1), 3)], [], 1, 1, 6, text)\n"
+            "data = ChartData([DayPoint(dt.date(2025, 1, 1), 3)], [], 1, 1, 6)\n"
+            "render_progress_png(data, text)\n"
             "print('matplotlib.pyplot' in sys.modules)\n"
         )
         result = subprocess.run(
@@ -166,7 +202,8 @@ class TestProgressBar:
             (3, 6, "▓▓▓▓▓░░░░░ week 3 of 6"),
             (5, 6, "▓▓▓▓▓▓▓▓░░ week 5 of 6"),
             (6, 6, "▓▓▓▓▓▓▓▓▓▓ week 6 of 6"),
-            (9, 6, "▓▓▓▓▓▓▓▓▓▓ week 6 of 6"),
+            (7, 6, "▓▓▓▓▓▓▓▓▓▓ week 7: the 6-week programme is done"),
+            (9, 6, "▓▓▓▓▓▓▓▓▓▓ week 9: the 6-week programme is done"),
             (-2, 6, "░░░░░░░░░░ week 0 of 6"),
             (1, 1, "▓▓▓▓▓▓▓▓▓▓ week 1 of 1"),
             (11, 12, "▓▓▓▓▓▓▓▓▓░ week 11 of 12"),

@@ -1,16 +1,28 @@
-"""/progress: the chart of pain and sessions, with the summary in words."""
+"""/progress: the chart of pain and sessions (made for a phone), with what it shows in words:
+the summary, the pain's trend and the sessions of each week (the caption, and the picture's
+text alternative). The terminal saves the chart as progress-<date>.png."""
 
 from __future__ import annotations
 
+import asyncio
+import struct
 from datetime import date, timedelta
 
 from bot.domain.events import Picture, Reply
+from bot.domain.records import Checkin, Plan
+from bot.domain.trends import number, pain_trend
 from bot.engine.features.programme.plan import PROGRAMME_WEEKS, Kit, week_of
 from bot.engine.session import Session
 
 TEXTS = {
     "progress.summary": ("bar", "first", "last", "checkins", "sessions", "streak"),
     "progress.empty": ("bar", "streak"),
+    "progress_trend.down": ("before", "now"),
+    "progress_trend.up": ("before", "now"),
+    "progress_trend.flat": ("before", "now"),
+    "progress_trend.few": ("before", "now"),
+    "progress_trend.sessions": ("weeks",),
+    "progress_trend.week": ("week", "count"),
 }
 
 
@@ -30,7 +42,13 @@ class Progress:
 
     async def progress(self, session: Session, args: str) -> None:
         # matplotlib is loaded on first use: it is most of a process's memory otherwise.
-        from bot.progress.chart import DayPoint, WeekPoint, progress_bar, render_progress_png
+        from bot.progress.chart import (
+            ChartData,
+            DayPoint,
+            WeekPoint,
+            progress_bar,
+            render_progress_png,
+        )
 
         user_id = session.user.id
         plan = await self.store.plan(user_id)
@@ -42,15 +60,14 @@ class Progress:
         sessions = await self.store.sessions(user_id)
         week = week_of(plan, today)
         streak = streak_of(sessions, today)
-        days = [DayPoint(c.local_date, c.worst_pain) for c in checkins]
-        per_week: dict[int, int] = {}
-        for day, status in sessions.items():
-            if status in {"done", "partial"}:
-                number = week_of(plan, day)
-                per_week[number] = per_week.get(number, 0) + 1
-        weeks = [WeekPoint(n, per_week.get(n, 0)) for n in range(1, week + 1)]
+        per_week = sessions_per_week(plan, sessions)
+        data = ChartData(
+            days=[DayPoint(c.local_date, c.worst_pain) for c in checkins],
+            weekly_sessions=[WeekPoint(n, per_week.get(n, 0)) for n in range(1, week + 1)],
+            streak=streak, programme_week=week, total_weeks=PROGRAMME_WEEKS,
+        )
         chart = session.content.chart
-        png = render_progress_png(days, weeks, streak, week, PROGRAMME_WEEKS, chart)
+        png = await asyncio.to_thread(render_progress_png, data, chart)
         bar = progress_bar(week, PROGRAMME_WEEKS, chart)
         if checkins:
             first, last = checkins[0].worst_pain, checkins[-1].worst_pain
@@ -60,7 +77,39 @@ class Progress:
             )
         else:
             summary = session.text("progress.empty", bar=bar, streak=streak)
-        session.add(
-            Reply(key="progress.chart", text=summary,
-                  attachment=Picture(png, summary, "progress.png"))
-        )
+        caption = "\n".join([summary, *in_words(session, checkins, per_week, week)])
+        width, height = png_size(png)
+        session.add(Reply(
+            key="progress.chart", text=caption,
+            attachment=Picture(png, caption, f"progress-{today.isoformat()}.png", width, height),
+        ))
+
+
+def sessions_per_week(plan: Plan, sessions: dict[date, str]) -> dict[int, int]:
+    per_week: dict[int, int] = {}
+    for day, status in sessions.items():
+        if status in {"done", "partial"}:
+            number = week_of(plan, day)
+            per_week[number] = per_week.get(number, 0) + 1
+    return per_week
+
+
+def in_words(
+    session: Session, checkins: list[Checkin], per_week: dict[int, int], week: int
+) -> list[str]:
+    """What the chart shows, said in words for those who cannot see it: the pain's trend
+    and the sessions of each week."""
+    trend = pain_trend([c.worst_pain for c in checkins])
+    lines = [session.text(f"progress_trend.{trend.direction}", before=number(trend.before),
+                          now=number(trend.now))] if checkins else []
+    if week >= 1:
+        weeks = ", ".join(session.text("progress_trend.week", week=n, count=per_week.get(n, 0))
+                          for n in range(1, week + 1))
+        lines.append(session.text("progress_trend.sessions", weeks=weeks))
+    return lines
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header."""
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
