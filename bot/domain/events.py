@@ -127,12 +127,14 @@ class Animation:
 @dataclass(frozen=True, slots=True)
 class Document:
     """A file to keep (a PDF report, a JSON export): its name, its media type and one line
-    saying what it is."""
+    saying what it is; ``preview`` is a picture of it for chats that show pictures inline
+    (the first page of a report). The terminal saves only the document."""
 
     data: bytes
     filename: str
     mime: str
     description: str
+    preview: Picture | None = None
 
     @property
     def alt(self) -> str:

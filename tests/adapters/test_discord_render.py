@@ -222,9 +222,10 @@ def test_buttons_and_the_file_ride_on_the_last_chunk() -> None:
                   attachment=image)
     messages = render_reply(reply)
     assert len(messages) == 3
-    assert all(not m.rows and m.file is None for m in messages[:-1])
+    assert all(not m.rows and not m.files for m in messages[:-1])
     last = messages[-1]
-    assert last.rows and last.file == RenderedFile(image.png, "week.png", "image/png", image.alt)
+    assert last.rows
+    assert last.files == (RenderedFile(image.png, "week.png", "image/png", image.alt),)
 
 
 def test_the_alt_text_is_the_file_description_not_added_to_the_content() -> None:
@@ -234,24 +235,30 @@ def test_the_alt_text_is_the_file_description_not_added_to_the_content() -> None
     (message,) = render_reply(Reply("progress.chart", summary, attachment=chart))
     assert message.content == render_markup(summary)
     assert message.content.count("Worst pain") == 1
-    assert message.file is not None and message.file.description == summary
+    (attached,) = message.files
+    assert attached.description == summary
 
 
 def test_an_animation_goes_as_its_gif_and_a_document_as_itself() -> None:
     still = Picture(b"\x89PNG still", alt="Clamshell: knees open", filename="clamshell.png")
     gif = Animation(b"GIF89a...", still, filename="clamshell.gif", width=480, height=360)
     (moving,) = render_reply(Reply("exercise.clamshell", "Steps", attachment=gif))
-    assert moving.file == RenderedFile(b"GIF89a...", "clamshell.gif", "image/gif",
-                                       "Clamshell: knees open")
+    assert moving.files == (RenderedFile(b"GIF89a...", "clamshell.gif", "image/gif",
+                                         "Clamshell: knees open"),)
     doc = Document(b"{}", "kneecoach-export-2026-03-02.json", "application/json", "Your data")
     (kept,) = render_reply(Reply("export.data", "Here it is.", attachment=doc))
-    assert kept.file == RenderedFile(b"{}", doc.filename, "application/json", "Your data")
+    assert kept.files == (RenderedFile(b"{}", doc.filename, "application/json", "Your data"),)
+    preview = Picture(b"\x89PNG page", "Page 1 of your summary", "summary.png", 827, 1169)
+    pdf = Document(b"%PDF-1.4", "summary.pdf", "application/pdf", "Your summary", preview)
+    (both,) = render_reply(Reply("summary.pdf", "For your physio.", attachment=pdf))
+    assert [f.filename for f in both.files] == ["summary.png", "summary.pdf"]
 
 
 def test_a_file_without_text_gets_placeholder_content() -> None:
     (message,) = render_reply(Reply("chart", "", attachment=Picture(b"png", alt="A chart")))
     assert message.content == "\u2026"
-    assert message.file is not None and message.file.description == "A chart"
+    (attached,) = message.files
+    assert attached.description == "A chart"
 
 
 def test_empty_reply_renders_nothing_and_button_only_reply_gets_content() -> None:
@@ -358,7 +365,7 @@ def test_an_image_over_the_upload_limit_goes_as_its_alt_text(
     image = Picture(b"\x89PNG\r\n\x1a\n big", alt="Pain 6 then 3")
     monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", len(image.png) - 1)
     (message,) = render_reply(Reply("chart", "Your week", attachment=image))
-    assert message.file is None
+    assert message.files == ()
     assert message.content == "Your week\n\nPain 6 then 3"
 
 
@@ -369,4 +376,5 @@ def test_an_animation_over_the_upload_limit_goes_as_its_still(
     gif = Animation(b"GIF89a" + b"x" * 100, still, filename="squat.gif")
     monkeypatch.setattr(render, "MAX_UPLOAD_BYTES", 50)
     (message,) = render_reply(Reply("exercise.squat", "Steps", attachment=gif))
-    assert message.file is not None and message.file.filename == "squat.png"
+    (attached,) = message.files
+    assert attached.filename == "squat.png"

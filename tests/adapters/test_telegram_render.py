@@ -222,6 +222,12 @@ def test_an_animation_and_a_document_with_their_captions() -> None:
     (part,) = r.render_reply(Reply("summary.pdf", "For your physio.", attachment=doc), None)
     assert part == r.DocumentPart(b"%PDF-1.4", "summary.pdf", "application/pdf",
                                   "For your physio.", None)
+    preview = Picture(tiny_png(), "Page 1", "summary.png", 827, 1169)
+    with_preview = Document(b"%PDF-1.4", "summary.pdf", "application/pdf", "Summary", preview)
+    photo, document = r.render_reply(Reply("summary.pdf", "For you.", attachment=with_preview),
+                                     None)
+    assert photo == r.PhotoPart(preview.png, "summary.png")
+    assert isinstance(document, r.DocumentPart) and document.caption_html == "For you."
 
 
 def test_empty_reply_gives_nothing(caplog: pytest.LogCaptureFixture) -> None:

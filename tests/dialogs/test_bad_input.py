@@ -7,7 +7,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain.events import Command, Press, Text
+from bot.domain.events import Command, Document, Press, Text
 from tests.support.client import CoachClient
 
 NASTY = [
@@ -78,8 +78,9 @@ async def test_unknown_exercise_and_topic_offer_menus(client: CoachClient) -> No
 
 async def test_export_is_valid_json(client: CoachClient) -> None:
     await client.send("/export")
-    body = client.last[0].text.split("\n\n", 1)[1]
-    assert json.loads(body)["users"][0]["platform"] == "console"
+    (reply,) = client.last
+    assert isinstance(reply.attachment, Document)
+    assert json.loads(reply.attachment.data)["users"][0]["platform"] == "console"
 
 
 async def test_garbage_button_data_is_stale(client: CoachClient) -> None:

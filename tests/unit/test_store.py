@@ -81,7 +81,9 @@ async def test_export_returns_everything_stored(client: CoachClient) -> None:
                 f"SELECT count(*) FROM {table} WHERE user_id=?", (user.id,)
             )
             assert len(data[table]) == rows[0][0], table
-    assert '"worst_pain": 3' in client.text
+    (reply,) = client.last
+    assert reply.attachment is not None
+    assert '"worst_pain": 3' in reply.attachment.data.decode()  # type: ignore[union-attr]
 
 
 async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> None:

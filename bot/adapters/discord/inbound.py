@@ -30,7 +30,7 @@ import discord
 from bot.adapters.discord.capabilities import MAX_CONTENT, PLATFORM, ROOT_COMMAND
 from bot.adapters.discord.client import Interaction
 from bot.adapters.discord.commands import parse_typed
-from bot.adapters.discord.outbound import DM_CLOSED, Outbound, file, message_kwargs, view
+from bot.adapters.discord.outbound import DM_CLOSED, Outbound, files, message_kwargs, view
 from bot.adapters.discord.render import (
     RenderedMessage,
     render_chosen,
@@ -139,9 +139,9 @@ class DiscordInbound:
             return
         first, *rest = messages
         kwargs = message_kwargs(first)
-        attachment = kwargs.pop("file", None)
-        if attachment is not None:
-            kwargs["attachments"] = [attachment]
+        attached = kwargs.pop("files", None)
+        if attached:
+            kwargs["attachments"] = attached
         await interaction.edit_original_response(**kwargs)
         for message in rest:
             await interaction.followup.send(
@@ -272,9 +272,9 @@ class DiscordInbound:
                 "content": first.content,
                 "view": view(RenderedMessage(first.content, rows)),
             }
-            attachment = file(first)
-            if attachment is not None:
-                kwargs["attachments"] = [attachment]
+            attached = files(first)
+            if attached:
+                kwargs["attachments"] = attached
             await interaction.edit_original_response(
                 allowed_mentions=discord.AllowedMentions.none(), **kwargs
             )

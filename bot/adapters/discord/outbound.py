@@ -99,15 +99,15 @@ def view(message: RenderedMessage) -> discord.ui.View | None:
     return result
 
 
-def file(message: RenderedMessage) -> discord.File | None:
-    attached = message.file
-    if attached is None:
-        return None
-    return discord.File(
-        io.BytesIO(attached.data),
-        filename=attached.filename,
-        description=attached.description[:MAX_ATTACHMENT_DESCRIPTION],
-    )
+def files(message: RenderedMessage) -> list[discord.File]:
+    return [
+        discord.File(
+            io.BytesIO(attached.data),
+            filename=attached.filename,
+            description=attached.description[:MAX_ATTACHMENT_DESCRIPTION],
+        )
+        for attached in message.files
+    ]
 
 
 def message_kwargs(message: RenderedMessage) -> dict[str, Any]:
@@ -119,9 +119,9 @@ def message_kwargs(message: RenderedMessage) -> dict[str, Any]:
     buttons = view(message)
     if buttons is not None:
         kwargs["view"] = buttons
-    attachment = file(message)
-    if attachment is not None:
-        kwargs["file"] = attachment
+    attached = files(message)
+    if attached:
+        kwargs["files"] = attached
     return kwargs
 
 

@@ -17,7 +17,8 @@ Nothing here talks to Discord; :mod:`bot.adapters.discord.outbound` turns a
   ``custom_id`` is ``"kc|" + data`` (at most 100 characters) and unique within a message.
   ``OPEN_PRIVATE`` buttons are dropped: a Discord bot cannot deep-link into its DMs, and on
   Discord the conversation already continues there.
-* Attachments go out as a file: a picture, an animation (a GIF plays inline) or a document.
+* Attachments go out as files: a picture, an animation (a GIF plays inline) or a document
+  (with its preview picture beside it, shown inline).
   Their alt text is the attachment's description (what screen readers read), never added to
   the content as well (that showed a chart's summary twice); only a file too large to upload
   leaves its alt text in the content instead.
@@ -36,6 +37,7 @@ from dataclasses import dataclass
 from bot.adapters.discord.capabilities import (
     CUSTOM_ID_PREFIX,
     MAX_ATTACHMENT_DESCRIPTION,
+    MAX_ATTACHMENTS,
     MAX_BUTTONS_PER_ROW,
     MAX_CONTENT,
     MAX_CUSTOM_ID,
@@ -45,7 +47,15 @@ from bot.adapters.discord.capabilities import (
     MAX_UPLOAD_BYTES,
 )
 from bot.domain import markup
-from bot.domain.events import OPEN_PRIVATE, Animation, Attachment, Button, Picture, Reply
+from bot.domain.events import (
+    OPEN_PRIVATE,
+    Animation,
+    Attachment,
+    Button,
+    Document,
+    Picture,
+    Reply,
+)
 from bot.domain.markup import Run, merge
 
 log = logging.getLogger(__name__)
@@ -73,11 +83,12 @@ class RenderedFile:
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """One Discord message: content (<= 2000), up to 5 rows of up to 5 buttons, a file."""
+    """One Discord message: content (<= 2000), up to 5 rows of up to 5 buttons, files (at most
+    ``MAX_ATTACHMENTS``: a document and its preview)."""
 
     content: str
     rows: tuple[tuple[RenderedButton, ...], ...] = ()
-    file: RenderedFile | None = None
+    files: tuple[RenderedFile, ...] = ()
     private: bool = True
     key: str = ""
 
@@ -329,6 +340,21 @@ def rendered_file(key: str, attachment: Attachment) -> RenderedFile | None:
                         attachment.alt[:MAX_ATTACHMENT_DESCRIPTION])
 
 
+def rendered_files(key: str, attachment: Attachment) -> tuple[RenderedFile, ...]:
+    """The files of one attachment: a document's preview picture first (Discord shows it
+    inline), then the document."""
+    files: list[RenderedFile] = []
+    if isinstance(attachment, Document) and attachment.preview is not None:
+        preview = rendered_file(key, attachment.preview)
+        if preview is not None:
+            files.append(preview)
+    main = rendered_file(key, attachment)
+    if main is None:
+        return ()
+    files.append(main)
+    return tuple(files[:MAX_ATTACHMENTS])
+
+
 def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[RenderedMessage]:
     """One engine reply -> one or more Discord messages within every limit.
 
@@ -337,15 +363,15 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
     the content instead.
     """
     attachment = reply.attachment
-    file = rendered_file(reply.key, attachment) if attachment is not None else None
+    files = rendered_files(reply.key, attachment) if attachment is not None else ()
     text = reply.text
-    if attachment is not None and file is None and attachment.alt.strip():
+    if attachment is not None and not files and attachment.alt.strip():
         alt = attachment.alt.strip()
         text = f"{text}\n\n{alt}" if text.strip() and alt != text.strip() else text or alt
     chunks = split_content(text)
     rows = button_rows(reply.buttons)
     groups = [tuple(rows[i : i + MAX_ROWS]) for i in range(0, len(rows), MAX_ROWS)]
-    if not chunks and (groups or file is not None):
+    if not chunks and (groups or files):
         chunks = [render_markup(continuation)]
     messages: list[RenderedMessage] = []
     for index, chunk in enumerate(chunks):
@@ -354,7 +380,7 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
             RenderedMessage(
                 content=chunk,
                 rows=groups[0] if last and groups else (),
-                file=file if last else None,
+                files=files if last else (),
                 private=reply.private,
                 key=reply.key,
             )

@@ -374,7 +374,8 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
     """The Telegram messages for one reply, in order; the keyboard rides on the last one.
 
     With an attachment: a photo, an animation or a document whose caption is the text (or
-    the attachment's alt text when the reply has none); a text longer than the caption limit
+    the attachment's alt text when the reply has none; a document's preview goes first as a
+    photo); a text longer than the caption limit
     follows the file as message(s) and the file gets the alt text as caption. An attachment
     Telegram would refuse goes in the form it takes (see ``fit_attachment``), or as its alt
     text. A reply with no text, no attachment and no buttons gives [].
@@ -387,13 +388,18 @@ def render_reply(reply: Reply, bot_username: str | None) -> list[Part]:
     keys = keyboard(reply.buttons, bot_username)
     chunks = split_markup(reply.text)
     parts: list[Part] = []
+    if isinstance(attachment, Document) and attachment.preview is not None:
+        preview = attachment.preview
+        if photo_fits(preview):  # the first page shown inline, the file to keep after it
+            parts.append(PhotoPart(preview.png, preview.filename))
+        attachment = replace(attachment, preview=None)
     if attachment is not None:
         if chunks and len(chunks) == 1 and visible_length(chunks[0]) <= MAX_CAPTION:
-            return [file_part(attachment, markup_to_html(chunks[0]), keys)]
+            return [*parts, file_part(attachment, markup_to_html(chunks[0]), keys)]
         alt = attachment.alt.strip()[:MAX_CAPTION] or None
         caption = html.escape(alt, quote=False) if alt else None
         if not chunks:
-            return [file_part(attachment, caption, keys)]
+            return [*parts, file_part(attachment, caption, keys)]
         parts.append(file_part(attachment, caption, None))
     if not chunks:
         if keys is not None:
