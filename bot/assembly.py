@@ -16,6 +16,7 @@ from bot.engine.features.library import Library
 from bot.engine.features.navigation import Navigation
 from bot.engine.features.privacy import Privacy
 from bot.engine.features.programme import Programme
+from bot.engine.features.summary import Summary
 from bot.engine.layout import Layout
 from bot.engine.screener import Screener
 from bot.engine.textbook import TextBook
@@ -41,6 +42,7 @@ def features(
         Navigation(),
         Library(pictures),
         Privacy(),
+        Summary(stores.programme),
         Programme(stores.programme),
         Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock),
     ]

@@ -71,3 +71,32 @@ class Club:
     local_time: str
     timezone: str
     active: bool
+
+
+@dataclass(slots=True)
+class TriageRecord:
+    """One triage outcome and the signals that fired (``at``: the UTC instant, ISO text)."""
+
+    at: datetime
+    outcome: str
+    signals: list[str]
+
+
+@dataclass(slots=True)
+class SafetyEvent:
+    """A red flag (``level`` urgent / see_clinician, with its signals and where it came up:
+    ``context``) or ``cleared`` (the person said a clinician had seen the knee)."""
+
+    at: datetime
+    level: str
+    signals: list[str]
+    context: str
+
+
+@dataclass(slots=True)
+class Recommendation:
+    """A recommendation the coach made (``key``: the message it said) and why."""
+
+    at: datetime
+    key: str
+    reason: str

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from bot.content.chart import ChartText
+from bot.progress.points import DayPoint, WeekPoint, WeekValue
 
 __all__ = [
     "CHART_DPI",
@@ -63,31 +64,6 @@ RUN_COLOUR = "#6a4c93"
 MUTED = "#455a64"
 _BAND_ALPHA = 0.16
 _MIN_SPAN_DAYS = 7
-
-
-@dataclass(frozen=True, slots=True)
-class DayPoint:
-    """One local day: the worst pain reported that day (0-10), None when there was no check-in."""
-
-    date: dt.date
-    worst_pain: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class WeekPoint:
-    """One programme week (1-based) and how many sessions were done in it."""
-
-    week: int
-    sessions_done: int
-
-
-@dataclass(frozen=True, slots=True)
-class WeekValue:
-    """One programme week (1-based) and a measure taken in it (a function check's score out of
-    100, kilometres run that week)."""
-
-    week: int
-    value: float
 
 
 @dataclass(frozen=True)
@@ -199,7 +175,9 @@ def draw_pain(ax: Any, days: Sequence[DayPoint], text: ChartText, font: float = 
     for bottom, top, shade, ink, words in bands:
         ax.axhspan(bottom, top, color=shade, alpha=_BAND_ALPHA, linewidth=0)
         ax.text(0.99, (top - low - 0.35) / (high - low), words, transform=ax.transAxes,
-                ha="right", va="top", color=ink, fontsize=font * 0.72, fontweight="bold")
+                ha="right", va="top", color=ink, fontsize=font * 0.72, fontweight="bold",
+                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.5},
+                zorder=3)
     ax.set_ylim(low, high)
     ax.set_yticks([0, 5, 10])
     ax.tick_params(labelsize=font * 0.85)
@@ -212,8 +190,8 @@ def draw_pain(ax: Any, days: Sequence[DayPoint], text: ChartText, font: float = 
                 color=MUTED, fontsize=font)
         return
     positions = [d.toordinal() for d in xs]
-    ax.plot(positions, ys, color=LINE_COLOUR, linewidth=3.2, marker="o",
-            markersize=6 if len(xs) < 40 else 0)
+    ax.plot(positions, ys, color=LINE_COLOUR, linewidth=font * 0.15, marker="o",
+            markersize=font * 0.28 if len(xs) < 40 else 0)
     right = max(positions[-1], positions[0] + _MIN_SPAN_DAYS - 1)
     ax.set_xlim(positions[0] - 0.6, right + 0.6)
     ticks = _date_ticks(xs[0], dt.date.fromordinal(right))

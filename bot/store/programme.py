@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, time
 
 from bot.domain.localtime import next_occurrence
-from bot.domain.records import Checkin, Plan, Reminder
+from bot.domain.records import Checkin, Plan, Recommendation, Reminder
 from bot.domain.timefmt import from_db, to_db
 from bot.domain.zones import zone_from_name
 from bot.store.database import Database
@@ -162,6 +162,20 @@ class ProgrammeStore:
             "SELECT week, score FROM weekly_reviews WHERE user_id=?", (user_id,)
         )
         return {int(r["week"]): int(r["score"]) for r in rows}
+
+    async def weekly_ratings(self, user_id: int) -> dict[int, str]:
+        """Each weekly review's answer (much_worse ... much_better), by programme week."""
+        rows = await self.db.fetchall(
+            "SELECT week, rating FROM weekly_reviews WHERE user_id=? ORDER BY week", (user_id,)
+        )
+        return {int(r["week"]): str(r["rating"]) for r in rows}
+
+    async def recommendation_history(self, user_id: int) -> list[Recommendation]:
+        """Every recommendation made, oldest first, with its reason."""
+        rows = await self.db.fetchall(
+            "SELECT at, key, reason FROM recommendations WHERE user_id=? ORDER BY id", (user_id,)
+        )
+        return [Recommendation(from_db(r["at"]), str(r["key"]), str(r["reason"])) for r in rows]
 
     async def recommend(self, user_id: int, key: str, reason: str, now: datetime) -> bool:
         """Record a recommendation once; False if it was already made."""

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.events import ConversationRef
-from bot.domain.records import DialogState, User
-from bot.domain.timefmt import to_db
+from bot.domain.records import DialogState, SafetyEvent, TriageRecord, User
+from bot.domain.timefmt import from_db, to_db
 from bot.store.database import Database
 
 
@@ -111,6 +111,24 @@ class UserStore:
             (user_id,),
         )
         return (str(row["outcome"]), list(json.loads(row["signals"]))) if row else None
+
+    async def triage_history(self, user_id: int) -> list[TriageRecord]:
+        """Every triage outcome, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT at, outcome, signals FROM triage_results WHERE user_id=? ORDER BY id",
+            (user_id,),
+        )
+        return [TriageRecord(from_db(r["at"]), str(r["outcome"]), list(json.loads(r["signals"])))
+                for r in rows]
+
+    async def safety_events(self, user_id: int) -> list[SafetyEvent]:
+        """Every red flag and every 'a clinician has seen it', oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT at, level, signals, context FROM safety_events WHERE user_id=? ORDER BY id",
+            (user_id,),
+        )
+        return [SafetyEvent(from_db(r["at"]), str(r["level"]), list(json.loads(r["signals"])),
+                            str(r["context"])) for r in rows]
 
     async def add_safety_event(
         self, user_id: int, level: str, signals: list[str], context: str, now: datetime

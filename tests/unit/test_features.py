@@ -20,6 +20,7 @@ from bot.domain.events import Command, ConversationRef
 from bot.engine.coach import Coach
 from bot.engine.feature import Registry, RegistryError
 from bot.engine.session import Session
+from bot.pictures.library import PictureLibrary
 from bot.store.sqlite import SQLiteDatabase
 from bot.store.stores import Stores
 from tests.conftest import START
@@ -47,7 +48,9 @@ async def test_a_new_feature_is_one_registration(tmp_path: Path) -> None:
     stores = Stores.over(db)
     clock = FakeClock(START)
     rows = layout()
-    coach = Coach(bundle, stores, clock, [*features(bundle, stores, clock, rows), Ping()], rows)
+    pictures = PictureLibrary(bundle.poses)
+    every = features(bundle, stores, clock, rows, pictures)
+    coach = Coach(bundle, stores, clock, [*every, Ping()], rows)
     try:
         assert [r.key for r in await coach.handle(ME, Command("ping"))] == ["idle.text"]
     finally:
@@ -59,7 +62,7 @@ async def test_without_a_feature_its_commands_and_menu_entries_are_gone(tmp_path
     db = await SQLiteDatabase.open(tmp_path / "k.db")
     stores = Stores.over(db)
     clock = FakeClock(START)
-    every = features(bundle, stores, clock, layout())
+    every = features(bundle, stores, clock, layout(), PictureLibrary(bundle.poses))
     coach = Coach(bundle, stores, clock, [f for f in every if f.name != "library"], layout())
     try:
         menu = [name for name, _ in coach.command_menu()]
@@ -74,7 +77,7 @@ async def test_the_menu_follows_the_content_order(tmp_path: Path) -> None:
     try:
         assert [name for name, _ in coach.command_menu()] == [
             "start", "today", "checkin", "progress", "settings", "exercise", "learn",
-            "export", "forget", "stop", "help",
+            "summary", "export", "forget", "stop", "help",
         ]
     finally:
         await coach.close()
