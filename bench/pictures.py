@@ -100,7 +100,6 @@ async def summary_inputs(bundle: Any) -> Any:
     clock = FakeClock(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
     coach = await open_coach(":memory:", clock=clock, bundle=bundle)
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.support.client import CoachClient, enrol
 
         client = CoachClient(coach)
