@@ -72,6 +72,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "summary.who.started": (),
     "summary.who.week": (),
     "summary.who.week_value": ("week", "total"),
+    "summary.who.week_after": ("week", "total"),
     "summary.who.no_programme": (),
     "summary.age.u13": (),
     "summary.age.teen": (),
@@ -102,6 +103,7 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "summary.red_flag.intake": (),
     "summary.red_flag.checkin": (),
     "summary.red_flag.chat": (),
+    "summary.recommendation_reason": ("reason",),
     "summary.recommendation.escalate.week3": (),
     "summary.recommendation.escalate.week6": (),
     "summary.recommendation.escalate.race": (),
@@ -203,7 +205,8 @@ class Summary:
             running=self._running(session, answers),
             running_km=(),  # not recorded by the programme yet
             recommendations=tuple(
-                Event(day(r.at), _recommendation(session, r.key), r.reason)
+                Event(day(r.at), _recommendation(session, r.key),
+                      text("summary.recommendation_reason", reason=r.reason))
                 for r in recommendations),
         )
 
@@ -249,8 +252,8 @@ class Summary:
             facts.append(Fact(text("summary.who.knee"), side))
         if plan is not None:
             facts.append(Fact(text("summary.who.started"), _day(session, plan.started_on)))
-            facts.append(Fact(text("summary.who.week"),
-                              text("summary.who.week_value", week=week, total=total)))
+            value = "summary.who.week_after" if week > total else "summary.who.week_value"
+            facts.append(Fact(text("summary.who.week"), text(value, week=week, total=total)))
         else:
             facts.append(Fact(text("summary.who.started"), text("summary.who.no_programme")))
         return tuple(facts)
