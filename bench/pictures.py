@@ -60,19 +60,22 @@ def child(kind: str) -> dict[str, Any]:
         def once() -> Any:
             return [draw(p) for p in bundle.poses.values()]
     elif kind == "chart":
-        from bot.progress.chart import ChartData, DayPoint, WeekPoint, render_progress_png
+        from bot.progress.points import DayPoint, WeekPoint
 
         start = date(2026, 3, 2)
-        data = ChartData([DayPoint(start + timedelta(days=d), 6 - d // 8) for d in range(43)],
-                         [WeekPoint(w, 6) for w in range(1, 8)], 43, 7, 6)
+        days = [DayPoint(start + timedelta(days=d), 6 - d // 8) for d in range(43)]
+        weeks = [WeekPoint(w, 6) for w in range(1, 8)]
 
         def once() -> Any:
-            return render_progress_png(data, bundle.content().chart)
+            from bot.progress.chart import ChartData, render_progress_png  # loads matplotlib
+
+            return render_progress_png(ChartData(days, weeks, 43, 7, 6), bundle.content().chart)
     elif kind == "summary":
         data, words = asyncio.run(summary_inputs(bundle))
-        from bot.progress.summary import render_summary
 
         def once() -> Any:
+            from bot.progress.summary import render_summary  # loads matplotlib
+
             return render_summary(data, words)
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
