@@ -133,7 +133,8 @@ class ConsoleChat:
                 self.out.write(plain(reply.text) + "\n")
                 if reply.attachment is not None:
                     where = str(saved) if saved else "not saved: no folder for files"
-                    self.out.write(f"[{_kind(reply.attachment)} saved: {where}]\n")
+                    kind = "document" if isinstance(reply.attachment, Document) else "picture"
+                    self.out.write(f"[{kind} saved: {where}]\n")
                 for number, button in enumerate(
                     (b for row in reply.buttons for b in row), start=1
                 ):

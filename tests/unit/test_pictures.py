@@ -16,7 +16,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from bot.check import text_limits
+from bot.check import run_check, text_limits
 from bot.content import ContentError, default_dialogs_root, load_bundle
 from bot.content.poses import PoseSet
 from bot.pictures.library import (
@@ -173,10 +173,12 @@ def problems(root: Path) -> list[str]:
 
 def test_check_names_the_exercise_without_a_pose_set(copy: Path) -> None:
     edit_poses(copy, lambda ex: ex.pop("fire_hydrant"))
-    assert problems(copy) == [
+    expected = [
         "content/poses.yaml: exercise 'fire_hydrant': no pose set: every exercise needs one "
         "for its picture"
     ]
+    assert problems(copy) == expected
+    assert run_check(copy, default_dialogs_root()) == expected  # what `kneecoach check` says
 
 
 def test_pose_sets_for_exercises_not_in_content_are_allowed(copy: Path) -> None:
