@@ -75,7 +75,7 @@ class Club:
 
 @dataclass(slots=True)
 class TriageRecord:
-    """One triage outcome and the signals that fired (``at``: the UTC instant, ISO text)."""
+    """One triage outcome, when (UTC) and the signals that fired."""
 
     at: datetime
     outcome: str
