@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import discord
@@ -111,6 +112,29 @@ async def test_connects_with_minimal_intents_and_syncs_one_group(
     (name,) = options["exercise"]["options"]
     assert name["name"] == "name" and not name.get("required")
     assert name["description"] == messages.get("discord.option.exercise")
+
+
+async def test_starting_logs_no_voice_warnings_and_other_warnings_still_show(
+    dc_fake: FakeDiscord,
+    dc_world: DcWorld,
+    dc_coach: DcCoach,
+    dc_settings: DiscordSettings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in a fresh process without PyNaCl and davey (an earlier client in this test run has
+    # already used discord.py's once-only switches).
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    caplog.set_level(logging.WARNING)
+    adapter = await dc_start_adapter(dc_settings, dc_coach)
+    try:
+        logging.getLogger("discord.client").warning("a warning that must still show")
+    finally:
+        await adapter.stop()
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if "voice will NOT be supported" in m], said
+    assert "a warning that must still show" in said
 
 
 async def test_explicit_gateway_url(
