@@ -485,6 +485,20 @@ async def test_closed_dms_at_start_get_a_note_in_the_server_only(world: World) -
     assert world.fake.public_guild_messages() == []
 
 
+async def test_a_first_start_lost_to_closed_dms_is_a_welcome_later(world: World) -> None:
+    """carol's first /knee start never reached her (DMs closed); once she opens them,
+    /knee start welcomes her and asks for consent, rather than "Welcome back"."""
+    interaction = await world.fake.slash(world.carol, world.guild, "start")
+    note = await world.fake.wait_original(interaction, within=WITHIN)
+    assert note.content == world.text("discord.dms_closed")
+    world.fake.open_dms(world.carol)
+    keys, _ = await world.slash_start(world.carol)
+    assert keys == ["start.welcome", "intake.ask.consent"]
+    welcome, question = world.fake.dm_messages(world.carol)
+    assert welcome.content == world.text("start.welcome")
+    assert [b["label"] for b in question.buttons] == ["I agree", "No thanks"]
+
+
 async def test_reminder_at_0730_london_and_a_press_after_a_restart(world: World) -> None:
     """(b) + (c)."""
     await enrol(world, world.alice)

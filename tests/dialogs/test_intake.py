@@ -172,6 +172,20 @@ async def test_restart_in_the_middle_resumes_at_the_same_question(
         await coach.close()
 
 
+async def test_start_again_before_agreeing_begins_afresh_with_the_welcome(
+    client: CoachClient,
+) -> None:
+    await client.send("/start")
+    assert client.keys == ["start.welcome", "intake.ask.consent"]
+    old_question = client.button("I agree")
+    await client.send("/start")  # the first welcome may never have reached them
+    assert client.keys == ["start.welcome", "intake.ask.consent"]
+    assert client.button("I agree") != old_question  # a fresh question
+    await client.press("I agree")
+    await client.send("/start")  # once agreed, /start carries on
+    assert client.keys == ["start.resume", "intake.ask.age"]
+
+
 async def test_declining_consent_stores_no_answers(client: CoachClient) -> None:
     await client.send("/start")
     await client.press("No thanks")

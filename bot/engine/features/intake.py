@@ -8,6 +8,7 @@ from bot.domain.events import Reply
 from bot.engine.feature import Registry
 from bot.engine.session import Session
 
+INTAKE = "intake"  # the dialog this feature runs
 # Set in the intake's data when consent was given during it (none before).
 GIVEN_HERE = "consent_given_here"
 
@@ -31,12 +32,17 @@ class Intake:
         registry.texts(TEXTS)
 
     async def start(self, session: Session, args: str) -> None:
-        if session.state.dialog is not None and session.state.step is not None:
+        state = session.state
+        # Someone still at the consent question, who never agreed, has seen nothing worth
+        # carrying on from (their first welcome may never have reached them: a Discord
+        # member whose DMs were closed): they start afresh, with the welcome.
+        at_the_door = state.dialog == INTAKE and session.user.consent_at is None
+        if state.dialog is not None and state.step is not None and not at_the_door:
             session.say("start.resume")
             session.reask()
             return
         session.say("start.welcome")
-        await session.begin("intake")
+        await session.begin(INTAKE)
 
     async def record_consent(self, session: Session) -> str | None:
         if session.user.consent_at is None:
