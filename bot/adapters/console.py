@@ -98,7 +98,7 @@ class ConsoleChat:
                     record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
-                self.out.write(plain(reply.text) + "\n")
+                self.out.write(plain(reply.text, self.capabilities.command_prefix) + "\n")
                 if reply.image is not None:
                     self.out.write(f"[picture: {reply.image.alt}]\n")
                 for number, button in enumerate(

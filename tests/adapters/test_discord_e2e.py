@@ -499,6 +499,27 @@ async def test_a_first_start_lost_to_closed_dms_is_a_welcome_later(world: World)
     assert [b["label"] for b in question.buttons] == ["I agree", "No thanks"]
 
 
+async def test_texts_name_the_knee_commands(world: World) -> None:
+    """Help and hints name the commands as members call them on Discord: /knee <name>."""
+    alice = world.alice
+    assert await world.say(alice, "/help") == ["help.text"]
+    helped = world.fake.dm_messages(alice)[-1].content
+    for called in ("/knee start", "/knee export", "/knee checkin", "/knee exercise clamshell"):
+        assert called in helped, called
+    called_as = set(re.findall(r"(?:^|(?<=[\s(]))/([a-z]+)", helped, flags=re.M))
+    assert called_as == {"knee"}, called_as  # never a bare /start
+    assert await world.say(alice, "how are you") == ["idle.text"]
+    assert "/knee today" in world.fake.dm_messages(alice)[-1].content
+    # a club hint names the club's command once, however it is written in content
+    usage = await world.club_command(
+        alice, "setup", {"channel": world.guild.channel("club"), "time": "25:99",
+                         "timezone": "London"}
+    )
+    assert "/knee club setup" in world.text("club.setup_usage")
+    assert usage.content == world.text("club.bad_time")
+    assert "/knee knee" not in world.text("club.off")
+
+
 async def test_reminder_at_0730_london_and_a_press_after_a_restart(world: World) -> None:
     """(b) + (c)."""
     await enrol(world, world.alice)
