@@ -120,7 +120,9 @@ class DcCoach:
 
     script: Script = default_script
     texts: dict[str, str] = field(
-        default_factory=lambda: {"discord.continued_in_dm": "I've sent you a DM: see you there."}
+        default_factory=lambda: {
+            "discord.continued_in_dm": "I've sent you a DM: see you there. {link}"
+        }
     )
     calls: list[tuple[ConversationRef, Inbound]] = field(default_factory=list)
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)

@@ -193,7 +193,10 @@ async def test_start_in_a_server_answers_ephemerally_and_continues_in_dm(
     assert interaction.acknowledged_after is not None and interaction.acknowledged_after < 3
     assert original.channel_id == guild.channel("general").id
     assert original.ephemeral
-    assert original.content == "I've sent you a DM: see you there."
+    dm = dc_fake.dm_channel(alice).id
+    # the note links the DM (Discord's jump link for a channel outside any server)
+    link = f"https://discord.com/channels/@me/{dm}"
+    assert original.content == f"I've sent you a DM: see you there. {link}"
 
     welcome, question = await dc_fake.wait_dm(alice, 2)
     assert welcome.content.startswith("**Welcome to Kneecoach.**")
@@ -420,6 +423,9 @@ async def test_a_private_replacement_never_lands_on_a_server_post(
     press = await dc_fake.press(dc_world.alice, club.id, sent.message_ids[0], "kc|a:club:1:d")
     await dc_fake.wait_for(lambda: len(press.followup_ids) == 2)  # "Noted." + the DM note
     assert all(m.ephemeral for m in dc_fake.interaction_messages(press))
+    note = dc_fake.messages[press.followup_ids[1]]
+    dm = dc_fake.dm_channel(dc_world.alice).id
+    assert note.content.endswith(f" https://discord.com/channels/@me/{dm}")
     post = dc_fake.messages[sent.message_ids[0]]
     assert post.content == "Club post" and post.edits == []
     (secret,) = await dc_fake.wait_dm(dc_world.alice, 1)

@@ -222,7 +222,11 @@ async def enrol(w: World, user: FakeUser) -> None:
     keys, note = await w.slash_start(user)
     assert keys == ["start.welcome", "intake.ask.consent"]
     assert note.ephemeral and note.channel_id == w.guild.channel("general").id
-    assert note.content == w.text("discord.continued_in_dm")
+    dm = w.fake.dm_channel(user).id
+    assert note.content == w.text(
+        "discord.continued_in_dm", link=f"https://discord.com/channels/@me/{dm}"
+    )
+    assert note.content.endswith(f" https://discord.com/channels/@me/{dm}")  # a jump link
 
     assert await w.press(user, "I agree") == ["intake.ask.age"]
     consent = next(m for m in w.fake.dm_messages(user) if m.content.endswith("**I agree**"))
@@ -433,7 +437,6 @@ def audit_the_server(w: World) -> None:
     notes = {
         w.text(key)
         for key in (
-            "discord.continued_in_dm",
             "discord.dms_closed",
             "club.denied",
             "club.thanks",
@@ -442,6 +445,11 @@ def audit_the_server(w: World) -> None:
         )
     }
     setup_head = w.text("club.setup_done").split("{")[0]
+    # "I've sent you a direct message", with the link to the member's own DM
+    dm_note = re.compile(
+        re.escape(w.text("discord.continued_in_dm").split("{")[0])
+        + r"https://discord\.com/channels/@me/\d+"
+    )
     club_channel = w.guild.channel("club").id
 
     in_server = w.fake.guild_messages()
@@ -453,7 +461,11 @@ def audit_the_server(w: World) -> None:
             leaked = [f for f in forbidden if f and f in text]
             assert not leaked, (leaked, version)
         if message.ephemeral:
-            assert message.content in notes or message.content.startswith(setup_head), message
+            assert (
+                message.content in notes
+                or message.content.startswith(setup_head)
+                or dm_note.fullmatch(message.content)
+            ), message
         else:
             assert message.channel_id == club_channel, message
             assert message.content.startswith((daily_title, weekly_head)), message

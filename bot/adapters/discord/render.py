@@ -50,6 +50,8 @@ from bot.domain.markup import Run
 
 log = logging.getLogger(__name__)
 
+# Where a member's DM with the bot opens (discord.com resolves "@me" to their DMs).
+DM_LINK = "https://discord.com/channels/@me/{channel_id}"
 # How a member calls a command the engine names: "/knee start".
 COMMAND_PREFIX = CAPABILITIES.command_prefix
 # Content of a message that only carries extra rows of buttons (Discord wants some content).
@@ -98,6 +100,12 @@ def make_nonce(idempotency_key: str, index: int) -> str:
     """A Discord nonce (<= 25 characters) stable for (key, message index)."""
     digest = hashlib.sha256(f"{idempotency_key}\x1f{index}".encode()).hexdigest()
     return digest[:MAX_NONCE]
+
+
+def dm_link(channel_id: str | int) -> str:
+    """A link that opens the member's DM channel with the bot (Discord's jump link for a
+    channel outside any server)."""
+    return DM_LINK.format(channel_id=channel_id)
 
 
 # --------------------------------------------------------------------------- escaping
