@@ -38,7 +38,8 @@ def features(bundle: Bundle, stores: Stores, clock: Clock, rows: Layout) -> list
         Library(),
         Privacy(),
         Programme(stores.programme),
-        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock),
+        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock,
+             stores.outbox),
     ]
 
 

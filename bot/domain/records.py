@@ -71,3 +71,8 @@ class Club:
     local_time: str
     timezone: str
     active: bool
+    # Who set the post up (their platform user id), to be told privately when it cannot go
+    # out; None for a club set up before that was kept.
+    admin_id: str | None = None
+    channel_name: str = ""
+    refused_posts: int = 0  # posts in a row the platform refused for lack of permission

@@ -135,7 +135,7 @@ class DcCoach:
 
     def text(self, key: str, **values: object) -> str:
         if key in self.texts:
-            return self.texts[key].format(**values)
+            return self.texts[key].format(**values) if values else self.texts[key]
         messages = dc_messages()
         return messages.get(key, **values) if key in messages else key
 

@@ -32,6 +32,7 @@ from bot.store.dm_channels import StoredDMChannels
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
     FakeDiscord,
     FakeGuild,
     FakeInteraction,
@@ -322,15 +323,16 @@ async def club_setup_admin_only(w: World) -> None:
     assert done.ephemeral
     assert done.content == w.text(
         "club.setup_done",
-        channel=club.id,
+        channel="club",
         time=CLUB_TIME,
         zone="Europe/London",
         first="Mon 02 Mar 12:00",
     )
+    assert "#club" in done.content  # the confirmation names the channel
     call = w.port.calls[-1]
     assert call.inbound == ClubCommand(
         "setup", guild_id=w.guild.id, channel_id=club.id, channel_name="club",
-        time=CLUB_TIME, timezone="London",
+        time=CLUB_TIME, timezone="London", bot_can_view=True, bot_can_send=True,
     )
     assert call.ref == ConversationRef(
         "discord", w.alice.id, w.guild.channel("general").id, shared=True
@@ -551,6 +553,56 @@ async def test_club_post_counts_dones_in_place(world: World) -> None:
     await club_setup_admin_only(world)
     await club_post_and_three_dones(world)
     audit_the_server(world)
+
+
+async def test_a_club_channel_the_bot_may_not_post_in(world: World) -> None:
+    """Setup in a channel where the bot may not send is refused, naming the channel; once
+    allowed, setup names it. When the channel's permissions later refuse the post, the
+    admin is told in a DM (never in the server), and the third refusal in a row switches
+    the post off, which the admin is told too."""
+    w, alice = world, world.alice
+    club = w.guild.channel("club")
+    options = {"channel": club, "time": CLUB_TIME, "timezone": "London"}
+    w.fake.restrict_bot(club, SEND_MESSAGES)
+    await w.restart()  # the client learns the channel's permissions with the server
+    refused = await w.club_command(alice, "setup", options)
+    assert refused.ephemeral and refused.content == w.text("club_admin.cannot_post",
+                                                           channel="club")
+    assert "#club" in refused.content
+    assert await w.coach.stores.clubs.of_guild("discord", w.guild.id) is None
+
+    w.fake.restrict_bot(club, 0)
+    await w.restart()
+    done = await w.club_command(alice, "setup", options)
+    assert done.content.startswith(w.text("club.setup_done").split("#")[0] + "#club ")
+
+    w.fake.restrict_bot(club, SEND_MESSAGES)  # an admin changes the channel later
+    posts = f"/channels/{club.id}/messages"
+
+    def tries() -> list[int]:
+        return [status for m, path, status in w.fake.requests if (m, path) == ("POST", posts)]
+
+    await w.advance_to(datetime(2026, 3, 2, 12, 1, tzinfo=UTC))  # Monday's post
+    assert tries() == [403]
+    (note,) = w.fake.dm_messages(alice)
+    assert note.content == w.text("club_admin.post_refused", channel="club", limit=3)
+    await w.advance_to(datetime(2026, 3, 4, 12, 1, tzinfo=UTC))  # Tuesday, Wednesday
+    assert tries() == [403, 403, 403]
+    notes = [m.content for m in w.fake.dm_messages(alice)]
+    assert notes == [
+        w.text("club_admin.post_refused", channel="club", limit=3),
+        w.text("club_admin.post_refused", channel="club", limit=3),
+        w.text("club_admin.switched_off", channel="club", limit=3),
+    ]
+    assert "/knee club setup" in notes[-1]
+    club_row = await w.coach.stores.clubs.of_guild("discord", w.guild.id)
+    assert club_row is not None and not club_row.active
+
+    w.fake.restrict_bot(club, 0)
+    await w.advance_to(datetime(2026, 3, 6, 12, 1, tzinfo=UTC))
+    assert tries() == [403, 403, 403]  # switched off: nothing more is tried
+    assert w.fake.public_guild_messages() == []
+    assert all(m.ephemeral for m in w.fake.guild_messages())
 
 
 async def test_closed_dms_block_only_that_runner(world: World) -> None:

@@ -106,15 +106,7 @@ class DiscordInbound:
     # ------------------------------------------------------------------ DM channels
 
     async def _dm_channel_id(self, user: discord.User | discord.Member) -> str:
-        user_id = str(user.id)
-        known = await self.dm_channel_store.get(user_id)
-        if known and known.isdigit() and not self.outbound.is_server_channel(int(known)):
-            return known
-        if known:
-            log.warning("discord: the stored DM channel of a user is not a DM; reopening it")
-        channel = await user.create_dm()
-        await self.dm_channel_store.set(user_id, str(channel.id))
-        return str(channel.id)
+        return await self.outbound.dm_channel_id(str(user.id))
 
     async def _remember_dm(self, user_id: str, channel_id: str) -> None:
         if await self.dm_channel_store.get(user_id) != channel_id:
