@@ -1,4 +1,4 @@
--- Kneecoach schema, version 10: who set a club's post up (to be told privately when the
+-- Kneecoach schema, version 4: who set a club's post up (to be told privately when the
 -- post cannot go out), the channel's name as it was then (to name it), and how many posts
 -- in a row the platform has refused for lack of permission (3 switch the post off).
 ALTER TABLE clubs ADD COLUMN admin_id TEXT;
