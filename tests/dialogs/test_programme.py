@@ -26,7 +26,7 @@ async def test_the_first_session_is_built_from_the_runners_equipment_and_minutes
     assert strength_lines(session.text) == ["Sit-to-stand", "Clamshell",
                                             "Seated knee extension"]
     assert "(week 1): about 34 minutes" in session.text  # 17 strength + 17 stretch and roll
-    assert "Strength**, hip and knee at your levels: about 17 minutes" in session.text
+    assert "**Strength**, hip and knee: about 17 minutes" in session.text
     assert "- Sit-to-stand: 3 x 10 (2s down, 1s pause, 2s up)" in session.text
     assert "**Day 1:** Welcome." in session.text
     assert [b.label for row in session.buttons for b in row][:3] == [
