@@ -222,6 +222,16 @@ async def test_race_soon_suggests_a_clinician_early(tmp_path: Path) -> None:
     assert days_of(records, "escalate.race") == ["2026-03-02"]
 
 
+async def test_a_race_within_eight_weeks_adds_no_distance(tmp_path: Path) -> None:
+    runner = Runner(pain=lambda d: 1, weekly=lambda d: "Better", race="soon", days=15,
+                    ran=lambda d: 6 if d % 2 else None)
+    records = await run(tmp_path, runner)
+    weekly = [r for r in records if str(r["key"]).startswith("running.week.")]
+    assert [r["key"] for r in weekly] == ["running.week.hold", "running.week.hold"]
+    assert all("With your race this close, add nothing now" in str(r["text"]) for r in weekly)
+    assert days_of(records, "escalate.race") == ["2026-03-02"]
+
+
 async def test_too_easy_climbs_the_squat_and_step_ladders(tmp_path: Path) -> None:
     runner = Runner(pain=lambda d: 2, weekly=lambda d: "Better", feel=lambda d: EASY,
                     equipment=("yes", "yes", "yes"), minutes="30")
