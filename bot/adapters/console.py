@@ -84,6 +84,11 @@ class ConsoleChat:
         return replies
 
     def show(self, replies: Sequence[Reply]) -> None:
+        # A number typed next answers the newest buttons on screen: those of this batch's
+        # last reply with buttons; a batch without any (a question to type an answer to)
+        # leaves none, so "5" is then the text 5.
+        if replies:
+            self._buttons = []
         for reply in replies:
             if self.json_mode:
                 record: dict[str, object] = {

@@ -243,8 +243,15 @@ async def enrol(w: World, user: FakeUser) -> None:
     assert await w.press(user, "Yes, let's start") == ["intake.ask.reminder_time"]
     assert await w.say(user, "07:30") == ["intake.ask.timezone"]
     assert await w.say(user, "London") == ["intake.ask.strength_days"]
-    keys = await w.press(user, "Mon, Wed, Fri")
+    assert await w.press(user, "Mon, Wed, Fri") == ["intake.ask.has_band"]
+    for answer in ["No", "Yes", "Yes"]:
+        await w.press(user, answer)
+    keys = await w.press(user, "About 20 minutes")
     assert keys[0] == "programme.started", keys
+    for answer in ["Some difficulty"] * 4:
+        await w.press(user, answer)
+    keys = await w.press(user, "Slight difficulty")
+    assert keys == ["function.baseline", "running.start.hold", "today.session"], keys
     # each question fit one message: no option spilled into a follow-on "…" message
     assert all(m.content != render_markup(CONTINUATION) for m in w.fake.dm_messages(user))
 
@@ -278,7 +285,8 @@ async def daily_reminder_at_0730(w: World, user: FakeUser) -> FakeMessage:
     assert new[0].content.startswith(w.text("daily.greeting"))
     prompt = new[-1]
     labels = [b["label"] for b in prompt.buttons]
-    assert labels == ["Done ✅", "Did part of it", "Skip today", "Snooze 1 hour"]
+    assert labels == ["Done ✅", "Did part of it", "Short version", "Skip today",
+                      "Snooze 1 hour"]
     db_user = await w.coach.users.find("discord", user.id)
     assert db_user is not None
     row = await w.coach.stores.db.fetchone(

@@ -60,6 +60,8 @@ async def _full_journey(client: CoachClient) -> None:
     await client.press("3")
     await client.press("No")
     await client.press("No")
+    await client.press("Yes")  # ran yesterday
+    await client.send("5")
 
 
 async def test_export_returns_everything_stored(client: CoachClient) -> None:
@@ -73,6 +75,10 @@ async def test_export_returns_everything_stored(client: CoachClient) -> None:
     assert data["triage_results"][0]["outcome"] == "pfp_program"
     assert data["checkins"][0]["worst_pain"] == 3
     assert data["reminders"][0]["timezone"] == "Europe/London"
+    assert data["runs"][0]["km"] == 5
+    assert data["function_checks"][0]["total"] == 10
+    assert data["workouts"][0]["strength"] == ["sit_to_stand", "clamshell", "knee_extension"]
+    assert data["programmes"][0]["minutes"] == 20
     # every table with rows about the person appears in the export
     for table in await client.coach.stores.db.tables():
         columns = await client.coach.stores.db.columns(table)
