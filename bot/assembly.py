@@ -43,8 +43,9 @@ def features(
         Library(pictures),
         Privacy(),
         Summary(stores.programme),
-        Programme(stores.programme),
-        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock),
+        Programme(stores.programme, stores.progression, stores.outcomes),
+        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock,
+             stores.outbox),
     ]
 
 

@@ -111,6 +111,11 @@ class ConsoleChat:
         return replies
 
     def show(self, replies: Sequence[Reply]) -> None:
+        # A number typed next answers the newest buttons on screen: those of this batch's
+        # last reply with buttons; a batch without any (a question to type an answer to)
+        # leaves none, so "5" is then the text 5.
+        if replies:
+            self._buttons = []
         for reply in replies:
             saved = self.save(reply.attachment) if reply.attachment is not None else None
             if self.json_mode:
@@ -130,7 +135,7 @@ class ConsoleChat:
                     record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
-                self.out.write(plain(reply.text) + "\n")
+                self.out.write(plain(reply.text, self.capabilities.command_prefix) + "\n")
                 if reply.attachment is not None:
                     where = str(saved) if saved else "not saved: no folder for files"
                     kind = "document" if isinstance(reply.attachment, Document) else "picture"

@@ -56,6 +56,9 @@ class StepWiring(_Strict):
     kind: StepKind
     text_ref: str | None = None  # show another text (safety.<name> / messages.<key>)
     options: tuple[str, ...] = ()
+    # A choice whose first options are made when it is asked (by an earlier action, in the
+    # dialog's data under this name: the moves of today's session), before ``options``.
+    options_from: str | None = Field(default=None, pattern=r"^[a-z_]+$")
     save: str | None = None
     min: int | None = None
     max: int | None = None
@@ -86,8 +89,10 @@ class StepWiring(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> StepWiring:
-        if self.kind == "choice" and len(self.options) < 2:
+        if self.kind == "choice" and len(self.options) < 2 and not self.options_from:
             raise ValueError("a choice step needs at least two options")
+        if self.options_from and self.kind != "choice":
+            raise ValueError("only a choice step may take options from the dialog's data")
         if self.kind == "action" and not self.action:
             raise ValueError("an action step needs 'action'")
         if self.kind != "end" and self.next is None:
@@ -158,6 +163,7 @@ class Step(_Strict):
     text: str | None = None
     text_ref: str | None = None
     options: tuple[Option, ...] = ()
+    options_from: str | None = None
     save: str | None = None
     min: int | None = None
     max: int | None = None
@@ -213,7 +219,8 @@ def merge_dialog(
                 problems.append(f"{at}: field 'options.{option_id}': no such option")
         steps[step_id] = Step(
             kind=wire.kind, text=said.text.strip() if said.text else None,
-            text_ref=wire.text_ref, options=tuple(options), save=wire.save, min=wire.min,
+            text_ref=wire.text_ref, options=tuple(options), options_from=wire.options_from,
+            save=wire.save, min=wire.min,
             max=wire.max, max_len=wire.max_len, action=wire.action, exercise=wire.exercise,
             prefill=wire.prefill, hint=said.hint, next=wire.next, then=wire.then,
         )
@@ -334,6 +341,8 @@ def mermaid(dialog: Dialog, resolve_ref: Callable[[str], str | None]) -> str:
             parts.append(_label(text))
         if step.action:
             parts.append(f"action: {step.action}")
+        if step.options_from:
+            parts.append(f"▸ <i>({step.options_from})</i>")
         if step.options:
             parts.append("<br/>".join(f"▸ {_label(o.label, 40)}" for o in step.options))
         elif step.kind == "yesno":

@@ -223,7 +223,7 @@ class Coach:
             return
         runner = self._runner(session)
         step = self._current_step(session)
-        value = runner.parse_text(step, text)
+        value = runner.parse_text(step, text, session.state.data)
         if value is NO_ANSWER:
             session.add(Reply(key="input.hint", text=runner.hint(step)))
             session.reask()
@@ -281,11 +281,12 @@ class Coach:
             return
         runner = self._runner(session)
         step = self._current_step(session)
-        value = runner.parse_press(step, parts[4])
+        value = runner.parse_press(step, parts[4], state.data)
         if value is NO_ANSWER:
             session.stale()
             return
-        label = next((o.label for o in runner.options(step) if o.id == parts[4]), None)
+        label = next((o.label for o in runner.options(step, state.data) if o.id == parts[4]),
+                     None)
         start = len(session.replies)
         await self._advance(session, value)
         if label is not None and len(session.replies) > start:

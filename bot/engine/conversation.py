@@ -62,7 +62,7 @@ class Runner:
         dialog = self.dialogs[state.dialog]
         step = dialog.steps[state.step]
         text = self.step_text(step)
-        options = self.options(step)
+        options = self.options(step, state.data)
         prefilled = None
         if step.prefill:
             prefilled = state.data.get("prefill", {}).get(step.prefill)
@@ -85,7 +85,12 @@ class Runner:
         )
         return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons)
 
-    def options(self, step: Step) -> tuple[Option, ...]:
+    def options(self, step: Step, data: dict[str, Any] | None = None) -> tuple[Option, ...]:
+        """The options of a step; a choice with ``options_from`` first offers the ones an
+        earlier action put in the dialog's data (``data["choices"][name]``: id and label)."""
+        if step.options_from:
+            made = (data or {}).get("choices", {}).get(step.options_from, [])
+            return tuple(Option(id=str(i), label=str(label)) for i, label in made) + step.options
         if step.kind == "yesno":
             return (
                 Option(id="yes", label=self.messages.get("buttons.yes")),
@@ -97,8 +102,10 @@ class Runner:
 
     # ----- answering ----------------------------------------------------------------------
 
-    def parse_press(self, step: Step, option_id: str) -> Any:
-        options = {o.id: o for o in self.options(step)}
+    def parse_press(
+        self, step: Step, option_id: str, data: dict[str, Any] | None = None
+    ) -> Any:
+        options = {o.id: o for o in self.options(step, data)}
         if option_id not in options:
             return NO_ANSWER
         if step.kind == "number":
@@ -113,7 +120,7 @@ class Runner:
             return _days_from_option(option_id, self.vocabulary)
         return option_id
 
-    def parse_text(self, step: Step, text: str) -> Any:
+    def parse_text(self, step: Step, text: str, data: dict[str, Any] | None = None) -> Any:
         """A typed answer, or NO_ANSWER when it does not fit the question."""
         kind = step.kind
         if kind == "text":
@@ -146,7 +153,7 @@ class Runner:
                 return _days_from_option(option.id, self.vocabulary)
             days = self.vocabulary.weekdays_in(text)
             return sorted(days) if days else NO_ANSWER
-        option = match_option(text, self.options(step))
+        option = match_option(text, self.options(step, data))
         return option.id if option else NO_ANSWER
 
     def hint(self, step: Step) -> str:

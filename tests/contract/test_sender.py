@@ -12,6 +12,9 @@ fake Bot API and Discord against the fake Discord (tests/contract/harnesses.py).
    beside it are, and a send of nothing but private replies is ``Failed``.
 6. A file (a document: the export, the summary) arrives once, as a file with its name; a
    private file addressed to a shared conversation never arrives there.
+7. A shared conversation the bot may no longer post in gives ``NotPermitted`` (not
+   ``Blocked``: an admin can give the rights back) and shows nothing.
+8. A private ref without a chat id reaches the person's private chat (a club admin's note).
 
 A platform that cannot do what a case needs declares it in its harness (``CANNOT``); the
 case is then marked not applicable for that platform, with the declared reason.
@@ -20,16 +23,18 @@ case is then marked not applicable for that platform, with the declared reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.domain.events import ConversationRef, Document, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
 from tests.contract.harnesses import (
     BLOCK,
     HARNESSES,
     IDEMPOTENCY,
+    NOT_PERMITTED,
     RATE_LIMIT,
     SHARED,
     Harness,
@@ -173,3 +178,29 @@ async def test_a_private_file_never_arrives_in_a_shared_conversation(harness: Ha
     assert isinstance(result, Failed)
     assert harness.files(ref) == []
     assert shown(harness, ref, "store about you") == 0
+
+
+@pytest.mark.parametrize("harness", senders(SHARED, NOT_PERMITTED), indirect=True)
+async def test_a_conversation_the_bot_may_not_post_in_gives_not_permitted(
+    harness: Harness,
+) -> None:
+    ref = harness.shared()
+    harness.forbid(ref)
+    public = Reply("club.daily", "The club session is up", private=False)
+
+    result = await harness.sender.send(ref, [public], "outbox:10")
+
+    assert isinstance(result, NotPermitted)
+    assert shown(harness, ref, "club session") == 0
+
+
+@pytest.mark.parametrize("harness", senders(), indirect=True)
+async def test_a_private_ref_without_a_chat_id_reaches_the_private_chat(
+    harness: Harness,
+) -> None:
+    ref = harness.private()
+
+    result = await harness.sender.send(replace(ref, chat_id=""), [REMINDER], "outbox:11")
+
+    assert isinstance(result, Sent) and len(result.message_ids) == 1
+    assert shown(harness, ref, "knee session") == 1

@@ -22,8 +22,9 @@ async def checkins(client: CoachClient, clock: FakeClock, pains: list[int]) -> N
         clock.advance(timedelta(days=1))
         await client.send("/checkin")
         await client.press(str(pain))
-        await client.press("No")
-        await client.press("No")
+        await client.press("No")  # worse this morning
+        await client.press("No")  # swelling
+        await client.press("No")  # a run yesterday
         if client.keys[-1] == "weekly.ask.rating":
             await client.press("A little better")
 

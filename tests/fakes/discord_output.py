@@ -48,6 +48,7 @@ class RecordingChannels:
     server_channels: set[int] = field(default_factory=set)
     open: bool = True
     posted: list[Posted] = field(default_factory=list)
+    dms: dict[int, int] = field(default_factory=dict)  # user id -> DM channel id opened
     attempts: int = 0
     _failures: deque[BaseException] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -68,6 +69,10 @@ class RecordingChannels:
 
     def is_server_channel(self, channel_id: int) -> bool:
         return channel_id in self.server_channels
+
+    async def open_dm(self, user_id: int) -> int:
+        """Like Discord: one DM channel a user, the same id every time."""
+        return self.dms.setdefault(user_id, 900_000 + user_id)
 
     def contents(self, channel_id: int) -> list[str]:
         return [p.message.content for p in self.posted if p.channel_id == channel_id]

@@ -28,7 +28,8 @@ class Library:
 
     async def show(self, session: Session, exercise_id: str) -> None:
         pictures = await self.pictures.exercise(exercise_id) if self.pictures else None
-        for reply in session.book.exercise_replies(exercise_id, pictures):
+        for reply in session.book.exercise_replies(exercise_id, pictures,
+                                                   await self.side(session)):
             session.add(reply)
 
     def register(self, registry: Registry) -> None:
@@ -50,6 +51,14 @@ class Library:
             await self.show(session, arg)
         else:
             session.stale()
+
+    @staticmethod
+    async def side(session: Session) -> str | None:
+        """Which knee the intake said (left, right, both), for the steps' "{knee}"."""
+        if session.user.consent_at is None:
+            return None
+        side = (await session.users.answers(session.user.id)).get("side")
+        return str(side) if side else None
 
     async def learn(self, session: Session, args: str) -> None:
         topic = session.content.find_topic(args) if args else None

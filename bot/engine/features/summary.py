@@ -95,7 +95,6 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "summary.sessions.none": (),
     "summary.review": ("week",),
     "summary.phase": (),
-    "summary.phase_value": ("phase", "load"),
     "summary.running.intake": (),
     "summary.running.race": (),
     "summary.red_flag.cleared": ("date",),
@@ -200,8 +199,7 @@ class Summary:
             programme_week=week,
             total_weeks=total,
             exercise_levels=(),  # not recorded by the programme yet
-            programme_now=(Fact(text("summary.phase"), text(
-                "summary.phase_value", phase=phase.title, load=phase.load)),) if plan else (),
+            programme_now=(Fact(text("summary.phase"), phase.title),) if plan else (),
             running=self._running(session, answers),
             running_km=(),  # not recorded by the programme yet
             recommendations=tuple(

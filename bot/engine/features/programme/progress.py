@@ -1,6 +1,7 @@
 """/progress: the chart of pain and sessions (made for a phone), with what it shows in words:
 the summary, the pain's trend and the sessions of each week (the caption, and the picture's
-text alternative). The terminal saves the chart as progress-<date>.png."""
+text alternative), and beside them function against the start, the last week's running and
+the levels reached. The terminal saves the chart as progress-<date>.png."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from datetime import date, timedelta
 from bot.domain.events import Picture, Reply
 from bot.domain.records import Checkin, Plan
 from bot.domain.trends import number, pain_trend
+from bot.engine.features.programme.measures import BASELINE, function_scale
 from bot.engine.features.programme.plan import PROGRAMME_WEEKS, Kit, week_of
+from bot.engine.features.programme.running import km_text
 from bot.engine.session import Session
 
 TEXTS = {
@@ -23,6 +26,11 @@ TEXTS = {
     "progress_trend.few": ("before", "now"),
     "progress_trend.sessions": ("weeks",),
     "progress_trend.week": ("week", "count"),
+    "outcomes.function": ("first", "last", "max"),
+    "outcomes.runs": ("runs", "km"),
+    "outcomes.run_count.one": (),
+    "outcomes.run_count.many": ("n",),
+    "outcomes.levels": ("levels",),
 }
 
 
@@ -77,12 +85,34 @@ class Progress:
             )
         else:
             summary = session.text("progress.empty", bar=bar, streak=streak)
-        caption = "\n".join([summary, *in_words(session, checkins, per_week, week)])
+        caption = "\n".join([summary, *in_words(session, checkins, per_week, week),
+                             *await self.outcome_lines(session, plan, today)])
         width, height = png_size(png)
         session.add(Reply(
             key="progress.chart", text=caption,
             attachment=Picture(png, caption, f"progress-{today.isoformat()}.png", width, height),
         ))
+
+    async def outcome_lines(self, session: Session, plan: Plan, today: date) -> list[str]:
+        """Function against the start, the last seven days' running, the levels reached."""
+        user_id = session.user.id
+        lines: list[str] = []
+        totals = await self.kit.outcomes.function_totals(user_id)
+        if BASELINE in totals:
+            _, maximum = function_scale(session.content)
+            lines.append(session.text("outcomes.function", first=totals[BASELINE],
+                                      last=totals[max(totals)], max=maximum))
+        runs = await self.kit.outcomes.runs(user_id)
+        if runs:
+            week = {d: km for d, km in runs.items() if 0 <= (today - d).days < 7}
+            count = (session.text("outcomes.run_count.one") if len(week) == 1
+                     else session.text("outcomes.run_count.many", n=len(week)))
+            lines.append(session.text("outcomes.runs", runs=count,
+                                      km=km_text(sum(week.values()))))
+        if await self.kit.progression.workouts(user_id):
+            lines.append(session.text("outcomes.levels",
+                                      levels=await self.kit.levels_reached(session, plan)))
+        return lines
 
 
 def sessions_per_week(plan: Plan, sessions: dict[date, str]) -> dict[int, int]:

@@ -1,5 +1,5 @@
-"""Starting the programme and changing it: reminder time, time zone, strength days, pause,
-resume and stop."""
+"""Starting the programme and changing it: reminder time, time zone, strength days, the
+equipment and minutes strength sessions are built for, pause, resume and stop."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ from bot.engine.session import Session
 
 TEXTS = {
     "programme.started": ("when", "days"),
+    "equipment.band": (),
+    "equipment.weights": (),
+    "equipment.step": (),
+    "equipment.none": (),
+    "equipment.set": ("equipment",),
+    "equipment.minutes_set": ("minutes",),
     "escalate.race": ("reason",),
     "escalate.reason.race": (),
     "settings.time_set": ("when",),
@@ -36,16 +42,31 @@ class Settings:
         today = local_date(session.now, zone_from_name(zone_name))
         race = str(answers.get("race") or "none")
         user_id = session.user.id
-        await self.store.start_plan(user_id, today, days, race, session.now)
+        await self.store.start_plan(user_id, today, days, race, session.now,
+                                    equipment=self.equipment(session, answers),
+                                    minutes=self.minutes(session, answers))
+        await self.kit.progression.reset(user_id)
+        await self.kit.outcomes.reset(user_id)
         due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
         await session.users.set_active(user_id, True)
         session.say("programme.started", when=self.kit.when(session, due, zone_name),
                     days=self.kit.day_names(session, days))
-        session.add(await self.kit.session_reply(session, today, "today.session"))
         if race == "soon":
             await self.kit.recommend(session, "escalate.race",
                                      session.text("escalate.reason.race"))
+        # The function check at the start, which ends with the first session.
+        session.follow_with("function")
         return None
+
+    @staticmethod
+    def equipment(session: Session, answers: dict[str, Any]) -> list[str]:
+        """What the equipment questions said yes to (has_band -> band, ...)."""
+        return [item for item in session.content.equipment.asked
+                if answers.get(f"has_{item}") == "yes"]
+
+    @staticmethod
+    def minutes(session: Session, answers: dict[str, Any]) -> int:
+        return int(answers.get("minutes") or session.content.programme.selection.minutes.default)
 
     async def settings(self, session: Session, args: str) -> None:
         if await self.store.plan(session.user.id) is None:
@@ -63,6 +84,14 @@ class Settings:
 
     async def resume(self, session: Session, args: str = "") -> None:
         await self.kit.resume(session)
+
+    async def rebuild_today(self, session: Session) -> None:
+        """Today's session, if it was shown, is built again with the new equipment or
+        minutes."""
+        plan = await self.store.plan(session.user.id)
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        if plan is not None and await self.kit.progression.workout(session.user.id, today):
+            await self.kit.workout(session, plan, today, rebuild=True)
 
     async def apply_settings(self, session: Session) -> str | None:
         answers = session.state.data.get("answers", {})
@@ -88,6 +117,17 @@ class Settings:
             days = [int(d) for d in answers["strength_days"]]
             await self.store.set_strength_days(user_id, days, now)
             session.say("settings.days_set", days=self.kit.day_names(session, days))
+        elif change == "equipment":
+            items = self.equipment(session, answers)
+            await self.store.set_equipment(user_id, items, now)
+            await self.rebuild_today(session)
+            names = ", ".join(session.text(f"equipment.{i}") for i in items)
+            session.say("equipment.set", equipment=names or session.text("equipment.none"))
+        elif change == "minutes":
+            minutes = self.minutes(session, answers)
+            await self.store.set_minutes(user_id, minutes, now)
+            await self.rebuild_today(session)
+            session.say("equipment.minutes_set", minutes=minutes)
         elif change == "pause":
             count = int(answers["pause_days"])
             zone = zone_from_name(reminder.timezone)
