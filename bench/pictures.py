@@ -118,14 +118,21 @@ async def summary_inputs(bundle: Any) -> Any:
                 await client.send("/today")
                 await client.press("A clinician has checked it")
             if day % 6:
+                await client.send("/today")  # the day's workout, from the runner's ladders
                 today = (clock.now() + timedelta(hours=1)).date()
                 await coach.stores.programme.record_session(user.id, today, "done", clock.now())
             await client.send("/checkin")
             await client.press(str(max(1, 6 - day // 7)))
             await client.press("No")
             await client.press("Yes" if day == 9 else "No")  # swelling on day 9
+            if client.keys[-1] == "checkin.ask.ran":  # a 5 km run every other day
+                await client.press("Yes" if day % 2 else "No")
+                if day % 2:
+                    await client.send("5")
             if client.keys[-1] == "weekly.ask.rating":
                 await client.press("Better")
+            while client.keys[-1].startswith("function.ask."):  # weeks 3 and 6
+                await client.press("Slight difficulty")
         summary = next(f for f in coach.features if f.name == "summary")
         session = coach.session(user, await coach.users.dialog_state(user.id))
         data = await summary.assemble(session)  # type: ignore[attr-defined]

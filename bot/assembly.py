@@ -42,7 +42,7 @@ def features(
         Navigation(),
         Library(pictures),
         Privacy(),
-        Summary(stores.programme),
+        Summary(stores.programme, stores.progression, stores.outcomes),
         Programme(stores.programme, stores.progression, stores.outcomes),
         Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock,
              stores.outbox),

@@ -15,6 +15,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "title_after": frozenset({"week", "total_weeks", "streak"}),
     "progress": frozenset({"week", "total"}),
     "progress_after": frozenset({"week", "total"}),
+    "function_axis": frozenset({"max"}),
 }
 
 
@@ -32,6 +33,7 @@ class ChartFile(Model):
     sessions_axis: NonEmptyStr
     week_axis: NonEmptyStr
     function_axis: NonEmptyStr
+    function_start: NonEmptyStr  # the function panel's first mark: the check at the start
     running_axis: NonEmptyStr
     bands: ChartBands
     no_checkins: NonEmptyStr
@@ -72,6 +74,7 @@ class ChartText:
     sessions_axis: str
     week_axis: str
     function_axis: str
+    function_start: str
     running_axis: str
     band_fine: str
     band_acceptable: str
@@ -92,8 +95,9 @@ class ChartText:
             title=chart.title, title_after=chart.title_after, pain_axis=chart.pain_axis,
             date_axis=chart.date_axis, sessions_axis=chart.sessions_axis,
             week_axis=chart.week_axis, function_axis=chart.function_axis,
-            running_axis=chart.running_axis, band_fine=chart.bands.fine,
-            band_acceptable=chart.bands.acceptable, band_ease_off=chart.bands.ease_off,
+            function_start=chart.function_start, running_axis=chart.running_axis,
+            band_fine=chart.bands.fine, band_acceptable=chart.bands.acceptable,
+            band_ease_off=chart.bands.ease_off,
             no_checkins=chart.no_checkins, no_sessions=chart.no_sessions,
             progress=chart.progress, progress_after=chart.progress_after, months=chart.months,
         )

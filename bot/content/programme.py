@@ -156,6 +156,12 @@ class Programme(Model):
     review: ReviewRules
     cards: dict[int, Card]
 
+    @property
+    def weeks(self) -> int:
+        """The programme's length in weeks: the last week of its last phase that ends (6);
+        the weeks after it keep it up."""
+        return max((p.to_week for p in self.phases if p.to_week is not None), default=1)
+
     def phase_for_week(self, week: int) -> Phase:
         """The guidance for programme week ``week`` (1-based); weeks past the end get the
         last."""

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import zip_longest
 
 from bot.content.locale import Content
+from bot.domain.records import Workout
 
 
 def usable_equipment(content: Content, equipment: Iterable[str]) -> frozenset[str]:
@@ -96,3 +97,19 @@ def region_of(content: Content, exercise_id: str) -> str:
 def loads_knee(content: Content, exercise_id: str) -> bool:
     ladder = content.ladder_of(exercise_id)
     return ladder.region == "knee" and ladder.loads_knee
+
+
+def levels_now(
+    content: Content, has: frozenset[str], levels: Mapping[str, str], workouts: Iterable[Workout]
+) -> list[tuple[str, str]]:
+    """(ladder id, exercise id) for each knee and hip ladder the runner's sessions have held,
+    in the programme's order, at their current level (the end-of-block review, /progress and
+    the clinician's summary name these)."""
+    done = {content.exercises[i].ladder for w in workouts for i in w.strength}
+    selection = content.programme.selection
+    found: list[tuple[str, str]] = []
+    for ladder_id in [*selection.knee, *selection.hip]:
+        level = level_of(content, ladder_id, has, levels)
+        if ladder_id in done and level is not None:
+            found.append((ladder_id, level))
+    return found

@@ -9,8 +9,9 @@ in every language's own words.
 Made to be read at 400 pixels wide: the image is 800 pixels wide (sharp on a phone's screen),
 in large type, with few labels: at most four dates, a panel title instead of axis labels.
 Panels, top to bottom: the worst pain of each day over the fine / acceptable / ease-off bands;
-sessions done per programme week; and, when there is any, the function checks and the
-weekly running distance (``ChartData`` carries them; a panel without data is left out).
+sessions done per programme week; and, when there is any, the function checks (at the start
+and at weeks 3 and 6, out of the scale's maximum) and the distance run in each programme
+week (``ChartData`` carries them; a panel without data is left out).
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ PANEL_PX = {"pain": 430, "sessions": 300, "function": 280, "running": 280}
 FONT_SIZE = 21  # points at 100 dpi: about 15 px tall when shown at 400 px wide
 MAX_DATE_TICKS = 4
 PAIN_MIN, PAIN_MAX = 0, 10
-FUNCTION_MAX = 100
 FINE_MAX, ACCEPTABLE_MAX = 2, 5  # pain 0-2 fine, 3-5 acceptable, above 5 ease off
 
 FINE_COLOUR = "#2e7d32"
@@ -68,8 +68,10 @@ _MIN_SPAN_DAYS = 7
 
 @dataclass(frozen=True)
 class ChartData:
-    """Everything the chart shows. ``function_checks`` and ``running_km`` stay empty until
-    the programme records them; their panels appear as soon as they are not."""
+    """Everything the chart shows. ``function_checks`` (week 0: the check at the start) and
+    ``running_km`` (programme weeks from 1) are empty until the programme records them; their
+    panels appear as soon as they are not. ``function_max``: the top of the function scale
+    (the panel's height; without it the panel fits the scores)."""
 
     days: Sequence[DayPoint]
     weekly_sessions: Sequence[WeekPoint]
@@ -78,6 +80,7 @@ class ChartData:
     total_weeks: int
     function_checks: Sequence[WeekValue] = field(default_factory=tuple)
     running_km: Sequence[WeekValue] = field(default_factory=tuple)
+    function_max: float | None = None
 
     def check(self) -> None:
         if self.streak < 0:
@@ -91,9 +94,15 @@ class ChartData:
                 raise ValueError(f"weeks start at 1, got {point.week}")
             if point.sessions_done < 0:
                 raise ValueError(f"sessions_done cannot be negative, got {point.sessions_done}")
-        for measure in (*self.function_checks, *self.running_km):
+        for measure in self.running_km:
             if measure.week < 1 or measure.value < 0 or math.isnan(measure.value):
-                raise ValueError(f"a weekly measure must be >= 0 in a week >= 1: {measure}")
+                raise ValueError(f"a week's distance must be >= 0 in a week >= 1: {measure}")
+        top = self.function_max if self.function_max is not None else math.inf
+        if self.function_max is not None and not self.function_max > 0:
+            raise ValueError(f"function_max must be above 0, got {self.function_max}")
+        for measure in self.function_checks:
+            if measure.week < 0 or not 0 <= measure.value <= top:
+                raise ValueError(f"a function check must be 0-{top} in a week >= 0: {measure}")
 
 
 def progress_bar(week: int, total: int, text: ChartText, width: int = 10) -> str:
@@ -227,19 +236,34 @@ def draw_sessions(ax: Any, weekly: Sequence[WeekPoint], programme_week: int, tot
 
 
 def _draw_weekly(ax: Any, values: Sequence[WeekValue], last_week: int, words: str, colour: str,
-                 as_bars: bool, top: float | None = None) -> None:
+                 as_bars: bool, top: float | None = None, start: str | None = None) -> None:
+    """One measure by programme week; ``start``: the name of week 0 (the start), drawn left
+    of week 1 when the measure has one."""
     by_week = {v.week: v.value for v in sorted(values, key=lambda v: v.week)}
-    ax.set_xlim(0.4, max([last_week, *by_week]) + 0.6)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, min_n_ticks=1))
+    first = 0 if start is not None and 0 in by_week else 1
+    ax.set_xlim(first - 0.6, max([last_week, *by_week]) + 0.6)
+    weeks, amounts = list(by_week), list(by_week.values())
+    if as_bars:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, min_n_ticks=1))
+    else:  # a few checks: a mark under each, the first named when it is the start
+        ax.xaxis.set_major_locator(FixedLocator(weeks))
+        ax.xaxis.set_major_formatter(
+            lambda x, _: start if first == 0 and round(x) == 0 else f"{x:g}")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=1))
     ax.tick_params(labelsize=FONT_SIZE * 0.85)
     _panel_title(ax, words)
-    weeks, amounts = list(by_week), list(by_week.values())
     if as_bars:
-        ax.bar(weeks, amounts, color=colour, width=0.7)
+        bars = ax.bar(weeks, amounts, color=colour, width=0.7)
+        if len(weeks) <= 12:
+            ax.bar_label(bars, labels=[f"{a:g}" for a in amounts], fontsize=FONT_SIZE * 0.8,
+                         padding=3)
     else:
         ax.plot(weeks, amounts, color=colour, linewidth=3.2, marker="o", markersize=7)
-    ax.set_ylim(0, top if top is not None else max(amounts) * 1.25 + 1)
+        for week, amount in zip(weeks, amounts, strict=True):  # few points: say each score
+            ax.annotate(f"{amount:g}", (week, amount), textcoords="offset points",
+                        xytext=(0, 9), ha="center", fontsize=FONT_SIZE * 0.8, color=colour)
+    # Room above the highest point (or the top of the scale) for its mark and its number.
+    ax.set_ylim(0, (top if top is not None else max(amounts)) * 1.3 + 0.5)
 
 
 def chart_height_px(data: ChartData) -> int:
@@ -275,8 +299,10 @@ def render_progress_png(data: ChartData, text: ChartText) -> bytes:
         elif panel == "sessions":
             draw_sessions(ax, data.weekly_sessions, data.programme_week, data.total_weeks, text)
         elif panel == "function":
-            _draw_weekly(ax, data.function_checks, last_week, text.function_axis,
-                         LINE_COLOUR, as_bars=False, top=FUNCTION_MAX)
+            top = data.function_max or max(v.value for v in data.function_checks)
+            axis = text.function_axis.format(max=f"{top:g}")
+            _draw_weekly(ax, data.function_checks, last_week, axis, LINE_COLOUR, as_bars=False,
+                         top=top, start=text.function_start)
         else:
             _draw_weekly(ax, data.running_km, last_week, text.running_axis, RUN_COLOUR,
                          as_bars=True)

@@ -24,8 +24,8 @@ class WeekPoint:
 
 @dataclass(frozen=True, slots=True)
 class WeekValue:
-    """One programme week (1-based) and a measure taken in it (a function check's score out of
-    100, kilometres run that week)."""
+    """One programme week and a measure taken in it: a function check's total (week 0: the
+    check at the start) or the kilometres run that week (weeks from 1)."""
 
     week: int
     value: float

@@ -2,10 +2,8 @@
 in the person's language, assembled in one place (``bot.engine.features.summary``) and drawn
 by ``bot.progress.summary``. No matplotlib here.
 
-Sections whose data the programme does not record yet (function checks, exercise levels,
-weekly running distance) are empty tuples; the page then says so plainly
-(``SummaryWords.not_recorded``). Fill them from the store in the assembly and the page shows
-them without a change here.
+Sections for which the runner has no record yet (function checks, exercise levels, the
+running log) are empty tuples; the page then says so plainly (``SummaryWords.not_recorded_*``).
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.content.chart import ChartText
-from bot.progress.points import DayPoint, WeekPoint, WeekValue
+from bot.progress.points import DayPoint, WeekPoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +52,7 @@ class SummaryWords:
     recommendations: str
     no_recommendations: str
     not_recorded_function: str  # "Function checks ...: not recorded yet."
+    function_note: str  # what the function score is: its questions, scale and a clear gain
     not_recorded_levels: str
     not_recorded_running: str
     reasons: str  # the heading of the triage's reasons
@@ -75,13 +74,13 @@ class SummaryData:
     pain: tuple[DayPoint, ...]
     pain_in_words: tuple[str, ...]  # first, latest, the trend, swelling and morning reports
     weekly_reviews: tuple[Fact, ...]  # "Week 3: better"
-    function_checks: tuple[WeekValue, ...]  # () until the programme records them
+    function_checks: tuple[Fact, ...]  # "Week 3: 14/20, 4 points better than at the start"
     sessions: tuple[WeekPoint, ...]
     sessions_in_words: str
     programme_week: int
     total_weeks: int
-    exercise_levels: tuple[Fact, ...]  # () until the programme records them
-    programme_now: tuple[Fact, ...]  # the current phase and its load
+    exercise_levels: tuple[Fact, ...]  # "Squat ladder: Box squat (level 2 of 4)"
+    programme_now: tuple[Fact, ...]  # the current phase, equipment, minutes for strength
     running: tuple[Fact, ...]  # what the intake said about weekly distance
-    running_km: tuple[WeekValue, ...]  # () until the programme records them
+    running_log: tuple[Fact, ...]  # km logged each programme week; the latest suggestion
     recommendations: tuple[Event, ...]

@@ -8,13 +8,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import pypdf
 from PIL import Image
 
 from bot.domain.clock import FakeClock
 from bot.domain.events import Document
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient, enrol
+from tests.support.pdf import pdf_text
 
 
 async def checkins(client: CoachClient, clock: FakeClock, pains: list[int]) -> None:
@@ -33,20 +33,6 @@ def document_of(client: CoachClient) -> Document:
     (reply,) = client.last
     assert isinstance(reply.attachment, Document), client.keys
     return reply.attachment
-
-
-class PageText(str):
-    """A PDF page's text with every space removed (text extraction splits some words where
-    the font's kerning moves a letter): ``in`` compares without spaces too."""
-
-    def __contains__(self, needle: object) -> bool:
-        return isinstance(needle, str) and "".join(needle.split()) in str(self)
-
-
-def pdf_text(data: bytes) -> PageText:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    assert len(reader.pages) == 1
-    return PageText("".join((reader.pages[0].extract_text() or "").split()))
 
 
 # --------------------------------------------------------------------------- /summary
@@ -81,16 +67,29 @@ async def test_summary_is_a_one_page_pdf_with_the_outcome_and_the_latest_pain(
     assert "Latest worst pain: 3/10" in preview.alt
 
 
-async def test_summary_says_plainly_what_is_not_recorded_yet(
+NOT_RECORDED = ("Function checks (stairs, squatting, running, sitting): not recorded yet",
+                "Exercise levels: not recorded yet",
+                "Weekly running distance: not recorded yet")
+
+
+async def test_summary_says_not_recorded_yet_only_where_there_is_no_record(
     client: CoachClient, clock: FakeClock
 ) -> None:
-    await enrol(client)
+    await client.send("/summary")
+    before = pdf_text(document_of(client).data)
+    assert all(missing in before for missing in NOT_RECORDED)
+
+    await enrol(client)  # the function check at the start, the first session
     await client.send("/summary")
     text = pdf_text(document_of(client).data)
-    for missing in ("Function checks (stairs, squatting, running, sitting): not recorded yet",
-                    "Exercise levels: not recorded yet",
-                    "Weekly running distance: not recorded yet"):
-        assert missing in text
+    assert "At the start: 10/20" in text  # five answers of "Some difficulty" (2 of 4)
+    assert "Not a validated scale; a gain of 3 points or more counts as clear." in text
+    assert "Squat ladder: Sit-to-stand (level 1 of 4)" in text  # the first session's moves
+    assert "Side hip ladder: Clamshell (level 1 of 4)" in text
+    assert "Equipment beyond a chair, a wall and the floor: nothing extra" in text
+    assert "Time for strength work: about 20 minutes a strength day" in text
+    assert NOT_RECORDED[0] not in text and NOT_RECORDED[1] not in text
+    assert NOT_RECORDED[2] in text  # no run logged yet
     assert "Red flags reported None reported." in text
     assert "Weekly distance at intake: 25 km a week" in text
 

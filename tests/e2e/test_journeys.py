@@ -13,10 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
 from bot.store.progression import ProgressionStore
 from bot.store.sqlite import SQLiteDatabase
 from tests.e2e.test_transcripts import check_golden, keys, transcript
 from tests.support.content import shipped_content
+from tests.support.pdf import pdf_text
 
 ENROL = """/start
 I agree
@@ -196,6 +199,8 @@ async def test_improving_runner_gets_no_escalation(tmp_path: Path) -> None:
     assert saved["path"] == "<tmp>/kneecoach-files/progress-2026-04-13.png"
     path = tmp_path / "kneecoach-files" / "progress-2026-04-13.png"
     assert path.read_bytes().startswith(b"\x89PNG")
+    # pain and sessions, then the function checks and the weekly running distance (280 px each)
+    assert Image.open(path).size == (800, 840 + 280 + 280)
     assert path.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "kneecoach-files").stat().st_mode & 0o777 == 0o700
     check_golden("journey_improving", records)
@@ -337,3 +342,36 @@ async def test_function_gain_with_unchanged_pain_is_not_escalated_at_six_weeks(
     assert "**What worked:** what the knee lets you do went up by 5 points." in str(
         review["text"])
     check_golden("journey_function_gain", records)
+
+
+async def test_the_summary_for_a_clinician_holds_the_programmes_records(
+    tmp_path: Path,
+) -> None:
+    # three weeks: the strength work too easy in week 1, a 4 km run every other day (days
+    # 0, 2, ... 20), pain 2/10, the function check at the start and at week 3
+    runner = Runner(pain=lambda d: 2, weekly=lambda d: "Better", days=22,
+                    feel=lambda d: EASY if d < 7 else RIGHT,
+                    ran=lambda d: 4 if d % 2 else None,
+                    function=lambda week: {3: ("Slight difficulty",) * 5}.get(week, SOME))
+    records = await transcript(tmp_path, runner.script() + "/summary\n")
+    summary = records[-1]
+    assert summary["key"] == "summary.pdf"
+    saved = summary["file"]
+    assert isinstance(saved, dict) and saved["kind"] == "document"
+    text = pdf_text((tmp_path / "kneecoach-files" / str(saved["name"])).read_bytes())
+    # the function checks, their change, and what the score is
+    assert "At the start: 10/20" in text
+    assert "Week 3: 15/20, 5 points better than at the start" in text
+    assert "0-20, higher is better. Not a validated scale" in text
+    # each ladder the sessions held, at its level now: the squat and side hip ladders are in
+    # every session, so week 1's three "too easy" took each up three levels
+    assert "Squat ladder: Split squat (level 4 of 4)" in text
+    assert "Side hip ladder: Side plank (level 4 of 4)" in text
+    assert "Wall sit: Wall sit" in text  # a ladder of one level has no "level 1 of 1"
+    assert "Equipment beyond a chair, a wall and the floor: a resistance band, a step" in text
+    # the running log by programme week, and the latest weekly suggestion
+    assert ("Distance logged by programme week: week 1: 16 km; week 2: 12 km; week 3: 16 km"
+            in text)
+    assert ("Running suggestion after week 3: add about 10%, to about 17.5 km a week (that "
+            "week: 16 km; pain 0-2/10 and settled by the next morning)") in text
+    assert "not recorded yet" not in text

@@ -10,6 +10,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import matplotlib.image
 import pytest
@@ -128,6 +129,10 @@ class TestRender:
             ([], [], {"total_weeks": 0}),
             ([], [], {"programme_week": -1}),
             ([], [], {"running_km": [WeekValue(1, -3.0)]}),
+            ([], [], {"running_km": [WeekValue(0, 3.0)]}),  # running weeks start at 1
+            ([], [], {"function_checks": [WeekValue(3, 21)], "function_max": 20}),
+            ([], [], {"function_checks": [WeekValue(-1, 5)], "function_max": 20}),
+            ([], [], {"function_checks": [WeekValue(0, 5)], "function_max": 0}),
         ],
     )
     def test_bad_input(
@@ -146,6 +151,26 @@ class TestRender:
         )
         assert decode(plain) == SIZE
         assert decode(both) == (CHART_WIDTH_PX, SIZE[1] + 2 * 280)
+
+    def test_the_function_panel_starts_at_the_start_on_the_scale_of_the_check(self) -> None:
+        data = ChartData(month_of_days(), WEEKS, 1, 3, 6, function_max=20,
+                         function_checks=[WeekValue(0, 10), WeekValue(3, 14)])
+        axes: list[Any] = []  # the chart's panels, kept as it makes them
+        original = Figure.subplots
+
+        def keep(self: Figure, *args: Any, **kwargs: Any) -> Any:
+            found = original(self, *args, **kwargs)
+            axes.extend(found[:, 0])
+            return found
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Figure, "subplots", keep)
+            render_progress_png(data, TEXT)
+        function = axes[2]
+        assert function.get_title(loc="left") == "Function check (0–20, higher is better)"
+        assert [t.get_text() for t in function.get_xticklabels()] == ["Start", "3"]
+        assert function.get_ylim()[1] > 20  # the scale's top, with room for its number
+        assert [t.get_text() for t in function.texts] == ["10", "14"]
 
     def test_week_seven_is_week_seven(self) -> None:
         # The chart said "Week 6 of 6" in week 7 and later.

@@ -4,10 +4,11 @@ show pictures inline).
 ``assemble`` is the one place ``SummaryData`` is built from the store: who (an age band and a
 knee, never a name or a platform id), when it started, the intake answers and the triage
 outcome with its reasons, every red flag and what followed, pain and weekly reviews over
-time, sessions per week, the programme's current phase, running volume and the coach's
-recommendations. Function checks, exercise levels and weekly running distance are not
-recorded by the programme yet: they stay empty and the page says "not recorded yet"; fill
-them here when the store has them.
+time, sessions per week, the programme now (its phase, equipment and minutes, the current
+level on each exercise ladder), the function checks (start, weeks 3 and 6) with their change,
+running (the intake's distance, the distance logged each programme week, the latest weekly
+suggestion) and the coach's recommendations. Where the runner has no such record yet the
+page says "not recorded yet".
 
 Like /export, it answers only in a private chat: the host never hands a command from a group
 or a server channel to a feature.
@@ -22,14 +23,19 @@ from typing import Any
 from bot.content.dialogs import Step
 from bot.domain.events import Document, Picture, Reply
 from bot.domain.localtime import local_date
-from bot.domain.records import Checkin, Plan, SafetyEvent
+from bot.domain.records import Checkin, Plan, RunningWeek, SafetyEvent
 from bot.domain.trends import number, pain_trend
+from bot.domain.weeks import km_per_week, programme_week, sessions_per_week
 from bot.domain.zones import zone_from_name
 from bot.engine.feature import Registry
+from bot.engine.measures import BASELINE, function_scale
 from bot.engine.session import Session
+from bot.engine.workouts import levels_now, usable_equipment
 from bot.progress.points import DayPoint, WeekPoint
 from bot.progress.report import Event, Fact, SummaryData, SummaryWords
+from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
+from bot.store.progression import ProgressionStore
 
 PDF = "application/pdf"
 INTAKE_KEYS = ("location", "side", "duration", "stairs_down", "downhill", "squat_sit",
@@ -38,6 +44,8 @@ INTAKE_KEYS = ("location", "side", "duration", "stairs_down", "downhill", "squat
 RATINGS = ("much_worse", "worse", "slightly_worse", "same", "slightly_better", "better",
            "much_better")
 ALARMS = ("urgent", "see_clinician")
+SUGGESTIONS = ("walk_run_next", "walk_run_hold", "walk_run_back", "add", "hold", "back")
+VERDICTS = ("none", "fine", "acceptable", "ease")
 STORY_CHARACTERS = 300
 
 TEXTS: dict[str, tuple[str, ...]] = {
@@ -106,11 +114,44 @@ TEXTS: dict[str, tuple[str, ...]] = {
     "summary.recommendation.escalate.week3": (),
     "summary.recommendation.escalate.week6": (),
     "summary.recommendation.escalate.race": (),
+    "summary_programme.equipment": (),
+    "summary_programme.minutes": (),
+    "summary_programme.minutes_value": ("minutes",),
+    "summary_programme.level": ("exercise", "level", "levels"),
+    "summary_programme.function_note": ("max", "gain"),
+    "summary_programme.function_start": (),
+    "summary_programme.function_week": ("week",),
+    "summary_programme.function_value": ("total", "max"),
+    "summary_programme.function_change": ("total", "max", "change"),
+    "summary_programme.change.up": ("points",),
+    "summary_programme.change.same": (),
+    "summary_programme.change.down": ("points",),
+    "summary_programme.runs": (),
+    "summary_programme.runs_week": ("week", "km"),
+    "summary_programme.suggestion": ("week",),
+    "summary_programme.suggestion_value": ("what", "km", "basis"),
+    "summary_programme.suggest.walk_run_next": ("n", "stage"),
+    "summary_programme.suggest.walk_run_hold": ("n", "stage"),
+    "summary_programme.suggest.walk_run_back": ("n", "stage"),
+    "summary_programme.suggest.add": ("percent", "target"),
+    "summary_programme.suggest.hold": ("target",),
+    "summary_programme.suggest.hold_same": (),
+    "summary_programme.suggest.back": (),
+    "summary_programme.suggest.back_to": ("target",),
+    "summary_programme.verdict.none": (),
+    "summary_programme.verdict.fine": (),
+    "summary_programme.verdict.acceptable": (),
+    "summary_programme.verdict.ease": (),
+    "running.stage": ("run", "walk", "repeats", "total"),
+    "running.stage_continuous": ("run",),
+    "equipment.none": (),
     "buttons.yes": (),
     "buttons.no": (),
     **{f"summary.answer.{key}": () for key in INTAKE_KEYS},
     **{f"weekly.label.{rating}": () for rating in RATINGS},
 }
+EQUIPMENT_TEXTS = ("band", "weights", "step")  # equipment.<id>: the names of what is asked
+TEXTS.update({f"equipment.{item}": () for item in EQUIPMENT_TEXTS})
 
 
 def summary_filename(day: date) -> str:
@@ -120,8 +161,12 @@ def summary_filename(day: date) -> str:
 class Summary:
     name = "summary"
 
-    def __init__(self, store: ProgrammeStore) -> None:
+    def __init__(
+        self, store: ProgrammeStore, progression: ProgressionStore, outcomes: OutcomeStore
+    ) -> None:
         self.store = store
+        self.progression = progression
+        self.outcomes = outcomes
 
     def register(self, registry: Registry) -> None:
         registry.command("summary", self.summary, menu=True)
@@ -153,15 +198,15 @@ class Summary:
         reminder = await self.store.reminder(user_id)
         zone = zone_from_name(reminder.timezone if reminder else "UTC")
         today = local_date(session.now, zone)
-        week = max(0, (today - plan.started_on).days) // 7 + 1 if plan else 0
+        week = programme_week(plan.started_on, today) if plan else 0
         checkins = await self.store.checkins(user_id)
         sessions = await self.store.sessions(user_id)
         triages = await users.triage_history(user_id)
         events = await users.safety_events(user_id)
         ratings = await self.store.weekly_ratings(user_id)
         recommendations = await self.store.recommendation_history(user_id)
-        per_week = _per_week(plan, sessions)
-        total = core_weeks(session)
+        per_week = sessions_per_week(plan.started_on, sessions) if plan else {}
+        total = session.content.programme.weeks
         text = session.text
 
         def day(at: Any) -> date:
@@ -193,15 +238,18 @@ class Summary:
             weekly_reviews=tuple(
                 Fact(text("summary.review", week=w), text(f"weekly.label.{r}"))
                 for w, r in sorted(ratings.items()) if r in RATINGS),
-            function_checks=(),  # not recorded by the programme yet
+            function_checks=self._function(
+                session, await self.outcomes.function_totals(user_id)),
             sessions=tuple(WeekPoint(n, per_week.get(n, 0)) for n in range(1, week + 1)),
             sessions_in_words=_session_words(session, sessions, per_week, week),
             programme_week=week,
             total_weeks=total,
-            exercise_levels=(),  # not recorded by the programme yet
-            programme_now=(Fact(text("summary.phase"), phase.title),) if plan else (),
+            exercise_levels=await self._levels(session, plan) if plan else (),
+            programme_now=self._programme_now(session, plan, phase.title) if plan else (),
             running=self._running(session, answers),
-            running_km=(),  # not recorded by the programme yet
+            running_log=self._running_log(
+                session, plan, await self.outcomes.runs(user_id),
+                await self.outcomes.running_weeks(user_id)) if plan else (),
             recommendations=tuple(
                 Event(day(r.at), _recommendation(session, r.key),
                       text("summary.recommendation_reason", reason=r.reason))
@@ -228,6 +276,9 @@ class Summary:
             recommendations=text("summary.section.recommendations"),
             no_recommendations=text("summary.none.recommendations"),
             not_recorded_function=text("summary.not_recorded.function"),
+            function_note=text("summary_programme.function_note",
+                               max=function_scale(session.content)[1],
+                               gain=session.content.programme.function.clear_gain),
             not_recorded_levels=text("summary.not_recorded.levels"),
             not_recorded_running=text("summary.not_recorded.running"),
             reasons=text("summary.triage.reasons"),
@@ -235,6 +286,74 @@ class Summary:
             footer=text("summary.footer"),
             chart=session.content.chart,
         )
+
+    @staticmethod
+    def _programme_now(session: Session, plan: Plan, phase: str) -> tuple[Fact, ...]:
+        """The current phase, the equipment the runner has and their minutes for strength."""
+        text = session.text
+        equipment = ", ".join(text(f"equipment.{item}") for item in plan.equipment
+                              if item in EQUIPMENT_TEXTS) or text("equipment.none")
+        return (Fact(text("summary.phase"), phase),
+                Fact(text("summary_programme.equipment"), equipment),
+                Fact(text("summary_programme.minutes"),
+                     text("summary_programme.minutes_value", minutes=plan.minutes)))
+
+    async def _levels(self, session: Session, plan: Plan) -> tuple[Fact, ...]:
+        """Each exercise ladder the runner's sessions have held, at its current level."""
+        content = session.content
+        user_id = session.user.id
+        found = levels_now(content, usable_equipment(content, plan.equipment),
+                           await self.progression.levels(user_id),
+                           await self.progression.workouts(user_id))
+        facts = []
+        for ladder_id, level in found:
+            ladder = content.ladders[ladder_id]
+            name = content.exercises[level].name
+            value = (session.text("summary_programme.level", exercise=name,
+                                  level=ladder.levels.index(level) + 1,
+                                  levels=len(ladder.levels))
+                     if len(ladder.levels) > 1 else name)
+            facts.append(Fact(ladder.name, value))
+        return tuple(facts)
+
+    @staticmethod
+    def _function(session: Session, totals: dict[int, int]) -> tuple[Fact, ...]:
+        """Each function check's total (start, week 3, week 6) and its change from the
+        start."""
+        text = session.text
+        _, maximum = function_scale(session.content)
+        facts = []
+        for week, total in sorted(totals.items()):
+            label = (text("summary_programme.function_start") if week == BASELINE
+                     else text("summary_programme.function_week", week=week))
+            if week == BASELINE or BASELINE not in totals:
+                value = text("summary_programme.function_value", total=total, max=maximum)
+            else:
+                points = total - totals[BASELINE]
+                change = ("up" if points > 0 else "down" if points < 0 else "same")
+                value = text("summary_programme.function_change", total=total, max=maximum,
+                             change=text(f"summary_programme.change.{change}",
+                                         points=abs(points)))
+            facts.append(Fact(label, value))
+        return tuple(facts)
+
+    @staticmethod
+    def _running_log(
+        session: Session, plan: Plan, runs: dict[date, float], weeks: list[RunningWeek]
+    ) -> tuple[Fact, ...]:
+        """The distance logged in each programme week, and the latest weekly suggestion."""
+        text = session.text
+        facts = []
+        per_week = km_per_week(plan.started_on, runs)
+        if per_week:
+            facts.append(Fact(text("summary_programme.runs"), "; ".join(
+                text("summary_programme.runs_week", week=w, km=_km(km))
+                for w, km in sorted(per_week.items()))))
+        latest = next((w for w in reversed(weeks) if w.suggestion in SUGGESTIONS), None)
+        if latest is not None:
+            facts.append(Fact(text("summary_programme.suggestion", week=latest.week),
+                              _suggestion(session, latest)))
+        return tuple(facts)
 
     @staticmethod
     def _who(
@@ -285,12 +404,6 @@ class Summary:
 # --------------------------------------------------------------------------- helpers
 
 
-def core_weeks(session: Session) -> int:
-    """The programme's length: the last week of its last phase that ends (six weeks)."""
-    ends = [p.to_week for p in session.content.programme.phases if p.to_week is not None]
-    return max(ends, default=1)
-
-
 def _day(session: Session, day: date) -> str:
     months = session.content.chart.month_names
     return f"{day.day} {months[day.month - 1]} {day.year}"
@@ -317,17 +430,6 @@ def _label(session: Session, key: str, value: Any) -> str | None:
         if label:
             return label
     return str(value)
-
-
-def _per_week(plan: Plan | None, sessions: dict[date, str]) -> dict[int, int]:
-    per_week: dict[int, int] = {}
-    if plan is None:
-        return per_week
-    for day, status in sessions.items():
-        if status in {"done", "partial"}:
-            number_ = max(0, (day - plan.started_on).days) // 7 + 1
-            per_week[number_] = per_week.get(number_, 0) + 1
-    return per_week
 
 
 def _pain_words(session: Session, checkins: list[Checkin]) -> tuple[str, ...]:
@@ -387,6 +489,37 @@ def _red_flags(session: Session, events: list[SafetyEvent], triages: list[Any],
         out.append(Event(day(at), safety.outcome(level).title,
                          " ".join(p for p in parts if p)))
     return tuple(out)
+
+
+def _km(km: float) -> str:
+    """A distance to the nearest half kilometre: 27.5, 25."""
+    return f"{round(km * 2) / 2:g}"
+
+
+def _suggestion(session: Session, week: RunningWeek) -> str:
+    """A weekly running suggestion as a clinician reads it: what, and the week it came from."""
+    text = session.text
+    rules = session.content.programme.running
+    what: str
+    if week.suggestion.startswith("walk_run"):
+        n = min(max(week.stage or 1, 1), len(rules.walk_run))
+        stage = rules.walk_run[n - 1]
+        words = (text("running.stage_continuous", run=stage.run) if stage.walk == 0 else
+                 text("running.stage", run=stage.run, walk=stage.walk, repeats=stage.repeats,
+                      total=(stage.run + stage.walk) * stage.repeats))
+        what = text(f"summary_programme.suggest.{week.suggestion}", n=n, stage=words)
+    elif week.suggestion == "add":
+        what = text("summary_programme.suggest.add", percent=rules.step_percent,
+                    target=_km(week.target_km or 0))
+    elif week.suggestion == "hold":
+        what = (text("summary_programme.suggest.hold", target=_km(week.target_km))
+                if week.target_km else text("summary_programme.suggest.hold_same"))
+    else:
+        what = (text("summary_programme.suggest.back_to", target=_km(week.target_km))
+                if week.target_km else text("summary_programme.suggest.back"))
+    verdict = week.verdict if week.verdict in VERDICTS else "none"
+    return text("summary_programme.suggestion_value", what=what, km=_km(week.km),
+                basis=text(f"summary_programme.verdict.{verdict}"))
 
 
 def _recommendation(session: Session, key: str) -> str:

@@ -9,10 +9,10 @@ from datetime import date
 
 from bot.domain.events import Button, Reply
 from bot.domain.records import Checkin, Plan
-from bot.engine.features.programme.measures import function_gain, function_week_due, pain_change
 from bot.engine.features.programme.plan import RATING_SCORES, Kit
 from bot.engine.features.programme.progression import Progression
 from bot.engine.features.programme.running import Running
+from bot.engine.measures import function_gain, function_week_due, pain_change
 from bot.engine.session import Session
 
 TEXTS = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.engine.features.programme.plan import DONE, SNOOZE, Kit
+from bot.domain.weeks import DONE
+from bot.engine.features.programme.plan import SNOOZE, Kit
 from bot.engine.features.programme.progression import Progression
 from bot.engine.session import Session
 

@@ -5,10 +5,10 @@ running suggestion and any escalation; week 6: the end-of-block review)."""
 from __future__ import annotations
 
 from bot.engine.features.programme.checkins import Checkins
-from bot.engine.features.programme.measures import BASELINE, function_scale, function_week_due
 from bot.engine.features.programme.plan import Kit
 from bot.engine.features.programme.review import Review
 from bot.engine.features.programme.running import Running
+from bot.engine.measures import BASELINE, function_scale, function_week_due
 from bot.engine.session import Session
 
 TEXTS = {

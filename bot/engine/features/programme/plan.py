@@ -11,21 +11,20 @@ from datetime import date, datetime, timedelta, tzinfo
 from bot.domain.events import Button, Reply
 from bot.domain.localtime import local_date
 from bot.domain.records import Checkin, LevelChange, Plan, Workout
+from bot.domain.weeks import programme_week
 from bot.domain.zones import zone_from_name
 from bot.engine.session import Session
-from bot.engine.workouts import short_moves, strength_moves, usable_equipment
+from bot.engine.workouts import levels_now, short_moves, strength_moves, usable_equipment
 from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
 from bot.store.progression import ProgressionStore
 
-PROGRAMME_WEEKS = 6
 SNOOZE = timedelta(hours=1)
 RATING_SCORES = {
     "much_worse": -3, "worse": -2, "slightly_worse": -1, "same": 0,
     "slightly_better": 1, "better": 2, "much_better": 3,
 }
 PROGRAMME_DIALOGS = frozenset({"daily", "checkin", "weekly", "function"})
-DONE = frozenset({"done", "partial"})
 # Changes that tell the runner to make a move harder or easier within its level.
 IN_PLACE = frozenset({"top", "bottom"})
 
@@ -56,7 +55,8 @@ TEXTS = {
 
 
 def week_of(plan: Plan, today: date) -> int:
-    return max(0, (today - plan.started_on).days) // 7 + 1
+    """The programme week of ``today`` (``bot.domain.weeks``)."""
+    return programme_week(plan.started_on, today)
 
 
 def content_equipment(session: Session) -> list[str]:
@@ -220,16 +220,11 @@ class Kit:
     async def levels_reached(self, session: Session, plan: Plan) -> str:
         """Each ladder the runner has trained, with the level they are on now."""
         content = session.content
-        done = {content.exercises[i].ladder
-                for w in await self.progression.workouts(session.user.id) for i in w.strength}
-        levels = await self.progression.levels(session.user.id)
-        has = self.equipment(session, plan)
-        parts = []
-        for ladder_id in [*content.programme.selection.knee, *content.programme.selection.hip]:
-            level = content.ladders[ladder_id].current(content.exercises, has,
-                                                       levels.get(ladder_id))
-            if ladder_id in done and level is not None:
-                parts.append(f"{content.ladders[ladder_id].name}: {content.exercises[level].name}")
+        found = levels_now(content, self.equipment(session, plan),
+                           await self.progression.levels(session.user.id),
+                           await self.progression.workouts(session.user.id))
+        parts = [f"{content.ladders[ladder].name}: {content.exercises[level].name}"
+                 for ladder, level in found]
         return "; ".join(parts) or session.text("review.levels_none")
 
     # ----- holds, resuming, recommendations -----------------------------------------------

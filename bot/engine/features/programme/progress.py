@@ -1,7 +1,8 @@
-"""/progress: the chart of pain and sessions (made for a phone), with what it shows in words:
-the summary, the pain's trend and the sessions of each week (the caption, and the picture's
-text alternative), and beside them function against the start, the last week's running and
-the levels reached. The terminal saves the chart as progress-<date>.png."""
+"""/progress: the chart (made for a phone) of pain, sessions, the function checks (at the
+start, weeks 3 and 6) and the distance run each programme week, with what it shows in words:
+the summary, the pain's trend and the sessions of each week, function against the start, the
+last week's running and the levels reached (the caption, and the picture's text
+alternative). The terminal saves the chart as progress-<date>.png."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from datetime import date, timedelta
 from bot.domain.events import Picture, Reply
 from bot.domain.records import Checkin, Plan
 from bot.domain.trends import number, pain_trend
-from bot.engine.features.programme.measures import BASELINE, function_scale
-from bot.engine.features.programme.plan import PROGRAMME_WEEKS, Kit, week_of
+from bot.domain.weeks import km_per_week, sessions_per_week
+from bot.engine.features.programme.plan import Kit, week_of
 from bot.engine.features.programme.running import km_text
+from bot.engine.measures import BASELINE, function_scale
 from bot.engine.session import Session
 
 TEXTS = {
@@ -54,6 +56,7 @@ class Progress:
             ChartData,
             DayPoint,
             WeekPoint,
+            WeekValue,
             progress_bar,
             render_progress_png,
         )
@@ -68,15 +71,23 @@ class Progress:
         sessions = await self.store.sessions(user_id)
         week = week_of(plan, today)
         streak = streak_of(sessions, today)
-        per_week = sessions_per_week(plan, sessions)
+        per_week = sessions_per_week(plan.started_on, sessions)
+        total = session.content.programme.weeks
+        totals = await self.kit.outcomes.function_totals(user_id)
+        runs = await self.kit.outcomes.runs(user_id)
+        _, function_max = function_scale(session.content)
         data = ChartData(
             days=[DayPoint(c.local_date, c.worst_pain) for c in checkins],
             weekly_sessions=[WeekPoint(n, per_week.get(n, 0)) for n in range(1, week + 1)],
-            streak=streak, programme_week=week, total_weeks=PROGRAMME_WEEKS,
+            streak=streak, programme_week=week, total_weeks=total,
+            function_checks=[WeekValue(w, points) for w, points in sorted(totals.items())],
+            running_km=[WeekValue(w, km)
+                        for w, km in sorted(km_per_week(plan.started_on, runs).items())],
+            function_max=function_max,
         )
         chart = session.content.chart
         png = await asyncio.to_thread(render_progress_png, data, chart)
-        bar = progress_bar(week, PROGRAMME_WEEKS, chart)
+        bar = progress_bar(week, total, chart)
         if checkins:
             first, last = checkins[0].worst_pain, checkins[-1].worst_pain
             summary = session.text(
@@ -86,23 +97,24 @@ class Progress:
         else:
             summary = session.text("progress.empty", bar=bar, streak=streak)
         caption = "\n".join([summary, *in_words(session, checkins, per_week, week),
-                             *await self.outcome_lines(session, plan, today)])
+                             *await self.outcome_lines(session, plan, today, totals, runs)])
         width, height = png_size(png)
         session.add(Reply(
             key="progress.chart", text=caption,
             attachment=Picture(png, caption, f"progress-{today.isoformat()}.png", width, height),
         ))
 
-    async def outcome_lines(self, session: Session, plan: Plan, today: date) -> list[str]:
+    async def outcome_lines(
+        self, session: Session, plan: Plan, today: date, totals: dict[int, int],
+        runs: dict[date, float],
+    ) -> list[str]:
         """Function against the start, the last seven days' running, the levels reached."""
         user_id = session.user.id
         lines: list[str] = []
-        totals = await self.kit.outcomes.function_totals(user_id)
         if BASELINE in totals:
             _, maximum = function_scale(session.content)
             lines.append(session.text("outcomes.function", first=totals[BASELINE],
                                       last=totals[max(totals)], max=maximum))
-        runs = await self.kit.outcomes.runs(user_id)
         if runs:
             week = {d: km for d, km in runs.items() if 0 <= (today - d).days < 7}
             count = (session.text("outcomes.run_count.one") if len(week) == 1
@@ -113,15 +125,6 @@ class Progress:
             lines.append(session.text("outcomes.levels",
                                       levels=await self.kit.levels_reached(session, plan)))
         return lines
-
-
-def sessions_per_week(plan: Plan, sessions: dict[date, str]) -> dict[int, int]:
-    per_week: dict[int, int] = {}
-    for day, status in sessions.items():
-        if status in {"done", "partial"}:
-            number = week_of(plan, day)
-            per_week[number] = per_week.get(number, 0) + 1
-    return per_week
 
 
 def in_words(

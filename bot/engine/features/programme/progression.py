@@ -20,7 +20,8 @@ from datetime import date
 
 from bot.domain.events import Reply
 from bot.domain.records import Checkin, LevelChange, Plan, Workout
-from bot.engine.features.programme.plan import DONE, Kit
+from bot.domain.weeks import DONE
+from bot.engine.features.programme.plan import Kit
 from bot.engine.session import Session
 
 TEXTS = {

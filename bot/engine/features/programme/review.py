@@ -11,14 +11,14 @@ from datetime import date
 from bot.domain.events import Button, Reply
 from bot.domain.records import Plan
 from bot.engine.features.programme.checkins import Checkins
-from bot.engine.features.programme.measures import (
+from bot.engine.features.programme.plan import RATING_SCORES, Kit
+from bot.engine.features.programme.running import Running
+from bot.engine.measures import (
     BASELINE,
     function_gain,
     function_scale,
     pain_change,
 )
-from bot.engine.features.programme.plan import RATING_SCORES, Kit
-from bot.engine.features.programme.running import Running
 from bot.engine.session import Session
 
 TEXTS = {

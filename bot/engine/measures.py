@@ -1,5 +1,6 @@
 """What counts as change (pure): pain compared with the first check-ins, the function score
-compared with the start, and when a function check is due.
+compared with the start and its scale, and when a function check is due. Shared by the
+programme and the clinician's summary (features do not import each other).
 
 - Pain: the median worst pain of the first three check-ins against the median of the last
   week's (at most three); a drop of 2 points counts (Crossley 2004: about 2 on a 10 cm VAS;
