@@ -113,6 +113,28 @@ def test_the_body_stays_on_or_above_the_floor(ex_id: str) -> None:
             assert low > -1.5, f"{ex_id}: {name} {low:.1f} cm below the floor at {step}/20"
 
 
+def test_the_running_lunge_reads_as_a_lunge_not_a_plank() -> None:
+    # The right foot comes forward outside the right hand (the steps): the front leg is the
+    # near one, its knee bent ahead of the hips, the back foot far behind them.
+    pts = frame_points(POSES["running_lunge"], 0.0)
+    pelvis = pts["pelvis"]
+    assert pts["near_knee"][0] > pelvis[0] + 20 and pts["near_heel"][0] > pelvis[0] + 20
+    assert pts["far_heel"][0] < pelvis[0] - 60
+    assert pts["near_heel"][2] > pts["near_hand"][2]  # the foot outside the hand
+    thigh = pts["near_knee"] - pts["near_hip"]
+    shin = pts["near_ankle"] - pts["near_knee"]
+    bend = np.degrees(np.arccos(thigh @ shin / np.linalg.norm(thigh) / np.linalg.norm(shin)))
+    assert 70 < bend < 120, bend  # about a right angle at the front knee
+
+
+def test_the_wall_sit_is_shallow_and_the_back_stays_on_the_wall() -> None:
+    pose_set = POSES["wall_sit"]
+    start, end = frame_points(pose_set, 0.0), frame_points(pose_set, 1.0)
+    assert pose_set.keys[-1]["near.knee"] < 90  # well short of a right angle (the steps)
+    assert abs(start["pelvis"][0] - end["pelvis"][0]) < 1  # slides straight down the wall
+    assert start["pelvis"][1] - end["pelvis"][1] > 10
+
+
 async def test_pictures_are_drawn_once_then_served_from_memory_and_disk(tmp_path: Path) -> None:
     poses = {"squat": POSES["squat"]}
     library = PictureLibrary(poses, tmp_path / "cache")
