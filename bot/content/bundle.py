@@ -48,7 +48,7 @@ from bot.content.render import render_exercise, render_topic
 from bot.content.safety import DISCLAIMER_PHRASE, OUTCOME_KEYS, SAFETY_MESSAGE_KEYS, Safety
 from bot.content.texts import Texts, flatten, placeholders
 from bot.content.timezones import TimezoneContent, read_timezones
-from bot.content.triage import TriageWording
+from bot.content.triage import BUILTIN_RULES, MODIFIERS, TriageWording
 from bot.content.yamlfile import FileSpec, Loc, Reporter, read_yaml, validate, walk_texts
 
 DEFAULT_LOCALE = "en"
@@ -292,6 +292,11 @@ def _read_locale(
         _same_ids(list(signals), triage_words.signals, "signal", trw_rep, root)
         outcomes = [o.get("outcome") for o in rules.get("outcomes") or [] if isinstance(o, dict)]
         _same_ids([str(o) for o in outcomes], triage_words.outcomes, "outcome", trw_rep, root)
+        _same_ids(list(MODIFIERS), triage_words.modifiers, "modifier", trw_rep, root)
+        context = rules.get("context")
+        context_rules = context.get("rules") if isinstance(context, dict) else None
+        rule_ids = [str(r.get("id")) for r in context_rules or [] if isinstance(r, dict)]
+        _same_ids([*BUILTIN_RULES, *rule_ids], triage_words.rules, "rule", trw_rep, root)
 
     dialogs: dict[str, Dialog] = {}
     for dialog_id, wiring in wirings.items():

@@ -1,35 +1,54 @@
 """Free-text red-flag screener: text -> safety signals, with every rule kept as data.
 
-All vocabulary (phrases, negation words, typo guards, rewrites) lives in
-``content/triage.yaml`` (the content bundle's ``rules``); this module only knows the grammar
-of that file. The words shown to people (labels, reasons) are each language's
-``content/locales/<lang>/triage.yaml``.
+All vocabulary (phrases, negation words, context triggers, typo guards, rewrites, the red
+flags of other languages) lives in ``content/triage.yaml`` (the content bundle's ``rules``);
+this module only knows the grammar of that file. The words shown to people (labels,
+reasons, why a modifier fired) are each language's ``content/locales/<lang>/triage.yaml``.
 
 How a text is screened (linear in the length of the text, which is capped):
 
 1. Normalise: the first ``max_chars`` characters only; Unicode NFKD, accents dropped,
-   case-folded, apostrophes removed (``can't`` -> ``cant``), anything that is not a
-   letter or digit becomes a separator; ``. ! ? ;`` and line breaks end a sentence and
-   commas are kept as list separators.
+   case-folded, apostrophes removed (``can't`` -> ``cant``); words are runs of Unicode
+   letters (any script) or of digits (``15yo`` -> ``15 yo``; ``39,2`` stays one number);
+   ``. ! ;`` and line breaks end a sentence, ``?`` ends one as a question, ``:`` and a
+   free-standing dash mark a label and its answer (``Swelling - none``), commas are kept
+   as list separators.
 2. Canonicalise every word: a word used by the data is read as itself; a listed real
    word that looks like a symptom word is kept as it is (``looked``, ``stolen``);
    otherwise a word whose repeated letters collapse to a known word's is read as that
-   word (``sweeling`` -> ``swelling``), and a word of ``fuzzy_min_length`` letters or more
+   word (``sweeling`` -> ``swelling``); a word of ``fuzzy_min_length`` letters or more
    that is one edit (Damerau) away from a listed red-flag word, starting with the same
-   letter, is read as that word (``swollon`` -> ``swollen``). Multi-word rewrites follow
-   (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
+   letter, is read as that word (``swollon`` -> ``swollen``); a short word is read as a
+   listed short red-flag word only when two neighbouring letters are swapped (``cnat``)
+   or one letter of a five-letter red-flag word is missing (``fevr``). Multi-word
+   rewrites follow (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
 3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
-   ``max_gap`` words of the same sentence). A match overlapping one of the signal's
-   ``unless`` phrases is dropped (``popped out for a run``), and so is a match inside a
-   longer match of an at-least-as-serious signal (``swollen calf`` is a clot sign, not
-   knee swelling).
-4. Negation: a negator (``no``, ``not``, ``never``, ``without``, ``don't`` ...) followed
-   by at most a few filler words negates the next item and every item of a short list
-   joined by ``or``/``and``/``nor``/commas; anything else (``but``, a verb, sentence
-   punctuation) ends the scope. ``not sure`` / ``don't know`` / ``don't think`` are
-   uncertainty, not negation, so the signal stands. ``can't ... without`` is not a
-   negation. A trailing ``is gone`` / ``went down`` negates the item before it unless
-   the sentence says it comes back.
+   ``max_gap`` words of the same sentence; ``<num>`` is any number and ``<num:13-17>`` a
+   number in that range). A match overlapping one of the signal's ``unless`` phrases is
+   dropped (``popped out for a run``), and so is a match inside a longer match of an
+   at-least-as-serious signal (``swollen calf`` is a clot sign, not knee swelling).
+4. Context (the ConText model of clinical text processing): every match becomes a
+   finding with the modifiers that apply to it, each naming the rule that gave it and the
+   words that triggered it:
+   - ``negated`` by a negator (``no``, ``not``, ``at no point``, ``wouldn't call it``)
+     followed by at most a few filler words, reaching the next item and every item of a
+     short list joined by ``or``/``and``/``nor``/commas (rule ``negator``); by a negator
+     inside the words a ``...`` skipped (``calf isn't swollen``, rule ``inside``); by a
+     trailing ``is gone`` / ``went down`` unless the sentence says it comes back (rule
+     ``resolved``); by a negative answer to a question or label (``Swelling? Nope.``,
+     ``swelling - none``, rule ``answer``). ``not sure`` / ``don't know`` are uncertainty,
+     not negation; ``can't ... without`` is not a negation;
+   - ``historical``, ``other`` (someone else), ``hypothetical`` and ``uncertain`` (and
+     more ``negated``) from the trigger phrases of ``context.rules``, each with a direction
+     (forward, backward, both) and a scope that ends at the sentence, at a terminator
+     (``but``) or after ``context.max_scope`` words; ``context.pseudo`` phrases are not
+     triggers (``since last year``); when the text is written about someone else as the
+     patient (``context.proxy``: ``on behalf of my husband``), ``other`` does not apply.
+   A finding counts unless it is negated, historical, someone else's or hypothetical;
+   uncertainty about this runner still counts. A signal may ``keep`` a modifier: a
+   history of cancer counts however long ago it was.
+5. Derive: ``derive`` rules add signals from combinations (a teenager with a limp), so
+   the location of the pain outweighs a sport's name.
 """
 
 from __future__ import annotations
@@ -41,8 +60,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.content.triage import BUILTIN_RULES, MODIFIERS
+
 __all__ = [
     "ALARM_LEVELS",
+    "BUILTIN_RULES",
+    "MODIFIERS",
+    "SUPPRESSING",
+    "Finding",
+    "Modifier",
     "ScreenResult",
     "Screener",
     "SignalSpec",
@@ -55,17 +81,31 @@ ALARM_LEVELS: tuple[str, ...] = ("urgent", "see_clinician", "other_likely")
 
 VALID_LEVELS: tuple[str, ...] = (*ALARM_LEVELS, "feature", "advice")
 
+SUPPRESSING: frozenset[str] = frozenset({"negated", "historical", "other", "hypothetical"})
+"""Modifiers that stop a finding from counting (uncertainty about this runner does not)."""
+
+DIRECTIONS: tuple[str, ...] = ("forward", "backward", "both")
+
 _NUM = "\x00num"  # trie token standing for any number
+_NUM_RANGE = "\x00num:"  # trie token prefix: a number in a range, "\x00num:13-17"
 _GAP = "\x00gap"  # trie token: skip up to max_gap words
 _SENTENCE_END = "."
+_QUESTION = "?"
+_ENDS = frozenset({_SENTENCE_END, _QUESTION})
+_LABEL = ":"  # "Swelling: none", "Swelling - none"
 _COMMA = ","
+_MARKS = frozenset({_SENTENCE_END, _QUESTION, _LABEL, _COMMA})
 _MAX_EXPANSIONS = 5000
 _FUZZY_CACHE_LIMIT = 8192
 
 _APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
-_TOKEN_RE = re.compile(r"[a-z0-9]+|[.!?;\n\r\u2028\u2029\u3002\u061f\u06d4]|,")
-_REPEATS_RE = re.compile(r"([a-z])\1+")
+_TOKEN_RE = re.compile(
+    r"\d+(?:[.,]\d+)?|[^\W\d_]+|[.!;\n\r\u2028\u2029\u3002\u061f\u06d4]|[?\uff1f]|,|:"
+    r"|(?<!\S)[-\u2013\u2014]+(?!\S)"
+)
+_REPEATS_RE = re.compile(r"(\w)\1+")
 _GROUP_RE = re.compile(r"\{([^{}]*)\}")
+_RANGE_RE = re.compile(r"<num:(\d+)-(\d+)>")
 
 
 class TriageDataError(ValueError):
@@ -76,15 +116,26 @@ class TriageDataError(ValueError):
 
 
 def _words(text: str) -> list[str]:
-    """Lower-case, accent-free, apostrophe-free word tokens plus ``.`` and ``,`` marks."""
+    """Case-folded, accent-free, apostrophe-free word tokens (any script) plus the marks
+    ``.`` (sentence end), ``?`` (question end), ``:`` (label) and ``,``."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = stripped.casefold().translate(_APOSTROPHES)
+    folded = unicodedata.normalize("NFC", stripped).casefold().translate(_APOSTROPHES)
     out: list[str] = []
     for token in _TOKEN_RE.findall(folded):
-        if token == _COMMA or token[0].isalnum():
+        if token[0].isalnum():
             out.append(token)
-        elif not out or out[-1] != _SENTENCE_END:
+        elif token == _COMMA:
+            out.append(token)
+        elif token in ("?", "\uff1f"):
+            if out and out[-1] in _ENDS:
+                out[-1] = _QUESTION
+            elif out:
+                out.append(_QUESTION)
+        elif token == ":" or token[0] in "-\u2013\u2014":
+            if out and out[-1] not in _MARKS:
+                out.append(_LABEL)
+        elif out and out[-1] not in _ENDS:
             out.append(_SENTENCE_END)
     return out
 
@@ -121,6 +172,24 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _swapped(a: str, b: str) -> bool:
+    """True if ``a`` is ``b`` with two neighbouring letters swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return (
+        len(diff) == 2 and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    )
+
+
+def _one_missing(typed: str, word: str) -> bool:
+    """True if ``typed`` is ``word`` with one letter (not the first) left out."""
+    if len(typed) + 1 != len(word) or typed[0] != word[0]:
+        return False
+    return any(word[:i] + word[i + 1 :] == typed for i in range(1, len(word)))
+
+
 def _expand(pattern: str) -> list[str]:
     """Expand ``{a|b|}`` groups (an empty alternative makes the group optional)."""
     parts: list[list[str]] = []
@@ -140,6 +209,16 @@ def _expand(pattern: str) -> list[str]:
     return [" ".join("".join(choice).split()) for choice in itertools.product(*parts)]
 
 
+def _number_value(token: str, words: Mapping[str, int]) -> float | None:
+    if token[:1].isdigit():
+        try:
+            return float(token.replace(",", "."))
+        except ValueError:
+            return None
+    value = words.get(token)
+    return None if value is None else float(value)
+
+
 # --------------------------------------------------------------------------- data model
 
 
@@ -151,6 +230,30 @@ class SignalSpec:
     level: str
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
+    keep: frozenset[str] = frozenset()  # modifiers that do not stop this signal counting
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A context modifier on one finding: its kind (``negated`` ...), the rule of
+    ``triage.yaml`` that gave it (a ``context.rules`` id or one of ``BUILTIN_RULES``) and
+    the words, as typed, that triggered it."""
+
+    kind: str
+    rule: str
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One match of a signal's phrase, with its modifiers; ``counted`` is False when a
+    modifier stops it from counting. ``lang`` is the language of the phrase matched."""
+
+    signal: str
+    words: str
+    modifiers: tuple[Modifier, ...] = ()
+    counted: bool = True
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +262,16 @@ class ScreenResult:
 
     ``signals`` are in precedence order (level, then the order of ``triage.yaml``);
     ``level`` is the most serious alarm level present (``urgent`` > ``see_clinician`` >
-    ``other_likely``) or ``None``; ``matches`` pairs each signal with the words (as
-    typed, lower-cased) that triggered it, in text order.
+    ``other_likely``) or ``None``; ``matches`` pairs each counted signal with the words
+    (as typed, lower-cased) that triggered it, in text order; ``findings`` has every match,
+    counted or not, with its modifiers; ``derived`` the signals added by ``derive`` rules.
     """
 
     signals: tuple[str, ...] = ()
     level: str | None = None
     matches: tuple[tuple[str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    derived: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,12 +285,36 @@ class _Match:
     signal: str
     start: int
     end: int
+    gaps: tuple[int, ...] = ()  # token positions a "..." skipped
+    lang: str = "en"
 
 
 @dataclass(slots=True)
 class _TrieNode:
     children: dict[str, _TrieNode] = field(default_factory=dict)
     signals: list[str] = field(default_factory=list)
+    ranges: list[tuple[float, float, _TrieNode]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A ConText trigger rule."""
+
+    id: str
+    modifier: str
+    direction: str
+    terminators: tuple[tuple[str, ...], ...]
+    unless_recurs: bool
+    max_scope: int
+    signals: frozenset[str]  # empty: every signal
+
+
+@dataclass(frozen=True, slots=True)
+class _Derive:
+    all: frozenset[str]
+    any: frozenset[str]
+    none: frozenset[str]
+    signal: str
 
 
 def _str_list(value: object, where: str) -> list[str]:
@@ -232,9 +362,16 @@ class Screener:
         # Every raw word the data mentions is "known": read as itself, never corrected.
         self._known_raw: set[str] = set()
         self._learnt: dict[str, list[str]] = {}  # while building: a word's tokens, once
+        self._number_values: dict[str, int] = {}
+        values = lang.get("number_values", {})
+        for word, value in _mapping(values, "language.number_values").items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TriageDataError(f"language.number_values.{word} must be a whole number")
+            for w in _words(str(word)):
+                self._number_values[w] = value
         self._numbers = frozenset(
             w for n in _str_list(lang.get("number_words"), "number_words") for w in _words(n)
-        )
+        ) | frozenset(self._number_values)
         self._ignore_raw = frozenset(
             w for item in _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore") for w in _words(item)
         )
@@ -247,19 +384,22 @@ class Screener:
             self._rewrites[key] = value
         self._rewrite_max = max((len(k) for k in self._rewrites), default=0)
 
-        def words_of(key: str) -> frozenset[str]:
+        def words_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
+                     ) -> frozenset[str]:
             out: set[str] = set()
-            for item in _str_list(lang.get(key), f"language.{key}"):
+            for item in _str_list(where.get(key), f"{prefix}.{key}"):
                 out.update(self._rewrite(self._learn(item)))
             return frozenset(out)
 
-        def phrases_of(key: str) -> tuple[tuple[str, ...], ...]:
+        def phrases_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
+                       ) -> tuple[tuple[str, ...], ...]:
             out: list[tuple[str, ...]] = []
-            for item in _str_list(lang.get(key), f"language.{key}"):
+            for item in _str_list(where.get(key), f"{prefix}.{key}"):
                 out.extend(self._phrase_variants(item, allow_gaps=False))
             return tuple(out)
 
         self._negators = words_of("negators")
+        self._negator_phrases = tuple(p for p in phrases_of("negator_phrases") if p)
         self._negator_cancel = words_of("negator_cancelled_by_next")
         self._without = words_of("without_words")
         self._without_cancel = words_of("without_cancelled_by")
@@ -273,20 +413,28 @@ class Screener:
         self._post_fillers = words_of("post_fillers")
         self._post_negators = phrases_of("post_negators")
         self._recurrence = phrases_of("recurrence")
+        self._answer_negatives = phrases_of("answer_negatives")
 
         # Phrase trie and per-signal "unless" tries.
         self._trie = _TrieNode()
         self._unless: dict[str, _TrieNode] = {}
+        self._signal_words: dict[str, set[str]] = {}
         for spec in self.signals.values():
             for i, phrase in enumerate(spec.phrases):
-                for tokens in self._located(spec.id, f"phrases[{i + 1}]", phrase):
+                for tokens in self._located(f"signal '{spec.id}'", f"phrases[{i + 1}]", phrase):
                     self._insert(self._trie, tokens, spec.id)
+                    self._signal_words.setdefault(spec.id, set()).update(tokens)
             if spec.unless:
                 node = _TrieNode()
                 for i, phrase in enumerate(spec.unless):
-                    for tokens in self._located(spec.id, f"unless[{i + 1}]", phrase):
+                    for tokens in self._located(f"signal '{spec.id}'", f"unless[{i + 1}]", phrase):
                         self._insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
+
+        self._context(_mapping(data.get("context", {}), "context"))
+        self._derive_rules = self._derives(data.get("derive", []))
+        self.languages: dict[str, frozenset[str]] = {}
+        self._languages(_mapping(data.get("languages", {}), "languages"))
 
         # Typo handling: collapsed spelling -> known word, and one-edit fuzzy targets.
         red_flag_words: set[str] = set()
@@ -304,11 +452,22 @@ class Screener:
                     bucket.append((collapsed, raw))
         for bucket in self._fuzzy_buckets.values():
             bucket.sort()
+        self._short_fuzzy: list[str] = []
+        for word in _str_list(lang.get("fuzzy_short_words"), "language.fuzzy_short_words"):
+            for raw in _words(word):
+                if raw not in self._known_raw:
+                    raise TriageDataError(f"fuzzy short word {word!r} is not used in any phrase")
+                if not 3 <= len(raw) <= 4:
+                    raise TriageDataError(f"fuzzy short word {word!r} must have 3 or 4 letters")
+                self._short_fuzzy.append(raw)
         self._by_collapsed: dict[str, str] = {}
         for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
             self._by_collapsed.setdefault(_collapse(raw), raw)
+        self._five_letter_flags = sorted(w for w in red_flag_words if len(w) == 5)
         self._canon_cache: dict[str, str] = {}
         self._learnt = {}  # only needed while building
+
+    # ------------------------------------------------------------------ loading
 
     def _signal_spec(self, signal_id: str, spec: object) -> SignalSpec:
         where = f"signals.{signal_id}"
@@ -319,26 +478,142 @@ class Screener:
         phrases = _str_list(spec_map.get("phrases"), f"{where}.phrases")
         if not phrases:
             raise TriageDataError(f"{where}.phrases must not be empty")
+        keep = _str_list(spec_map.get("keep"), f"{where}.keep")
+        unknown = [k for k in keep if k not in SUPPRESSING]
+        if unknown:
+            raise TriageDataError(f"{where}.keep: {unknown} are not modifiers that suppress "
+                                  f"({sorted(SUPPRESSING)})")
         return SignalSpec(
             id=signal_id,
             level=str(level),
             phrases=tuple(phrases),
             unless=tuple(_str_list(spec_map.get("unless"), f"{where}.unless")),
+            keep=frozenset(keep),
         )
 
-    # ------------------------------------------------------------------ loading helpers
+    def _context(self, ctx: Mapping[str, Any]) -> None:
+        """``context``: the ConText trigger rules, pseudo-triggers, terminators, proxies."""
+        self._ctx_scope = int(ctx.get("max_scope", 8))
+        if not 1 <= self._ctx_scope <= 40:
+            raise TriageDataError("context.max_scope must be between 1 and 40")
+        self._terminators = self._phrases_at("context", "terminators",
+                                             ctx.get("terminators"))
+        self._pseudo = _TrieNode()
+        for i, phrase in enumerate(_str_list(ctx.get("pseudo"), "context.pseudo")):
+            for tokens in self._located("context", f"pseudo[{i + 1}]", phrase):
+                self._insert(self._pseudo, tokens, "pseudo")
+        self._proxy = _TrieNode()
+        for i, phrase in enumerate(_str_list(ctx.get("proxy"), "context.proxy")):
+            for tokens in self._located("context", f"proxy[{i + 1}]", phrase):
+                self._insert(self._proxy, tokens, "proxy")
+        self.context_rules: dict[str, _Rule] = {}
+        self._triggers = _TrieNode()
+        raw_rules = ctx.get("rules", [])
+        if not isinstance(raw_rules, list):
+            raise TriageDataError("context.rules must be a list")
+        for index, raw in enumerate(raw_rules):
+            where = f"context.rules[{index + 1}]"
+            rule = _mapping(raw, where)
+            rule_id = rule.get("id")
+            if not isinstance(rule_id, str) or not rule_id:
+                raise TriageDataError(f"{where}: field 'id' must be a non-empty string")
+            where = f"context rule '{rule_id}'"
+            if rule_id in self.context_rules or rule_id in BUILTIN_RULES:
+                raise TriageDataError(f"{where}: field 'id' is used twice")
+            modifier = rule.get("modifier")
+            if modifier not in MODIFIERS:
+                raise TriageDataError(f"{where}: field 'modifier': {modifier!r} is not one of "
+                                      f"{MODIFIERS}")
+            direction = rule.get("direction", "forward")
+            if direction not in DIRECTIONS:
+                raise TriageDataError(f"{where}: field 'direction': {direction!r} is not one "
+                                      f"of {DIRECTIONS}")
+            phrases = _str_list(rule.get("phrases"), f"{where}.phrases")
+            if not phrases:
+                raise TriageDataError(f"{where}: field 'phrases' must not be empty")
+            for i, phrase in enumerate(phrases):
+                for tokens in self._located(where, f"phrases[{i + 1}]", phrase):
+                    self._insert(self._triggers, tokens, rule_id)
+            scope = rule.get("max_scope", self._ctx_scope)
+            if isinstance(scope, bool) or not isinstance(scope, int) or not 1 <= scope <= 40:
+                raise TriageDataError(f"{where}: field 'max_scope' must be a whole number "
+                                      "from 1 to 40")
+            only = _str_list(rule.get("signals"), f"{where}.signals")
+            unknown = [sig for sig in only if sig not in self.signals]
+            if unknown:
+                raise TriageDataError(f"{where}: field 'signals': unknown signals {unknown}")
+            self.context_rules[rule_id] = _Rule(
+                id=rule_id, modifier=str(modifier), direction=str(direction),
+                terminators=self._phrases_at(where, "terminators", rule.get("terminators")),
+                unless_recurs=bool(rule.get("unless_it_recurs", False)),
+                max_scope=scope, signals=frozenset(only),
+            )
 
-    def _located(self, signal_id: str, field: str, phrase: str) -> list[tuple[str, ...]]:
-        """A phrase's variants; a problem names the signal and the field it is in."""
+    def _phrases_at(self, where: str, name: str, value: object) -> tuple[tuple[str, ...], ...]:
+        out: list[tuple[str, ...]] = []
+        for i, item in enumerate(_str_list(value, f"{where}.{name}")):
+            try:
+                out.extend(self._phrase_variants(item, allow_gaps=False))
+            except TriageDataError as exc:
+                raise TriageDataError(f"{where}: field '{name}[{i + 1}]': {exc}") from None
+        return tuple(out)
+
+    def _derives(self, raw_rules: object) -> tuple[_Derive, ...]:
+        if not isinstance(raw_rules, list):
+            raise TriageDataError("derive must be a list")
+        out: list[_Derive] = []
+        for index, raw in enumerate(raw_rules):
+            where = f"derive[{index + 1}]"
+            rule = _mapping(raw, where)
+            sets: dict[str, frozenset[str]] = {}
+            for key in ("all", "any", "none"):
+                names = _str_list(rule.get(key), f"{where}.{key}")
+                unknown = [n for n in names if n not in self.signals]
+                if unknown:
+                    raise TriageDataError(f"{where}: field '{key}': unknown signals {unknown}")
+                sets[key] = frozenset(names)
+            signal = rule.get("signal")
+            if signal not in self.signals:
+                raise TriageDataError(f"{where}: field 'signal': {signal!r} is not a signal")
+            if not sets["all"] and not sets["any"]:
+                raise TriageDataError(f"{where}: needs 'all' or 'any'")
+            out.append(_Derive(sets["all"], sets["any"], sets["none"], str(signal)))
+        return tuple(out)
+
+    def _languages(self, langs: Mapping[str, Any]) -> None:
+        """``languages``: stop words to recognise each language, and the red-flag phrases
+        of the languages other than English (matched like English phrases)."""
+        self._min_hits = int(langs.get("min_stopwords", 2))
+        for code, raw in langs.items():
+            if code == "min_stopwords":
+                continue
+            where = f"languages.{code}"
+            spec = _mapping(raw, where)
+            stop = _str_list(spec.get("stopwords"), f"{where}.stopwords")
+            if not stop:
+                raise TriageDataError(f"{where}: field 'stopwords' must not be empty")
+            self.languages[str(code)] = frozenset(w for s in stop for w in _words(s))
+            for signal, phrases in _mapping(spec.get("signals", {}), f"{where}.signals").items():
+                if signal not in self.signals:
+                    raise TriageDataError(f"{where}.signals: {signal!r} is not a signal")
+                for i, phrase in enumerate(_str_list(phrases, f"{where}.signals.{signal}")):
+                    for tokens in self._located(where, f"signals.{signal}[{i + 1}]", phrase):
+                        self._insert(self._trie, tokens, signal, str(code))
+                        self._signal_words.setdefault(signal, set()).update(tokens)
+        if self.languages and "en" not in self.languages:
+            raise TriageDataError("languages: English ('en') needs its stop words too")
+
+    def _located(self, owner: str, field: str, phrase: str) -> list[tuple[str, ...]]:
+        """A phrase's variants; a problem names the entry and the field it is in."""
         try:
             return self._phrase_variants(phrase)
         except TriageDataError as exc:
-            raise TriageDataError(f"signal '{signal_id}': field '{field}': {exc}") from None
+            raise TriageDataError(f"{owner}: field '{field}': {exc}") from None
 
     def _learn(self, text: str) -> list[str]:
         words = self._learnt.get(text)
         if words is None:
-            words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]
+            words = [w for w in _words(text) if w not in _MARKS]
             self._known_raw.update(words)
             self._learnt[text] = words
         return list(words)
@@ -348,10 +623,18 @@ class Screener:
         for variant in _expand(pattern):
             tokens: list[str] = []
             for word in variant.split():
+                ranged = _RANGE_RE.fullmatch(word)
                 if word == "<num>":
                     tokens.append(_NUM)
+                elif ranged is not None:
+                    low, high = int(ranged.group(1)), int(ranged.group(2))
+                    if low > high:
+                        raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
+                    tokens.append(f"{_NUM_RANGE}{low}-{high}")
                 elif word == "..." and allow_gaps:
                     tokens.append(_GAP)
+                elif word.startswith("<"):
+                    raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
                 else:
                     tokens.extend(self._learn(word))
             tokens = self._rewrite(tokens)
@@ -364,12 +647,19 @@ class Screener:
         return out
 
     @staticmethod
-    def _insert(root: _TrieNode, tokens: Sequence[str], signal: str) -> None:
+    def _insert(root: _TrieNode, tokens: Sequence[str], signal: str, lang: str = "en") -> None:
         node = root
         for token in tokens:
-            node = node.children.setdefault(token, _TrieNode())
-        if signal not in node.signals:
-            node.signals.append(signal)
+            child = node.children.get(token)
+            if child is None:
+                child = node.children[token] = _TrieNode()
+                if token.startswith(_NUM_RANGE):
+                    low, high = token[len(_NUM_RANGE):].split("-")
+                    node.ranges.append((float(low), float(high), child))
+            node = child
+        entry = signal if lang == "en" else f"{signal}@{lang}"
+        if entry not in node.signals:
+            node.signals.append(entry)
 
     def _rewrite(self, tokens: list[str]) -> list[str]:
         if not self._rewrites:
@@ -396,13 +686,16 @@ class Screener:
         if cached is not None:
             return cached
         canon = raw
-        if raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha():
+        if (raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha()
+                and raw.isascii()):
             collapsed = _collapse(raw)
             known = self._by_collapsed.get(collapsed)
             if known is not None:
                 canon = known
             elif len(collapsed) >= self.fuzzy_min_length:
                 canon = self._fuzzy(collapsed) or raw
+            elif len(collapsed) >= 3:
+                canon = self._short(collapsed) or raw
         if len(self._canon_cache) >= _FUZZY_CACHE_LIMIT:
             self._canon_cache.clear()
         self._canon_cache[raw] = canon
@@ -413,6 +706,18 @@ class Screener:
             for target, raw in self._fuzzy_buckets.get((collapsed[0], length), ()):
                 if _within_one_edit(collapsed, target):
                     return raw
+        return None
+
+    def _short(self, typed: str) -> str | None:
+        """A short word read as a short red-flag word with two letters swapped (``cnat``),
+        or as a five-letter red-flag word missing one letter (``fevr``)."""
+        for word in self._short_fuzzy:
+            if _swapped(typed, word):
+                return word
+        if len(typed) == 4:
+            for word in self._five_letter_flags:
+                if _one_missing(typed, word):
+                    return word
         return None
 
     def tokens(self, text: str) -> list[str]:
@@ -450,17 +755,23 @@ class Screener:
         i = start
         while frontier and i < len(canons):
             token = canons[i]
-            if token == _SENTENCE_END:
+            if token in _ENDS:
                 break
             for node, _budget in list(frontier.values()):
                 gap = node.children.get(_GAP)
                 if gap is not None and id(gap) not in frontier:
                     frontier[id(gap)] = (gap, self.max_gap)
-            is_number = token.isdigit() or token in self._numbers
+            value = _number_value(token, self._number_values) if (
+                token[:1].isdigit() or token in self._numbers) else None
+            is_number = token[:1].isdigit() or token in self._numbers
             nxt: dict[int, tuple[_TrieNode, int]] = {}
             for node, budget in frontier.values():
-                number_child = node.children.get(_NUM) if is_number else None
-                for child in (node.children.get(token), number_child):
+                children = [node.children.get(token)]
+                if is_number:
+                    children.append(node.children.get(_NUM))
+                    if value is not None:
+                        children.extend(c for low, high, c in node.ranges if low <= value <= high)
+                for child in children:
                     if child is not None:
                         nxt[id(child)] = (child, 0)
                         found.extend((signal, i + 1) for signal in child.signals)
@@ -472,13 +783,20 @@ class Screener:
             i += 1
         return found
 
+    def _spans(self, root: _TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
+        out: list[tuple[str, int, int]] = []
+        for start in range(len(canons)):
+            if canons[start] in _MARKS:
+                continue
+            for entry, end in self._walk(root, canons, start):
+                out.append((entry, start, end))
+        return out
+
     def _find(self, canons: Sequence[str]) -> list[_Match]:
         matches: list[_Match] = []
-        for start in range(len(canons)):
-            if canons[start] in (_SENTENCE_END, _COMMA):
-                continue
-            for signal, end in self._walk(self._trie, canons, start):
-                matches.append(_Match(signal, start, end))
+        for entry, start, end in self._spans(self._trie, canons):
+            signal, _, lang = entry.partition("@")
+            matches.append(_Match(signal, start, end, lang=lang or "en"))
         return matches
 
     def _drop_unless(self, canons: Sequence[str], matches: list[_Match]) -> list[_Match]:
@@ -495,13 +813,18 @@ class Screener:
         ]
 
     def _drop_contained(self, matches: list[_Match]) -> list[_Match]:
-        """Drop a match lying inside a longer match of an at-least-as-serious signal."""
+        """Drop a match lying inside a longer match of an at-least-as-serious signal, and
+        repeats of one signal over the same words."""
         by_start: dict[int, list[_Match]] = {}
         for m in matches:
             by_start.setdefault(m.start, []).append(m)
         longest = max((m.end - m.start for m in matches), default=0)
         kept: list[_Match] = []
+        seen: set[tuple[str, int, int]] = set()
         for m in matches:
+            if (m.signal, m.start, m.end) in seen:
+                continue
+            seen.add((m.signal, m.start, m.end))
             rank = self._level_rank[self.signals[m.signal].level]
             if not any(
                 m.end <= o.end
@@ -519,33 +842,97 @@ class Screener:
     def _starts_with(canons: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
         return any(tuple(canons[i : i + len(p)]) == p for p in phrases)
 
-    def _negated(self, canons: Sequence[str], matches: list[_Match]) -> set[int]:
-        """Indices (into ``matches``) of negated matches."""
+    def _phrase_at(self, canons: Sequence[str], i: int,
+                   phrases: Iterable[tuple[str, ...]]) -> int:
+        """The length of the longest of ``phrases`` starting at ``i`` (0 if none)."""
+        return max((len(p) for p in phrases if tuple(canons[i : i + len(p)]) == p), default=0)
+
+    def _raw(self, tokens: Sequence[_Token], start: int, end: int) -> str:
+        return " ".join(t.raw for t in tokens[start:end] if t.raw not in _MARKS)
+
+    def _negations(
+        self, tokens: Sequence[_Token], canons: Sequence[str], matches: list[_Match]
+    ) -> dict[int, Modifier]:
+        """Negated matches (index into ``matches``) and the negation that applies."""
         by_start: dict[int, list[int]] = {}
         covered = [False] * len(canons)
         for index, m in enumerate(matches):
             by_start.setdefault(m.start, []).append(index)
+            literal = self._signal_words.get(m.signal, set())
             for k in range(m.start, m.end):
-                covered[k] = True
-        negated: set[int] = set()
+                if canons[k] in literal:  # a negator a "..." skipped still negates
+                    covered[k] = True
+        negated: dict[int, Modifier] = {}
 
-        for n, token in enumerate(canons):
-            if token not in self._negators or covered[n]:
+        n = 0
+        while n < len(canons):
+            token = canons[n]
+            size = self._phrase_at(canons, n, self._negator_phrases)
+            if size == 0 and (token not in self._negators or covered[n]):
+                n += 1
                 continue
-            if any(t in self._negator_cancel for t in canons[n + 1 : n + 3]):
+            size = size or 1
+            if any(t in self._negator_cancel for t in canons[n + size : n + size + 2]):
+                n += size
                 continue  # "not sure if", "don't think": uncertainty, not negation
             if token in self._without and self._cancels_without(canons, n):
+                n += size
                 continue  # "can't run without it swelling"
-            negated.update(self._negation_scope(canons, n + 1, by_start, matches))
+            modifier = Modifier("negated", "negator", self._raw(tokens, n, n + size))
+            for index in self._negation_scope(canons, n + size, by_start, matches):
+                negated.setdefault(index, modifier)
+            n += size
 
         for index, m in enumerate(matches):
-            if index not in negated and self._negated_after(canons, m.end):
-                negated.add(index)
+            if index in negated:
+                continue
+            inside = self._negated_inside(canons, m)
+            if inside is not None:
+                negated[index] = Modifier("negated", "inside", tokens[inside].raw)
+                continue
+            after = self._negated_after(canons, m.end)
+            if after is not None:
+                negated[index] = Modifier("negated", "resolved", self._raw(tokens, *after))
+        for index, modifier in self._answered(tokens, canons, matches).items():
+            negated.setdefault(index, modifier)
         return negated
+
+    def _negated_inside(self, canons: Sequence[str], m: _Match) -> int | None:
+        """A negator among the words a ``...`` of the phrase skipped: "calf isn't swollen"."""
+        literal = self._signal_words.get(m.signal, set())
+        for k in range(m.start + 1, m.end - 1):
+            token = canons[k]
+            if token in self._negators and token not in literal and not any(
+                t in self._negator_cancel for t in canons[k + 1 : k + 3]
+            ):
+                return k
+        return None
+
+    def _answered(
+        self, tokens: Sequence[_Token], canons: Sequence[str], matches: Sequence[_Match]
+    ) -> dict[int, Modifier]:
+        """Findings asked about and answered no: "Swelling? Nope.", "swelling - none"."""
+        out: dict[int, Modifier] = {}
+        for q, token in enumerate(canons):
+            if token not in (_QUESTION, _LABEL):
+                continue
+            size = self._phrase_at(canons, q + 1, self._answer_negatives)
+            if size == 0:
+                continue
+            if any(t in self._negator_cancel for t in canons[q + 1 + size : q + 3 + size]):
+                continue
+            start = q
+            while start > 0 and canons[start - 1] not in (_SENTENCE_END, _QUESTION, _LABEL):
+                start -= 1
+            modifier = Modifier("negated", "answer", self._raw(tokens, q + 1, q + 1 + size))
+            for index, m in enumerate(matches):
+                if start <= m.start and m.end <= q:
+                    out[index] = modifier
+        return out
 
     def _cancels_without(self, canons: Sequence[str], n: int) -> bool:
         k = n - 1
-        while k >= 0 and canons[k] != _SENTENCE_END:
+        while k >= 0 and canons[k] not in _ENDS:
             if canons[k] in self._without_cancel:
                 return True
             k -= 1
@@ -599,21 +986,85 @@ class Screener:
             i += 1
         return scoped
 
-    def _negated_after(self, canons: Sequence[str], end: int) -> bool:
-        """``<item> has gone down`` / ``is gone``, unless the sentence says it comes back."""
+    def _negated_after(self, canons: Sequence[str], end: int) -> tuple[int, int] | None:
+        """``<item> has gone down`` / ``is gone``, unless the sentence says it comes back;
+        the span of the words that say so."""
         i = end
         skipped = 0
         while i < len(canons) and canons[i] in self._post_fillers and skipped < 3:
             i += 1
             skipped += 1
-        if i >= len(canons) or not self._starts_with(canons, i, self._post_negators):
-            return False
+        if i >= len(canons):
+            return None
+        size = self._phrase_at(canons, i, self._post_negators)
+        if size == 0 or self._recurs(canons, i):
+            return None
+        return (i, i + size)
+
+    def _recurs(self, canons: Sequence[str], i: int) -> bool:
+        """True if the sentence around position ``i`` says it comes back."""
         k = i
-        while k < len(canons) and canons[k] != _SENTENCE_END:
+        while k > 0 and canons[k - 1] not in _ENDS:
+            k -= 1
+        while k < len(canons) and canons[k] not in _ENDS:
             if self._starts_with(canons, k, self._recurrence):
-                return False
+                return True
             k += 1
-        return True
+        return False
+
+    # ------------------------------------------------------------------ context
+
+    def _context_modifiers(
+        self, tokens: Sequence[_Token], canons: Sequence[str], matches: Sequence[_Match]
+    ) -> dict[int, list[Modifier]]:
+        """The ConText rules' modifiers of each match (index into ``matches``)."""
+        out: dict[int, list[Modifier]] = {}
+        if not self.context_rules:
+            return out
+        pseudo = [(s, e) for _, s, e in self._spans(self._pseudo, canons)]
+        proxy = bool(self._spans(self._proxy, canons))
+        triggers = [
+            (rule_id, s, e) for rule_id, s, e in self._spans(self._triggers, canons)
+            if not any(ps < e and s < pe for ps, pe in pseudo)
+        ]
+        for rule_id, start, end in triggers:
+            rule = self.context_rules[rule_id]
+            if rule.modifier == "other" and proxy:
+                continue  # the text is about someone else as the patient
+            if rule.unless_recurs and self._recurs(canons, start):
+                continue
+            scope_start, scope_end = start, end
+            if rule.direction in ("forward", "both"):
+                scope_end = self._scope_forward(canons, end, rule)
+            if rule.direction in ("backward", "both"):
+                scope_start = self._scope_backward(canons, start, rule)
+            modifier = Modifier(rule.modifier, rule.id, self._raw(tokens, start, end))
+            for index, m in enumerate(matches):
+                if rule.signals and m.signal not in rule.signals:
+                    continue
+                after = m.start >= start and m.end > end and m.end <= scope_end
+                before = m.start < start and m.start >= scope_start and m.end <= end
+                if after or before:
+                    bucket = out.setdefault(index, [])
+                    if all(b.kind != modifier.kind for b in bucket):
+                        bucket.append(modifier)
+        return out
+
+    def _terminates(self, canons: Sequence[str], k: int, rule: _Rule) -> bool:
+        return canons[k] in _ENDS or canons[k] == _LABEL or self._starts_with(
+            canons, k, self._terminators) or self._starts_with(canons, k, rule.terminators)
+
+    def _scope_forward(self, canons: Sequence[str], k: int, rule: _Rule) -> int:
+        stop = min(len(canons), k + rule.max_scope)
+        while k < stop and not self._terminates(canons, k, rule):
+            k += 1
+        return k
+
+    def _scope_backward(self, canons: Sequence[str], k: int, rule: _Rule) -> int:
+        stop = max(0, k - rule.max_scope)
+        while k > stop and not self._terminates(canons, k - 1, rule):
+            k -= 1
+        return k
 
     # ------------------------------------------------------------------ public
 
@@ -626,19 +1077,47 @@ class Screener:
         matches = self._find(canons)
         if not matches:
             return ScreenResult()
-        matches = self._drop_contained(self._drop_unless(canons, matches))
-        negated = self._negated(canons, matches)
-        kept = sorted(
-            (m for index, m in enumerate(matches) if index not in negated),
-            key=lambda m: (m.start, m.end),
-        )
-        signals = self.order(m.signal for m in kept)
-        level = next(
-            (lvl for lvl in ALARM_LEVELS if any(self.signals[s].level == lvl for s in signals)),
-            None,
-        )
-        pairs = {(m.signal, " ".join(t.raw for t in tokens[m.start : m.end])): None for m in kept}
-        return ScreenResult(signals=tuple(signals), level=level, matches=tuple(pairs))
+        matches = sorted(self._drop_contained(self._drop_unless(canons, matches)),
+                         key=lambda m: (m.start, m.end))
+        modifiers: dict[int, list[Modifier]] = {
+            index: [modifier] for index, modifier in
+            self._negations(tokens, canons, matches).items()
+        }
+        for index, extra in self._context_modifiers(tokens, canons, matches).items():
+            bucket = modifiers.setdefault(index, [])
+            bucket.extend(f for f in extra if all(b.kind != f.kind for b in bucket))
+        findings: list[Finding] = []
+        for index, m in enumerate(matches):
+            mods = tuple(modifiers.get(index, ()))
+            keep = self.signals[m.signal].keep
+            counted = not any(mod.kind in SUPPRESSING and mod.kind not in keep for mod in mods)
+            findings.append(Finding(m.signal, self._raw(tokens, m.start, m.end), mods, counted,
+                                    m.lang))
+        kept = [f for f in findings if f.counted]
+        present = {f.signal for f in kept}
+        derived = self.derive(present)
+        signals = self.order(present | set(derived))
+        level = self.level_of(signals)
+        pairs = {(f.signal, f.words): None for f in kept}
+        return ScreenResult(signals=tuple(signals), level=level, matches=tuple(pairs),
+                            findings=tuple(findings), derived=tuple(derived))
+
+    def derive(self, signals: Iterable[str]) -> list[str]:
+        """Signals the ``derive`` rules add to ``signals`` (in precedence order)."""
+        fired = set(signals)
+        added: set[str] = set()
+        for rule in self._derive_rules:
+            if rule.signal in fired:
+                continue
+            if (rule.all <= fired and (not rule.any or rule.any & fired)
+                    and not rule.none & fired):
+                added.add(rule.signal)
+        return self.order(added)
+
+    def level_of(self, signals: Iterable[str]) -> str | None:
+        """The most serious alarm level among ``signals``, or None."""
+        levels = {self.signals[s].level for s in signals}
+        return next((lvl for lvl in ALARM_LEVELS if lvl in levels), None)
 
     def order(self, signals: Iterable[str]) -> list[str]:
         """Distinct ``signals`` in precedence order; an unknown id raises ``KeyError``."""
@@ -647,3 +1126,25 @@ class Screener:
             if signal not in self.signals:
                 raise KeyError(f"unknown signal id {signal!r}")
         return sorted(unique, key=self._signal_rank.__getitem__)
+
+    def detect_language(self, text: str) -> str:
+        """The language ``text`` is written in: ``en``, a code of ``languages`` (by its
+        stop words), or ``other`` for a text mostly in a script that is not Latin. Short or
+        mixed texts count as English: only a clear majority of another language's stop
+        words makes a text that language."""
+        letters = [ch for ch in text[: self.max_chars] if ch.isalpha()]
+        if letters:
+            latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(
+                ch, ""))
+            if latin * 2 < len(letters):
+                return "other"
+        words = [w for w in normalise(text, self.max_chars) if w not in _MARKS]
+        counts = {code: sum(1 for w in words if w in stop)
+                  for code, stop in self.languages.items()}
+        english = counts.pop("en", 0)
+        if not counts:
+            return "en"
+        best = max(counts, key=lambda code: counts[code])
+        if counts[best] >= self._min_hits and counts[best] > english * 2:
+            return best
+        return "en"
