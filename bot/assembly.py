@@ -33,7 +33,7 @@ def features(bundle: Bundle, stores: Stores, clock: Clock, rows: Layout) -> list
     """The coach's features, in the order their commands are tried (a new feature is one
     line here)."""
     return [
-        Intake(),
+        Intake(stores.programme),
         Navigation(),
         Library(),
         Privacy(),

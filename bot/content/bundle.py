@@ -7,6 +7,7 @@ Layout (``content/``; see docs/DESIGN.md):
   exercises.yaml, programme.yaml   language-neutral structure (ids, doses, weeks)
   triage.yaml                      the red-flag rules (compiled by the engine's screener)
   prefill.yaml, timezones.yaml     language-neutral data
+  languages.yaml                   what the coach says to a message in another language
   locales/<lang>/                  every word a person reads, one folder per language:
     messages.yaml chart.yaml safety.yaml education.yaml exercises.yaml programme.yaml
     triage.yaml dialogs/<dialog>.yaml
@@ -35,6 +36,7 @@ from bot.content.exercises import (
     StrengthSpec,
     merge_exercise,
 )
+from bot.content.languages import OTHER, LanguageNotices
 from bot.content.locale import Content, name_key
 from bot.content.prefill import Prefill, read_prefill
 from bot.content.programme import (
@@ -75,6 +77,7 @@ class Bundle:
     rules: Mapping[str, Any]  # content/triage.yaml, compiled by the engine's screener
     prefill: Prefill
     timezones: TimezoneContent
+    languages: LanguageNotices  # content/languages.yaml: replies to other languages
 
     def content(self, locale: str | None = None) -> Content:
         """One language's content; an unknown or missing locale gets the default one."""
@@ -137,6 +140,7 @@ _WORDS = FileSpec({"phases": ("phase", "dict"), "running_advice": ("running_advi
                    "signals": ("signal", "dict"), "outcomes": ("outcome", "dict"),
                    "steps": ("step", "dict")})
 _PLAIN = FileSpec({})
+_LANGUAGES = FileSpec({}, top_entries="language")
 
 
 def _collect(
@@ -164,6 +168,13 @@ def _collect(
     prefill_rep = read(root / "prefill.yaml", _PLAIN)
     prefill = (read_prefill(prefill_rep.raw, prefill_rep.label, problems)
                if prefill_rep.raw is not None else None)
+    lang_rep = read(root / "languages.yaml", _LANGUAGES)
+    languages = validate(lang_rep, LanguageNotices)
+    if languages is not None and rules is not None:
+        recognised = rules.get("languages")
+        codes = [str(c) for c in recognised if c not in ("en", "min_stopwords")] \
+            if isinstance(recognised, dict) else []
+        _same_ids([*codes, OTHER], languages.root, "language", lang_rep, root)
     tz_rep = read(root / "timezones.yaml", _PLAIN)
     timezones = (read_timezones(tz_rep.raw, tz_rep.label, problems)
                  if tz_rep.raw is not None else None)
@@ -194,12 +205,12 @@ def _collect(
         _check_same_keys(root, locales, problems)
 
     if (problems or exercises is None or programme is None or rules is None or prefill is None
-            or timezones is None or DEFAULT_LOCALE not in locales):
+            or timezones is None or languages is None or DEFAULT_LOCALE not in locales):
         return None, problems or ["content could not be loaded"]
     return Bundle(
         root=root, dialogs_root=dialogs_root, version=_version(root, dialogs_root),
         default_locale=DEFAULT_LOCALE, locales=locales, rules=rules, prefill=prefill,
-        timezones=timezones,
+        timezones=timezones, languages=languages,
     ), []
 
 
@@ -222,6 +233,9 @@ def _read_locale(
     if msg_rep.raw is not None:
         raw = dict(msg_rep.raw)
         parsing = raw.pop("parsing", {})
+        understanding = raw.pop("understanding", {})
+        if isinstance(parsing, dict) and isinstance(understanding, dict):
+            parsing = {**parsing, **understanding}
         flat: dict[str, str] = {}
         flatten(raw, "", flat, problems, msg_rep.label)
         for key, value in flat.items():

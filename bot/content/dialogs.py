@@ -66,6 +66,11 @@ class StepWiring(_Strict):
     next: str | tuple[Branch, ...] | None = None
     # Dialogs an action step may begin once this dialog has ended (for the diagrams).
     then: tuple[str, ...] = ()
+    # A choice whose options are ranges of a quantity: a typed number means its value
+    # ("28" to the age question is 28 years, "5 weeks" is 2-6 weeks), never a position.
+    # option id -> [low, high): low included, high not.
+    bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    unit: Literal["years", "weeks", "km"] | None = None
 
     @field_validator("options", mode="before")
     @classmethod
@@ -96,6 +101,14 @@ class StepWiring(_Strict):
             raise ValueError("a number step needs 'min' and 'max'")
         if self.then and self.kind != "action":
             raise ValueError("only an action step may begin another dialog ('then')")
+        if self.bands:
+            if self.kind != "choice" or self.unit is None:
+                raise ValueError("'bands' belong to a choice step with a 'unit'")
+            for option, (low, high) in self.bands.items():
+                if option not in self.options:
+                    raise ValueError(f"bands: {option!r} is not one of the options")
+                if not low < high:
+                    raise ValueError(f"bands: {option!r} needs low < high")
         return self
 
 
@@ -168,6 +181,13 @@ class Step(_Strict):
     hint: str | None = None
     next: str | tuple[Branch, ...] | None = None
     then: tuple[str, ...] = ()
+    bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    unit: Literal["years", "weeks", "km"] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """A typed number is this question's value, not a button's position."""
+        return self.kind == "number" or bool(self.bands)
 
     def targets(self) -> list[str]:
         if self.next is None:
@@ -216,6 +236,7 @@ def merge_dialog(
             text_ref=wire.text_ref, options=tuple(options), save=wire.save, min=wire.min,
             max=wire.max, max_len=wire.max_len, action=wire.action, exercise=wire.exercise,
             prefill=wire.prefill, hint=said.hint, next=wire.next, then=wire.then,
+            bands=wire.bands, unit=wire.unit,
         )
     if len(problems) > start:
         return None

@@ -383,6 +383,7 @@ class Screener:
                 raise TriageDataError(f"empty rewrite {source!r} -> {target!r}")
             self._rewrites[key] = value
         self._rewrite_max = max((len(k) for k in self._rewrites), default=0)
+        self._rewrite_starts = frozenset(k[0] for k in self._rewrites)
 
         def words_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
                      ) -> frozenset[str]:
@@ -616,35 +617,65 @@ class Screener:
             words = [w for w in _words(text) if w not in _MARKS]
             self._known_raw.update(words)
             self._learnt[text] = words
-        return list(words)
+        return words
 
     def _phrase_variants(self, pattern: str, allow_gaps: bool = True) -> list[tuple[str, ...]]:
+        pieces = self._pieces(pattern, allow_gaps)
         out: list[tuple[str, ...]] = []
-        for variant in _expand(pattern):
-            tokens: list[str] = []
-            for word in variant.split():
-                ranged = _RANGE_RE.fullmatch(word)
-                if word == "<num>":
-                    tokens.append(_NUM)
-                elif ranged is not None:
-                    low, high = int(ranged.group(1)), int(ranged.group(2))
-                    if low > high:
-                        raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
-                    tokens.append(f"{_NUM_RANGE}{low}-{high}")
-                elif word == "..." and allow_gaps:
-                    tokens.append(_GAP)
-                elif word.startswith("<"):
-                    raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
-                else:
-                    tokens.extend(self._learn(word))
-            tokens = self._rewrite(tokens)
+        seen: set[tuple[str, ...]] = set()
+        for combo in itertools.product(*pieces):
+            tokens = self._rewrite([t for piece in combo for t in piece])
             if tokens and _GAP in (tokens[0], tokens[-1]):
                 raise TriageDataError(f"phrase {pattern!r} may not start or end with ...")
-            if tokens:
-                out.append(tuple(tokens))
+            key = tuple(tokens)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(key)
         if not out:
             raise TriageDataError(f"phrase {pattern!r} has no words")
         return out
+
+    def _pieces(self, pattern: str, allow_gaps: bool) -> list[list[tuple[str, ...]]]:
+        """A phrase as a list of pieces, each a list of alternative token sequences (a
+        ``{a|b|}`` group, or the words between groups). A group glued to a word
+        (``swell{ing|s}``) is expanded as text first."""
+        if _GROUP_RE.search(pattern) and re.search(r"[^\s{}]\{|\}[^\s{}]", pattern):
+            return [[self._words_of(v, pattern, allow_gaps) for v in _expand(pattern)]]
+        parts: list[list[str]] = []
+        position = 0
+        for group in _GROUP_RE.finditer(pattern):
+            parts.append([pattern[position : group.start()]])
+            parts.append(group.group(1).split("|"))
+            position = group.end()
+        parts.append([pattern[position:]])
+        if "{" in pattern[position:] or "}" in pattern[position:]:
+            raise TriageDataError(f"unbalanced braces in phrase {pattern!r}")
+        total = 1
+        for options in parts:
+            total *= len(options)
+        if total > _MAX_EXPANSIONS:
+            raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
+        return [[self._words_of(text, pattern, allow_gaps) for text in options]
+                for options in parts]
+
+    def _words_of(self, text: str, pattern: str, allow_gaps: bool) -> tuple[str, ...]:
+        tokens: list[str] = []
+        for word in text.split():
+            ranged = _RANGE_RE.fullmatch(word) if word[0] == "<" else None
+            if word == "<num>":
+                tokens.append(_NUM)
+            elif ranged is not None:
+                low, high = int(ranged.group(1)), int(ranged.group(2))
+                if low > high:
+                    raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
+                tokens.append(f"{_NUM_RANGE}{low}-{high}")
+            elif word == "..." and allow_gaps:
+                tokens.append(_GAP)
+            elif word.startswith("<"):
+                raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
+            else:
+                tokens.extend(self._learn(word))
+        return tuple(tokens)
 
     @staticmethod
     def _insert(root: _TrieNode, tokens: Sequence[str], signal: str, lang: str = "en") -> None:
@@ -662,11 +693,15 @@ class Screener:
             node.signals.append(entry)
 
     def _rewrite(self, tokens: list[str]) -> list[str]:
-        if not self._rewrites:
+        if not self._rewrites or self._rewrite_starts.isdisjoint(tokens):
             return tokens
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            if tokens[i] not in self._rewrite_starts:
+                out.append(tokens[i])
+                i += 1
+                continue
             for size in range(min(self._rewrite_max, len(tokens) - i), 0, -1):
                 replacement = self._rewrites.get(tuple(tokens[i : i + size]))
                 if replacement is not None:
@@ -1130,8 +1165,8 @@ class Screener:
     def detect_language(self, text: str) -> str:
         """The language ``text`` is written in: ``en``, a code of ``languages`` (by its
         stop words), or ``other`` for a text mostly in a script that is not Latin. Short or
-        mixed texts count as English: only a clear majority of another language's stop
-        words makes a text that language."""
+        mixed texts count as English: only more of another language's stop words than of
+        English ones, and at least ``min_stopwords`` of them, make a text that language."""
         letters = [ch for ch in text[: self.max_chars] if ch.isalpha()]
         if letters:
             latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(
@@ -1145,6 +1180,6 @@ class Screener:
         if not counts:
             return "en"
         best = max(counts, key=lambda code: counts[code])
-        if counts[best] >= self._min_hits and counts[best] > english * 2:
+        if counts[best] >= self._min_hits and counts[best] > english:
             return best
         return "en"

@@ -48,6 +48,7 @@ class RecordingChannels:
     server_channels: set[int] = field(default_factory=set)
     open: bool = True
     posted: list[Posted] = field(default_factory=list)
+    dropped: list[tuple[int, int]] = field(default_factory=list)  # buttons removed
     attempts: int = 0
     _failures: deque[BaseException] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -68,6 +69,9 @@ class RecordingChannels:
 
     def is_server_channel(self, channel_id: int) -> bool:
         return channel_id in self.server_channels
+
+    async def drop_buttons(self, channel_id: int, message_id: int) -> None:
+        self.dropped.append((channel_id, message_id))
 
     def contents(self, channel_id: int) -> list[str]:
         return [p.message.content for p in self.posted if p.channel_id == channel_id]

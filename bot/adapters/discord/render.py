@@ -66,6 +66,7 @@ class RenderedMessage:
     image: Image | None = None
     private: bool = True
     key: str = ""
+    asks: bool = False  # carries the buttons of a question (``Reply.asks``)
 
 
 # --------------------------------------------------------------------------- custom ids
@@ -327,6 +328,7 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
                 image=image if last else None,
                 private=reply.private,
                 key=reply.key,
+                asks=reply.asks is not None and last and bool(groups),
             )
         )
     for group in groups[1:]:

@@ -24,6 +24,8 @@ class Library:
         registry.texts(TEXTS)
 
     async def exercise(self, session: Session, args: str) -> None:
+        if await self._held(session):
+            return
         exercise = session.content.find_exercise(args) if args else None
         if exercise is None:
             session.add(session.book.exercise_menu(unknown=bool(args)))
@@ -31,10 +33,22 @@ class Library:
         session.add(session.book.exercise_reply(exercise.id))
 
     async def press_exercise(self, session: Session, arg: str) -> None:
+        if await self._held(session):
+            return
         if arg in session.content.exercises:
             session.add(session.book.exercise_reply(arg))
         else:
             session.stale()
+
+    @staticmethod
+    async def _held(session: Session) -> bool:
+        """Exercises wait while the knee is held for a clinician (an urgent or
+        see-a-clinician outcome or red flag, until "a clinician has checked it"); the guides
+        of /learn stay open, and so do the exercises for anyone not held."""
+        if await session.users.on_clinician_hold(session.user.id):
+            session.add(session.book.hold_reply())
+            return True
+        return False
 
     async def learn(self, session: Session, args: str) -> None:
         topic = session.content.find_topic(args) if args else None

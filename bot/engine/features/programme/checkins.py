@@ -30,10 +30,13 @@ TEXTS = {
 }
 
 
+FINE_PAIN = 2  # pain monitoring model: 0-2 is fine
+
+
 def band_name(pain: int, worse_morning: bool) -> str:
     if pain > 5 or worse_morning:
         return "ease"
-    return "fine" if pain <= 2 else "acceptable"
+    return "fine" if pain <= FINE_PAIN else "acceptable"
 
 
 def _fmt(value: float) -> str:
@@ -55,7 +58,7 @@ class Checkins:
         answers = session.state.data.get("answers", {})
         pain = int(answers["pain"])
         worse = answers.get("worse_morning") == "yes"
-        swelling = answers.get("swelling") == "yes"
+        swelling = answers.get("swelling") in ("yes", "unsure")  # unsure: err toward a check
         user_id = session.user.id
         _, today = await self.kit.zone_today(user_id, session.now)
         await self.store.record_checkin(user_id, today, pain, worse, swelling, session.now)
@@ -130,7 +133,9 @@ class Checkins:
             recent = statistics.median(
                 c.worst_pain for c in (recent_window or checkins[-3:])[-3:]
             )
-            if baseline - recent < 2:
+            # Pain already in the "fine" band (0-2, pain monitoring model) is not a failure
+            # to improve, however little it has moved.
+            if baseline - recent < 2 and recent > FINE_PAIN:
                 reasons.append(session.text(
                     "escalate.reason.pain", baseline=_fmt(baseline), recent=_fmt(recent)))
         latest = reviews[max(reviews)] if reviews else None

@@ -25,13 +25,19 @@ class Daily:
         self.store = kit.store
 
     async def today(self, session: Session, args: str) -> None:
-        if await session.users.on_clinician_hold(session.user.id):
-            session.add(self.kit.hold_reply(session))
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
             return
         _, today = await self.kit.zone_today(session.user.id, session.now)
         session.add(await self.kit.session_reply(session, today, "today.session"))
 
     async def show_session(self, session: Session) -> str | None:
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
         _, today = await self.kit.zone_today(session.user.id, session.now)
         session.state.data["day"] = today.isoformat()
         greeting = session.text("daily.greeting") if session.state.data.get("greeting") else None
@@ -66,5 +72,7 @@ class Daily:
             return False
         if plan.status == "paused":
             await self.store.set_status(session.user.id, "active", session.now)
+        if await self.kit.gate(session) is not None:
+            return False  # no prompt for someone who may not have the programme now
         await session.begin("daily", {"greeting": True})
         return True

@@ -22,6 +22,7 @@ PROGRAMME_DIALOGS = frozenset({"daily", "checkin", "weekly"})
 
 TEXTS = {
     "programme.needs_start": (),
+    "gate.not_offered": ("outcome",),
     "session.eased": (),
     "safety.hold": (),
     "buttons.clinician_seen": (),
@@ -72,11 +73,28 @@ class Kit:
 
     @staticmethod
     def hold_reply(session: Session) -> Reply:
-        return Reply(
-            key="safety.hold",
-            text=session.text("safety.hold"),
-            buttons=((Button(session.text("buttons.clinician_seen"), "a:prog:seen"),),),
-        )
+        return session.book.hold_reply()
+
+    async def gate(self, session: Session) -> Reply | None:
+        """Why this person may not have a home-programme session now, as the reply to
+        send, or None when they may: no consent (or erased: under 13), on hold for a
+        clinician (an urgent or see-a-clinician outcome or red flag, until "a clinician has
+        checked it"), or a latest triage that did not suggest the programme (another cause
+        likely, a teenager's growth-related pain, not enough to go on)."""
+        user_id = session.user.id
+        if session.user.consent_at is None:
+            return Reply(key="programme.needs_start", text=session.text("programme.needs_start"))
+        if await session.users.on_clinician_hold(user_id):
+            return self.hold_reply(session)
+        latest = await session.users.latest_triage(user_id)
+        if latest is None:
+            return Reply(key="programme.needs_start", text=session.text("programme.needs_start"))
+        outcome = latest[0]
+        if outcome != "pfp_program":
+            label = session.triage.label_for(outcome)
+            return Reply(key="gate.not_offered",
+                         text=session.text("gate.not_offered", outcome=label))
+        return None
 
     async def hold(self, session: Session) -> None:
         """No sessions and no reminders until a clinician has seen the knee."""

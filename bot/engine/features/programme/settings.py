@@ -29,6 +29,11 @@ class Settings:
         self.store = kit.store
 
     async def start_programme(self, session: Session) -> str | None:
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
         answers: dict[str, Any] = session.state.data.get("answers", {})
         zone_name = str(answers.get("timezone") or "UTC")
         local_time = str(answers.get("reminder_time") or "07:00")
@@ -36,7 +41,10 @@ class Settings:
         today = local_date(session.now, zone_from_name(zone_name))
         race = str(answers.get("race") or "none")
         user_id = session.user.id
-        await self.store.start_plan(user_id, today, days, race, session.now)
+        plan = await self.store.plan(user_id)
+        # answering the questions again never resets the week count or the escalation clocks
+        started_on = plan.started_on if plan is not None and plan.status != "stopped" else today
+        await self.store.start_plan(user_id, started_on, days, race, session.now)
         due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
         await session.users.set_active(user_id, True)
         session.say("programme.started", when=self.kit.when(session, due, zone_name),
