@@ -415,6 +415,7 @@ class Screener:
         self._post_negators = phrases_of("post_negators")
         self._recurrence = phrases_of("recurrence")
         self._answer_negatives = phrases_of("answer_negatives")
+        self._answer_labels = words_of("answer_labels")
 
         # Phrase trie and per-signal "unless" tries.
         self._trie = _TrieNode()
@@ -465,6 +466,7 @@ class Screener:
         for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
             self._by_collapsed.setdefault(_collapse(raw), raw)
         self._five_letter_flags = sorted(w for w in red_flag_words if len(w) == 5)
+        self._red_flag_words = frozenset(red_flag_words)
         self._canon_cache: dict[str, str] = {}
         self._learnt = {}  # only needed while building
 
@@ -725,7 +727,11 @@ class Screener:
                 and raw.isascii()):
             collapsed = _collapse(raw)
             known = self._by_collapsed.get(collapsed)
-            if known is not None:
+            if known is not None and known not in self._red_flag_words and len(
+                    collapsed) >= self.fuzzy_min_length:
+                # "loked" is as near "locked" as "looked": the red flag wins
+                canon = self._fuzzy(collapsed) or known
+            elif known is not None:
                 canon = known
             elif len(collapsed) >= self.fuzzy_min_length:
                 canon = self._fuzzy(collapsed) or raw
@@ -951,15 +957,19 @@ class Screener:
         for q, token in enumerate(canons):
             if token not in (_QUESTION, _LABEL):
                 continue
-            size = self._phrase_at(canons, q + 1, self._answer_negatives)
+            at = q + 1
+            if at + 1 < len(canons) and canons[at] in self._answer_labels and (
+                    canons[at + 1] == _LABEL):
+                at += 2  # "Q: swelling? A: none"
+            size = self._phrase_at(canons, at, self._answer_negatives)
             if size == 0:
                 continue
-            if any(t in self._negator_cancel for t in canons[q + 1 + size : q + 3 + size]):
+            if any(t in self._negator_cancel for t in canons[at + size : at + size + 2]):
                 continue
             start = q
             while start > 0 and canons[start - 1] not in (_SENTENCE_END, _QUESTION, _LABEL):
                 start -= 1
-            modifier = Modifier("negated", "answer", self._raw(tokens, q + 1, q + 1 + size))
+            modifier = Modifier("negated", "answer", self._raw(tokens, at, at + size))
             for index, m in enumerate(matches):
                 if start <= m.start and m.end <= q:
                     out[index] = modifier

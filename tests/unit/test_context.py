@@ -305,3 +305,27 @@ def test_a_language_reply_without_its_disclaimer_is_named(tmp_path: Path) -> Non
     problems = run_check(copy_dir, default_dialogs_root())
     assert any("content/languages.yaml" in p and "language 'es'" in p
                and "english_only" in p for p in problems), problems
+
+
+# ---------------------------------------------------------------------------- more wordings
+
+MORE = Path(__file__).with_name("triage_cases_safety_net.yaml")
+
+
+def more_cases() -> list[dict[str, str]]:
+    import yaml
+
+    data = yaml.safe_load(MORE.read_text(encoding="utf-8"))
+    return list(data["cases"])
+
+
+@pytest.mark.parametrize("case", more_cases(), ids=lambda c: c["text"][:50])
+def test_more_wordings(triage: Triage, case: dict[str, str]) -> None:
+    got = outcome(triage, case["text"])
+    expected = case["expected"]
+    if expected == "alarm":
+        assert got in {"urgent", "see_clinician"}, (case, got)
+    elif expected == "noalarm":
+        assert got not in {"urgent", "see_clinician"}, (case, got)
+    else:
+        assert got == expected, (case, got)
