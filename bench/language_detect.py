@@ -139,7 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = samples(args.files)
     print(f"{len(data)} texts ({sum(w != 'en' for _, w in data)} not English)\n")
-    print("| detector | right | right, 4 words or fewer | English called foreign | load | per text |")
+    print("| detector | right | right, 4 words or fewer | English called foreign | load"
+          " | per text |")
     print("|---|---:|---:|---:|---:|---:|")
     print(measure("stop words (content/triage.yaml)", stopwords, data))
     if args.libraries:
