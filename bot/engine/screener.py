@@ -61,6 +61,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.content.triage import BUILTIN_RULES, MODIFIERS
+from bot.engine.screen_text import (
+    COMMA,
+    ENDS,
+    GAP,
+    GROUP_RE,
+    LABEL,
+    MARKS,
+    MAX_EXPANSIONS,
+    NUM,
+    NUM_RANGE,
+    QUESTION,
+    RANGE_RE,
+    SENTENCE_END,
+    TriageDataError,
+    collapse,
+    expand,
+    normalise,
+    number_value,
+    one_missing,
+    swapped,
+    text_tokens,
+    within_one_edit,
+)
 
 __all__ = [
     "ALARM_LEVELS",
@@ -76,6 +99,8 @@ __all__ = [
     "normalise",
 ]
 
+_FUZZY_CACHE_LIMIT = 8192
+
 ALARM_LEVELS: tuple[str, ...] = ("urgent", "see_clinician", "other_likely")
 """Levels that count as an alarm, most serious first (``ScreenResult.level``)."""
 
@@ -85,139 +110,6 @@ SUPPRESSING: frozenset[str] = frozenset({"negated", "historical", "other", "hypo
 """Modifiers that stop a finding from counting (uncertainty about this runner does not)."""
 
 DIRECTIONS: tuple[str, ...] = ("forward", "backward", "both")
-
-_NUM = "\x00num"  # trie token standing for any number
-_NUM_RANGE = "\x00num:"  # trie token prefix: a number in a range, "\x00num:13-17"
-_GAP = "\x00gap"  # trie token: skip up to max_gap words
-_SENTENCE_END = "."
-_QUESTION = "?"
-_ENDS = frozenset({_SENTENCE_END, _QUESTION})
-_LABEL = ":"  # "Swelling: none", "Swelling - none"
-_COMMA = ","
-_MARKS = frozenset({_SENTENCE_END, _QUESTION, _LABEL, _COMMA})
-_MAX_EXPANSIONS = 5000
-_FUZZY_CACHE_LIMIT = 8192
-
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
-_TOKEN_RE = re.compile(
-    r"\d+(?:[.,]\d+)?|[^\W\d_]+|[.!;\n\r\u2028\u2029\u3002\u061f\u06d4]|[?\uff1f]|,|:"
-    r"|(?<!\S)[-\u2013\u2014]+(?!\S)"
-)
-_REPEATS_RE = re.compile(r"(\w)\1+")
-_GROUP_RE = re.compile(r"\{([^{}]*)\}")
-_RANGE_RE = re.compile(r"<num:(\d+)-(\d+)>")
-
-
-class TriageDataError(ValueError):
-    """``content/triage.yaml`` is missing, malformed or inconsistent."""
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _words(text: str) -> list[str]:
-    """Case-folded, accent-free, apostrophe-free word tokens (any script) plus the marks
-    ``.`` (sentence end), ``?`` (question end), ``:`` (label) and ``,``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = unicodedata.normalize("NFC", stripped).casefold().translate(_APOSTROPHES)
-    out: list[str] = []
-    for token in _TOKEN_RE.findall(folded):
-        if token[0].isalnum():
-            out.append(token)
-        elif token == _COMMA:
-            out.append(token)
-        elif token in ("?", "\uff1f"):
-            if out and out[-1] in _ENDS:
-                out[-1] = _QUESTION
-            elif out:
-                out.append(_QUESTION)
-        elif token == ":" or token[0] in "-\u2013\u2014":
-            if out and out[-1] not in _MARKS:
-                out.append(_LABEL)
-        elif out and out[-1] not in _ENDS:
-            out.append(_SENTENCE_END)
-    return out
-
-
-def _collapse(word: str) -> str:
-    return _REPEATS_RE.sub(r"\1", word)
-
-
-def normalise(text: str, max_chars: int) -> list[str]:
-    """The raw word tokens of the first ``max_chars`` characters of ``text``."""
-    return _words(text[:max_chars])
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """True if ``a`` and ``b`` differ by at most one insertion, deletion, substitution or
-    transposition of neighbours (restricted Damerau-Levenshtein distance <= 1)."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    i = 0
-    shortest = min(la, lb)
-    while i < shortest and a[i] == b[i]:
-        i += 1
-    if la == lb:
-        if a[i + 1 :] == b[i + 1 :]:
-            return True
-        return (
-            i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
-        )
-    if la > lb:
-        return a[i + 1 :] == b[i:]
-    return a[i:] == b[i + 1 :]
-
-
-def _swapped(a: str, b: str) -> bool:
-    """True if ``a`` is ``b`` with two neighbouring letters swapped."""
-    if len(a) != len(b) or a == b:
-        return False
-    diff = [i for i in range(len(a)) if a[i] != b[i]]
-    return (
-        len(diff) == 2 and diff[1] == diff[0] + 1
-        and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-    )
-
-
-def _one_missing(typed: str, word: str) -> bool:
-    """True if ``typed`` is ``word`` with one letter (not the first) left out."""
-    if len(typed) + 1 != len(word) or typed[0] != word[0]:
-        return False
-    return any(word[:i] + word[i + 1 :] == typed for i in range(1, len(word)))
-
-
-def _expand(pattern: str) -> list[str]:
-    """Expand ``{a|b|}`` groups (an empty alternative makes the group optional)."""
-    parts: list[list[str]] = []
-    position = 0
-    for group in _GROUP_RE.finditer(pattern):
-        parts.append([pattern[position : group.start()]])
-        parts.append(group.group(1).split("|"))
-        position = group.end()
-    parts.append([pattern[position:]])
-    if "{" in pattern[position:] or "}" in pattern[position:]:
-        raise TriageDataError(f"unbalanced braces in phrase {pattern!r}")
-    total = 1
-    for options in parts:
-        total *= len(options)
-    if total > _MAX_EXPANSIONS:
-        raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
-    return [" ".join("".join(choice).split()) for choice in itertools.product(*parts)]
-
-
-def _number_value(token: str, words: Mapping[str, int]) -> float | None:
-    if token[:1].isdigit():
-        try:
-            return float(token.replace(",", "."))
-        except ValueError:
-            return None
-    value = words.get(token)
-    return None if value is None else float(value)
-
 
 # --------------------------------------------------------------------------- data model
 
@@ -367,14 +259,13 @@ class Screener:
         for word, value in _mapping(values, "language.number_values").items():
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TriageDataError(f"language.number_values.{word} must be a whole number")
-            for w in _words(str(word)):
+            for w in text_tokens(str(word)):
                 self._number_values[w] = value
         self._numbers = frozenset(
-            w for n in _str_list(lang.get("number_words"), "number_words") for w in _words(n)
+            w for n in _str_list(lang.get("number_words"), "number_words") for w in text_tokens(n)
         ) | frozenset(self._number_values)
-        self._ignore_raw = frozenset(
-            w for item in _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore") for w in _words(item)
-        )
+        ignore = _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore")
+        self._ignore_raw = frozenset(w for item in ignore for w in text_tokens(item))
 
         self._rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
         for source, target in _mapping(lang.get("rewrites", {}), "language.rewrites").items():
@@ -407,7 +298,7 @@ class Screener:
         self._pre_fillers = words_of("pre_fillers")
         self._max_pre_fillers = int(lang.get("max_pre_fillers", 4))
         self._max_scope = int(lang.get("max_scope", 16))
-        self._joiners = words_of("list_joiners") | {_COMMA}
+        self._joiners = words_of("list_joiners") | {COMMA}
         self._list_fillers = words_of("list_fillers")
         self._clause_starters = words_of("clause_starters")
         self._generic_items = words_of("generic_items")
@@ -442,10 +333,10 @@ class Screener:
         red_flag_words: set[str] = set()
         self._fuzzy_buckets: dict[tuple[str, int], list[tuple[str, str]]] = {}
         for word in _str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
-            for raw in _words(word):
+            for raw in text_tokens(word):
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy word {word!r} is not used in any phrase")
-                collapsed = _collapse(raw)
+                collapsed = collapse(raw)
                 if len(collapsed) < self.fuzzy_min_length:
                     raise TriageDataError(f"fuzzy word {word!r} is too short")
                 red_flag_words.add(raw)
@@ -456,7 +347,7 @@ class Screener:
             bucket.sort()
         self._short_fuzzy: list[str] = []
         for word in _str_list(lang.get("fuzzy_short_words"), "language.fuzzy_short_words"):
-            for raw in _words(word):
+            for raw in text_tokens(word):
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy short word {word!r} is not used in any phrase")
                 if not 3 <= len(raw) <= 4:
@@ -464,7 +355,7 @@ class Screener:
                 self._short_fuzzy.append(raw)
         self._by_collapsed: dict[str, str] = {}
         for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
-            self._by_collapsed.setdefault(_collapse(raw), raw)
+            self._by_collapsed.setdefault(collapse(raw), raw)
         self._five_letter_flags = sorted(w for w in red_flag_words if len(w) == 5)
         self._red_flag_words = frozenset(red_flag_words)
         self._canon_cache: dict[str, str] = {}
@@ -595,7 +486,7 @@ class Screener:
             stop = _str_list(spec.get("stopwords"), f"{where}.stopwords")
             if not stop:
                 raise TriageDataError(f"{where}: field 'stopwords' must not be empty")
-            self.languages[str(code)] = frozenset(w for s in stop for w in _words(s))
+            self.languages[str(code)] = frozenset(w for s in stop for w in text_tokens(s))
             for signal, phrases in _mapping(spec.get("signals", {}), f"{where}.signals").items():
                 if signal not in self.signals:
                     raise TriageDataError(f"{where}.signals: {signal!r} is not a signal")
@@ -616,7 +507,7 @@ class Screener:
     def _learn(self, text: str) -> list[str]:
         words = self._learnt.get(text)
         if words is None:
-            words = [w for w in _words(text) if w not in _MARKS]
+            words = [w for w in text_tokens(text) if w not in MARKS]
             self._known_raw.update(words)
             self._learnt[text] = words
         return words
@@ -627,7 +518,7 @@ class Screener:
         seen: set[tuple[str, ...]] = set()
         for combo in itertools.product(*pieces):
             tokens = self._rewrite([t for piece in combo for t in piece])
-            if tokens and _GAP in (tokens[0], tokens[-1]):
+            if tokens and GAP in (tokens[0], tokens[-1]):
                 raise TriageDataError(f"phrase {pattern!r} may not start or end with ...")
             key = tuple(tokens)
             if key and key not in seen:
@@ -641,11 +532,11 @@ class Screener:
         """A phrase as a list of pieces, each a list of alternative token sequences (a
         ``{a|b|}`` group, or the words between groups). A group glued to a word
         (``swell{ing|s}``) is expanded as text first."""
-        if _GROUP_RE.search(pattern) and re.search(r"[^\s{}]\{|\}[^\s{}]", pattern):
-            return [[self._words_of(v, pattern, allow_gaps) for v in _expand(pattern)]]
+        if GROUP_RE.search(pattern) and re.search(r"[^\s{}]\{|\}[^\s{}]", pattern):
+            return [[self._words_of(v, pattern, allow_gaps) for v in expand(pattern)]]
         parts: list[list[str]] = []
         position = 0
-        for group in _GROUP_RE.finditer(pattern):
+        for group in GROUP_RE.finditer(pattern):
             parts.append([pattern[position : group.start()]])
             parts.append(group.group(1).split("|"))
             position = group.end()
@@ -655,7 +546,7 @@ class Screener:
         total = 1
         for options in parts:
             total *= len(options)
-        if total > _MAX_EXPANSIONS:
+        if total > MAX_EXPANSIONS:
             raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
         return [[self._words_of(text, pattern, allow_gaps) for text in options]
                 for options in parts]
@@ -663,16 +554,16 @@ class Screener:
     def _words_of(self, text: str, pattern: str, allow_gaps: bool) -> tuple[str, ...]:
         tokens: list[str] = []
         for word in text.split():
-            ranged = _RANGE_RE.fullmatch(word) if word[0] == "<" else None
+            ranged = RANGE_RE.fullmatch(word) if word[0] == "<" else None
             if word == "<num>":
-                tokens.append(_NUM)
+                tokens.append(NUM)
             elif ranged is not None:
                 low, high = int(ranged.group(1)), int(ranged.group(2))
                 if low > high:
                     raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
-                tokens.append(f"{_NUM_RANGE}{low}-{high}")
+                tokens.append(f"{NUM_RANGE}{low}-{high}")
             elif word == "..." and allow_gaps:
-                tokens.append(_GAP)
+                tokens.append(GAP)
             elif word.startswith("<"):
                 raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
             else:
@@ -686,8 +577,8 @@ class Screener:
             child = node.children.get(token)
             if child is None:
                 child = node.children[token] = _TrieNode()
-                if token.startswith(_NUM_RANGE):
-                    low, high = token[len(_NUM_RANGE):].split("-")
+                if token.startswith(NUM_RANGE):
+                    low, high = token[len(NUM_RANGE):].split("-")
                     node.ranges.append((float(low), float(high), child))
             node = child
         entry = signal if lang == "en" else f"{signal}@{lang}"
@@ -725,7 +616,7 @@ class Screener:
         canon = raw
         if (raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha()
                 and raw.isascii()):
-            collapsed = _collapse(raw)
+            collapsed = collapse(raw)
             known = self._by_collapsed.get(collapsed)
             if known is not None and known not in self._red_flag_words and len(
                     collapsed) >= self.fuzzy_min_length:
@@ -745,7 +636,7 @@ class Screener:
     def _fuzzy(self, collapsed: str) -> str | None:
         for length in (len(collapsed) - 1, len(collapsed), len(collapsed) + 1):
             for target, raw in self._fuzzy_buckets.get((collapsed[0], length), ()):
-                if _within_one_edit(collapsed, target):
+                if within_one_edit(collapsed, target):
                     return raw
         return None
 
@@ -753,11 +644,11 @@ class Screener:
         """A short word read as a short red-flag word with two letters swapped (``cnat``),
         or as a five-letter red-flag word missing one letter (``fevr``)."""
         for word in self._short_fuzzy:
-            if _swapped(typed, word):
+            if swapped(typed, word):
                 return word
         if len(typed) == 4:
             for word in self._five_letter_flags:
-                if _one_missing(typed, word):
+                if one_missing(typed, word):
                     return word
         return None
 
@@ -796,20 +687,20 @@ class Screener:
         i = start
         while frontier and i < len(canons):
             token = canons[i]
-            if token in _ENDS:
+            if token in ENDS:
                 break
             for node, _budget in list(frontier.values()):
-                gap = node.children.get(_GAP)
+                gap = node.children.get(GAP)
                 if gap is not None and id(gap) not in frontier:
                     frontier[id(gap)] = (gap, self.max_gap)
-            value = _number_value(token, self._number_values) if (
+            value = number_value(token, self._number_values) if (
                 token[:1].isdigit() or token in self._numbers) else None
             is_number = token[:1].isdigit() or token in self._numbers
             nxt: dict[int, tuple[_TrieNode, int]] = {}
             for node, budget in frontier.values():
                 children = [node.children.get(token)]
                 if is_number:
-                    children.append(node.children.get(_NUM))
+                    children.append(node.children.get(NUM))
                     if value is not None:
                         children.extend(c for low, high, c in node.ranges if low <= value <= high)
                 for child in children:
@@ -827,7 +718,7 @@ class Screener:
     def _spans(self, root: _TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
         out: list[tuple[str, int, int]] = []
         for start in range(len(canons)):
-            if canons[start] in _MARKS:
+            if canons[start] in MARKS:
                 continue
             for entry, end in self._walk(root, canons, start):
                 out.append((entry, start, end))
@@ -889,7 +780,7 @@ class Screener:
         return max((len(p) for p in phrases if tuple(canons[i : i + len(p)]) == p), default=0)
 
     def _raw(self, tokens: Sequence[_Token], start: int, end: int) -> str:
-        return " ".join(t.raw for t in tokens[start:end] if t.raw not in _MARKS)
+        return " ".join(t.raw for t in tokens[start:end] if t.raw not in MARKS)
 
     def _negations(
         self, tokens: Sequence[_Token], canons: Sequence[str], matches: list[_Match]
@@ -955,11 +846,11 @@ class Screener:
         """Findings asked about and answered no: "Swelling? Nope.", "swelling - none"."""
         out: dict[int, Modifier] = {}
         for q, token in enumerate(canons):
-            if token not in (_QUESTION, _LABEL):
+            if token not in (QUESTION, LABEL):
                 continue
             at = q + 1
             if at + 1 < len(canons) and canons[at] in self._answer_labels and (
-                    canons[at + 1] == _LABEL):
+                    canons[at + 1] == LABEL):
                 at += 2  # "Q: swelling? A: none"
             size = self._phrase_at(canons, at, self._answer_negatives)
             if size == 0:
@@ -967,7 +858,7 @@ class Screener:
             if any(t in self._negator_cancel for t in canons[at + size : at + size + 2]):
                 continue
             start = q
-            while start > 0 and canons[start - 1] not in (_SENTENCE_END, _QUESTION, _LABEL):
+            while start > 0 and canons[start - 1] not in (SENTENCE_END, QUESTION, LABEL):
                 start -= 1
             modifier = Modifier("negated", "answer", self._raw(tokens, at, at + size))
             for index, m in enumerate(matches):
@@ -977,7 +868,7 @@ class Screener:
 
     def _cancels_without(self, canons: Sequence[str], n: int) -> bool:
         k = n - 1
-        while k >= 0 and canons[k] not in _ENDS:
+        while k >= 0 and canons[k] not in ENDS:
             if canons[k] in self._without_cancel:
                 return True
             k -= 1
@@ -1049,9 +940,9 @@ class Screener:
     def _recurs(self, canons: Sequence[str], i: int) -> bool:
         """True if the sentence around position ``i`` says it comes back."""
         k = i
-        while k > 0 and canons[k - 1] not in _ENDS:
+        while k > 0 and canons[k - 1] not in ENDS:
             k -= 1
-        while k < len(canons) and canons[k] not in _ENDS:
+        while k < len(canons) and canons[k] not in ENDS:
             if self._starts_with(canons, k, self._recurrence):
                 return True
             k += 1
@@ -1096,7 +987,7 @@ class Screener:
         return out
 
     def _terminates(self, canons: Sequence[str], k: int, rule: _Rule) -> bool:
-        return canons[k] in _ENDS or canons[k] == _LABEL or self._starts_with(
+        return canons[k] in ENDS or canons[k] == LABEL or self._starts_with(
             canons, k, self._terminators) or self._starts_with(canons, k, rule.terminators)
 
     def _scope_forward(self, canons: Sequence[str], k: int, rule: _Rule) -> int:
@@ -1183,7 +1074,7 @@ class Screener:
                 ch, ""))
             if latin * 2 < len(letters):
                 return "other"
-        words = [w for w in normalise(text, self.max_chars) if w not in _MARKS]
+        words = [w for w in normalise(text, self.max_chars) if w not in MARKS]
         counts = {code: sum(1 for w in words if w in stop)
                   for code, stop in self.languages.items()}
         english = counts.pop("en", 0)
