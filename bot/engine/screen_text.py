@@ -8,11 +8,30 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
-    "COMMA", "ENDS", "GAP", "LABEL", "MARKS", "MAX_EXPANSIONS", "NUM", "NUM_RANGE", "QUESTION",
-    "SENTENCE_END", "TriageDataError", "collapse", "expand", "normalise", "number_value",
-    "one_missing", "swapped", "text_tokens", "within_one_edit",
+    "COMMA",
+    "ENDS",
+    "GAP",
+    "LABEL",
+    "MARKS",
+    "MAX_EXPANSIONS",
+    "NUM",
+    "NUM_RANGE",
+    "QUESTION",
+    "SENTENCE_END",
+    "TriageDataError",
+    "collapse",
+    "expand",
+    "mapping_of",
+    "normalise",
+    "number_value",
+    "one_missing",
+    "str_list",
+    "swapped",
+    "text_tokens",
+    "within_one_edit",
 ]
 
 NUM = "\x00num"  # trie token standing for any number
@@ -145,3 +164,21 @@ def number_value(token: str, words: Mapping[str, int]) -> float | None:
             return None
     value = words.get(token)
     return None if value is None else float(value)
+
+
+def str_list(value: object, where: str) -> list[str]:
+    """``value`` as a list of strings (None: empty); anything else names ``where``."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in value
+    ):
+        raise TriageDataError(f"{where} must be a list of strings (quote yes/no/on/off)")
+    return [str(v) for v in value]
+
+
+def mapping_of(value: object, where: str) -> Mapping[str, Any]:
+    """``value`` as a mapping; anything else names ``where``."""
+    if not isinstance(value, Mapping):
+        raise TriageDataError(f"{where} must be a mapping")
+    return value

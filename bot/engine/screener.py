@@ -57,10 +57,11 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bot.content.triage import BUILTIN_RULES, MODIFIERS
+from bot.engine.screen_context import ContextRule, ContextRules, Modifier
 from bot.engine.screen_text import (
     COMMA,
     ENDS,
@@ -77,13 +78,15 @@ from bot.engine.screen_text import (
     TriageDataError,
     collapse,
     expand,
+    mapping_of,
     normalise,
-    number_value,
     one_missing,
+    str_list,
     swapped,
     text_tokens,
     within_one_edit,
 )
+from bot.engine.screen_trie import Numbers, TrieNode, insert, spans
 
 __all__ = [
     "ALARM_LEVELS",
@@ -109,8 +112,6 @@ VALID_LEVELS: tuple[str, ...] = (*ALARM_LEVELS, "feature", "advice")
 SUPPRESSING: frozenset[str] = frozenset({"negated", "historical", "other", "hypothetical"})
 """Modifiers that stop a finding from counting (uncertainty about this runner does not)."""
 
-DIRECTIONS: tuple[str, ...] = ("forward", "backward", "both")
-
 # --------------------------------------------------------------------------- data model
 
 
@@ -123,17 +124,6 @@ class SignalSpec:
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
     keep: frozenset[str] = frozenset()  # modifiers that do not stop this signal counting
-
-
-@dataclass(frozen=True, slots=True)
-class Modifier:
-    """A context modifier on one finding: its kind (``negated`` ...), the rule of
-    ``triage.yaml`` that gave it (a ``context.rules`` id or one of ``BUILTIN_RULES``) and
-    the words, as typed, that triggered it."""
-
-    kind: str
-    rule: str
-    trigger: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,26 +171,6 @@ class _Match:
     lang: str = "en"
 
 
-@dataclass(slots=True)
-class _TrieNode:
-    children: dict[str, _TrieNode] = field(default_factory=dict)
-    signals: list[str] = field(default_factory=list)
-    ranges: list[tuple[float, float, _TrieNode]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    """A ConText trigger rule."""
-
-    id: str
-    modifier: str
-    direction: str
-    terminators: tuple[tuple[str, ...], ...]
-    unless_recurs: bool
-    max_scope: int
-    signals: frozenset[str]  # empty: every signal
-
-
 @dataclass(frozen=True, slots=True)
 class _Derive:
     all: frozenset[str]
@@ -209,42 +179,26 @@ class _Derive:
     signal: str
 
 
-def _str_list(value: object, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in value
-    ):
-        raise TriageDataError(f"{where} must be a list of strings (quote yes/no/on/off)")
-    return [str(v) for v in value]
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TriageDataError(f"{where} must be a mapping")
-    return value
-
-
 class Screener:
     """Screens free text for the signals declared in ``triage.yaml`` data."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        lang = _mapping(data.get("language", {}), "language")
+        lang = mapping_of(data.get("language", {}), "language")
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
         self.max_gap: int = int(lang.get("max_gap", 4))
         if self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0:
             raise TriageDataError("language.max_chars / fuzzy_min_length / max_gap out of range")
 
-        levels = _mapping(data.get("levels", {}), "levels")
-        order = _str_list(levels.get("order"), "levels.order")
+        levels = mapping_of(data.get("levels", {}), "levels")
+        order = str_list(levels.get("order"), "levels.order")
         if sorted(order) != sorted(VALID_LEVELS):
             raise TriageDataError(f"levels.order must list exactly {VALID_LEVELS}")
         self.level_order: tuple[str, ...] = tuple(order)
         self._level_rank = {name: i for i, name in enumerate(order)}
 
         self.signals: dict[str, SignalSpec] = {}
-        for signal_id, spec in _mapping(data.get("signals"), "signals").items():
+        for signal_id, spec in mapping_of(data.get("signals"), "signals").items():
             self.signals[str(signal_id)] = self._signal_spec(str(signal_id), spec)
         self._signal_rank = {
             sid: (self._level_rank[spec.level], index)
@@ -256,19 +210,20 @@ class Screener:
         self._learnt: dict[str, list[str]] = {}  # while building: a word's tokens, once
         self._number_values: dict[str, int] = {}
         values = lang.get("number_values", {})
-        for word, value in _mapping(values, "language.number_values").items():
+        for word, value in mapping_of(values, "language.number_values").items():
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TriageDataError(f"language.number_values.{word} must be a whole number")
             for w in text_tokens(str(word)):
                 self._number_values[w] = value
         self._numbers = frozenset(
-            w for n in _str_list(lang.get("number_words"), "number_words") for w in text_tokens(n)
+            w for n in str_list(lang.get("number_words"), "number_words") for w in text_tokens(n)
         ) | frozenset(self._number_values)
-        ignore = _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore")
+        self._number_reader = Numbers(self._numbers, self._number_values)
+        ignore = str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore")
         self._ignore_raw = frozenset(w for item in ignore for w in text_tokens(item))
 
         self._rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for source, target in _mapping(lang.get("rewrites", {}), "language.rewrites").items():
+        for source, target in mapping_of(lang.get("rewrites", {}), "language.rewrites").items():
             key, value = tuple(self._learn(str(source))), tuple(self._learn(str(target)))
             if not key or not value:
                 raise TriageDataError(f"empty rewrite {source!r} -> {target!r}")
@@ -279,14 +234,14 @@ class Screener:
         def words_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
                      ) -> frozenset[str]:
             out: set[str] = set()
-            for item in _str_list(where.get(key), f"{prefix}.{key}"):
+            for item in str_list(where.get(key), f"{prefix}.{key}"):
                 out.update(self._rewrite(self._learn(item)))
             return frozenset(out)
 
         def phrases_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
                        ) -> tuple[tuple[str, ...], ...]:
             out: list[tuple[str, ...]] = []
-            for item in _str_list(where.get(key), f"{prefix}.{key}"):
+            for item in str_list(where.get(key), f"{prefix}.{key}"):
                 out.extend(self._phrase_variants(item, allow_gaps=False))
             return tuple(out)
 
@@ -309,30 +264,33 @@ class Screener:
         self._answer_labels = words_of("answer_labels")
 
         # Phrase trie and per-signal "unless" tries.
-        self._trie = _TrieNode()
-        self._unless: dict[str, _TrieNode] = {}
+        self._trie = TrieNode()
+        self._unless: dict[str, TrieNode] = {}
         self._signal_words: dict[str, set[str]] = {}
         for spec in self.signals.values():
             for i, phrase in enumerate(spec.phrases):
                 for tokens in self._located(f"signal '{spec.id}'", f"phrases[{i + 1}]", phrase):
-                    self._insert(self._trie, tokens, spec.id)
+                    insert(self._trie, tokens, spec.id)
                     self._signal_words.setdefault(spec.id, set()).update(tokens)
             if spec.unless:
-                node = _TrieNode()
+                node = TrieNode()
                 for i, phrase in enumerate(spec.unless):
                     for tokens in self._located(f"signal '{spec.id}'", f"unless[{i + 1}]", phrase):
-                        self._insert(node, tokens, spec.id)
+                        insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
 
-        self._context(_mapping(data.get("context", {}), "context"))
+        self.context = ContextRules(
+            mapping_of(data.get("context", {}), "context"), self.signals, self._located,
+            self._phrases_at)
+        self.context_rules: Mapping[str, ContextRule] = self.context.rules
         self._derive_rules = self._derives(data.get("derive", []))
         self.languages: dict[str, frozenset[str]] = {}
-        self._languages(_mapping(data.get("languages", {}), "languages"))
+        self._languages(mapping_of(data.get("languages", {}), "languages"))
 
         # Typo handling: collapsed spelling -> known word, and one-edit fuzzy targets.
         red_flag_words: set[str] = set()
         self._fuzzy_buckets: dict[tuple[str, int], list[tuple[str, str]]] = {}
-        for word in _str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
+        for word in str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
             for raw in text_tokens(word):
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy word {word!r} is not used in any phrase")
@@ -346,7 +304,7 @@ class Screener:
         for bucket in self._fuzzy_buckets.values():
             bucket.sort()
         self._short_fuzzy: list[str] = []
-        for word in _str_list(lang.get("fuzzy_short_words"), "language.fuzzy_short_words"):
+        for word in str_list(lang.get("fuzzy_short_words"), "language.fuzzy_short_words"):
             for raw in text_tokens(word):
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy short word {word!r} is not used in any phrase")
@@ -365,14 +323,14 @@ class Screener:
 
     def _signal_spec(self, signal_id: str, spec: object) -> SignalSpec:
         where = f"signals.{signal_id}"
-        spec_map = _mapping(spec, where)
+        spec_map = mapping_of(spec, where)
         level = spec_map.get("level")
         if level not in VALID_LEVELS:
             raise TriageDataError(f"{where}.level {level!r} is not valid")
-        phrases = _str_list(spec_map.get("phrases"), f"{where}.phrases")
+        phrases = str_list(spec_map.get("phrases"), f"{where}.phrases")
         if not phrases:
             raise TriageDataError(f"{where}.phrases must not be empty")
-        keep = _str_list(spec_map.get("keep"), f"{where}.keep")
+        keep = str_list(spec_map.get("keep"), f"{where}.keep")
         unknown = [k for k in keep if k not in SUPPRESSING]
         if unknown:
             raise TriageDataError(f"{where}.keep: {unknown} are not modifiers that suppress "
@@ -381,71 +339,13 @@ class Screener:
             id=signal_id,
             level=str(level),
             phrases=tuple(phrases),
-            unless=tuple(_str_list(spec_map.get("unless"), f"{where}.unless")),
+            unless=tuple(str_list(spec_map.get("unless"), f"{where}.unless")),
             keep=frozenset(keep),
         )
 
-    def _context(self, ctx: Mapping[str, Any]) -> None:
-        """``context``: the ConText trigger rules, pseudo-triggers, terminators, proxies."""
-        self._ctx_scope = int(ctx.get("max_scope", 8))
-        if not 1 <= self._ctx_scope <= 40:
-            raise TriageDataError("context.max_scope must be between 1 and 40")
-        self._terminators = self._phrases_at("context", "terminators",
-                                             ctx.get("terminators"))
-        self._pseudo = _TrieNode()
-        for i, phrase in enumerate(_str_list(ctx.get("pseudo"), "context.pseudo")):
-            for tokens in self._located("context", f"pseudo[{i + 1}]", phrase):
-                self._insert(self._pseudo, tokens, "pseudo")
-        self._proxy = _TrieNode()
-        for i, phrase in enumerate(_str_list(ctx.get("proxy"), "context.proxy")):
-            for tokens in self._located("context", f"proxy[{i + 1}]", phrase):
-                self._insert(self._proxy, tokens, "proxy")
-        self.context_rules: dict[str, _Rule] = {}
-        self._triggers = _TrieNode()
-        raw_rules = ctx.get("rules", [])
-        if not isinstance(raw_rules, list):
-            raise TriageDataError("context.rules must be a list")
-        for index, raw in enumerate(raw_rules):
-            where = f"context.rules[{index + 1}]"
-            rule = _mapping(raw, where)
-            rule_id = rule.get("id")
-            if not isinstance(rule_id, str) or not rule_id:
-                raise TriageDataError(f"{where}: field 'id' must be a non-empty string")
-            where = f"context rule '{rule_id}'"
-            if rule_id in self.context_rules or rule_id in BUILTIN_RULES:
-                raise TriageDataError(f"{where}: field 'id' is used twice")
-            modifier = rule.get("modifier")
-            if modifier not in MODIFIERS:
-                raise TriageDataError(f"{where}: field 'modifier': {modifier!r} is not one of "
-                                      f"{MODIFIERS}")
-            direction = rule.get("direction", "forward")
-            if direction not in DIRECTIONS:
-                raise TriageDataError(f"{where}: field 'direction': {direction!r} is not one "
-                                      f"of {DIRECTIONS}")
-            phrases = _str_list(rule.get("phrases"), f"{where}.phrases")
-            if not phrases:
-                raise TriageDataError(f"{where}: field 'phrases' must not be empty")
-            for i, phrase in enumerate(phrases):
-                for tokens in self._located(where, f"phrases[{i + 1}]", phrase):
-                    self._insert(self._triggers, tokens, rule_id)
-            scope = rule.get("max_scope", self._ctx_scope)
-            if isinstance(scope, bool) or not isinstance(scope, int) or not 1 <= scope <= 40:
-                raise TriageDataError(f"{where}: field 'max_scope' must be a whole number "
-                                      "from 1 to 40")
-            only = _str_list(rule.get("signals"), f"{where}.signals")
-            unknown = [sig for sig in only if sig not in self.signals]
-            if unknown:
-                raise TriageDataError(f"{where}: field 'signals': unknown signals {unknown}")
-            self.context_rules[rule_id] = _Rule(
-                id=rule_id, modifier=str(modifier), direction=str(direction),
-                terminators=self._phrases_at(where, "terminators", rule.get("terminators")),
-                unless_recurs=bool(rule.get("unless_it_recurs", False)),
-                max_scope=scope, signals=frozenset(only),
-            )
-
     def _phrases_at(self, where: str, name: str, value: object) -> tuple[tuple[str, ...], ...]:
         out: list[tuple[str, ...]] = []
-        for i, item in enumerate(_str_list(value, f"{where}.{name}")):
+        for i, item in enumerate(str_list(value, f"{where}.{name}")):
             try:
                 out.extend(self._phrase_variants(item, allow_gaps=False))
             except TriageDataError as exc:
@@ -458,10 +358,10 @@ class Screener:
         out: list[_Derive] = []
         for index, raw in enumerate(raw_rules):
             where = f"derive[{index + 1}]"
-            rule = _mapping(raw, where)
+            rule = mapping_of(raw, where)
             sets: dict[str, frozenset[str]] = {}
             for key in ("all", "any", "none"):
-                names = _str_list(rule.get(key), f"{where}.{key}")
+                names = str_list(rule.get(key), f"{where}.{key}")
                 unknown = [n for n in names if n not in self.signals]
                 if unknown:
                     raise TriageDataError(f"{where}: field '{key}': unknown signals {unknown}")
@@ -482,17 +382,17 @@ class Screener:
             if code == "min_stopwords":
                 continue
             where = f"languages.{code}"
-            spec = _mapping(raw, where)
-            stop = _str_list(spec.get("stopwords"), f"{where}.stopwords")
+            spec = mapping_of(raw, where)
+            stop = str_list(spec.get("stopwords"), f"{where}.stopwords")
             if not stop:
                 raise TriageDataError(f"{where}: field 'stopwords' must not be empty")
             self.languages[str(code)] = frozenset(w for s in stop for w in text_tokens(s))
-            for signal, phrases in _mapping(spec.get("signals", {}), f"{where}.signals").items():
+            for signal, phrases in mapping_of(spec.get("signals", {}), f"{where}.signals").items():
                 if signal not in self.signals:
                     raise TriageDataError(f"{where}.signals: {signal!r} is not a signal")
-                for i, phrase in enumerate(_str_list(phrases, f"{where}.signals.{signal}")):
+                for i, phrase in enumerate(str_list(phrases, f"{where}.signals.{signal}")):
                     for tokens in self._located(where, f"signals.{signal}[{i + 1}]", phrase):
-                        self._insert(self._trie, tokens, signal, str(code))
+                        insert(self._trie, tokens, f"{signal}@{code}")
                         self._signal_words.setdefault(signal, set()).update(tokens)
         if self.languages and "en" not in self.languages:
             raise TriageDataError("languages: English ('en') needs its stop words too")
@@ -569,21 +469,6 @@ class Screener:
             else:
                 tokens.extend(self._learn(word))
         return tuple(tokens)
-
-    @staticmethod
-    def _insert(root: _TrieNode, tokens: Sequence[str], signal: str, lang: str = "en") -> None:
-        node = root
-        for token in tokens:
-            child = node.children.get(token)
-            if child is None:
-                child = node.children[token] = _TrieNode()
-                if token.startswith(NUM_RANGE):
-                    low, high = token[len(NUM_RANGE):].split("-")
-                    node.ranges.append((float(low), float(high), child))
-            node = child
-        entry = signal if lang == "en" else f"{signal}@{lang}"
-        if entry not in node.signals:
-            node.signals.append(entry)
 
     def _rewrite(self, tokens: list[str]) -> list[str]:
         if not self._rewrites or self._rewrite_starts.isdisjoint(tokens):
@@ -677,52 +562,8 @@ class Screener:
 
     # ------------------------------------------------------------------ matching
 
-    def _walk(self, root: _TrieNode, canons: Sequence[str], start: int) -> list[tuple[str, int]]:
-        """All (signal, end) of phrases in ``root`` that start at ``start``.
-
-        ``...`` in a phrase skips up to ``max_gap`` words within the sentence.
-        """
-        found: list[tuple[str, int]] = []
-        frontier: dict[int, tuple[_TrieNode, int]] = {id(root): (root, 0)}
-        i = start
-        while frontier and i < len(canons):
-            token = canons[i]
-            if token in ENDS:
-                break
-            for node, _budget in list(frontier.values()):
-                gap = node.children.get(GAP)
-                if gap is not None and id(gap) not in frontier:
-                    frontier[id(gap)] = (gap, self.max_gap)
-            value = number_value(token, self._number_values) if (
-                token[:1].isdigit() or token in self._numbers) else None
-            is_number = token[:1].isdigit() or token in self._numbers
-            nxt: dict[int, tuple[_TrieNode, int]] = {}
-            for node, budget in frontier.values():
-                children = [node.children.get(token)]
-                if is_number:
-                    children.append(node.children.get(NUM))
-                    if value is not None:
-                        children.extend(c for low, high, c in node.ranges if low <= value <= high)
-                for child in children:
-                    if child is not None:
-                        nxt[id(child)] = (child, 0)
-                        found.extend((signal, i + 1) for signal in child.signals)
-                if budget > 0:
-                    kept = nxt.get(id(node))
-                    if kept is None or kept[1] < budget - 1:
-                        nxt[id(node)] = (node, budget - 1)
-            frontier = nxt
-            i += 1
-        return found
-
-    def _spans(self, root: _TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
-        out: list[tuple[str, int, int]] = []
-        for start in range(len(canons)):
-            if canons[start] in MARKS:
-                continue
-            for entry, end in self._walk(root, canons, start):
-                out.append((entry, start, end))
-        return out
+    def _spans(self, root: TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
+        return spans(root, canons, self.max_gap, self._number_reader)
 
     def _find(self, canons: Sequence[str]) -> list[_Match]:
         matches: list[_Match] = []
@@ -732,16 +573,15 @@ class Screener:
         return matches
 
     def _drop_unless(self, canons: Sequence[str], matches: list[_Match]) -> list[_Match]:
-        spans: dict[str, list[tuple[int, int]]] = {}
+        found: dict[str, list[tuple[int, int]]] = {}
         for signal in {m.signal for m in matches if m.signal in self._unless}:
             root = self._unless[signal]
-            for start in range(len(canons)):
-                for _sig, end in self._walk(root, canons, start):
-                    spans.setdefault(signal, []).append((start, end))
+            for _sig, start, end in self._spans(root, canons):
+                found.setdefault(signal, []).append((start, end))
         return [
             m
             for m in matches
-            if not any(s < m.end and m.start < e for s, e in spans.get(m.signal, ()))
+            if not any(s < m.end and m.start < e for s, e in found.get(m.signal, ()))
         ]
 
     def _drop_contained(self, matches: list[_Match]) -> list[_Match]:
@@ -948,60 +788,6 @@ class Screener:
             k += 1
         return False
 
-    # ------------------------------------------------------------------ context
-
-    def _context_modifiers(
-        self, tokens: Sequence[_Token], canons: Sequence[str], matches: Sequence[_Match]
-    ) -> dict[int, list[Modifier]]:
-        """The ConText rules' modifiers of each match (index into ``matches``)."""
-        out: dict[int, list[Modifier]] = {}
-        if not self.context_rules:
-            return out
-        pseudo = [(s, e) for _, s, e in self._spans(self._pseudo, canons)]
-        proxy = bool(self._spans(self._proxy, canons))
-        triggers = [
-            (rule_id, s, e) for rule_id, s, e in self._spans(self._triggers, canons)
-            if not any(ps < e and s < pe for ps, pe in pseudo)
-        ]
-        for rule_id, start, end in triggers:
-            rule = self.context_rules[rule_id]
-            if rule.modifier == "other" and proxy:
-                continue  # the text is about someone else as the patient
-            if rule.unless_recurs and self._recurs(canons, start):
-                continue
-            scope_start, scope_end = start, end
-            if rule.direction in ("forward", "both"):
-                scope_end = self._scope_forward(canons, end, rule)
-            if rule.direction in ("backward", "both"):
-                scope_start = self._scope_backward(canons, start, rule)
-            modifier = Modifier(rule.modifier, rule.id, self._raw(tokens, start, end))
-            for index, m in enumerate(matches):
-                if rule.signals and m.signal not in rule.signals:
-                    continue
-                after = m.start >= start and m.end > end and m.end <= scope_end
-                before = m.start < start and m.start >= scope_start and m.end <= end
-                if after or before:
-                    bucket = out.setdefault(index, [])
-                    if all(b.kind != modifier.kind for b in bucket):
-                        bucket.append(modifier)
-        return out
-
-    def _terminates(self, canons: Sequence[str], k: int, rule: _Rule) -> bool:
-        return canons[k] in ENDS or canons[k] == LABEL or self._starts_with(
-            canons, k, self._terminators) or self._starts_with(canons, k, rule.terminators)
-
-    def _scope_forward(self, canons: Sequence[str], k: int, rule: _Rule) -> int:
-        stop = min(len(canons), k + rule.max_scope)
-        while k < stop and not self._terminates(canons, k, rule):
-            k += 1
-        return k
-
-    def _scope_backward(self, canons: Sequence[str], k: int, rule: _Rule) -> int:
-        stop = max(0, k - rule.max_scope)
-        while k > stop and not self._terminates(canons, k - 1, rule):
-            k -= 1
-        return k
-
     # ------------------------------------------------------------------ public
 
     def screen(self, text: str) -> ScreenResult:
@@ -1019,7 +805,11 @@ class Screener:
             index: [modifier] for index, modifier in
             self._negations(tokens, canons, matches).items()
         }
-        for index, extra in self._context_modifiers(tokens, canons, matches).items():
+        located = [(m.signal, m.start, m.end) for m in matches]
+        for index, extra in self.context.modifiers(
+            canons, lambda a, b: self._raw(tokens, a, b), located,
+            lambda root: self._spans(root, canons), lambda i: self._recurs(canons, i),
+        ).items():
             bucket = modifiers.setdefault(index, [])
             bucket.extend(f for f in extra if all(b.kind != f.kind for b in bucket))
         findings: list[Finding] = []
