@@ -28,7 +28,7 @@ SENTENCES: list[tuple[str, str, bool]] = [
     ("had a swollen knee 2 yrs ago after a fall but thats long sorted", "swollen", False),
     ("my friend said it might be swelling but it looks normal", "swelling", False),
     ("my mum had knee surgery", "surgery", False),
-    ("a friend from my club had a knee that ballooned", "ballooned", False),
+    ("a friend from my club had a knee that ballooned; mine never has", "ballooned", False),
     ("no history of cancer", "cancer", False),
     ("what if it locks up mid run?", "locks", False),
     ("Should I worry if it ever starts to give way or swell up?", "give way", False),

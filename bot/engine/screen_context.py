@@ -9,7 +9,7 @@ knows the rules' grammar and their scopes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,7 @@ class ContextRule:
     unless_recurs: bool
     max_scope: int
     signals: frozenset[str]  # empty: every signal
+    urgent_needs_self: bool = False  # an urgent finding stays unless the runner is set apart
 
 
 def _starts_with(canons: Sequence[str], i: int, phrases: Sequence[tuple[str, ...]]) -> bool:
@@ -60,8 +61,10 @@ def _starts_with(canons: Sequence[str], i: int, phrases: Sequence[tuple[str, ...
 class ContextRules:
     """``context`` of ``triage.yaml``, compiled; a problem names the rule and the field."""
 
-    def __init__(self, ctx: Mapping[str, Any], signals: Collection[str], compile_: Compile,
+    def __init__(self, ctx: Mapping[str, Any], signals: Mapping[str, str], compile_: Compile,
                  compile_list: CompileList) -> None:
+        """``signals``: signal id -> its level."""
+        self.levels = signals
         self.max_scope = int(ctx.get("max_scope", 8))
         if not 1 <= self.max_scope <= 40:
             raise TriageDataError("context.max_scope must be between 1 and 40")
@@ -70,6 +73,10 @@ class ContextRules:
         for i, phrase in enumerate(str_list(ctx.get("pseudo"), "context.pseudo")):
             for tokens in compile_("context", f"pseudo[{i + 1}]", phrase):
                 insert(self.pseudo, tokens, "pseudo")
+        self.self_reference = TrieNode()
+        for i, phrase in enumerate(str_list(ctx.get("self_reference"), "context.self_reference")):
+            for tokens in compile_("context", f"self_reference[{i + 1}]", phrase):
+                insert(self.self_reference, tokens, "self")
         self.proxy = TrieNode()
         for i, phrase in enumerate(str_list(ctx.get("proxy"), "context.proxy")):
             for tokens in compile_("context", f"proxy[{i + 1}]", phrase):
@@ -83,7 +90,7 @@ class ContextRules:
             rule = self._rule(index, raw, signals, compile_, compile_list)
             self.rules[rule.id] = rule
 
-    def _rule(self, index: int, raw: object, signals: Collection[str], compile_: Compile,
+    def _rule(self, index: int, raw: object, signals: Mapping[str, str], compile_: Compile,
               compile_list: CompileList) -> ContextRule:
         where = f"context.rules[{index + 1}]"
         rule = mapping_of(raw, where)
@@ -120,6 +127,7 @@ class ContextRules:
             terminators=compile_list(where, "terminators", rule.get("terminators")),
             unless_recurs=bool(rule.get("unless_it_recurs", False)),
             max_scope=scope, signals=frozenset(only),
+            urgent_needs_self=bool(rule.get("urgent_only_if_runner_set_apart", False)),
         )
 
     def modifiers(
@@ -140,6 +148,7 @@ class ContextRules:
             return out
         pseudo = [(s, e) for _, s, e in spans(self.pseudo)]
         proxy = bool(spans(self.proxy))
+        selves = [(s, e) for _, s, e in spans(self.self_reference)]
         for rule_id, start, end in spans(self.triggers):
             if any(ps < end and start < pe for ps, pe in pseudo):
                 continue
@@ -154,9 +163,13 @@ class ContextRules:
             if rule.direction in ("backward", "both"):
                 scope_start = self._backward(canons, start, rule)
             modifier = Modifier(rule.modifier, rule.id, raw(start, end))
+            set_apart = any(e <= start or s >= scope_end for s, e in selves)
             for index, (signal, m_start, m_end) in enumerate(matches):
                 if rule.signals and signal not in rule.signals:
                     continue
+                if rule.urgent_needs_self and self.levels.get(signal) == "urgent" and (
+                        not set_apart):
+                    continue  # someone else's emergency, and nothing about the runner's own
                 after = m_start >= start and m_end > end and m_end <= scope_end
                 before = m_start < start and m_start >= scope_start and m_end <= end
                 if after or before:

@@ -280,7 +280,8 @@ class Screener:
                 self._unless[spec.id] = node
 
         self.context = ContextRules(
-            mapping_of(data.get("context", {}), "context"), self.signals, self._located,
+            mapping_of(data.get("context", {}), "context"),
+            {sid: spec.level for sid, spec in self.signals.items()}, self._located,
             self._phrases_at)
         self.context_rules: Mapping[str, ContextRule] = self.context.rules
         self._derive_rules = self._derives(data.get("derive", []))

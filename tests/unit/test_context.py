@@ -53,7 +53,7 @@ def outcome(triage: Triage, text: str) -> str:
         ("my gf reckoned my knee looked swollen but they look the same", "other",
          "someone_said"),
         ("my mum had knee surgery", "other", "someone_else"),
-        ("a friend from my club had a knee that ballooned", "other", "someone_else"),
+        ("a friend from my club had a knee that ballooned; mine never has", "other", "someone_else"),
         ("no history of cancer", "negated", "negator"),
         ("what if it locks up mid run?", "hypothetical", "what_if"),
         ("Should I worry if it ever starts to give way or swell up?", "hypothetical", "what_if"),
@@ -87,6 +87,12 @@ def test_findings_about_not_this_runner_do_not_alarm(
 )
 def test_this_runners_findings_still_alarm(triage: Triage, text: str) -> None:
     assert triage.screen(text).level in ("urgent", "see_clinician"), triage.screen(text)
+
+
+def test_someone_elses_emergency_still_gets_the_urgent_answer(triage: Triage) -> None:
+    assert outcome(triage, "a friend had a knee that ballooned after a tackle") == "urgent"
+    assert outcome(triage, "a friend had a knee that ballooned; mine just aches on stairs") \
+        != "urgent"
 
 
 def test_uncertainty_is_shown_but_still_counts(triage: Triage) -> None:
