@@ -37,8 +37,9 @@ def features(bundle: Bundle, stores: Stores, clock: Clock, rows: Layout) -> list
         Navigation(),
         Library(),
         Privacy(),
-        Programme(stores.programme),
-        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock),
+        Programme(stores.programme, stores.progression, stores.outcomes),
+        Club(bundle, stores.clubs, TextBook(bundle.content(), bundle.prefill, rows), clock,
+             stores.outbox),
     ]
 
 

@@ -88,6 +88,11 @@ class ConsoleChat:
         return replies
 
     def show(self, replies: Sequence[Reply]) -> None:
+        # A number typed next answers the newest buttons on screen: those of this batch's
+        # last reply with buttons; a batch without any (a question to type an answer to)
+        # leaves none, so "5" is then the text 5.
+        if replies:
+            self._buttons = []
         for reply in replies:
             if self.json_mode:
                 record: dict[str, object] = {
@@ -102,7 +107,7 @@ class ConsoleChat:
                     record["at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
             else:
-                self.out.write(plain(reply.text) + "\n")
+                self.out.write(plain(reply.text, self.capabilities.command_prefix) + "\n")
                 if reply.image is not None:
                     self.out.write(f"[picture: {reply.image.alt}]\n")
                 for number, button in enumerate(

@@ -4,19 +4,20 @@ frozen ``Bundle`` that is passed to whatever needs it. ``kneecoach check`` and
 file, entry and field instead of switching anything off.
 
 Layout (``content/``; see docs/DESIGN.md):
-  exercises.yaml, programme.yaml   language-neutral structure (ids, doses, weeks)
+  exercises.yaml, programme.yaml   language-neutral structure (ladders, doses, rules, weeks)
   triage.yaml                      the red-flag rules (compiled by the engine's screener)
   prefill.yaml, timezones.yaml     language-neutral data
   languages.yaml                   what the coach says to a message in another language
   locales/<lang>/                  every word a person reads, one folder per language:
-    messages.yaml chart.yaml safety.yaml education.yaml exercises.yaml programme.yaml
-    triage.yaml dialogs/<dialog>.yaml
+    messages.yaml chart.yaml safety.yaml education.yaml exercises.yaml ladders.yaml
+    programme.yaml triage.yaml dialogs/<dialog>.yaml
 and ``dialogs/<dialog>.yaml`` beside it: the dialogs' wiring.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,11 +31,16 @@ from bot.content.dialogs import Dialog, DialogWiring, DialogWords, check_wiring,
 from bot.content.education import EducationFile, Topic
 from bot.content.errors import ContentError
 from bot.content.exercises import (
+    KNEE_PLACEHOLDER,
+    REGION_KINDS,
     Exercise,
     ExercisesFile,
     ExerciseWording,
+    Ladder,
+    LadderWording,
     StrengthSpec,
     merge_exercise,
+    merge_ladder,
 )
 from bot.content.languages import OTHER, LanguageNotices
 from bot.content.locale import Content, name_key
@@ -46,7 +52,7 @@ from bot.content.programme import (
     ProgrammeWording,
     merge_programme,
 )
-from bot.content.render import render_exercise, render_topic
+from bot.content.render import longest_render, render_topic
 from bot.content.safety import DISCLAIMER_PHRASE, OUTCOME_KEYS, SAFETY_MESSAGE_KEYS, Safety
 from bot.content.texts import Texts, flatten, placeholders
 from bot.content.timezones import TimezoneContent, read_timezones
@@ -129,14 +135,20 @@ def _label(root: Path, path: Path) -> str:
         return str(path)
 
 
-_EXERCISES = FileSpec({"source": ("source", "single"), "exercises": ("exercise", "list")},
+_EXERCISES = FileSpec({"source": ("source", "single"), "exercises": ("exercise", "list"),
+                       "ladders": ("ladder", "list"), "equipment": ("equipment", "single")},
                       tags=frozenset({"strength", "stretch", "release"}))
-_PROGRAMME = FileSpec({"phases": ("phase", "list"), "running_advice": ("running_advice", "dict")})
+_PROGRAMME = FileSpec({"phases": ("phase", "list"), "running_advice": ("running_advice", "dict"),
+                       **{key: (key, "single") for key in ("selection", "progression",
+                                                           "running", "function", "review")},
+                       "cards": ("card", "dict")})
 _BY_ID = FileSpec({}, top_entries="exercise")
+_LADDERS = FileSpec({}, top_entries="ladder")
 _EDUCATION = FileSpec({"topics": ("topic", "list")})
 _SAFETY = FileSpec({"outcomes": ("outcome", "dict"),
                     **{key: (f"message '{key}'", "single") for key in SAFETY_MESSAGE_KEYS}})
 _WORDS = FileSpec({"phases": ("phase", "dict"), "running_advice": ("running_advice", "dict"),
+                   "cards": ("card", "dict"),
                    "signals": ("signal", "dict"), "outcomes": ("outcome", "dict"),
                    "steps": ("step", "dict")})
 _PLAIN = FileSpec({})
@@ -156,6 +168,7 @@ def _collect(
     exercises = validate(ex_rep, ExercisesFile)
     if exercises is not None:
         _check_unique([e.id for e in exercises.exercises], "exercise", ex_rep, "exercises")
+        _check_library(exercises, ex_rep)
     pr_rep = read(root / "programme.yaml", _PROGRAMME)
     programme = validate(pr_rep, ProgrammeFile)
     if programme is not None:
@@ -267,6 +280,7 @@ def _read_locale(
     merged: dict[str, Exercise] = {}
     if exw_rep.raw is not None and exercises is not None:
         specs = {e.id: e for e in exercises.exercises}
+        ladder_of = {level: lad.id for lad in exercises.ladders for level in lad.levels}
         for ex_id in exw_rep.raw:
             if ex_id not in specs:
                 exw_rep.add(f"no such exercise in {root.name}/exercises.yaml",
@@ -276,9 +290,9 @@ def _read_locale(
                 exw_rep.add("the words of this exercise are missing", f"exercise '{ex_id}'")
                 continue
             words = validate(exw_rep, ExerciseWording, exw_rep.raw[ex_id], (ex_id,))
-            if words is None:
-                continue
-            exercise, missing = merge_exercise(spec, words)
+            if words is None or ex_id not in ladder_of:
+                continue  # a level of no ladder is reported with exercises.yaml
+            exercise, missing = merge_exercise(spec, words, ladder_of[ex_id])
             for field_name, message in missing:
                 exw_rep.at((ex_id, field_name), message)
             if exercise is not None:
@@ -287,6 +301,20 @@ def _read_locale(
                      exw_rep, None)
         for ex in merged.values():
             _check_texts_of(ex.model_dump(), exw_rep, limits, (ex.id,))
+            _check_placeholders(ex, exw_rep)
+
+    lad_rep = read(folder / "ladders.yaml", _LADDERS)
+    ladders: dict[str, Ladder] = {}
+    if lad_rep.raw is not None and exercises is not None:
+        _same_ids([lad.id for lad in exercises.ladders], lad_rep.raw, "ladder", lad_rep, root)
+        for spec_l in exercises.ladders:
+            if spec_l.id not in lad_rep.raw:
+                continue
+            lwords = validate(lad_rep, LadderWording, lad_rep.raw[spec_l.id], (spec_l.id,))
+            if lwords is not None:
+                ladders[spec_l.id] = merge_ladder(spec_l, lwords)
+        _check_texts_of({i: lad.model_dump() for i, lad in ladders.items()}, lad_rep, limits,
+                        ())
 
     prw_rep = read(folder / "programme.yaml", _WORDS)
     prog_words = validate(prw_rep, ProgrammeWording)
@@ -295,6 +323,15 @@ def _read_locale(
         ids = [p.id for p in programme.phases]
         _same_ids(ids, prog_words.phases, "phase", prw_rep, root)
         _same_ids(list(BAND_NAMES), prog_words.running_advice, "running_advice", prw_rep, root)
+        _same_ids([str(d) for d in programme.cards],
+                  {str(d): t for d, t in prog_words.cards.items()}, "card", prw_rep, root)
+        if education is not None:
+            topics = {t.id for t in education.topics}
+            for day, topic in programme.cards.items():
+                if topic not in topics:
+                    prw_rep.add(f"unknown education topic '{topic}' (in {root.name}/"
+                                "programme.yaml) in this language's education.yaml",
+                                f"card '{day}'")
         _check_texts(prog_words, prw_rep, limits)
         if prw_rep.count == 0:
             merged_programme = merge_programme(programme, prog_words)
@@ -334,11 +371,13 @@ def _read_locale(
     assert education is not None and merged_programme is not None
     assert triage_words is not None and exercises is not None
     content = Content(
-        locale=code, source=exercises.source, exercises=merged,
-        education={t.id: t for t in education.topics}, safety=safety,
+        locale=code, source=exercises.source, equipment=exercises.equipment, ladders=ladders,
+        exercises=merged, education={t.id: t for t in education.topics}, safety=safety,
         programme=merged_programme, texts=texts, chart=ChartText.of(chart), dialogs=dialogs,
         triage=triage_words,
     )
+    if code == DEFAULT_LOCALE:  # the ladders' structure is the same in every language
+        _check_ladders(content, Reporter(f"{root.name}/exercises.yaml", _EXERCISES, problems))
     _check_rendered(content, limits, exw_rep, edu_rep)
     for dialog in dialogs.values():
         problems.extend(check_wiring(
@@ -380,7 +419,7 @@ def _check_rendered(
     if limits is None:
         return
     for ex in content.exercises.values():
-        size = len(render_exercise(ex, content.texts))
+        size = longest_render(ex, content.texts, content.ladders.get(ex.ladder))
         if size > limits.max_text:
             ex_rep.at((ex.id,), f"rendered message is {size} characters, over {limits.platform}'s"
                                 f" {limits.max_text} limit; shorten steps, avoid or stop_if")
@@ -456,14 +495,32 @@ def _check_programme(prog: ProgrammeFile, exercises: ExercisesFile | None, rep: 
         if last and phase.to_week is not None:
             rep.at(("phases", i, "to_week"), "the last phase must be open-ended (null)")
         expected = (phase.to_week or phase.from_week) + 1
-        if len(set(phase.strength)) != len(phase.strength):
-            rep.at(("phases", i, "strength"), "an exercise is listed twice")
-        for ex_id in phase.strength:
-            _check_ref(ex_id, ("strength",), exercises, rep, ("phases", i, "strength"))
     if len(set(prog.daily)) != len(prog.daily):
         rep.at(("daily",), "an exercise is listed twice")
     for ex_id in prog.daily:
         _check_ref(ex_id, ("stretch", "release"), exercises, rep, ("daily",))
+    if exercises is not None:
+        regions = {lad.id: lad.region for lad in exercises.ladders}
+        for region in ("knee", "hip"):
+            listed: list[str] = list(getattr(prog.selection, region))
+            if len(set(listed)) != len(listed):
+                rep.at(("selection", region), "a ladder is listed twice")
+            for ladder_id in listed:
+                if regions.get(ladder_id) != region:
+                    rep.at(("selection", region), f"'{ladder_id}' is not a {region} ladder in "
+                                                  "exercises.yaml")
+            for ladder_id, where in regions.items():
+                if where == region and ladder_id not in listed:
+                    rep.at(("selection", region), f"the {region} ladder '{ladder_id}' is missing")
+    weeks = prog.function.weeks
+    if weeks != sorted(set(weeks)) or weeks[0] < 1:
+        rep.at(("function", "weeks"), "must be weeks from 1 up, ascending, each once")
+    if prog.review.week not in weeks:
+        rep.at(("review", "week"), "the review needs a function check that week "
+                                   "(function.weeks)")
+    for day in prog.cards:
+        if day < 1:
+            rep.at(("cards", day), "a card's day counts from 1")
     bands = prog.running_advice
     expected = 0
     for name in BAND_NAMES:
@@ -475,6 +532,97 @@ def _check_programme(prog: ProgrammeFile, exercises: ExercisesFile | None, rep: 
         expected = band.pain_max + 1
     if bands.ease.pain_max != 10:
         rep.at(("running_advice", "ease", "pain_max"), "must be 10")
+
+
+def _check_library(lib: ExercisesFile, rep: Reporter) -> None:
+    """Ladders and levels: every level an exercise of the ladder's kind, every exercise on
+    exactly one ladder, every piece of equipment known, daily-only equipment only for the
+    daily list."""
+    _check_unique([lad.id for lad in lib.ladders], "ladder", rep, "ladders")
+    specs = {e.id: e for e in lib.exercises}
+    known = lib.equipment.known
+    placed: dict[str, str] = {}
+    for i, lad in enumerate(lib.ladders):
+        if len(set(lad.levels)) != len(lad.levels):
+            rep.at(("ladders", i, "levels"), "a level is listed twice")
+        for level in lad.levels:
+            spec = specs.get(level)
+            if spec is None:
+                rep.at(("ladders", i, "levels"), f"unknown exercise id '{level}'")
+                continue
+            if spec.kind != REGION_KINDS[lad.region]:
+                rep.at(("ladders", i, "levels"), f"'{level}' is a {spec.kind} exercise; a "
+                                                 f"{lad.region} ladder holds "
+                                                 f"{REGION_KINDS[lad.region]} exercises")
+            if level in placed:
+                rep.at(("ladders", i, "levels"), f"'{level}' is also a level of ladder "
+                                                 f"'{placed[level]}'")
+            placed.setdefault(level, lad.id)
+        if not lad.loads_knee and lad.region != "knee":
+            rep.at(("ladders", i, "loads_knee"), "only a knee ladder may say it does not load "
+                                                 "the knee")
+    for i, spec in enumerate(lib.exercises):
+        if spec.id not in placed:
+            rep.at(("exercises", i, "id"), "not a level of any ladder")
+        for field_name in ("equipment", "any_of"):
+            for item in getattr(spec, field_name):
+                if item not in known:
+                    rep.at(("exercises", i, field_name), f"unknown equipment '{item}' (known: "
+                                                         f"{', '.join(sorted(known))})")
+                elif item in lib.equipment.daily and spec.kind == "strength":
+                    rep.at(("exercises", i, field_name),
+                           f"'{item}' is not asked about, so a strength level cannot need it")
+
+
+def _equipment_sets(content: Content) -> list[frozenset[str]]:
+    """Every equipment a runner can have: the assumed, plus any choice of the asked."""
+    base = frozenset(content.equipment.assumed)
+    asked = content.equipment.asked
+    return [base | frozenset(chosen) for n in range(len(asked) + 1)
+            for chosen in itertools.combinations(asked, n)]
+
+
+def _check_ladders(content: Content, rep: Reporter) -> None:
+    """For every equipment a runner can have: each level's next and previous exist and can
+    be done with it, and a strength session can have a knee-loading and a hip movement."""
+    selection = content.programme.selection
+    ladders = {i: lad for i, lad in content.ladders.items()
+               if all(level in content.exercises for level in lad.levels)}
+    if len(ladders) < len(content.ladders) or not set(selection.knee + selection.hip) <= set(
+            ladders):
+        return  # the unknown levels are reported with exercises.yaml and programme.yaml
+    for has in _equipment_sets(content):
+        what = ", ".join(sorted(has))
+        for ladder in ladders.values():
+            usable = ladder.effective(content.exercises, has)
+            for level in usable:
+                for delta in (1, -1):
+                    here, there = ladder.step(content.exercises, has, level, delta)
+                    if here != level or there is None or there not in ladder.levels \
+                            or not content.exercises[there].usable_with(has):
+                        side = "next" if delta > 0 else "previous"
+                        rep.add(f"level '{level}' has no usable {side} level with {what}",
+                                f"ladder '{ladder.id}'")
+        knee = [i for i in selection.knee
+                if ladders[i].loads_knee and ladders[i].effective(content.exercises, has)]
+        hip = [i for i in selection.hip if ladders[i].effective(content.exercises, has)]
+        if not knee or not hip:
+            rep.add(f"with only {what} a session would lack a "
+                    f"{'knee-loading' if not knee else 'hip'} movement")
+
+
+def _check_placeholders(ex: Exercise, rep: Reporter) -> None:
+    """Only {knee}, only in the steps, at most once an exercise."""
+    for loc, value in walk_texts(ex.model_dump(), (ex.id,)):
+        if "{" not in value and "}" not in value:
+            continue
+        in_steps = len(loc) > 1 and loc[1] == "steps"
+        if not in_steps or value.replace(KNEE_PLACEHOLDER, "").count("{") \
+                or value.replace(KNEE_PLACEHOLDER, "").count("}"):
+            rep.at(loc, f"the only placeholder an exercise may use is {KNEE_PLACEHOLDER}, in "
+                        "its steps")
+    if sum(step.count(KNEE_PLACEHOLDER) for step in ex.steps) > 1:
+        rep.at((ex.id, "steps"), f"{KNEE_PLACEHOLDER} may appear once an exercise")
 
 
 def _check_ref(

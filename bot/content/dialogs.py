@@ -56,6 +56,9 @@ class StepWiring(_Strict):
     kind: StepKind
     text_ref: str | None = None  # show another text (safety.<name> / messages.<key>)
     options: tuple[str, ...] = ()
+    # A choice whose first options are made when it is asked (by an earlier action, in the
+    # dialog's data under this name: the moves of today's session), before ``options``.
+    options_from: str | None = Field(default=None, pattern=r"^[a-z_]+$")
     save: str | None = None
     min: int | None = None
     max: int | None = None
@@ -70,7 +73,7 @@ class StepWiring(_Strict):
     # ("28" to the age question is 28 years, "5 weeks" is 2-6 weeks), never a position.
     # option id -> [low, high): low included, high not.
     bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    unit: Literal["years", "weeks", "km"] | None = None
+    unit: Literal["years", "weeks", "km", "minutes"] | None = None
 
     @field_validator("options", mode="before")
     @classmethod
@@ -91,8 +94,10 @@ class StepWiring(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> StepWiring:
-        if self.kind == "choice" and len(self.options) < 2:
+        if self.kind == "choice" and len(self.options) < 2 and not self.options_from:
             raise ValueError("a choice step needs at least two options")
+        if self.options_from and self.kind != "choice":
+            raise ValueError("only a choice step may take options from the dialog's data")
         if self.kind == "action" and not self.action:
             raise ValueError("an action step needs 'action'")
         if self.kind != "end" and self.next is None:
@@ -171,6 +176,7 @@ class Step(_Strict):
     text: str | None = None
     text_ref: str | None = None
     options: tuple[Option, ...] = ()
+    options_from: str | None = None
     save: str | None = None
     min: int | None = None
     max: int | None = None
@@ -182,12 +188,15 @@ class Step(_Strict):
     next: str | tuple[Branch, ...] | None = None
     then: tuple[str, ...] = ()
     bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    unit: Literal["years", "weeks", "km"] | None = None
+    unit: Literal["years", "weeks", "km", "minutes"] | None = None
 
     @property
     def numeric(self) -> bool:
-        """A typed number is this question's value, not a button's position."""
-        return self.kind == "number" or bool(self.bands)
+        """A typed number is this question's value, not a button's position: a number, a
+        choice in bands, or a choice whose options are numbers (a 0-4 scale)."""
+        return (self.kind == "number" or bool(self.bands)
+                or (self.kind == "choice" and bool(self.options)
+                    and all(o.id.isdigit() for o in self.options)))
 
     def targets(self) -> list[str]:
         if self.next is None:
@@ -233,7 +242,8 @@ def merge_dialog(
                 problems.append(f"{at}: field 'options.{option_id}': no such option")
         steps[step_id] = Step(
             kind=wire.kind, text=said.text.strip() if said.text else None,
-            text_ref=wire.text_ref, options=tuple(options), save=wire.save, min=wire.min,
+            text_ref=wire.text_ref, options=tuple(options), options_from=wire.options_from,
+            save=wire.save, min=wire.min,
             max=wire.max, max_len=wire.max_len, action=wire.action, exercise=wire.exercise,
             prefill=wire.prefill, hint=said.hint, next=wire.next, then=wire.then,
             bands=wire.bands, unit=wire.unit,
@@ -355,6 +365,8 @@ def mermaid(dialog: Dialog, resolve_ref: Callable[[str], str | None]) -> str:
             parts.append(_label(text))
         if step.action:
             parts.append(f"action: {step.action}")
+        if step.options_from:
+            parts.append(f"▸ <i>({step.options_from})</i>")
         if step.options:
             parts.append("<br/>".join(f"▸ {_label(o.label, 40)}" for o in step.options))
         elif step.kind == "yesno":

@@ -10,7 +10,7 @@ from typing import TypeVar
 from bot.content.chart import ChartText
 from bot.content.dialogs import Dialog
 from bot.content.education import Topic
-from bot.content.exercises import Exercise, Kind, Source
+from bot.content.exercises import EquipmentSpec, Exercise, Kind, Ladder, Source
 from bot.content.programme import Programme
 from bot.content.safety import Safety
 from bot.content.texts import Texts
@@ -76,6 +76,8 @@ class Content:
 
     locale: str
     source: Source
+    equipment: EquipmentSpec
+    ladders: dict[str, Ladder]
     exercises: dict[str, Exercise]
     education: dict[str, Topic]
     safety: Safety
@@ -105,6 +107,10 @@ class Content:
     def find_topic(self, name: str) -> Topic | None:
         """An education topic by id, title or alias, as tolerant as ``find_exercise``."""
         return _pick(self.education, _lookup(self._topic_index, name))
+
+    def ladder_of(self, exercise_id: str) -> Ladder:
+        """The ladder an exercise is a level of."""
+        return self.ladders[self.exercises[exercise_id].ladder]
 
     def exercises_of_kind(self, kind: Kind) -> list[Exercise]:
         return [e for e in self.exercises.values() if e.kind == kind]

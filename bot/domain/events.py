@@ -27,6 +27,8 @@ class ConversationRef:
 
     platform: str
     user_id: str
+    # "" (with shared False) for the person's private chat wherever the platform keeps it:
+    # the door finds it (Discord opens the DM channel; on Telegram it is the user id).
     chat_id: str
     # True for a group or server channel that other people can read: the coach never asks
     # health questions or shows health data there.
@@ -63,9 +65,11 @@ class ClubCommand:
     """A running club's admin or member command, from a shared channel.
 
     ``setup``: ``channel_id`` (and its name, for the confirmation), ``time`` and
-    ``timezone`` as the admin typed them. ``off``: the club's post stops. ``leaderboard``:
-    ``join`` or leave the streak leaderboard, shown by ``display_name``. ``denied``: an
-    adapter's verdict that the member may not manage the server.
+    ``timezone`` as the admin typed them, and what the platform says about the bot in that
+    channel: ``bot_can_view`` / ``bot_can_send`` (None when the door cannot tell).
+    ``off``: the club's post stops. ``leaderboard``: ``join`` or leave the streak
+    leaderboard, shown by ``display_name``. ``denied``: an adapter's verdict that the member
+    may not manage the server.
     """
 
     action: ClubAction
@@ -76,6 +80,8 @@ class ClubCommand:
     timezone: str = ""
     join: bool = False
     display_name: str = ""
+    bot_can_view: bool | None = None
+    bot_can_send: bool | None = None
 
 
 Inbound = Text | Press | Command | ClubCommand

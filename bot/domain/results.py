@@ -1,4 +1,5 @@
-"""What a platform answered to a proactive send: sent, retry after N seconds, blocked, failed."""
+"""What a platform answered to a proactive send: sent, retry after N seconds, blocked, not
+permitted, failed."""
 
 from __future__ import annotations
 
@@ -22,8 +23,18 @@ class Blocked:
 
 
 @dataclass(frozen=True, slots=True)
+class NotPermitted:
+    """The platform refused because the bot lacks a permission where it posted (a server
+    channel it may not view or send in: Discord's 403 50001/50013, Telegram's "not enough
+    rights"). Unlike ``Blocked``, the conversation is still there and a server's admin can
+    fix it; retrying as it is would be refused again."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     reason: str = ""
 
 
-SendResult = Sent | RetryAfter | Blocked | Failed
+SendResult = Sent | RetryAfter | Blocked | NotPermitted | Failed

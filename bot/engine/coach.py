@@ -227,7 +227,8 @@ class Coach:
             return
         runner = self._runner(session)
         step = self._current_step(session)
-        value = runner.parse_text(step, text)
+        asked = dict(session.state.data)  # the data the question was built from
+        value = runner.parse_text(step, text, asked)
         if value is NO_ANSWER:
             session.add(Reply(key="input.hint", text=runner.hint(step)))
             session.reask()
@@ -236,11 +237,11 @@ class Coach:
             session.state.data["story_signals"] = list(screening.signals)
         start = len(session.replies)
         await self._advance(session, value)
-        if runner.options(step) and len(session.replies) > start:
+        if runner.options(step, asked) and len(session.replies) > start:
             # The question had buttons: adapters drop them, as for a press.
             first = session.replies[start]
             session.replies[start] = dataclasses.replace(
-                first, typed_answer=runner.answer_label(step, value))
+                first, typed_answer=runner.answer_label(step, value, asked))
 
     async def _other_language(
         self, session: Session, language: str, screening: ScreenResult
@@ -307,11 +308,12 @@ class Coach:
             return
         runner = self._runner(session)
         step = self._current_step(session)
-        value = runner.parse_press(step, parts[4])
+        value = runner.parse_press(step, parts[4], state.data)
         if value is NO_ANSWER:
             session.stale()
             return
-        label = next((o.label for o in runner.options(step) if o.id == parts[4]), None)
+        label = next((o.label for o in runner.options(step, state.data) if o.id == parts[4]),
+                     None)
         start = len(session.replies)
         await self._advance(session, value)
         if label is not None and len(session.replies) > start:

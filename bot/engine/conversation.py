@@ -62,7 +62,7 @@ class Runner:
         dialog = self.dialogs[state.dialog]
         step = dialog.steps[state.step]
         text = self.step_text(step)
-        options = self.options(step)
+        options = self.options(step, state.data)
         prefilled = None
         if step.prefill:
             prefilled = state.data.get("prefill", {}).get(step.prefill)
@@ -88,7 +88,13 @@ class Runner:
         return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons,
                      asks=asks)
 
-    def options(self, step: Step) -> tuple[Option, ...]:
+    def options(self, step: Step, data: dict[str, Any] | None = None) -> tuple[Option, ...]:
+        """The options of a step; a choice with ``options_from`` first offers the ones an
+        earlier action put in the dialog's data (``data["choices"][name]``: id and label)."""
+        if step.options_from:
+            made = (data or {}).get("choices", {}).get(step.options_from, [])
+            return tuple(Option(id=str(i), label=str(label), match=_name_words(str(label)))
+                         for i, label in made) + step.options
         if step.kind == "yesno":
             return (
                 Option(id="yes", label=self.messages.get("buttons.yes")),
@@ -100,8 +106,10 @@ class Runner:
 
     # ----- answering ----------------------------------------------------------------------
 
-    def parse_press(self, step: Step, option_id: str) -> Any:
-        options = {o.id: o for o in self.options(step)}
+    def parse_press(
+        self, step: Step, option_id: str, data: dict[str, Any] | None = None
+    ) -> Any:
+        options = {o.id: o for o in self.options(step, data)}
         if option_id not in options:
             return NO_ANSWER
         if step.kind == "number":
@@ -116,7 +124,7 @@ class Runner:
             return _days_from_option(option_id, self.vocabulary)
         return option_id
 
-    def parse_text(self, step: Step, text: str) -> Any:
+    def parse_text(self, step: Step, text: str, data: dict[str, Any] | None = None) -> Any:
         """A typed answer, or NO_ANSWER when it does not fit the question."""
         kind = step.kind
         if kind == "text":
@@ -160,12 +168,12 @@ class Runner:
                 return _days_from_option(option.id, self.vocabulary)
             days = self.vocabulary.weekdays_in(text)
             return sorted(days) if days else NO_ANSWER
-        option = match_option(text, self.options(step), by_position=False)
+        option = match_option(text, self.options(step, data), by_position=False)
         return option.id if option else NO_ANSWER
 
-    def answer_label(self, step: Step, value: Any) -> str:
+    def answer_label(self, step: Step, value: Any, data: dict[str, Any] | None = None) -> str:
         """How a typed answer was understood, to show on the question it answered."""
-        for option in self.options(step):
+        for option in self.options(step, data):
             if option.id == value:
                 return option.label
         if isinstance(value, list):
@@ -282,3 +290,10 @@ def _time_of(option_id: str) -> str | None:
 def _days_from_option(option_id: str, vocabulary: Vocabulary) -> list[int]:
     days = vocabulary.weekdays_in(option_id.replace("_", " "))
     return sorted(days) if days else [0, 2, 4]
+
+
+def _name_words(label: str) -> tuple[str, ...]:
+    """The words of an option made from data (an exercise's name), so that a typed "the
+    squats" or "clamshell" picks it when no other option shares the word."""
+    words = [w for w in fold(label).split() if len(w) >= 4]
+    return tuple(dict.fromkeys([*words, *(f"{w}s" for w in words)]))

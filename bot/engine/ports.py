@@ -53,7 +53,8 @@ class Sender(Protocol):
     """Implemented by each adapter: deliver replies to one conversation, unprompted.
 
     ``idempotency_key`` is stable across retries of the same outbox row, so a platform that
-    supports it (Discord's nonce) can refuse a duplicate.
+    supports it (Discord's nonce) can refuse a duplicate. A ``ref`` with no ``chat_id``
+    (and not shared) is the person's private chat, which the sender finds.
     """
 
     platform: str
@@ -71,6 +72,8 @@ class Delivery:
     replies: Sequence[Reply]
     # Called after the platform accepted the messages, with their ids.
     on_sent: Callable[[tuple[str, ...]], Awaitable[None]] | None = None
+    # Called when the platform refused them for lack of permission there (NotPermitted).
+    on_refused: Callable[[], Awaitable[None]] | None = None
 
 
 class Composer(Protocol):

@@ -3,25 +3,29 @@ outbound replies."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.content.exercises import Exercise
+from bot.content.exercises import Exercise, ReleaseDose, StrengthDose, StretchDose
 from bot.content.locale import Content
 from bot.content.prefill import Prefill
-from bot.content.render import render_exercise, render_topic
+from bot.content.render import knee_words, render_exercise, render_topic
 from bot.domain.events import Button, Reply
+from bot.domain.records import Workout
 from bot.domain.text import fold
 from bot.engine.layout import Layout
 from bot.engine.triage import TriageResult
+from bot.engine.workouts import minutes_of, strength_moves, usable_equipment
 
 # Texts the book uses, with the placeholders it fills in (checked by `kneecoach check`).
 TEXTS = {
     "safety.reasons_heading": (),
     "buttons.show_me_how": ("name",),
-    "session.title": ("week",),
-    "session.strength_heading": ("load", "dose"),
+    "session.title": ("week", "minutes"),
+    "plan.short_title": ("week", "minutes"),
+    "session.strength_heading": ("minutes",),
     "session.rest_day": (),
-    "session.daily_heading": (),
+    "session.daily_heading": ("minutes",),
+    "plan.hold_dose": ("sets", "seconds"),
+    "plan.rep_hold": ("seconds",),
+    "plan.tempo": ("down", "pause", "up"),
     "session.stretch_dose": ("hold", "repeats"),
     "session.strength_dose": ("sets", "reps"),
     "session.release_dose": ("minutes", "areas"),
@@ -38,7 +42,17 @@ TEXTS = {
     "exercise.dose.line": ("dose",),
     "exercise.dose.per_side": (),
     "exercise.dose.hold": ("seconds",),
-    "exercise.dose.strength": ("sets", "reps", "side", "hold", "load"),
+    "exercise.dose.strength": ("sets", "reps", "side", "hold", "tempo", "load"),
+    "guide.strength_hold": ("sets", "seconds", "side", "load"),
+    "guide.tempo": ("down", "pause", "up"),
+    "guide.ladder": ("ladder", "level", "levels"),
+    "guide.easier": ("text",),
+    "guide.harder": ("text",),
+    "guide.cue": ("text",),
+    "knee.left": (),
+    "knee.right": (),
+    "knee.both": (),
+    "knee.unknown": (),
     "exercise.dose.stretch": ("seconds", "times", "side"),
     "exercise.dose.release": ("minutes", "side", "areas"),
     "exercise.seconds.one": ("n",),
@@ -107,9 +121,13 @@ class TextBook:
 
     # ----- exercises and guides -----------------------------------------------------------
 
-    def exercise_reply(self, exercise_id: str) -> Reply:
+    def exercise_reply(self, exercise_id: str, side: str | None = None) -> Reply:
+        """How to do an exercise; ``side`` (the intake's left, right or both) names the knee
+        in its steps."""
         exercise = self.content.exercises[exercise_id]
-        return Reply(key=f"exercise.{exercise_id}", text=render_exercise(exercise, self.messages))
+        text = render_exercise(exercise, self.messages, self.content.ladder_of(exercise_id),
+                               knee_words(side, self.messages))
+        return Reply(key=f"exercise.{exercise_id}", text=text)
 
     def exercise_menu(self, unknown: bool) -> Reply:
         key = "menus.exercises_unknown" if unknown else "menus.exercises"
@@ -130,43 +148,42 @@ class TextBook:
     def session_reply(
         self,
         week: int,
-        strength_day: bool,
+        workout: Workout,
         key: str,
         extra_buttons: tuple[tuple[Button, ...], ...] = (),
         preface: str | None = None,
         eased: bool = False,
     ) -> Reply:
-        """Today's session. ``eased``: the knee is flaring, so stay with the bodyweight phase
-        and do one set fewer."""
-        programme = self.content.programme
-        phase = programme.phase_for_week(min(week, 2) if eased else week)
+        """One day's workout with its expected duration and a "how" button per exercise.
+        ``eased``: the knee is flaring, so one set fewer."""
+        exercises = self.content.exercises
+        strength = [exercises[i] for i in workout.strength]
+        daily = [exercises[i] for i in workout.daily]
         lines: list[str] = []
         if preface:
             lines.append(preface)
-        lines.append(self.messages.get("session.title", week=week))
-        shown: list[Exercise] = []
-        if strength_day:
-            strength = [self.content.exercises[i] for i in phase.strength]
-            dose = self._strength_dose(strength[0], fewer_sets=eased) if strength else ""
+        title = "plan.short_title" if workout.short else "session.title"
+        lines.append(self.messages.get(title, week=week,
+                                       minutes=minutes_of(self.content, [*workout.strength,
+                                                                         *workout.daily])))
+        if strength:
             lines.append(
-                self.messages.get("session.strength_heading", load=phase.load, dose=dose)
-                + "\n"
-                + "\n".join(f"- {ex.name}" for ex in strength)
-            )
-            lines.append(_italic(phase.note.strip()))
-            shown.extend(strength)
-        else:
+                self.messages.get("session.strength_heading",
+                                  minutes=minutes_of(self.content, workout.strength))
+                + "\n" + "\n".join(f"- {ex.name}: {self._strength_dose(ex, eased)}"
+                                    for ex in strength))
+            if not workout.short:
+                lines.append(_italic(self.content.programme.phase_for_week(week).note.strip()))
+        elif not workout.short:
             lines.append(self.messages.get("session.rest_day"))
-        daily = [self.content.exercises[i] for i in programme.daily]
-        lines.append(
-            self.messages.get("session.daily_heading")
-            + "\n"
-            + "\n".join(f"- {ex.name}: {self._daily_dose(ex)}" for ex in daily)
-        )
-        shown.extend(daily)
+        if daily:
+            lines.append(
+                self.messages.get("session.daily_heading",
+                                  minutes=minutes_of(self.content, workout.daily))
+                + "\n" + "\n".join(f"- {ex.name}: {self._daily_dose(ex)}" for ex in daily))
         how = [
             Button(self.messages.get("buttons.show_me_how", name=ex.name)[:40], f"a:ex:{ex.id}")
-            for ex in shown
+            for ex in [*strength, *daily]
         ]
         return Reply(
             key=key,
@@ -175,20 +192,25 @@ class TextBook:
         )
 
     def club_routine(self, weekday: int) -> str:
-        """The club's routine for a weekday: strength on the programme's default strength
-        days, stretching and rolling every day (no personal adjustments in a shared post)."""
+        """The club's routine for a weekday: on the programme's default strength days a
+        strength session at everyone's first level with no equipment beyond a chair, a wall
+        and the floor; stretching and rolling every day (no personal adjustments in a shared
+        post)."""
         programme = self.content.programme
         names = [fold(n)[:3] for n in self.messages.get("settings.day_names").split()]
         strength_days = {names.index(fold(str(d))[:3]) for d in programme.default_strength_days}
         lines: list[str] = []
         if weekday in strength_days:
-            phase = programme.phase_for_week(1)
-            strength = [self.content.exercises[i] for i in phase.strength]
-            lines.append(self.messages.get("session.strength_heading", load=phase.load,
-                                           dose=self._strength_dose(strength[0])))
-            lines.extend(f"- {ex.name}" for ex in strength)
+            has = usable_equipment(self.content, ())
+            moves = strength_moves(self.content, has, programme.selection.minutes.default, {},
+                                   turn=weekday)
+            lines.append(self.messages.get("session.strength_heading",
+                                           minutes=minutes_of(self.content, moves)))
+            lines.extend(f"- {self.content.exercises[i].name}: "
+                         f"{self._strength_dose(self.content.exercises[i])}" for i in moves)
             lines.append("")
-        lines.append(self.messages.get("session.daily_heading"))
+        lines.append(self.messages.get("session.daily_heading",
+                                       minutes=minutes_of(self.content, programme.daily)))
         lines.extend(
             f"- {ex.name}: {self._daily_dose(ex)}"
             for ex in (self.content.exercises[i] for i in programme.daily)
@@ -196,24 +218,33 @@ class TextBook:
         return "\n".join(lines)
 
     def _daily_dose(self, exercise: Exercise) -> str:
-        dose: Any = exercise.dose
-        if hasattr(dose, "repeats"):
+        dose = exercise.dose
+        if isinstance(dose, StretchDose):
             text = self.messages.get("session.stretch_dose", hold=dose.hold_seconds,
                                      repeats=dose.repeats)
             return text + (self.messages.get("session.per_side") if dose.per_side else "")
-        if hasattr(dose, "minutes_per_area"):
+        if isinstance(dose, ReleaseDose):
             return self.messages.get(
                 "session.release_dose", minutes=dose.minutes_per_area, areas=", ".join(dose.areas)
             )
         return self._strength_dose(exercise)
 
     def _strength_dose(self, exercise: Exercise, fewer_sets: bool = False) -> str:
-        dose: Any = exercise.dose
-        if not hasattr(dose, "sets"):
+        dose = exercise.dose
+        if not isinstance(dose, StrengthDose):
             return ""
         sets = max(1, dose.sets - 1) if fewer_sets else dose.sets
-        text = self.messages.get("session.strength_dose", sets=sets, reps=dose.reps)
-        return text + (self.messages.get("session.per_side") if dose.per_side else "")
+        if dose.reps is None:
+            text = self.messages.get("plan.hold_dose", sets=sets, seconds=dose.hold_seconds)
+        else:
+            text = self.messages.get("session.strength_dose", sets=sets, reps=dose.reps)
+        text += self.messages.get("session.per_side") if dose.per_side else ""
+        if dose.reps is not None and dose.hold_seconds:
+            text += self.messages.get("plan.rep_hold", seconds=dose.hold_seconds)
+        if dose.tempo:
+            down, pause, up = dose.tempo.split("-")
+            text += self.messages.get("plan.tempo", down=down, pause=pause, up=up)
+        return text
 
 
 def _italic(text: str) -> str:

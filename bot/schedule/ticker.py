@@ -40,11 +40,11 @@ class Ticker:
         async with self._running:
             swept = await sweep(self.outbox, self.clock.now())
             drained = await self.worker.drain()
-            if swept.claimed or drained.sent or drained.missed:
+            if swept.claimed or drained.sent or drained.missed or drained.refused:
                 log.info(
-                    "tick: %d claimed, %d sent, %d retried, %d missed, %d blocked",
+                    "tick: %d claimed, %d sent, %d retried, %d missed, %d blocked, %d refused",
                     swept.claimed, drained.sent, drained.retried, drained.missed,
-                    drained.blocked,
+                    drained.blocked, drained.refused,
                 )
             return TickResult(swept, drained)
 

@@ -3,8 +3,12 @@
 Per row: build the messages (the coach decides what they say), mark the row 'sending', send
 with a stable idempotency key, and record what the platform answered:
 sent -> done; retry after N s -> back to pending with backoff; blocked -> the person is marked
-inactive and gets nothing more; failed -> recorded. A row more than ``late_limit`` past its due
-time is recorded as missed instead of waking someone at night.
+inactive and gets nothing more (a club whose channel blocks the bot is switched off); not
+permitted (the bot may not post there) -> recorded as 'refused' and the delivery's
+``on_refused`` is told (the club feature tells its admin); failed -> recorded. A row more
+than ``late_limit`` past its due time is recorded as missed instead of waking someone at
+night. Rows that fall due while the worker drains (the admin's notice) go out in the same
+drain.
 
 A row left in 'sending' by a crash is sent again with the SAME idempotency key, so a platform
 that honours it (Discord's nonce) drops the duplicate; we prefer a rare duplicate on a
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
-from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
 from bot.engine.ports import Composer, Sender
 from bot.store.outbox import OutboxRow
 from bot.store.stores import Stores
@@ -36,6 +40,7 @@ class DrainStats:
     sent: int = 0
     retried: int = 0
     blocked: int = 0
+    refused: int = 0
     failed: int = 0
     missed: int = 0
     skipped: int = 0
@@ -65,11 +70,13 @@ class DeliveryWorker:
         one slow or rate-limited chat never holds up the rest; one person's rows stay in
         order."""
         stats = DrainStats()
+        seen: set[int] = set()  # each row at most once a drain
         while True:
             now = self.clock.now()
-            rows = await self.outbox.due(now, batch)
+            rows = [row for row in await self.outbox.due(now, batch) if row.id not in seen]
             if not rows:
                 return stats
+            seen.update(row.id for row in rows)
             by_target: dict[str, list[OutboxRow]] = {}
             for row in rows:
                 by_target.setdefault(row.target, []).append(row)
@@ -77,8 +84,6 @@ class DeliveryWorker:
             async with asyncio.TaskGroup() as group:
                 for queue in by_target.values():
                     group.create_task(self._serve(queue, gate, now, stats))
-            if len(rows) < batch:
-                return stats
 
     async def _serve(
         self, queue: list[OutboxRow], gate: asyncio.Semaphore, now: datetime,
@@ -129,9 +134,16 @@ class DeliveryWorker:
             await self._finish(outbox_id, "blocked", now, result.reason[:200])
             if r.user_id is not None:
                 await self.outbox.block_person(r.user_id)
-            elif r.club_id is not None:
+            elif r.club_id is not None and delivery.ref.shared:  # not a note to its admin
                 await self.clubs.deactivate(r.club_id)
             stats.blocked += 1
+        elif isinstance(result, NotPermitted):
+            log.warning("outbox row %s: the bot may not post there: %s", outbox_id,
+                        result.reason[:200])
+            await self._finish(outbox_id, "refused", now, result.reason[:200])
+            if delivery.on_refused is not None:
+                await delivery.on_refused()
+            stats.refused += 1
         elif isinstance(result, Failed):
             log.warning("delivery of outbox row %s failed: %s", outbox_id, result.reason[:200])
             await self._finish(outbox_id, "failed", now, result.reason[:200])

@@ -19,16 +19,34 @@ class ClubStore:
     async def set_up(
         self, platform: str, guild_id: str, channel_id: str, local_time: str, timezone: str,
         next_due: datetime, next_weekly: datetime, now: datetime,
+        admin_id: str | None = None, channel_name: str = "",
     ) -> None:
-        """Create or change the club of a server, and switch its post on."""
+        """Create or change the club of a server, and switch its post on (set up afresh: no
+        refused posts counted)."""
         await self.db.execute(
             "INSERT INTO clubs (platform, guild_id, channel_id, local_time, timezone,"
-            " next_due, next_weekly, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
+            " next_due, next_weekly, active, created_at, admin_id, channel_name, refused_posts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 0)"
             " ON CONFLICT (platform, guild_id) DO UPDATE SET channel_id=excluded.channel_id,"
             " local_time=excluded.local_time, timezone=excluded.timezone,"
-            " next_due=excluded.next_due, next_weekly=excluded.next_weekly, active=1",
+            " next_due=excluded.next_due, next_weekly=excluded.next_weekly, active=1,"
+            " admin_id=excluded.admin_id, channel_name=excluded.channel_name, refused_posts=0",
             (platform, guild_id, channel_id, local_time, timezone, to_db(next_due),
-             to_db(next_weekly), to_db(now)),
+             to_db(next_weekly), to_db(now), admin_id, channel_name),
+        )
+
+    async def post_refused(self, club_id: int) -> int:
+        """One more post in a row the platform refused; how many that makes."""
+        row = await self.db.fetchone(
+            "UPDATE clubs SET refused_posts=refused_posts+1 WHERE id=? RETURNING refused_posts",
+            (club_id,),
+        )
+        return int(row[0]) if row else 0
+
+    async def post_delivered(self, club_id: int) -> None:
+        """A post went out: the refused ones in a row start again from none."""
+        await self.db.execute(
+            "UPDATE clubs SET refused_posts=0 WHERE id=? AND refused_posts<>0", (club_id,)
         )
 
     async def switch_off(self, platform: str, guild_id: str) -> bool:
@@ -113,4 +131,7 @@ def _club(row: Row) -> Club:
         local_time=str(row["local_time"]),
         timezone=str(row["timezone"]),
         active=bool(row["active"]),
+        admin_id=None if row["admin_id"] is None else str(row["admin_id"]),
+        channel_name=str(row["channel_name"]),
+        refused_posts=int(row["refused_posts"]),
     )

@@ -92,6 +92,19 @@ class OutboxStore:
                     )
         return Claimed(reminders=len(rows), clubs=len(clubs))
 
+    async def add(
+        self, target: str, kind: str, local_day: date, due: datetime, *,
+        club_id: int | None = None, user_id: int | None = None,
+    ) -> bool:
+        """One message due at ``due`` (a club admin's notice); False when that target already
+        has one of this kind for that day."""
+        added = await self.db.execute(
+            "INSERT INTO outbox (target, user_id, club_id, kind, local_date, due_at,"
+            " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (target, user_id, club_id, kind, local_day.isoformat(), to_db(due), to_db(due)),
+        )
+        return added > 0
+
     async def due(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Rows waiting to be sent (or left mid-send by a crash) whose time has come."""
         rows = await self.db.fetchall(

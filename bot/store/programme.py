@@ -29,20 +29,36 @@ class ProgrammeStore:
             paused_until=date.fromisoformat(row["paused_until"]) if row["paused_until"] else None,
             strength_days=list(json.loads(row["strength_days"])),
             race=row["race"],
+            equipment=list(json.loads(row["equipment"])),
+            minutes=int(row["minutes"]),
         )
 
     async def start_plan(
         self, user_id: int, started_on: date, strength_days: list[int], race: str | None,
-        now: datetime,
+        now: datetime, equipment: list[str] | None = None, minutes: int = 20,
     ) -> None:
         await self.db.execute(
-            "INSERT INTO programmes (user_id, started_on, status, strength_days, race, updated_at)"
-            " VALUES (?, ?, 'active', ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
+            "INSERT INTO programmes (user_id, started_on, status, strength_days, race,"
+            " equipment, minutes, updated_at)"
+            " VALUES (?, ?, 'active', ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
             " started_on=excluded.started_on, status='active', paused_until=NULL,"
             " strength_days=excluded.strength_days, race=excluded.race,"
+            " equipment=excluded.equipment, minutes=excluded.minutes,"
             " updated_at=excluded.updated_at",
             (user_id, started_on.isoformat(), json.dumps(sorted(strength_days)), race,
-             to_db(now)),
+             json.dumps(sorted(equipment or [])), minutes, to_db(now)),
+        )
+
+    async def set_equipment(self, user_id: int, equipment: list[str], now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE programmes SET equipment=?, updated_at=? WHERE user_id=?",
+            (json.dumps(sorted(equipment)), to_db(now), user_id),
+        )
+
+    async def set_minutes(self, user_id: int, minutes: int, now: datetime) -> None:
+        await self.db.execute(
+            "UPDATE programmes SET minutes=?, updated_at=? WHERE user_id=?",
+            (minutes, to_db(now), user_id),
         )
 
     async def set_status(

@@ -63,6 +63,21 @@ class UserStore:
             "UPDATE users SET consent_at=? WHERE id=?", (to_db(at) if at else None, user_id)
         )
 
+    async def withdraw_consent(self, user_id: int) -> None:
+        """Consent taken back before anything was built on it: the person is as new. The
+        consent time and age band are cleared and every row kept about them under that
+        consent (answers, triage results, red flags, and any other table keyed by the
+        person) is deleted; only who they are and where their conversation stands remain."""
+        kept = {"users", "dialog_state"}
+        tables = [t for t in sorted(await self.db.tables())
+                  if t not in kept and "user_id" in await self.db.columns(t)]
+        async with self.db.transaction() as tx:
+            for table in tables:
+                await tx.execute(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
+            await tx.execute(
+                "UPDATE users SET consent_at=NULL, age_band=NULL WHERE id=?", (user_id,)
+            )
+
     async def set_age_band(self, user_id: int, band: str | None) -> None:
         await self.db.execute("UPDATE users SET age_band=? WHERE id=?", (band, user_id))
 

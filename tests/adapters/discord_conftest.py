@@ -120,7 +120,9 @@ class DcCoach:
 
     script: Script = default_script
     texts: dict[str, str] = field(
-        default_factory=lambda: {"discord.continued_in_dm": "I've sent you a DM: see you there."}
+        default_factory=lambda: {
+            "discord.continued_in_dm": "I've sent you a DM: see you there. {link}"
+        }
     )
     calls: list[tuple[ConversationRef, Inbound]] = field(default_factory=list)
     _cond: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -133,7 +135,7 @@ class DcCoach:
 
     def text(self, key: str, **values: object) -> str:
         if key in self.texts:
-            return self.texts[key].format(**values)
+            return self.texts[key].format(**values) if values else self.texts[key]
         messages = dc_messages()
         return messages.get(key, **values) if key in messages else key
 

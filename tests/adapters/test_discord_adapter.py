@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import discord
@@ -29,7 +30,7 @@ from bot.domain.events import (
     Reply,
     Text,
 )
-from bot.domain.results import Blocked, Failed, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
 from tests.adapters.discord_conftest import (
     DcCoach,
     DcWorld,
@@ -44,6 +45,10 @@ from tests.adapters.discord_conftest import (
 from tests.fakes.discord_api import (
     INTENT_DIRECT_MESSAGES,
     INTENT_GUILDS,
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
     FakeDiscord,
     FakeUser,
 )
@@ -113,6 +118,29 @@ async def test_connects_with_minimal_intents_and_syncs_one_group(
     assert name["description"] == messages.get("discord.option.exercise")
 
 
+async def test_starting_logs_no_voice_warnings_and_other_warnings_still_show(
+    dc_fake: FakeDiscord,
+    dc_world: DcWorld,
+    dc_coach: DcCoach,
+    dc_settings: DiscordSettings,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As in a fresh process without PyNaCl and davey (an earlier client in this test run has
+    # already used discord.py's once-only switches).
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    caplog.set_level(logging.WARNING)
+    adapter = await dc_start_adapter(dc_settings, dc_coach)
+    try:
+        logging.getLogger("discord.client").warning("a warning that must still show")
+    finally:
+        await adapter.stop()
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if "voice will NOT be supported" in m], said
+    assert "a warning that must still show" in said
+
+
 async def test_explicit_gateway_url(
     dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach
 ) -> None:
@@ -169,7 +197,10 @@ async def test_start_in_a_server_answers_ephemerally_and_continues_in_dm(
     assert interaction.acknowledged_after is not None and interaction.acknowledged_after < 3
     assert original.channel_id == guild.channel("general").id
     assert original.ephemeral
-    assert original.content == "I've sent you a DM: see you there."
+    dm = dc_fake.dm_channel(alice).id
+    # the note links the DM (Discord's jump link for a channel outside any server)
+    link = f"https://discord.com/channels/@me/{dm}"
+    assert original.content == f"I've sent you a DM: see you there. {link}"
 
     welcome, question = await dc_fake.wait_dm(alice, 2)
     assert welcome.content.startswith("**Welcome to Kneecoach.**")
@@ -396,6 +427,9 @@ async def test_a_private_replacement_never_lands_on_a_server_post(
     press = await dc_fake.press(dc_world.alice, club.id, sent.message_ids[0], "kc|a:club:1:d")
     await dc_fake.wait_for(lambda: len(press.followup_ids) == 2)  # "Noted." + the DM note
     assert all(m.ephemeral for m in dc_fake.interaction_messages(press))
+    note = dc_fake.messages[press.followup_ids[1]]
+    dm = dc_fake.dm_channel(dc_world.alice).id
+    assert note.content.endswith(f" https://discord.com/channels/@me/{dm}")
     post = dc_fake.messages[sent.message_ids[0]]
     assert post.content == "Club post" and post.edits == []
     (secret,) = await dc_fake.wait_dm(dc_world.alice, 1)
@@ -510,7 +544,8 @@ async def test_club_setup_needs_manage_server(
     general = dc_world.guild.channel("general").id
     guild = dc_world.guild.id
     setup = ClubCommand("setup", guild_id=guild, channel_id=club.id, channel_name="club",
-                        time="07:30", timezone="Europe/London")
+                        time="07:30", timezone="Europe/London", bot_can_view=True,
+                        bot_can_send=True)
     assert calls[(dc_world.alice.id, setup)] == ConversationRef(
         "discord", dc_world.alice.id, general, shared=True
     )
@@ -542,15 +577,71 @@ async def test_club_commands_reach_the_engine_typed(
     commands = [(ref.user_id, inbound) for ref, inbound in dc_coach.calls]
     assert [(user, inbound) for user, inbound in commands] == [
         (alice.id, ClubCommand("setup", guild_id=guild.id, channel_id=club.id,
-                               channel_name="club", time="6 pm", timezone="new  york")),
+                               channel_name="club", time="6 pm", timezone="new  york",
+                               bot_can_view=True, bot_can_send=True)),
         (alice.id, ClubCommand("setup", guild_id=guild.id, channel_id=club.id,
-                               channel_name="club", time="18 : 30", timezone="UTC + 5:30")),
+                               channel_name="club", time="18 : 30", timezone="UTC + 5:30",
+                               bot_can_view=True, bot_can_send=True)),
         (alice.id, ClubCommand("off", guild_id=guild.id)),
         (bob.id, ClubCommand("denied")),
         (bob.id, ClubCommand("leaderboard", guild_id=guild.id)),
     ]
     general = guild.channel("general").id
     assert all(ref.shared and ref.chat_id == general for ref, _ in dc_coach.calls)
+
+
+async def test_club_setup_reports_what_the_bot_may_do_in_the_channel(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_coach: DcCoach, dc_settings: DiscordSettings
+) -> None:
+    guild = dc_world.guild
+    general, club = guild.channel("general"), guild.channel("club")
+    extra = dc_fake.add_guild("Other", channels=("hidden",))
+    dc_fake.restrict_bot(club, SEND_MESSAGES)  # an admin took Send Messages from the bot
+    hidden = extra.channel("hidden")
+    dc_fake.restrict_bot(hidden, VIEW_CHANNEL)  # ... or the whole channel
+    dc_fake.set_permissions(extra, dc_world.alice, MEMBER_PERMISSIONS | MANAGE_GUILD)
+    adapter = await dc_start_adapter(dc_settings, dc_coach)  # the server comes with it
+    try:
+        for where, channel in ((guild, club), (guild, general), (extra, hidden)):
+            options = {"channel": channel, "time": "18:00", "timezone": "London"}
+            slash = await dc_fake.slash(dc_world.alice, where, "club setup", options)
+            await dc_fake.wait_original(slash)
+    finally:
+        await adapter.stop()
+    facts = [
+        (inbound.channel_name, inbound.bot_can_view, inbound.bot_can_send)
+        for _, inbound in dc_coach.calls
+        if isinstance(inbound, ClubCommand)
+    ]
+    assert facts == [("club", True, False), ("general", True, True), ("hidden", False, False)]
+
+
+async def test_a_post_the_bot_may_not_make_is_not_permitted(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    club = dc_world.guild.channel("club")
+    ref = ConversationRef("discord", "club", club.id, shared=True)
+    post = [Reply("club.daily", "Today's club prehab", private=False)]
+    dc_fake.restrict_bot(club, SEND_MESSAGES)
+    refused = await dc_adapter.send(ref, post, "kc-ob-1")
+    assert refused == NotPermitted("Discord 403 50013: Missing Permissions")
+    dc_fake.restrict_bot(club, VIEW_CHANNEL)
+    hidden = await dc_adapter.send(ref, post, "kc-ob-2")
+    assert hidden == NotPermitted("Discord 403 50001: Missing Access")
+    dc_fake.restrict_bot(club, 0)
+    assert isinstance(await dc_adapter.send(ref, post, "kc-ob-3"), Sent)
+    assert [m.content for m in dc_fake.bot_messages_in(club)] == ["Today's club prehab"]
+
+
+async def test_a_note_to_someone_with_no_chat_id_goes_to_their_dm(
+    dc_fake: FakeDiscord, dc_world: DcWorld, dc_adapter: DiscordAdapter
+) -> None:
+    alice = dc_world.alice
+    ref = ConversationRef("discord", alice.id, "")  # a club admin, maybe never a runner
+    result = await dc_adapter.send(ref, [Reply("club_admin.post_refused", "Heads up")], "n1")
+    assert isinstance(result, Sent)
+    assert [m.content for m in dc_fake.dm_messages(alice)] == ["Heads up"]
+    assert dc_fake.public_guild_messages() == []
 
 
 def test_display_names_are_kept_on_one_line() -> None:

@@ -32,6 +32,7 @@ from bot.store.dm_channels import StoredDMChannels
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
     FakeDiscord,
     FakeGuild,
     FakeInteraction,
@@ -222,7 +223,11 @@ async def enrol(w: World, user: FakeUser) -> None:
     keys, note = await w.slash_start(user)
     assert keys == ["start.welcome", "intake.ask.consent"]
     assert note.ephemeral and note.channel_id == w.guild.channel("general").id
-    assert note.content == w.text("discord.continued_in_dm")
+    dm = w.fake.dm_channel(user).id
+    assert note.content == w.text(
+        "discord.continued_in_dm", link=f"https://discord.com/channels/@me/{dm}"
+    )
+    assert note.content.endswith(f" https://discord.com/channels/@me/{dm}")  # a jump link
 
     assert await w.press(user, "I agree") == ["intake.ask.age"]
     consent = next(m for m in w.fake.dm_messages(user) if m.content.endswith("**I agree**"))
@@ -238,8 +243,15 @@ async def enrol(w: World, user: FakeUser) -> None:
     assert await w.press(user, "Yes, let's start") == ["intake.ask.reminder_time"]
     assert await w.say(user, "07:30") == ["intake.ask.timezone"]
     assert await w.say(user, "London") == ["intake.ask.strength_days"]
-    keys = await w.press(user, "Mon, Wed, Fri")
+    assert await w.press(user, "Mon, Wed, Fri") == ["intake.ask.has_band"]
+    for answer in ["No", "Yes", "Yes"]:
+        await w.press(user, answer)
+    keys = await w.press(user, "About 20 minutes")
     assert keys[0] == "programme.started", keys
+    for answer in ["Some difficulty"] * 4:
+        await w.press(user, answer)
+    keys = await w.press(user, "Slight difficulty")
+    assert keys == ["function.baseline", "running.start.hold", "today.session"], keys
     # each question fit one message: no option spilled into a follow-on "…" message
     assert all(m.content != render_markup(CONTINUATION) for m in w.fake.dm_messages(user))
 
@@ -273,7 +285,8 @@ async def daily_reminder_at_0730(w: World, user: FakeUser) -> FakeMessage:
     assert new[0].content.startswith(w.text("daily.greeting"))
     prompt = new[-1]
     labels = [b["label"] for b in prompt.buttons]
-    assert labels == ["Done ✅", "Did part of it", "Skip today", "Snooze 1 hour"]
+    assert labels == ["Done ✅", "Did part of it", "Short version", "Skip today",
+                      "Snooze 1 hour"]
     db_user = await w.coach.users.find("discord", user.id)
     assert db_user is not None
     row = await w.coach.stores.db.fetchone(
@@ -318,15 +331,16 @@ async def club_setup_admin_only(w: World) -> None:
     assert done.ephemeral
     assert done.content == w.text(
         "club.setup_done",
-        channel=club.id,
+        channel="club",
         time=CLUB_TIME,
         zone="Europe/London",
         first="Mon 02 Mar 12:00",
     )
+    assert "#club" in done.content  # the confirmation names the channel
     call = w.port.calls[-1]
     assert call.inbound == ClubCommand(
         "setup", guild_id=w.guild.id, channel_id=club.id, channel_name="club",
-        time=CLUB_TIME, timezone="London",
+        time=CLUB_TIME, timezone="London", bot_can_view=True, bot_can_send=True,
     )
     assert call.ref == ConversationRef(
         "discord", w.alice.id, w.guild.channel("general").id, shared=True
@@ -433,7 +447,6 @@ def audit_the_server(w: World) -> None:
     notes = {
         w.text(key)
         for key in (
-            "discord.continued_in_dm",
             "discord.dms_closed",
             "club.denied",
             "club.thanks",
@@ -442,6 +455,11 @@ def audit_the_server(w: World) -> None:
         )
     }
     setup_head = w.text("club.setup_done").split("{")[0]
+    # "I've sent you a direct message", with the link to the member's own DM
+    dm_note = re.compile(
+        re.escape(w.text("discord.continued_in_dm").split("{")[0])
+        + r"https://discord\.com/channels/@me/\d+"
+    )
     club_channel = w.guild.channel("club").id
 
     in_server = w.fake.guild_messages()
@@ -453,7 +471,11 @@ def audit_the_server(w: World) -> None:
             leaked = [f for f in forbidden if f and f in text]
             assert not leaked, (leaked, version)
         if message.ephemeral:
-            assert message.content in notes or message.content.startswith(setup_head), message
+            assert (
+                message.content in notes
+                or message.content.startswith(setup_head)
+                or dm_note.fullmatch(message.content)
+            ), message
         else:
             assert message.channel_id == club_channel, message
             assert message.content.startswith((daily_title, weekly_head)), message
@@ -485,6 +507,41 @@ async def test_closed_dms_at_start_get_a_note_in_the_server_only(world: World) -
     assert world.fake.public_guild_messages() == []
 
 
+async def test_a_first_start_lost_to_closed_dms_is_a_welcome_later(world: World) -> None:
+    """carol's first /knee start never reached her (DMs closed); once she opens them,
+    /knee start welcomes her and asks for consent, rather than "Welcome back"."""
+    interaction = await world.fake.slash(world.carol, world.guild, "start")
+    note = await world.fake.wait_original(interaction, within=WITHIN)
+    assert note.content == world.text("discord.dms_closed")
+    world.fake.open_dms(world.carol)
+    keys, _ = await world.slash_start(world.carol)
+    assert keys == ["start.welcome", "intake.ask.consent"]
+    welcome, question = world.fake.dm_messages(world.carol)
+    assert welcome.content == world.text("start.welcome")
+    assert [b["label"] for b in question.buttons] == ["I agree", "No thanks"]
+
+
+async def test_texts_name_the_knee_commands(world: World) -> None:
+    """Help and hints name the commands as members call them on Discord: /knee <name>."""
+    alice = world.alice
+    assert await world.say(alice, "/help") == ["help.text"]
+    helped = world.fake.dm_messages(alice)[-1].content
+    for called in ("/knee start", "/knee export", "/knee checkin", "/knee exercise clamshell"):
+        assert called in helped, called
+    called_as = set(re.findall(r"(?:^|(?<=[\s(]))/([a-z]+)", helped, flags=re.M))
+    assert called_as == {"knee"}, called_as  # never a bare /start
+    assert await world.say(alice, "how are you") == ["idle.text"]
+    assert "/knee today" in world.fake.dm_messages(alice)[-1].content
+    # a club hint names the club's command once, however it is written in content
+    usage = await world.club_command(
+        alice, "setup", {"channel": world.guild.channel("club"), "time": "25:99",
+                         "timezone": "London"}
+    )
+    assert "/knee club setup" in world.text("club.setup_usage")
+    assert usage.content == world.text("club.bad_time")
+    assert "/knee knee" not in world.text("club.off")
+
+
 async def test_reminder_at_0730_london_and_a_press_after_a_restart(world: World) -> None:
     """(b) + (c)."""
     await enrol(world, world.alice)
@@ -504,6 +561,56 @@ async def test_club_post_counts_dones_in_place(world: World) -> None:
     await club_setup_admin_only(world)
     await club_post_and_three_dones(world)
     audit_the_server(world)
+
+
+async def test_a_club_channel_the_bot_may_not_post_in(world: World) -> None:
+    """Setup in a channel where the bot may not send is refused, naming the channel; once
+    allowed, setup names it. When the channel's permissions later refuse the post, the
+    admin is told in a DM (never in the server), and the third refusal in a row switches
+    the post off, which the admin is told too."""
+    w, alice = world, world.alice
+    club = w.guild.channel("club")
+    options = {"channel": club, "time": CLUB_TIME, "timezone": "London"}
+    w.fake.restrict_bot(club, SEND_MESSAGES)
+    await w.restart()  # the client learns the channel's permissions with the server
+    refused = await w.club_command(alice, "setup", options)
+    assert refused.ephemeral and refused.content == w.text("club_admin.cannot_post",
+                                                           channel="club")
+    assert "#club" in refused.content
+    assert await w.coach.stores.clubs.of_guild("discord", w.guild.id) is None
+
+    w.fake.restrict_bot(club, 0)
+    await w.restart()
+    done = await w.club_command(alice, "setup", options)
+    assert done.content.startswith(w.text("club.setup_done").split("#")[0] + "#club ")
+
+    w.fake.restrict_bot(club, SEND_MESSAGES)  # an admin changes the channel later
+    posts = f"/channels/{club.id}/messages"
+
+    def tries() -> list[int]:
+        return [status for m, path, status in w.fake.requests if (m, path) == ("POST", posts)]
+
+    await w.advance_to(datetime(2026, 3, 2, 12, 1, tzinfo=UTC))  # Monday's post
+    assert tries() == [403]
+    (note,) = w.fake.dm_messages(alice)
+    assert note.content == w.text("club_admin.post_refused", channel="club", limit=3)
+    await w.advance_to(datetime(2026, 3, 4, 12, 1, tzinfo=UTC))  # Tuesday, Wednesday
+    assert tries() == [403, 403, 403]
+    notes = [m.content for m in w.fake.dm_messages(alice)]
+    assert notes == [
+        w.text("club_admin.post_refused", channel="club", limit=3),
+        w.text("club_admin.post_refused", channel="club", limit=3),
+        w.text("club_admin.switched_off", channel="club", limit=3),
+    ]
+    assert "/knee club setup" in notes[-1]
+    club_row = await w.coach.stores.clubs.of_guild("discord", w.guild.id)
+    assert club_row is not None and not club_row.active
+
+    w.fake.restrict_bot(club, 0)
+    await w.advance_to(datetime(2026, 3, 6, 12, 1, tzinfo=UTC))
+    assert tries() == [403, 403, 403]  # switched off: nothing more is tried
+    assert w.fake.public_guild_messages() == []
+    assert all(m.ephemeral for m in w.fake.guild_messages())
 
 
 async def test_closed_dms_block_only_that_runner(world: World) -> None:

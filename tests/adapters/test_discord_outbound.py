@@ -15,8 +15,9 @@ from bot.adapters.discord.outbound import (
     Outbound,
 )
 from bot.adapters.discord.render import make_nonce, render_replies
+from bot.adapters.discord.settings import MemoryDMChannelStore
 from bot.domain.events import Button, ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
 from tests.fakes.discord_output import RecordingChannels, forbidden, http_error
 
 DM = 111
@@ -77,7 +78,14 @@ async def test_a_server_channel_gets_no_private_reply_whatever_the_ref_says(
     [
         (discord.RateLimited(120.0), RetryAfter(120.0, "rate limited by Discord")),
         (forbidden(50007), Blocked("Discord 50007: Cannot send messages to this user")),
-        (forbidden(50013, "Missing Permissions"), Failed("Discord 403 50013: Missing Permissions")),
+        # the bot may not send, or not even view, in that channel: an admin can fix it
+        (
+            forbidden(50013, "Missing Permissions"),
+            NotPermitted("Discord 403 50013: Missing Permissions"),
+        ),
+        (forbidden(50001, "Missing Access"), NotPermitted("Discord 403 50001: Missing Access")),
+        (forbidden(50008, "Cannot send messages in a non-text channel"),
+         Failed("Discord 403 50008: Cannot send messages in a non-text channel")),
         (http_error(429), RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")),
         (http_error(503), RetryAfter(SERVER_RETRY_S, "Discord 503")),
         (http_error(404, 10003, "Unknown Channel"), Failed("Discord 404 10003: Unknown Channel")),
@@ -133,3 +141,22 @@ async def test_a_typed_answer_drops_the_last_questions_buttons(
     assert channels.dropped == [(DM, asked)]
     await outbound.mark_typed(DM, [Reply("next", "Again", typed_answer="Left")])
     assert channels.dropped == [(DM, asked)]  # once only
+
+
+async def test_a_private_ref_without_a_channel_goes_to_the_users_dm(
+    channels: RecordingChannels,
+) -> None:
+    store = MemoryDMChannelStore()
+    outbound = Outbound(store)
+    outbound.channels = channels
+    admin = ConversationRef("discord", "42", "")  # a club admin's note: no chat id
+    first = await outbound.send(admin, [Reply("club_admin.post_refused", "Heads up")], "n1")
+    again = await outbound.send(admin, [Reply("club_admin.post_refused", "Again")], "n2")
+    assert isinstance(first, Sent) and isinstance(again, Sent)
+    dm = channels.dms[42]
+    assert channels.contents(dm) == ["Heads up", "Again"]
+    assert await store.get("42") == str(dm)  # opened once, then kept
+    assert isinstance(
+        await outbound.send(ConversationRef("discord", "club", "", shared=True), [REMINDER], "k"),
+        Failed,
+    )

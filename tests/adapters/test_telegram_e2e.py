@@ -215,7 +215,17 @@ async def enrol(w: World, user_id: int) -> Runner:
     assert await runner.press("Yes, let's start") == ["intake.ask.reminder_time"]
     assert await runner.say("07:30") == ["intake.ask.timezone"]
     assert await runner.say("London") == ["intake.ask.strength_days"]
-    assert await runner.press("Mon, Wed, Fri") == ["programme.started", "today.session"]
+    assert await runner.press("Mon, Wed, Fri") == ["intake.ask.has_band"]
+    assert await runner.press("Yes") == ["intake.ask.has_weights"]
+    assert await runner.press("No") == ["intake.ask.has_step"]
+    assert await runner.press("No") == ["intake.ask.minutes"]
+    assert await runner.say("25") == [
+        "programme.started", "function.say.intro", "function.ask.stairs"]
+    for answer in ["Some difficulty", "A lot of difficulty", "Slight difficulty",
+                   "Some difficulty"]:
+        await runner.press(answer)
+    assert await runner.press("No difficulty") == [
+        "function.baseline", "running.start.hold", "today.session"]
     return runner
 
 
@@ -265,6 +275,7 @@ async def test_a_runner_from_start_to_progress(
     assert [b["text"] for b in keyboard(question)] == [
         "Done ✅",
         "Did part of it",
+        "Short version",
         "Skip today",
         "Snooze 1 hour",
     ]
@@ -275,11 +286,16 @@ async def test_a_runner_from_start_to_progress(
     assert session["chat_id"] == ask["chat_id"] == str(ALICE)
     assert json.loads(ask["reply_markup"])["inline_keyboard"][0][0]["text"] == "Done ✅"
 
-    # The check-in, by buttons.
-    assert await alice.press("Done ✅") == ["daily.recorded.done", "checkin.ask.pain"]
+    # How the strength work felt, then the check-in, by buttons.
+    assert await alice.press("Done ✅") == ["daily.recorded.done", "daily.ask.feel"]
+    assert await alice.press("Too easy") == ["daily.ask.which"]
+    assert await alice.press("All of them") == ["feedback.thanks.too_easy", "checkin.ask.pain"]
     assert await alice.press("3") == ["checkin.ask.morning"]
     assert await alice.press("No") == ["checkin.ask.swelling"]
-    assert await alice.press("No") == ["advice.acceptable"]
+    assert await alice.press("No") == ["checkin.ask.ran"]
+    assert await alice.press("Yes") == ["checkin.ask.km"]
+    assert await alice.say("quite far") == ["input.hint", "checkin.ask.km"]
+    assert await alice.say("6 km") == ["advice.acceptable"]  # a typed answer with its unit
 
     # /progress is a chart.
     photos = len(w.server.calls_to("sendPhoto"))
@@ -405,7 +421,7 @@ async def test_a_429_on_a_reminder_is_waited_out_and_nothing_is_lost(world: Worl
     assert len(alice.messages()) == sent_before + 2  # each message exactly once
     assert len(prompts(w, ALICE)) == 1
     # The question that arrived is the live one: pressing it works.
-    assert await alice.press("Done ✅") == ["daily.recorded.done", "checkin.ask.pain"]
+    assert await alice.press("Done ✅") == ["daily.recorded.done", "daily.ask.feel"]
 
 
 async def test_webhook_refuses_a_wrong_secret_and_passes_the_right_one_to_the_coach(

@@ -24,7 +24,7 @@ from bot.adapters.telegram.render import render_reply
 from bot.domain.events import ConversationRef, Reply
 from bot.engine.ports import Sender
 from tests.adapters.discord_conftest import DcCoach
-from tests.fakes.discord_api import MEMBER_PERMISSIONS, FakeDiscord
+from tests.fakes.discord_api import MEMBER_PERMISSIONS, SEND_MESSAGES, FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram, ScriptedCoach, running_adapter
 
 # What a harness may declare its platform cannot do.
@@ -32,6 +32,7 @@ BLOCK = "block"  # a recipient blocks the bot
 RATE_LIMIT = "rate_limit"  # the platform answers 429 with a retry-after
 IDEMPOTENCY = "idempotency"  # the same key twice shows the messages once
 SHARED = "shared"  # a conversation other people read
+NOT_PERMITTED = "not_permitted"  # the bot may not post in a shared conversation
 
 
 class Harness(Protocol):
@@ -45,6 +46,10 @@ class Harness(Protocol):
     def block(self, ref: ConversationRef) -> None: ...
 
     def rate_limit_next(self, seconds: int) -> None: ...
+
+    def forbid(self, ref: ConversationRef) -> None:
+        """The bot may no longer post in the shared conversation ``ref``."""
+        ...
 
     def seen(self, ref: ConversationRef) -> list[str]:
         """The texts ``ref``'s conversation shows, in order."""
@@ -61,6 +66,7 @@ class ConsoleHarness:
     CANNOT: ClassVar[dict[str, str]] = {
         BLOCK: "a terminal cannot block the bot",
         RATE_LIMIT: "a terminal has no rate limit",
+        NOT_PERMITTED: "a terminal has no permissions to take from the bot",
     }
 
     def __init__(self) -> None:
@@ -90,6 +96,9 @@ class ConsoleHarness:
 
     def rate_limit_next(self, seconds: int) -> None:
         raise NotImplementedError(self.CANNOT[RATE_LIMIT])
+
+    def forbid(self, ref: ConversationRef) -> None:
+        raise NotImplementedError(self.CANNOT[NOT_PERMITTED])
 
     def seen(self, ref: ConversationRef) -> list[str]:
         # The terminal is the only place anything is shown, whatever the conversation.
@@ -132,6 +141,9 @@ class TelegramHarness:
 
     def rate_limit_next(self, seconds: int) -> None:
         self.server.fail_next("sendMessage", retry_after=seconds)
+
+    def forbid(self, ref: ConversationRef) -> None:
+        self.server.muted_chats.add(int(ref.chat_id))  # the group's admins restrict the bot
 
     def seen(self, ref: ConversationRef) -> list[str]:
         return [m.text or m.caption or "" for m in self.server.bot_messages(int(ref.chat_id))]
@@ -182,6 +194,9 @@ class DiscordHarness:
     def rate_limit_next(self, seconds: int) -> None:
         # Longer than the adapter's max_ratelimit_timeout: discord.py reports it at once.
         self.fake.rate_limit_once(float(seconds))
+
+    def forbid(self, ref: ConversationRef) -> None:
+        self.fake.restrict_bot(self.fake.channels[ref.chat_id], SEND_MESSAGES)
 
     def seen(self, ref: ConversationRef) -> list[str]:
         return [m.content for m in self.fake.bot_messages_in(ref.chat_id)]

@@ -10,6 +10,9 @@ fake Bot API and Discord against the fake Discord (tests/contract/harnesses.py).
    Discord: by nonce; the console: by key).
 5. A private reply addressed to a shared conversation is never shown there; the public ones
    beside it are, and a send of nothing but private replies is ``Failed``.
+6. A shared conversation the bot may no longer post in gives ``NotPermitted`` (not
+   ``Blocked``: an admin can give the rights back) and shows nothing.
+7. A private ref without a chat id reaches the person's private chat (a club admin's note).
 
 A platform that cannot do what a case needs declares it in its harness (``CANNOT``); the
 case is then marked not applicable for that platform, with the declared reason.
@@ -18,16 +21,18 @@ case is then marked not applicable for that platform, with the declared reason.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
 from tests.contract.harnesses import (
     BLOCK,
     HARNESSES,
     IDEMPOTENCY,
+    NOT_PERMITTED,
     RATE_LIMIT,
     SHARED,
     Harness,
@@ -141,3 +146,29 @@ async def test_a_private_reply_is_never_shown_in_a_shared_conversation(
     assert isinstance(only_private, Failed)
     assert shown(harness, ref, "club session") == 1
     assert shown(harness, ref, "SECRET") == 0
+
+
+@pytest.mark.parametrize("harness", senders(SHARED, NOT_PERMITTED), indirect=True)
+async def test_a_conversation_the_bot_may_not_post_in_gives_not_permitted(
+    harness: Harness,
+) -> None:
+    ref = harness.shared()
+    harness.forbid(ref)
+    public = Reply("club.daily", "The club session is up", private=False)
+
+    result = await harness.sender.send(ref, [public], "outbox:8")
+
+    assert isinstance(result, NotPermitted)
+    assert shown(harness, ref, "club session") == 0
+
+
+@pytest.mark.parametrize("harness", senders(), indirect=True)
+async def test_a_private_ref_without_a_chat_id_reaches_the_private_chat(
+    harness: Harness,
+) -> None:
+    ref = harness.private()
+
+    result = await harness.sender.send(replace(ref, chat_id=""), [REMINDER], "outbox:9")
+
+    assert isinstance(result, Sent) and len(result.message_ids) == 1
+    assert shown(harness, ref, "knee session") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.domain.events import ClubCommand, Command, ConversationRef, Press, Reply
@@ -14,6 +15,8 @@ def channel(user: str) -> ConversationRef:
 
 SETUP = ClubCommand("setup", guild_id="g1", channel_id="prehab-channel", time="18:00",
                     timezone="Europe/London")
+# As Discord's door reports it: the channel's name, and that the bot may view and send there.
+NAMED = replace(SETUP, channel_name="prehab", bot_can_view=True, bot_can_send=True)
 
 
 async def test_setup_post_done_counter_and_weekly_summary(world: World) -> None:
@@ -98,3 +101,94 @@ async def test_forget_removes_club_ticks_and_leaderboard_name(world: World) -> N
     for table in ("club_done", "club_leaderboard"):
         rows = await coach.stores.db.fetchall(f"SELECT * FROM {table} WHERE member_id='ann'")
         assert rows == []
+
+
+async def test_setup_names_the_channel(world: World) -> None:
+    (done,) = await world.coach.handle(channel("admin"), NAMED)
+    assert done.key == "club.setup_done" and not done.private
+    assert "#prehab" in done.text
+
+
+async def test_setup_in_a_channel_the_bot_may_not_post_in_says_so(world: World) -> None:
+    for facts in ({"bot_can_send": False}, {"bot_can_view": False, "bot_can_send": False}):
+        replies = await world.coach.handle(channel("admin"), replace(NAMED, **facts))
+        assert [r.key for r in replies] == ["club_admin.cannot_post"]
+        assert "#prehab" in replies[0].text and "Send Messages" in replies[0].text
+    assert await world.coach.stores.clubs.of_guild("console", "g1") is None  # nothing set up
+    await world.advance(timedelta(days=2))
+    assert world.platform.delivered == []
+
+
+def notes_to(world: World, user: str) -> list[Reply]:
+    return [r for d in world.platform.delivered if d.ref.user_id == user for r in d.replies]
+
+
+async def outbox_statuses(world: World, kind: str) -> list[str]:
+    rows = await world.coach.stores.db.fetchall(
+        "SELECT status FROM outbox WHERE kind=? ORDER BY local_date", (kind,)
+    )
+    return [str(r["status"]) for r in rows]
+
+
+async def test_refused_posts_are_told_to_the_admin_and_the_third_switches_off(
+    world: World,
+) -> None:
+    await world.coach.handle(channel("admin"), NAMED)
+    world.platform.not_permitted.add("prehab-channel")  # the channel's permissions change
+    await world.advance(timedelta(hours=13))  # Monday's post, 18:00 London
+    (note,) = notes_to(world, "admin")
+    assert note.key == "club_admin.post_refused" and note.private
+    assert "#prehab" in note.text and "3 refused posts" in note.text
+    (sent,) = [d for d in world.platform.delivered if d.ref.user_id == "admin"]
+    assert not sent.ref.shared and sent.ref.chat_id == ""  # the admin's private chat
+    assert await outbox_statuses(world, "club_daily") == ["refused"]
+
+    await world.advance(timedelta(days=1))  # Tuesday: refused again, told again
+    assert [r.key for r in notes_to(world, "admin")] == ["club_admin.post_refused"] * 2
+    await world.advance(timedelta(days=1))  # Wednesday: the third in a row
+    assert [r.key for r in notes_to(world, "admin")][-1] == "club_admin.switched_off"
+    assert "/club setup" in notes_to(world, "admin")[-1].text
+    club = await world.coach.stores.clubs.of_guild("console", "g1")
+    assert club is not None and not club.active
+
+    world.platform.not_permitted.clear()
+    await world.advance(timedelta(days=3))  # switched off: nothing more is tried
+    assert await outbox_statuses(world, "club_daily") == ["refused"] * 3
+    assert len(notes_to(world, "admin")) == 3
+    assert all(not d.ref.shared for d in world.platform.delivered)  # nothing in the channel
+
+
+async def test_a_post_that_goes_out_starts_the_count_again(world: World) -> None:
+    await world.coach.handle(channel("admin"), NAMED)
+    world.platform.not_permitted.add("prehab-channel")
+    await world.advance(timedelta(hours=13))  # Monday: refused (1)
+    await world.advance(timedelta(days=1))  # Tuesday: refused (2)
+    world.platform.not_permitted.clear()
+    await world.advance(timedelta(days=1))  # Wednesday: posted
+    world.platform.not_permitted.add("prehab-channel")
+    await world.advance(timedelta(days=2))  # Thursday, Friday: refused (1, 2)
+    club = await world.coach.stores.clubs.of_guild("console", "g1")
+    assert club is not None and club.active and club.refused_posts == 2
+    assert await outbox_statuses(world, "club_daily") == [
+        "refused", "refused", "sent", "refused", "refused"
+    ]
+    assert [r.key for r in notes_to(world, "admin")] == ["club_admin.post_refused"] * 4
+
+
+async def test_a_note_the_admin_cannot_receive_leaves_the_club_on(world: World) -> None:
+    await world.coach.handle(channel("admin"), NAMED)
+    world.platform.not_permitted.add("prehab-channel")
+    world.platform.blocked.add("admin")  # the admin's private chat refuses the bot
+    await world.advance(timedelta(hours=13))
+    assert await outbox_statuses(world, "club_refused") == ["blocked"]
+    club = await world.coach.stores.clubs.of_guild("console", "g1")
+    assert club is not None and club.active and club.refused_posts == 1
+
+
+async def test_the_admin_hears_in_the_same_tick_as_the_refusal(world: World) -> None:
+    await world.coach.handle(channel("admin"), NAMED)
+    world.platform.not_permitted.add("prehab-channel")
+    world.clock.set(world.clock.now() + timedelta(hours=12))  # 18:00 London: the post is due
+    tick = await world.ticker.tick()
+    assert (tick.drain.refused, tick.drain.sent) == (1, 1)
+    assert [r.key for r in notes_to(world, "admin")] == ["club_admin.post_refused"]

@@ -172,6 +172,20 @@ async def test_restart_in_the_middle_resumes_at_the_same_question(
         await coach.close()
 
 
+async def test_start_again_before_agreeing_begins_afresh_with_the_welcome(
+    client: CoachClient,
+) -> None:
+    await client.send("/start")
+    assert client.keys == ["start.welcome", "intake.ask.consent"]
+    old_question = client.button("I agree")
+    await client.send("/start")  # the first welcome may never have reached them
+    assert client.keys == ["start.welcome", "intake.ask.consent"]
+    assert client.button("I agree") != old_question  # a fresh question
+    await client.press("I agree")
+    await client.send("/start")  # once agreed, /start carries on
+    assert client.keys == ["start.resume", "intake.ask.age"]
+
+
 async def test_declining_consent_stores_no_answers(client: CoachClient) -> None:
     await client.send("/start")
     await client.press("No thanks")
@@ -181,6 +195,51 @@ async def test_declining_consent_stores_no_answers(client: CoachClient) -> None:
     )
     assert exported["profiles"] == []
     assert exported["users"][0]["consent_at"] is None
+
+
+async def exported(client: CoachClient) -> dict[str, list[dict[str, object]]]:
+    user = await client.coach.users.find("console", client.user_id)
+    assert user is not None
+    return await client.coach.users.export(user.id)
+
+
+async def test_no_after_agreeing_takes_the_consent_back(client: CoachClient) -> None:
+    await client.send("/start")
+    await client.press("I agree")
+    assert (await exported(client))["users"][0]["consent_at"] is not None
+    await client.send("/back")
+    assert client.keys == ["intake.ask.consent"]
+    await client.press("No thanks")
+    assert client.keys == ["intake.end.declined"]
+    assert "not stored" in client.text
+    assert (await exported(client))["users"][0]["consent_at"] is None
+
+
+async def test_no_after_the_whole_intake_leaves_the_person_as_new(client: CoachClient) -> None:
+    await consent_and_age(client)
+    await client.send("skip")
+    for label, _ in PFP_ANSWERS:
+        await client.press(label)
+    assert client.keys == ["safety.pfp_program", "intake.ask.offer"]
+    await client.send("my knee keeps giving way")  # a red flag, kept under the consent
+    stored = await exported(client)
+    for table in ("profiles", "triage_results", "safety_events"):
+        assert stored[table], table
+    assert stored["users"][0]["age_band"] == "adult"
+    for _ in range(len(PFP_ANSWERS) + 3):
+        if client.keys[-1] == "intake.ask.consent":
+            break
+        await client.send("/back")
+    assert client.keys == ["intake.ask.consent"]
+    await client.press("No thanks")
+    assert client.keys == ["intake.end.declined"]
+    after = await exported(client)
+    assert after["users"][0]["consent_at"] is None
+    assert after["users"][0]["age_band"] is None
+    for table in ("profiles", "triage_results", "safety_events"):
+        assert after[table] == [], table
+    await client.send("/start")
+    assert client.keys == ["start.welcome", "intake.ask.consent"]
 
 
 async def test_under_13_is_a_kind_stop_and_nothing_is_kept(client: CoachClient) -> None:

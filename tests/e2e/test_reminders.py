@@ -259,6 +259,7 @@ async def test_a_red_flag_typed_mid_checkin_stops_it_and_holds_the_programme(
     client = await world.enrol("r1")
     await world.advance(timedelta(hours=2))
     await client.press("Done ✅")
+    await client.press("About right")
     assert client.keys[-1] == "checkin.ask.pain"
     await client.send("the knee has swollen up again since yesterday")
     assert client.keys == ["safety.see_clinician", "safety.hold"]

@@ -30,8 +30,12 @@ a top-level component that is not an action row; a message with no content, embe
 or stickers -> 400 50006 "Cannot send an empty message" (stricter than Discord, which also
 accepts components alone: the adapter always sends text).
 
-Faults: ``close_dms(user)`` (403 50007), ``rate_limit_once(retry_after)`` (one 429 with
-``X-RateLimit-*``, ``Retry-After`` and ``{"retry_after", "global"}``), ``fail_once(503)``.
+Faults: ``close_dms(user)`` (403 50007), ``restrict_bot(channel, deny)`` (a member overwrite
+that takes permissions from the bot in a server channel, sent to the client as
+CHANNEL_UPDATE; creating a message there answers 403 50001 Missing Access without View
+Channel, 50013 Missing Permissions without Send Messages), ``rate_limit_once(retry_after)``
+(one 429 with ``X-RateLimit-*``, ``Retry-After`` and ``{"retry_after", "global"}``),
+``fail_once(503)``.
 
 Waiting: ``await fake.wait_for(predicate)`` and the helpers built on it wake on every change
 (an ``asyncio.Condition``), with a timeout; nothing sleeps on the wall clock.
@@ -155,6 +159,7 @@ class FakeChannel:
     guild_id: str | None = None
     recipient_id: str | None = None
     position: int = 0
+    bot_deny: int = 0  # permissions a member overwrite takes from the bot here
 
     @property
     def is_dm(self) -> bool:
@@ -176,7 +181,9 @@ class FakeChannel:
             "guild_id": self.guild_id,
             "name": self.name,
             "position": self.position,
-            "permission_overwrites": [],
+            "permission_overwrites": [
+                {"id": fake.bot.id, "type": 1, "allow": "0", "deny": str(self.bot_deny)}
+            ] if self.bot_deny else [],
             "parent_id": None,
             "topic": None,
             "nsfw": False,
@@ -483,6 +490,22 @@ class FakeDiscord:
 
     def set_permissions(self, guild: FakeGuild, user: FakeUser, permissions: int) -> None:
         guild.permissions[user.id] = permissions
+
+    def restrict_bot(self, channel: FakeChannel, deny: int = SEND_MESSAGES) -> None:
+        """An admin takes ``deny`` from the bot in ``channel`` (0 gives it back). A client
+        already connected hears of it by CHANNEL_UPDATE, in the background; one that
+        connects later gets it with the server."""
+        channel.bot_deny = deny
+        for session in self._ready_sessions():
+            if session.intents & INTENT_GUILDS:
+                task = asyncio.ensure_future(
+                    session.dispatch("CHANNEL_UPDATE", channel.payload(self))
+                )
+                task.add_done_callback(lambda t: t.exception())
+
+    def bot_permissions(self, channel: FakeChannel) -> int:
+        """What the bot may do in a server channel (the @everyone role less its overwrite)."""
+        return MEMBER_PERMISSIONS & ~channel.bot_deny
 
     def close_dms(self, user: FakeUser | str) -> None:
         """Sending to this user's DM channel answers 403 50007 from now on."""
@@ -1351,6 +1374,12 @@ class FakeDiscord:
             raise DiscordError(fault.status, fault.body, fault.headers)
         if found.is_dm and found.recipient_id in self.dms_closed:
             raise _error(403, 50007, "Cannot send messages to this user")
+        if not found.is_dm:
+            allowed = self.bot_permissions(found)
+            if not allowed & VIEW_CHANNEL:
+                raise _error(403, 50001, "Missing Access")
+            if not allowed & SEND_MESSAGES:
+                raise _error(403, 50013, "Missing Permissions")
         self._validate_message(payload, files, creating=True)
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):

@@ -49,6 +49,7 @@ class RecordingChannels:
     open: bool = True
     posted: list[Posted] = field(default_factory=list)
     dropped: list[tuple[int, int]] = field(default_factory=list)  # buttons removed
+    dms: dict[int, int] = field(default_factory=dict)  # user id -> DM channel id opened
     attempts: int = 0
     _failures: deque[BaseException] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -72,6 +73,10 @@ class RecordingChannels:
 
     async def drop_buttons(self, channel_id: int, message_id: int) -> None:
         self.dropped.append((channel_id, message_id))
+
+    async def open_dm(self, user_id: int) -> int:
+        """Like Discord: one DM channel a user, the same id every time."""
+        return self.dms.setdefault(user_id, 900_000 + user_id)
 
     def contents(self, channel_id: int) -> list[str]:
         return [p.message.content for p in self.posted if p.channel_id == channel_id]

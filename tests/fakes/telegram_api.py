@@ -14,6 +14,7 @@ webhook secret tokens, photo uploads (PNG/JPEG bytes), editing (message exists, 
 caption, content actually changes), callback answers (known id, answered once).
 
 Behaviours for tests: ``blocked_chats`` (403), ``unknown_chats`` (400 chat not found),
+``muted_chats`` (400 not enough rights to send: a group that restricted the bot),
 ``fail_next`` (one-shot error, e.g. 429 with retry_after), ``drop_next`` (close the connection),
 ``rate_limit(n)`` (at most n messages in any sliding second, 429 above, counted in
 ``rate_limited``). Long polling (getUpdates honours offset, limit and timeout and wakes as soon
@@ -349,6 +350,7 @@ class FakeTelegram:
         self.webhook_secret: str | None = None
         self.blocked_chats: set[int] = set()
         self.unknown_chats: set[int] = set()
+        self.muted_chats: set[int] = set()
         self.rate_limited = 0
         self.waiting_polls = 0  # getUpdates calls currently held open (long polls)
         self.latency = 0.0  # seconds added to every answer (simulates a remote API)
@@ -783,6 +785,8 @@ class FakeTelegram:
             raise bad("chat not found")
         if chat_id in self.blocked_chats:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.muted_chats:
+            raise bad("not enough rights to send text messages to the chat")
 
     # -- JSON shapes -----------------------------------------------------------------------
 

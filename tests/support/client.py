@@ -87,8 +87,13 @@ async def enrol(
     at: str = "07:30",
     zone: str = "Europe/London",
     race: str = "No race planned",
+    equipment: tuple[str, str, str] = ("No", "No", "No"),
+    minutes: str = "About 20 minutes",
+    function: tuple[str, ...] = ("Some difficulty",) * 5,
 ) -> None:
-    """The whole intake of a runner with typical runner's knee, then the programme."""
+    """The whole intake of a runner with typical runner's knee, then the programme: which
+    equipment they have (band, weights, step), their minutes for strength work, and the
+    function check at the start, which ends with the first session."""
     await client.send("/start")
     await client.press("I agree")
     await client.press("18 or over")
@@ -100,4 +105,12 @@ async def enrol(
     await client.send(zone)
     assert client.keys[-1] == "intake.ask.strength_days", client.keys
     await client.press("Mon, Wed, Fri")
+    for answer in equipment:
+        await client.press(answer)
+    assert client.keys[-1] == "intake.ask.minutes", client.keys
+    await client.press(minutes)
     assert client.keys[0] == "programme.started", client.keys
+    for answer in function:
+        await client.press(answer)
+    assert client.keys[0] == "function.baseline", client.keys
+    assert client.keys[-1] == "today.session", client.keys

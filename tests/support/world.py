@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import FakeClock
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, NotPermitted, RetryAfter, SendResult, Sent
 from bot.engine.coach import Coach
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
@@ -37,6 +37,8 @@ class RecordingPlatform:
     platform: str = "console"
     delivered: list[Delivered] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
+    # chat ids where the bot may not post (a server channel's permissions)
+    not_permitted: set[str] = field(default_factory=set)
     retry_once: dict[str, float] = field(default_factory=dict)
     crash_after_send: bool = False
     broken_once: set[str] = field(default_factory=set)
@@ -53,6 +55,8 @@ class RecordingPlatform:
             raise RuntimeError("an adapter bug")
         if ref.user_id in self.blocked:
             return Blocked("bot was blocked by the user")
+        if ref.chat_id in self.not_permitted:
+            return NotPermitted("missing permissions")
         if ref.user_id in self.retry_once:
             return RetryAfter(self.retry_once.pop(ref.user_id), "429")
         if all(d.key != idempotency_key for d in self.delivered):

@@ -21,7 +21,7 @@ from bot.content import (
     load_bundle,
 )
 from bot.content.exercises import ReleaseDose, StrengthDose, StretchDose
-from bot.content.render import render_exercise, render_topic
+from bot.content.render import knee_words, render_exercise, render_topic
 
 REPO = Path(__file__).resolve().parents[2]
 CONTENT_DIR = REPO / "content"
@@ -34,17 +34,29 @@ CREDIT = (
     "medically reviewed by John Vasudevan, M.D.; with Kimberly Kaiser, M.D., and "
     "William Roberts, M.D.)"
 )
-STRENGTH = ["clamshell", "donkey_kick", "fire_hydrant", "straight_leg_raise"]
+# The source article's seven moves and foam rolling stay in the library.
+SOURCE_MOVES = ["clamshell", "donkey_kick", "fire_hydrant", "straight_leg_raise",
+                "hamstring_stretch", "running_lunge", "figure_four", "foam_roll"]
+LADDERS = {
+    "squat": ["sit_to_stand", "box_squat", "squat", "split_squat"],
+    "wall_sit": ["wall_sit"],
+    "step": ["step_up", "lateral_step_down", "forward_step_down"],
+    "knee_extension": ["knee_extension", "knee_extension_loaded"],
+    "calf": ["calf_raise", "single_leg_calf_raise"],
+    "straight_leg": ["straight_leg_raise", "straight_leg_raise_weighted"],
+    "side_hip": ["clamshell", "banded_clamshell", "side_lying_abduction", "side_plank"],
+    "bridge": ["bridge", "single_leg_bridge"],
+    "donkey_kick": ["donkey_kick"],
+    "fire_hydrant": ["fire_hydrant"],
+    "hamstring_stretch": ["hamstring_stretch"],
+    "running_lunge": ["running_lunge"],
+    "figure_four": ["figure_four"],
+    "foam_roll": ["foam_roll"],
+}
 STRETCH = ["hamstring_stretch", "running_lunge", "figure_four"]
-RELEASE = ["foam_roll"]
 TOPICS = [
-    "what_is",
-    "hips_and_quads",
-    "tightness",
-    "shoes",
-    "mileage",
-    "cross_training",
-    "pain_monitoring",
+    "what_is", "pain_monitoring", "load_management", "expected_course", "hips_and_quads",
+    "running_return", "cadence", "shoes", "taping", "tightness", "mileage", "cross_training",
     "when_to_see_doctor",
 ]
 OUTCOMES = ["urgent", "see_clinician", "other_likely", "pfp_program", "unclear"]
@@ -88,7 +100,10 @@ def test_shipped_content_has_no_problems() -> None:
 
 def test_default_root_is_the_repo_content_dir() -> None:
     assert default_content_root() == CONTENT_DIR
-    assert set(load_bundle().content().exercises) == set(STRENGTH + STRETCH + RELEASE)
+    exercises = load_bundle().content().exercises
+    assert set(exercises) == {level for levels in LADDERS.values() for level in levels}
+    assert len(exercises) == 26
+    assert set(SOURCE_MOVES) <= set(exercises)
 
 
 def test_an_empty_folder_is_reported(tmp_path: Path) -> None:
@@ -104,59 +119,117 @@ def test_source_credit_is_exact(content: Content) -> None:
     assert content.source.experts == ["Kimberly Kaiser, M.D.", "William Roberts, M.D."]
 
 
-def test_all_eight_exercises_with_steps_and_dose(content: Content) -> None:
-    assert list(content.exercises) == STRENGTH + STRETCH + RELEASE
+def test_ladders_and_levels(content: Content) -> None:
+    assert {i: lad.levels for i, lad in content.ladders.items()} == LADDERS
+    for ladder in content.ladders.values():
+        assert ladder.name and ladder.description
+        for level in ladder.levels:
+            assert content.exercises[level].ladder == ladder.id
+    regions = {i: lad.region for i, lad in content.ladders.items()}
+    assert [i for i, r in regions.items() if r == "knee"] == [
+        "squat", "wall_sit", "step", "knee_extension", "calf", "straight_leg"]
+    assert [i for i, r in regions.items() if r == "hip"] == [
+        "side_hip", "bridge", "donkey_kick", "fire_hydrant"]
+    # the straight leg raise works the thigh without loading the bent knee
+    assert not content.ladders["straight_leg"].loads_knee
+    assert all(lad.loads_knee for i, lad in content.ladders.items() if i != "straight_leg")
+
+
+def test_every_level_has_steps_dose_equipment_and_minutes(content: Content) -> None:
+    known = content.equipment.known
     for ex_id, ex in content.exercises.items():
-        assert ex.id == ex_id
         assert len(ex.steps) >= 3, ex_id
         assert ex.aliases and ex.targets and ex.avoid and ex.stop_if, ex_id
-        assert any("5" in s for s in ex.stop_if) or ex.kind != "strength", ex_id
-    for ex_id in STRENGTH:
-        ex = content.exercises[ex_id]
-        assert ex.kind == "strength"
-        assert isinstance(ex.dose, StrengthDose)
-        assert (ex.dose.sets, ex.dose.reps, ex.dose.per_side) == (3, 15, True)
-        assert ex.dose.load == "bodyweight; a light resistance band just above the knees once easy"
+        assert ex.easier and ex.harder and ex.cue and ex.source, ex_id
+        assert 1 <= ex.minutes <= 30, ex_id
+        assert set(ex.equipment) | set(ex.any_of) <= known, ex_id
+        if ex.kind == "strength":
+            assert any("5 out of 10" in s for s in ex.stop_if), ex_id
+            assert isinstance(ex.dose, StrengthDose)
+            assert ex.dose.reps or ex.dose.hold_seconds, ex_id
+        assert sum(step.count("{knee}") for step in ex.steps) <= 1, ex_id
+    assert content.equipment.asked == ["band", "weights", "step"]
+    assert content.equipment.assumed == ["chair", "wall", "mat"]
+
+
+def test_equipment_of_the_levels(content: Content) -> None:
+    ex = content.exercises
+    assert ex["banded_clamshell"].equipment == ["mat", "band"]
+    assert all(ex[i].equipment == ["step"] for i in LADDERS["step"])
+    assert ex["knee_extension_loaded"].any_of == ["band", "weights"]
+    # the straight leg raise is progressed with an ankle weight, not a band above the knee
+    assert "weights" in ex["straight_leg_raise_weighted"].equipment
+    assert "band" not in ex["straight_leg_raise_weighted"].equipment
+    dose = ex["straight_leg_raise_weighted"].dose
+    assert isinstance(dose, StrengthDose) and "ankle weight" in dose.load.lower()
+
+
+def test_a_runner_without_a_band_skips_the_banded_clamshell(content: Content) -> None:
+    side_hip = content.ladders["side_hip"]
+    no_band = frozenset(content.equipment.assumed)
+    assert side_hip.effective(content.exercises, no_band) == [
+        "clamshell", "side_lying_abduction", "side_plank"]
+    assert side_hip.step(content.exercises, no_band, "clamshell", 1) == (
+        "clamshell", "side_lying_abduction")
+    assert side_hip.step(content.exercises, no_band | {"band"}, "clamshell", 1) == (
+        "clamshell", "banded_clamshell")
+    # a stored level they can no longer do falls back to the hardest they can below it
+    assert side_hip.current(content.exercises, no_band, "banded_clamshell") == "clamshell"
+    assert content.ladders["step"].effective(content.exercises, no_band) == []
+    assert side_hip.step(content.exercises, no_band, "side_plank", 1) == (
+        "side_plank", "side_plank")
+
+
+def test_doses(content: Content) -> None:
+    def strength(ex_id: str) -> StrengthDose:
+        dose = content.exercises[ex_id].dose
+        assert isinstance(dose, StrengthDose)
+        return dose
+
+    for ex_id in ["clamshell", "donkey_kick", "fire_hydrant"]:
+        assert (strength(ex_id).sets, strength(ex_id).reps, strength(ex_id).per_side) == (
+            3, 15, True)
+    slr = strength("straight_leg_raise")
+    assert (slr.sets, slr.reps, slr.hold_seconds) == (3, 15, 3)
+    wall = strength("wall_sit")
+    assert (wall.reps, wall.hold_seconds) == (None, 30)
+    assert strength("squat").tempo == "3-1-2"
+    assert "JOSPT" in content.exercises["knee_extension"].source
+    assert "Kneecoach's choice" in content.exercises["side_plank"].source
     for ex_id in STRETCH:
         ex = content.exercises[ex_id]
-        assert ex.kind == "stretch"
         assert isinstance(ex.dose, StretchDose)
-        assert (ex.dose.hold_seconds, ex.dose.repeats, ex.dose.per_side) == (30, 3, True)
-        assert "Crossley" in ex.dose.source
-        assert "article gives no hold time" in ex.dose.source
+        assert (ex.dose.hold_seconds, ex.dose.repeats, ex.dose.per_side) == (30, 2, True)
+        assert "Kneecoach's choice" in ex.source and "Crossley" in ex.source
     foam = content.exercises["foam_roll"]
-    assert foam.kind == "release"
     assert isinstance(foam.dose, ReleaseDose)
     assert foam.dose.areas == ["glutes", "IT band", "quads", "hamstrings"]
     assert "lacrosse or tennis ball" in " ".join(foam.steps)
+    assert "Kneecoach's choice" in foam.source
 
 
-def test_straight_leg_raise_targets_the_vmo(content: Content) -> None:
-    slr = content.exercises["straight_leg_raise"]
-    assert any("VMO" in t for t in slr.targets)
-    assert isinstance(slr.dose, StrengthDose) and slr.dose.hold_seconds == 3
-
-
-def test_programme_references_known_ids_and_keeps_knee_work(content: Content) -> None:
+def test_programme_selection_and_guidance(content: Content) -> None:
     prog = content.programme
     assert prog.default_strength_days == ["mon", "wed", "fri"]
-    assert [(p.from_week, p.to_week, p.load) for p in prog.phases] == [
-        (1, 2, "bodyweight"),
-        (3, 4, "band"),
-        (5, 6, "band"),
-        (7, None, "band"),
-    ]
-    for phase in prog.phases:
-        assert "straight_leg_raise" in phase.strength, phase.id
-        for ex_id in phase.strength:
-            assert content.exercises[ex_id].kind == "strength", (phase.id, ex_id)
+    assert [(p.from_week, p.to_week) for p in prog.phases] == [
+        (1, 2), (3, 4), (5, 6), (7, None)]
+    assert prog.selection.knee == [
+        "squat", "step", "knee_extension", "wall_sit", "calf", "straight_leg"]
+    assert prog.selection.hip == ["side_hip", "bridge", "donkey_kick", "fire_hydrant"]
     assert prog.daily == ["hamstring_stretch", "running_lunge", "figure_four", "foam_roll"]
+    assert prog.progression.steady_sessions == 3 and prog.progression.pain_limit == 5
+    assert prog.running.step_percent == 10 and prog.running.race_weeks == 8
+    assert prog.function.weeks == [3, 6] and prog.function.clear_gain == 3
+    assert prog.review.week == 6 and prog.review.pain_drop == 2
+    assert sorted(prog.cards) == list(range(1, 15))
+    for card in prog.cards.values():
+        assert card.topic in content.education and len(card.text) <= 280
 
 
 def test_programme_helpers(content: Content) -> None:
     prog = content.programme
     assert prog.phase_for_week(1).id == prog.phases[0].id
-    assert prog.phase_for_week(3).load == "band"
+    assert prog.phase_for_week(3).id == "build"
     assert prog.phase_for_week(6).to_week == 6
     assert prog.phase_for_week(40).to_week is None
     assert prog.advice_for(0) is prog.running_advice.fine
@@ -172,8 +245,10 @@ def test_running_advice_explains_how_to_ease(content: Content) -> None:
     for band in (advice.fine, advice.acceptable, advice.ease):
         assert len(band.text) < 600
     ease = advice.ease.text.lower()
-    for word in ("shorten", "slow", "flat", "cross-training", "rest day"):
+    for word in ("shorten", "slow", "flat", "cross-training", "rest day", "not damage"):
         assert word in ease, word
+    # agrees with the pain_monitoring topic: stop above 5, not "never run with any pain"
+    assert "above 5/10" in ease and "do not run through pain" not in ease
 
 
 def test_education_topics(content: Content) -> None:
@@ -184,8 +259,16 @@ def test_education_topics(content: Content) -> None:
         assert len(render_topic(topic, content.texts)) <= DISCORD_LIMIT
     pain = content.education["pain_monitoring"]
     assert "Silbernagel" in pain.source and "Rathleff" in pain.source
+    assert "run through pain" in pain.body  # the contradiction is resolved in the open
     assert "train car" in content.education["what_is"].body
     assert "not a structural injury" in content.education["what_is"].body
+    assert "Pain is not damage" in content.education["what_is"].body
+    assert "6 to 12 weeks" in content.education["expected_course"].body
+    assert "rule of thumb" in content.education["running_return"].body
+    assert "off-the-shelf" in content.education["shoes"].body
+    everything = " ".join(t.body for t in content.education.values()).lower()
+    for outdated in ("grinds against", "vastus medialis oblique", "wider pelvis"):
+        assert outdated not in everything, outdated
 
 
 def test_safety_texts(content: Content) -> None:
@@ -235,6 +318,12 @@ def test_safety_texts(content: Content) -> None:
         ("piriformis stretches", "figure_four"),
         ("foam rolls", "foam_roll"),
         ("tennis balls", "foam_roll"),
+        ("squats", "squat"),
+        ("step downs", "forward_step_down"),
+        ("lateral step-down", "lateral_step_down"),
+        ("wall sits", "wall_sit"),
+        ("banded clam", "banded_clamshell"),
+        ("weighted SLR", "straight_leg_raise_weighted"),
     ],
 )
 def test_find_exercise(content: Content, typed: str, expected: str) -> None:
@@ -242,7 +331,7 @@ def test_find_exercise(content: Content, typed: str, expected: str) -> None:
     assert found is not None and found.id == expected
 
 
-@pytest.mark.parametrize("typed", ["squat", "", "   ", "-", "knee"])
+@pytest.mark.parametrize("typed", ["moonwalk", "", "   ", "-", "knee"])
 def test_find_exercise_unknown(content: Content, typed: str) -> None:
     assert content.find_exercise(typed) is None
 
@@ -258,6 +347,10 @@ def test_find_exercise_unknown(content: Content, typed: str) -> None:
         ("pain monitoring", "pain_monitoring"),
         ("cross-training", "cross_training"),
         ("GP", "when_to_see_doctor"),
+        ("cadence", "cadence"),
+        ("walk run", "running_return"),
+        ("tape", "taping"),
+        ("flare up", "expected_course"),
     ],
 )
 def test_find_topic(content: Content, typed: str, expected: str) -> None:
@@ -271,17 +364,36 @@ def test_render_exercise(content: Content) -> None:
     assert "\n1. " in text and "\n5. " in text
     assert "**Dose:** 3 sets of 15 reps on each side" in text
     assert "**Avoid**\n- " in text and "**Stop if**\n- " in text
+    assert "**Easier:** " in text and "**Harder:** " in text and "**Cue:** " in text
     stretch = render_exercise(content.exercises["figure_four"], content.texts)
-    assert "Hold for 30 seconds, 3 times on each side." in stretch
+    assert "Hold for 30 seconds, 2 times on each side." in stretch
+    assert "_Kneecoach's choice" in stretch
+    squat = render_exercise(content.exercises["squat"], content.texts,
+                            content.ladders["squat"])
+    assert "_Squat ladder: level 3 of 4_" in squat
+    assert "3 seconds down, 1 second pause and 2 seconds up" in squat
+    wall = render_exercise(content.exercises["wall_sit"], content.texts)
+    assert "**Dose:** 3 holds of 30 seconds." in wall
     for ex in content.exercises.values():
-        rendered = render_exercise(ex, content.texts)
+        rendered = render_exercise(ex, content.texts, content.ladder_of(ex.id),
+                                   "each knee")
         assert len(rendered) <= DISCORD_LIMIT, ex.id
         assert rendered.count("**") % 2 == 0, ex.id
+        assert "{" not in rendered, ex.id
+
+
+def test_the_knee_is_named_from_the_intake(content: Content) -> None:
+    split = content.exercises["split_squat"]
+    left = render_exercise(split, content.texts, knee=knee_words("left", content.texts))
+    assert "Use a mirror to watch your left knee" in left
+    both = render_exercise(split, content.texts, knee=knee_words("both", content.texts))
+    assert "watch each knee" in both
+    assert "watch your knee" in render_exercise(split, content.texts)
 
 
 def test_render_topic(content: Content) -> None:
     text = render_topic(content.education["shoes"], content.texts)
-    assert text.startswith("**Shoes, flat feet and orthotics**\n\n")
+    assert text.startswith("**Shoes, flat feet and insoles**\n\n")
     assert "Source:" in text
 
 
@@ -338,11 +450,11 @@ def test_missing_dose_field(copy: Path) -> None:
     ]
 
 
-def test_stretch_dose_needs_a_source(copy: Path) -> None:
-    edit(copy, WORDS, lambda d: d["figure_four"].pop("dose_source"))
+def test_every_dose_needs_a_source(copy: Path) -> None:
+    edit(copy, WORDS, lambda d: d["figure_four"].pop("source"))
     assert check(copy) == [
-        "content/locales/en/exercises.yaml: exercise 'figure_four': field 'dose_source': "
-        "Field required (say where the numbers come from)"
+        "content/locales/en/exercises.yaml: exercise 'figure_four': field 'source': "
+        "Field required"
     ]
 
 
@@ -382,13 +494,117 @@ def test_kind_and_dose_must_match(copy: Path) -> None:
     )
 
 
-def test_unknown_exercise_in_programme(copy: Path) -> None:
-    edit(copy, "programme.yaml", lambda d: entry(d, "phases", "band")["strength"].append("lunge_x"))
-    (problem,) = check(copy)
-    assert problem.startswith("content/programme.yaml: phase 'band': field 'strength': ")
-    assert "unknown exercise id 'lunge_x'" in problem
+def test_unknown_exercise_in_a_ladder_or_the_daily_list(copy: Path) -> None:
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "ladders", "side_hip")["levels"].append("lunge_x"))
+    assert check(copy) == [
+        "content/exercises.yaml: ladder 'side_hip': field 'levels': unknown exercise id "
+        "'lunge_x'"
+    ]
     with pytest.raises(ContentError, match="lunge_x"):
         load_bundle(copy)
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "ladders", "side_hip")["levels"].remove("lunge_x"))
+    edit(copy, "programme.yaml", lambda d: d["daily"].append("lunge_x"))
+    (problem,) = check(copy)
+    assert problem.startswith("content/programme.yaml: top level: field 'daily': ")
+    assert "unknown exercise id 'lunge_x'" in problem
+
+
+def test_every_exercise_is_a_level_of_one_ladder(copy: Path) -> None:
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "ladders", "bridge")["levels"].remove("single_leg_bridge"))
+    assert check(copy) == [
+        "content/exercises.yaml: exercise 'single_leg_bridge': field 'id': not a level of "
+        "any ladder"
+    ]
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "ladders", "bridge")["levels"].append("squat"))
+    assert check(copy) == [
+        "content/exercises.yaml: ladder 'bridge': field 'levels': 'squat' is also a level of "
+        "ladder 'squat'",
+        "content/exercises.yaml: exercise 'single_leg_bridge': field 'id': not a level of "
+        "any ladder",
+    ]
+
+
+def test_a_ladder_holds_exercises_of_its_kind(copy: Path) -> None:
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "ladders", "bridge")["levels"].append("figure_four"))
+    problems = check(copy)
+    assert ("content/exercises.yaml: ladder 'bridge': field 'levels': 'figure_four' is a "
+            "stretch exercise; a hip ladder holds strength exercises") in problems
+
+
+def test_equipment_must_be_known_and_asked_for(copy: Path) -> None:
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "exercises", "step_up").update(equipment=["stepladder"]))
+    (problem,) = check(copy)
+    assert problem.startswith(
+        "content/exercises.yaml: exercise 'step_up': field 'equipment': unknown equipment "
+        "'stepladder' (known: ")
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "exercises", "step_up").update(equipment=["foam_roller"]))
+    assert check(copy) == [
+        "content/exercises.yaml: exercise 'step_up': field 'equipment': 'foam_roller' is not "
+        "asked about, so a strength level cannot need it"
+    ]
+
+
+def test_every_level_needs_minutes_and_a_dose(copy: Path) -> None:
+    edit(copy, "exercises.yaml", lambda d: entry(d, "exercises", "side_plank").pop("minutes"))
+    edit(copy, "exercises.yaml",
+         lambda d: entry(d, "exercises", "wall_sit")["dose"].pop("hold_seconds"))
+    problems = check(copy)
+    assert "content/exercises.yaml: exercise 'side_plank': field 'minutes': Field required" \
+        in problems
+    assert any(p.startswith("content/exercises.yaml: exercise 'wall_sit': field 'dose': ")
+               and "reps, hold_seconds or both" in p for p in problems)
+
+
+def test_every_runner_can_get_a_knee_and_a_hip_movement(copy: Path) -> None:
+    def hips_need_a_band(d: Any) -> None:
+        for ex in d["exercises"]:
+            if ex["id"] in {"clamshell", "side_lying_abduction", "side_plank", "bridge",
+                            "single_leg_bridge", "donkey_kick", "fire_hydrant"}:
+                ex["equipment"] = ["band"]
+
+    edit(copy, "exercises.yaml", hips_need_a_band)
+    problems = check(copy)
+    assert "content/exercises.yaml: with only chair, mat, wall a session would lack a hip " \
+        "movement" in problems
+    assert not any("with only band" in p for p in problems)
+
+
+def test_selection_names_every_strength_ladder_once(copy: Path) -> None:
+    edit(copy, "programme.yaml", lambda d: d["selection"]["knee"].remove("calf"))
+    edit(copy, "programme.yaml", lambda d: d["selection"]["hip"].append("squat"))
+    assert check(copy) == [
+        "content/programme.yaml: selection: field 'knee': the knee ladder 'calf' is missing",
+        "content/programme.yaml: selection: field 'hip': 'squat' is not a hip ladder in "
+        "exercises.yaml",
+    ]
+
+
+def test_the_knee_placeholder(copy: Path) -> None:
+    edit(copy, WORDS, lambda d: d["split_squat"]["steps"].append("Now watch {knee} again."))
+    edit(copy, WORDS, lambda d: d["bridge"].update(why="Bridges help {side}."))
+    problems = check(copy)
+    assert ("content/locales/en/exercises.yaml: exercise 'split_squat': field 'steps': {knee} "
+            "may appear once an exercise") in problems
+    assert ("content/locales/en/exercises.yaml: exercise 'bridge': field 'why': the only "
+            "placeholder an exercise may use is {knee}, in its steps") in problems
+
+
+def test_ladders_and_cards_need_their_words(copy: Path) -> None:
+    edit(copy, "locales/en/ladders.yaml", lambda d: d.pop("calf"))
+    edit(copy, "programme.yaml", lambda d: d["cards"].update({15: "moonwalking"}))
+    assert check(copy) == [
+        "content/locales/en/ladders.yaml: ladder 'calf': its words are missing",
+        "content/locales/en/programme.yaml: card '15': its words are missing",
+        "content/locales/en/programme.yaml: card '15': unknown education topic 'moonwalking' "
+        "(in content/programme.yaml) in this language's education.yaml",
+    ]
 
 
 def test_daily_list_takes_no_strength_exercise(copy: Path) -> None:
@@ -399,10 +615,10 @@ def test_daily_list_takes_no_strength_exercise(copy: Path) -> None:
 
 
 def test_phases_must_follow_on(copy: Path) -> None:
-    edit(copy, "programme.yaml", lambda d: entry(d, "phases", "build").update(from_week=6))
+    edit(copy, "programme.yaml", lambda d: entry(d, "phases", "take_stock").update(from_week=6))
     problems = check(copy)
     assert (
-        "content/programme.yaml: phase 'build': field 'from_week': must be 5 so that "
+        "content/programme.yaml: phase 'take_stock': field 'from_week': must be 5 so that "
         "phases follow on" in problems
     )
 

@@ -23,7 +23,8 @@ def test_diagram_shows_every_step_branch_question_and_option() -> None:
     chart = mermaid(intake, content.resolve)
     for step in intake.steps:
         assert f"    {step}" in chart
-    assert 'consent -- "consent=no" --> declined' in chart
+    assert 'consent -- "consent=no" --> decline_consent' in chart
+    assert "decline_consent --> declined" in chart
     assert "Which knee is it?" in chart
     assert "▸ Left<br/>▸ Right<br/>▸ Both" in chart
     assert "▸ I agree<br/>▸ No thanks" in chart

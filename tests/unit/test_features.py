@@ -98,7 +98,9 @@ async def test_every_dialog_action_belongs_to_a_feature(tmp_path: Path) -> None:
                    for s in d.steps.values() if s.action}
         assert actions <= set(coach.registry.actions)
         assert set(coach.registry.person_reminders) == {"daily", "snooze"}
-        assert set(coach.registry.target_reminders) == {"club_daily", "club_weekly"}
+        assert set(coach.registry.target_reminders) == {
+            "club_daily", "club_weekly", "club_refused", "club_switched_off"
+        }
     finally:
         await coach.close()
 

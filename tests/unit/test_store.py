@@ -23,7 +23,7 @@ async def test_file_is_private_wal_and_migrated(tmp_path: Path) -> None:
         row = await db.fetchone("PRAGMA foreign_keys")
         assert row is not None and row[0] == 1
         row = await db.fetchone("PRAGMA user_version")
-        assert row is not None and row[0] == len(migrations())
+        assert row is not None and row[0] == migrations()[-1][0]  # the newest number
         assert {"users", "dialog_state", "profiles", "outbox", "reminders"} <= set(
             await db.tables()
         )
@@ -37,7 +37,7 @@ async def test_migrations_run_once(tmp_path: Path) -> None:
     await db.close()
     db = await SQLiteDatabase.open(path)
     try:
-        assert await db.migrate() == len(migrations())
+        assert await db.migrate() == migrations()[-1][0]
     finally:
         await db.close()
 
@@ -60,6 +60,8 @@ async def _full_journey(client: CoachClient) -> None:
     await client.press("3")
     await client.press("No")
     await client.press("No")
+    await client.press("Yes")  # ran yesterday
+    await client.send("5")
 
 
 async def test_export_returns_everything_stored(client: CoachClient) -> None:
@@ -73,6 +75,10 @@ async def test_export_returns_everything_stored(client: CoachClient) -> None:
     assert data["triage_results"][0]["outcome"] == "pfp_program"
     assert data["checkins"][0]["worst_pain"] == 3
     assert data["reminders"][0]["timezone"] == "Europe/London"
+    assert data["runs"][0]["km"] == 5
+    assert data["function_checks"][0]["total"] == 10
+    assert data["workouts"][0]["strength"] == ["sit_to_stand", "clamshell", "knee_extension"]
+    assert data["programmes"][0]["minutes"] == 20
     # every table with rows about the person appears in the export
     for table in await client.coach.stores.db.tables():
         columns = await client.coach.stores.db.columns(table)

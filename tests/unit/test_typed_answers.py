@@ -3,6 +3,8 @@ around it are fine, and "not sure" or "it isn't swollen" are understood."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,8 +12,9 @@ from hypothesis import strategies as st
 from bot.adapters.console import ConsoleChat
 from bot.domain.events import Button, ConversationRef, Press, Reply, Text
 from bot.engine.parsing import UNSURE, Vocabulary
-from tests.support.client import CoachClient
+from tests.support.client import RUNNERS_KNEE, CoachClient
 from tests.support.content import shipped_texts
+from tests.support.world import World
 
 
 def vocabulary() -> Vocabulary:
@@ -160,3 +163,72 @@ def test_the_terminal_maps_a_number_to_a_button_only_without_a_numeric_meaning()
     chat.show([Reply("intake.ask.weekly_km", "How far?", buttons=(km,), asks="value")])
     assert chat.inbound_for("3") == Text("3")
     assert chat.inbound_for("10") == Press("d:intake:weekly_km:2:10")  # a label still presses
+
+
+# ---------------------------------------------------------------------------- the programme
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("half an hour", 30), ("25 mins", 25),
+                                               ("20 minutes", 20), ("an hour", 60),
+                                               ("about 15", 15)])
+def test_typed_minutes(text: str, minutes: int) -> None:
+    assert VOCAB.number(text, 5, 90, "minutes") == minutes
+
+
+async def test_typed_answers_through_the_programmes_questions(world: World) -> None:
+    client = world.client("typist")
+    await client.send("/start")
+    await client.press("I agree")
+    await client.press("18 or over")
+    await client.send("skip")
+    for label in [*RUNNERS_KNEE, "No race planned", "Yes, let's start"]:
+        await client.press(label)
+    for typed in ["07:30", "London", "mon wed fri"]:
+        await client.send(typed)
+    # equipment yes/no, then the minutes: typed, each drops its question's buttons
+    for typed, step in [("yep", "has_weights"), ("no I don't", "has_step"),
+                        ("nope", "minutes")]:
+        replies = await client.send(typed)
+        assert replies[-1].key == f"intake.ask.{step}", (typed, client.keys)
+        assert replies[0].typed_answer in {"Yes", "No"}, replies[0]
+    assert client.last[-1].asks == "value"
+    replies = await client.send("half an hour")
+    assert replies[0].key == "programme.started" and replies[0].typed_answer == "30"
+    # the function check: 0-4 typed as numbers or words, never a button's position
+    assert client.last[-1].key == "function.ask.stairs"
+    assert client.last[-1].asks == "value"
+    for typed, label in [("3", "Slight difficulty"), ("a bit", "Slight difficulty"),
+                         ("0", "Can't, or severe difficulty"), ("no problem", "No difficulty")]:
+        replies = await client.send(typed)
+        assert replies[0].typed_answer == label, (typed, replies[0])
+    await client.send("some")
+    assert client.keys[0] == "function.baseline"
+    assert "12/20" in client.last[0].text  # 3 + 3 + 0 + 4 + 2
+    # the daily prompt, then how it felt and which exercise, typed
+    await world.advance(timedelta(hours=2))
+    await client.send("done")
+    assert client.keys[-1] == "daily.ask.feel"
+    replies = await client.send("too easy")
+    assert replies[0].typed_answer == "Too easy" and client.keys == ["daily.ask.which"]
+    replies = await client.send("the clamshells")
+    assert replies[0].typed_answer == "Clamshell", replies[0]
+    assert client.keys == ["feedback.thanks.too_easy", "checkin.ask.pain"]
+    for typed in ["2", "no", "no", "yes"]:
+        await client.send(typed)
+    assert client.keys == ["checkin.ask.km"]
+    await client.send("5k")
+    assert client.keys[0].startswith("advice."), client.keys
+
+
+async def test_which_exercise_needs_a_word_only_one_of_them_has(world: World) -> None:
+    client = await world.enrol("r1")
+    await world.advance(timedelta(hours=2))
+    await client.send("done")
+    await client.send("too hard")
+    assert client.labels() == ["Sit-to-stand", "Clamshell", "Seated knee extension",
+                               "All of them"]
+    await client.send("my leg")  # no exercise's word
+    assert client.keys == ["input.hint", "daily.ask.which"]
+    replies = await client.send("knee extension")
+    assert replies[0].typed_answer == "Seated knee extension"
+    assert client.keys == ["feedback.thanks.too_hard", "checkin.ask.pain"]

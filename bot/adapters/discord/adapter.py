@@ -52,7 +52,7 @@ class DiscordAdapter:
         self.settings = settings
         self.coach = coach
         self.dm_channel_store: DMChannelStore = dm_channel_store or MemoryDMChannelStore()
-        self.outbound = Outbound()
+        self.outbound = Outbound(self.dm_channel_store)
         self.inbound = DiscordInbound(coach, self.outbound, self.dm_channel_store)
         self._client: KneeClient | None = None
         self._task: asyncio.Task[None] | None = None

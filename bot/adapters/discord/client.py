@@ -9,6 +9,11 @@ that mention the bot) from the privileged Message Content intent, so that text a
 without it. ``guilds`` keeps the server and channel cache that ``/knee club setup`` needs to
 accept a text channel. Enable nothing in the developer portal.
 
+Voice: the bot joins no voice channel, so discord.py's start-up warnings that PyNaCl and
+davey (its voice dependencies) are missing are switched off with discord.py's own switches
+(``VoiceClient.warn_nacl``, ``VoiceClient.warn_dave``, read once when a client is built); no
+logger is silenced, so every other warning still shows.
+
 Buttons survive restarts: each is a :class:`KneeButton` (a ``discord.ui.DynamicItem``) whose
 custom_id is ``"kc|" + Button.data``; the class is registered with ``add_dynamic_items`` at
 start, so a press on a message sent before a restart still reaches the engine as
@@ -48,6 +53,12 @@ class Handlers(Protocol):
     ) -> None: ...
 
     async def answer_error(self, interaction: Interaction) -> None: ...
+
+
+def silence_voice_warnings() -> None:
+    """The bot uses no voice: no "PyNaCl/davey is not installed" warnings at start."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
 
 
 def intents() -> discord.Intents:
@@ -107,6 +118,7 @@ class KneeClient(discord.Client):
         max_ratelimit_timeout: float,
         guild_ready_timeout: float,
     ) -> None:
+        silence_voice_warnings()
         options: dict[str, Any] = {}
         if application_id:
             options["application_id"] = int(application_id)

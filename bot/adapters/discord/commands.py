@@ -6,7 +6,9 @@ take an optional argument). The ``/knee club`` subgroup is the adapter's, each a
 ``ClubCommand`` for the engine's club feature:
 
 * ``setup <channel> <time> <timezone>`` -> ``ClubCommand("setup", guild, channel, ...)``
-  with the time and zone as typed;
+  with the time and zone as typed, the channel's name, and whether the bot may view and
+  send messages there (``channel.permissions_for(guild.me)`` on the cached server: facts
+  for the engine, which decides what to say);
 * ``off`` -> ``ClubCommand("off", guild)``; for a member without Manage Server both become
   ``ClubCommand("denied")`` (``DiscordInbound.on_club_command``);
 * ``leaderboard <optin>`` -> ``ClubCommand("leaderboard", guild, join=optin,
@@ -122,6 +124,10 @@ async def _club_setup(
     time: str,
     timezone: str,
 ) -> None:
+    # What discord.py computes for the bot in that channel, from the cached server (roles
+    # and the channel's overwrites); unknown when the bot's own member is not cached.
+    me = channel.guild.me
+    allowed = channel.permissions_for(me) if me is not None else None
     command = ClubCommand(
         "setup",
         guild_id=str(interaction.guild_id),
@@ -129,6 +135,8 @@ async def _club_setup(
         channel_name=channel.name,
         time=time.strip(),
         timezone=timezone.strip(),
+        bot_can_view=None if allowed is None else allowed.view_channel,
+        bot_can_send=None if allowed is None else allowed.send_messages,
     )
     await handlers_of(interaction).on_club_command(interaction, command, needs_manage=True)
 

@@ -2,7 +2,8 @@
 ``Inbound`` for the coach, and its replies go back where they belong.
 
 Where the conversation happens: used in a server, a personal command answers with a short
-ephemeral note (``discord.continued_in_dm``) and the conversation itself goes to the
+ephemeral note (``discord.continued_in_dm``, with the link that opens the DM: Discord's
+``https://discord.com/channels/@me/<DM channel id>``) and the conversation itself goes to the
 member's DMs (the DM channel is opened once; its id is kept in a ``DMChannelStore``). In DMs
 everything works directly, typed answers included. Club traffic stays in the server as
 ``ConversationRef("discord", member_id, channel_id, shared=True)``; replies there are
@@ -33,6 +34,7 @@ from bot.adapters.discord.commands import parse_typed
 from bot.adapters.discord.outbound import DM_CLOSED, Outbound, file, message_kwargs, view
 from bot.adapters.discord.render import (
     RenderedMessage,
+    dm_link,
     render_chosen,
     render_markup,
     render_replies,
@@ -80,34 +82,31 @@ class DiscordInbound:
 
     # ------------------------------------------------------------------ content
 
-    def content_text(self, key: str) -> str:
+    def content_text(self, key: str, **values: object) -> str:
         """A UI string from the coach's content; "" when the content has none."""
         try:
-            text = self.coach.text(key)
+            text = self.coach.text(key, **values)
         except Exception:
             return ""
         return "" if text == key else text
 
-    def ui_text(self, key: str) -> str:
-        """Adapter chrome from the coach's content, rendered for Discord."""
-        text = self.content_text(key)
+    def ui_text(self, key: str, **values: object) -> str:
+        """Adapter chrome from the coach's content, rendered for Discord (``values`` fill
+        its placeholders; a link stays clickable)."""
+        text = self.content_text(key, **values)
         if not text:
             log.error("discord: content/messages.yaml has no %r", key)
             text = key
         return render_markup(text)[:MAX_CONTENT]
 
+    def dm_note(self, dm_id: str) -> str:
+        """ "I've sent you a direct message", with the link that opens that DM."""
+        return self.ui_text("discord.continued_in_dm", link=dm_link(dm_id))
+
     # ------------------------------------------------------------------ DM channels
 
     async def _dm_channel_id(self, user: discord.User | discord.Member) -> str:
-        user_id = str(user.id)
-        known = await self.dm_channel_store.get(user_id)
-        if known and known.isdigit() and not self.outbound.is_server_channel(int(known)):
-            return known
-        if known:
-            log.warning("discord: the stored DM channel of a user is not a DM; reopening it")
-        channel = await user.create_dm()
-        await self.dm_channel_store.set(user_id, str(channel.id))
-        return str(channel.id)
+        return await self.outbound.dm_channel_id(str(user.id))
 
     async def _remember_dm(self, user_id: str, channel_id: str) -> None:
         if await self.dm_channel_store.get(user_id) != channel_id:
@@ -193,9 +192,7 @@ class DiscordInbound:
                     raise
                 await interaction.edit_original_response(content=self.ui_text("discord.dms_closed"))
                 return
-            await interaction.edit_original_response(
-                content=self.ui_text("discord.continued_in_dm")
-            )
+            await interaction.edit_original_response(content=self.dm_note(dm_id))
         except Exception:
             log.exception("discord: /%s %s failed", ROOT_COMMAND, name)
             await self.answer_error(interaction)
@@ -301,7 +298,7 @@ class DiscordInbound:
             try:
                 dm_id = await self._dm_channel_id(interaction.user)
                 await self.outbound.post(int(dm_id), render_replies(private))
-                notes.append(RenderedMessage(self.ui_text("discord.continued_in_dm")))
+                notes.append(RenderedMessage(self.dm_note(dm_id)))
             except discord.Forbidden as exc:
                 if exc.code != DM_CLOSED:
                     raise

@@ -11,10 +11,13 @@ Proactive delivery (``Outbound.send``, behind the adapter's ``Sender.send``) pos
 summary, where only ``private=False`` replies go: a channel the client knows to be in a
 server is shared whatever the ref says) with a nonce derived from the idempotency key
 (Discord returns the first message for a repeated nonce for a few minutes, so a retried send
-is not duplicated). Results: DMs closed (403 50007) -> ``Blocked``; a 429 longer than
-``max_ratelimit_timeout`` (discord.py waits out shorter ones) -> ``RetryAfter``; 5xx or
-network trouble -> ``RetryAfter``; any other 4xx -> ``Failed``; a send of nothing but private
-replies to a shared channel -> ``Failed``. Never raises.
+is not duplicated). A private ref with no ``chat_id`` (a club admin's note) goes to that
+user's DM channel, from the ``DMChannelStore`` or opened. Results: DMs closed (403 50007) ->
+``Blocked``; the bot may not view or send in the channel (403 50001 Missing Access, 50013
+Missing Permissions) -> ``NotPermitted``; a 429 longer than ``max_ratelimit_timeout``
+(discord.py waits out shorter ones) -> ``RetryAfter``; 5xx or network trouble ->
+``RetryAfter``; any other 4xx -> ``Failed``; a send of nothing but private replies to a
+shared channel -> ``Failed``. Never raises.
 """
 
 from __future__ import annotations
@@ -36,13 +39,17 @@ from bot.adapters.discord.render import (
     make_nonce,
     render_replies,
 )
+from bot.adapters.discord.settings import DMChannelStore, MemoryDMChannelStore
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
 
 log = logging.getLogger(__name__)
 
 DM_CLOSED = 50007
 QUESTION_MEMORY = 4096  # channels whose last question's message id is remembered
+MISSING_ACCESS = 50001  # the bot may not view the channel
+MISSING_PERMISSIONS = 50013  # ... or may view it but not send there
+NOT_PERMITTED = frozenset({MISSING_ACCESS, MISSING_PERMISSIONS})
 # How long to ask the delivery worker to wait after a 5xx or a network error.
 SERVER_RETRY_S = 15.0
 NOT_RUNNING_RETRY_S = 30.0
@@ -70,6 +77,10 @@ class Channels(Protocol):
         """Remove the buttons of one message the bot posted."""
         ...
 
+    async def open_dm(self, user_id: int) -> int:
+        """The id of the DM channel with this user (Discord opens it if need be)."""
+        ...
+
 
 class ClientChannels:
     """The production ``Channels``: discord.py's client (REST through its HTTP client)."""
@@ -95,6 +106,10 @@ class ClientChannels:
     async def drop_buttons(self, channel_id: int, message_id: int) -> None:
         channel = self.client.get_partial_messageable(channel_id)
         await channel.get_partial_message(message_id).edit(view=None)
+
+    async def open_dm(self, user_id: int) -> int:
+        channel = await self.client.create_dm(discord.Object(id=user_id))
+        return int(channel.id)
 
 
 def view(message: RenderedMessage) -> discord.ui.View | None:
@@ -136,13 +151,15 @@ def message_kwargs(message: RenderedMessage) -> dict[str, Any]:
 
 
 class Outbound:
-    """Posts through ``channels`` (``None`` while the adapter is not running)."""
+    """Posts through ``channels`` (``None`` while the adapter is not running); each user's
+    DM channel id is kept in ``dm_channels``."""
 
-    def __init__(self) -> None:
+    def __init__(self, dm_channels: DMChannelStore | None = None) -> None:
         self.channels: Channels | None = None
         # channel id -> the id of the last question with buttons posted there, so an answer
         # typed instead of pressed can drop them (``Reply.typed_answer``).
         self.questions: OrderedDict[int, int] = OrderedDict()
+        self.dm_channels: DMChannelStore = dm_channels or MemoryDMChannelStore()
 
     def require(self) -> Channels:
         if self.channels is None:
@@ -151,6 +168,18 @@ class Outbound:
 
     def is_server_channel(self, channel_id: int) -> bool:
         return self.channels is not None and self.channels.is_server_channel(channel_id)
+
+    async def dm_channel_id(self, user_id: str) -> str:
+        """The user's DM channel: the one kept in ``dm_channels``, else opened (once) and
+        kept. Raises discord.py's errors."""
+        known = await self.dm_channels.get(user_id)
+        if known and known.isdigit() and not self.is_server_channel(int(known)):
+            return known
+        if known:
+            log.warning("discord: the stored DM channel of a user is not a DM; reopening it")
+        channel_id = str(await self.require().open_dm(int(user_id)))
+        await self.dm_channels.set(user_id, channel_id)
+        return channel_id
 
     async def post(
         self,
@@ -195,10 +224,19 @@ class Outbound:
             return RetryAfter(NOT_RUNNING_RETRY_S, "the Discord adapter is not running")
         if ref.platform != PLATFORM:
             return Failed(f"not a Discord conversation: {ref.platform}")
+        if not ref.chat_id and (ref.shared or not ref.user_id.isdigit()):
+            return Failed("no channel id, and no Discord user whose DM it could be")
         try:
-            channel_id = int(ref.chat_id)
+            if ref.chat_id:
+                channel_id = int(ref.chat_id)
+            else:  # the person's private chat: their DM channel
+                channel_id = int(await self.dm_channel_id(ref.user_id))
         except ValueError:
             return Failed(f"not a Discord channel id: {ref.chat_id!r}")
+        except (discord.HTTPException, discord.RateLimited) as exc:
+            return self._answer(exc)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return RetryAfter(SERVER_RETRY_S, f"network: {exc!r}")
         # A channel in a server is shared whatever the ref says: private replies never go there.
         shared = ref.shared or channels.is_server_channel(channel_id)
         deliverable = [r for r in replies if not (shared and r.private)]
@@ -212,18 +250,25 @@ class Outbound:
         messages = render_replies(deliverable)
         try:
             ids = await self.post(channel_id, messages, idempotency_key=idempotency_key)
-        except discord.RateLimited as exc:
-            return RetryAfter(float(exc.retry_after), "rate limited by Discord")
-        except discord.Forbidden as exc:
-            if exc.code == DM_CLOSED:
-                return Blocked(f"Discord {exc.code}: {exc.text}")
-            return Failed(f"Discord 403 {exc.code}: {exc.text}")
-        except discord.HTTPException as exc:
-            if exc.status == 429:  # without Discord's headers: an edge (Cloudflare) limit
-                return RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")
-            if exc.status >= 500:
-                return RetryAfter(SERVER_RETRY_S, f"Discord {exc.status}")
-            return Failed(f"Discord {exc.status} {exc.code}: {exc.text}")
+        except (discord.HTTPException, discord.RateLimited) as exc:
+            return self._answer(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             return RetryAfter(SERVER_RETRY_S, f"network: {exc!r}")
         return Sent(tuple(ids))
+
+    @staticmethod
+    def _answer(exc: discord.HTTPException | discord.RateLimited) -> SendResult:
+        """What Discord's error answer means for the delivery worker."""
+        if isinstance(exc, discord.RateLimited):
+            return RetryAfter(float(exc.retry_after), "rate limited by Discord")
+        if isinstance(exc, discord.Forbidden):
+            if exc.code == DM_CLOSED:
+                return Blocked(f"Discord {exc.code}: {exc.text}")
+            if exc.code in NOT_PERMITTED:
+                return NotPermitted(f"Discord 403 {exc.code}: {exc.text}")
+            return Failed(f"Discord 403 {exc.code}: {exc.text}")
+        if exc.status == 429:  # without Discord's headers: an edge (Cloudflare) limit
+            return RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")
+        if exc.status >= 500:
+            return RetryAfter(SERVER_RETRY_S, f"Discord {exc.status}")
+        return Failed(f"Discord {exc.status} {exc.code}: {exc.text}")

@@ -3,6 +3,9 @@
 Nothing here talks to Discord; :mod:`bot.adapters.discord.outbound` turns a
 :class:`RenderedMessage` into ``channel.send(...)`` arguments.
 
+* Commands: a command the text names (``/start``, ``/exercise clamshell``) is shown as
+  members call it on Discord, in the ``/knee`` group (``/knee start``, ``/knee exercise
+  clamshell``: ``CAPABILITIES.command_prefix``).
 * Markup: the engine's ``**bold**`` and ``_italic_`` become Discord markdown; every other
   character that Discord would read as markdown (``* _ ~ ` | \\ < [`` and ``>``/``#``/``-#`` at
   a line start) is escaped, so text the engine copied from a user cannot format, link or
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.adapters.discord.capabilities import (
+    CAPABILITIES,
     CUSTOM_ID_PREFIX,
     MAX_BUTTONS_PER_ROW,
     MAX_CONTENT,
@@ -42,10 +46,14 @@ from bot.adapters.discord.capabilities import (
 )
 from bot.domain import markup
 from bot.domain.events import OPEN_PRIVATE, Button, Image, Reply
-from bot.domain.markup import Run, merge
+from bot.domain.markup import Run
 
 log = logging.getLogger(__name__)
 
+# Where a member's DM with the bot opens (discord.com resolves "@me" to their DMs).
+DM_LINK = "https://discord.com/channels/@me/{channel_id}"
+# How a member calls a command the engine names: "/knee start".
+COMMAND_PREFIX = CAPABILITIES.command_prefix
 # Content of a message that only carries extra rows of buttons (Discord wants some content).
 CONTINUATION = "\u2026"
 ELLIPSIS = "\u2026"
@@ -95,6 +103,12 @@ def make_nonce(idempotency_key: str, index: int) -> str:
     return digest[:MAX_NONCE]
 
 
+def dm_link(channel_id: str | int) -> str:
+    """A link that opens the member's DM channel with the bot (Discord's jump link for a
+    channel outside any server)."""
+    return DM_LINK.format(channel_id=channel_id)
+
+
 # --------------------------------------------------------------------------- escaping
 
 _URL = re.compile(r"https?://[^\s<>]+")
@@ -128,7 +142,7 @@ def _escape_line_starts(text: str) -> str:
 
 def _serialise(runs: Iterable[Run]) -> str:
     out: list[str] = []
-    for run in merge(runs):
+    for run in markup.shown(runs, COMMAND_PREFIX):
         escaped = escape_text(run.text)
         core = escaped.strip()
         if not (run.bold or run.italic) or not core:
@@ -152,7 +166,7 @@ def render_markup(text: str) -> str:
 
 def plain_text(text: str) -> str:
     """The text without the engine's markup (for button labels, which show no markdown)."""
-    return markup.plain(text)
+    return markup.plain(text, COMMAND_PREFIX)
 
 
 # --------------------------------------------------------------------------- splitting
@@ -203,6 +217,9 @@ def _split_line(line: str, limit: int) -> list[str]:
     """Split one too-long line between words; markup is closed and reopened at a split."""
     tokens: list[Run] = []
     for run in markup.runs(line):
+        if run.command is not None:  # "/knee start" is never split between its words
+            tokens.append(run)
+            continue
         tokens.extend(Run(t, run.bold, run.italic) for t in re.findall(r"\S+\s*|\s+", run.text))
     chunks: list[str] = []
     current: list[Run] = []

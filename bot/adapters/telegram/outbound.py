@@ -9,6 +9,8 @@ fake Bot API's model without HTTP) and drive the real PTB ``Application`` throug
 
 * ``Sent(message ids)``: one id per rendered message, in order;
 * ``Blocked``: Telegram refuses the chat (403: the person blocked the bot, left the group);
+* ``NotPermitted``: the bot is in the chat but may not send there (400 "not enough rights":
+  a group's admins restricted it);
 * ``RetryAfter(seconds)``: a 429, or a network error or timeout (``NETWORK_BACKOFF``; a timeout
   is ambiguous, Telegram may have delivered the message, so a retry can repeat it);
 * ``Failed``: anything else (a bad request, a migrated chat, a refused token), never raised.
@@ -60,7 +62,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,9 @@ INTERACTIVE_MAX_WAIT = 30.0
 NETWORK_BACKOFF = 5.0
 IDEMPOTENCY_MEMORY = 4096
 QUESTION_MEMORY = 4096  # chats whose last question's message id is remembered
+# Telegram's 400 when a group's admins do not let the bot send ("Bad Request: not enough
+# rights to send text messages to the chat"; photos and the like say so too).
+NOT_ENOUGH_RIGHTS = "not enough rights"
 
 
 class Output(Protocol):
@@ -246,7 +251,8 @@ class Outbound:
         """Send the parts not yet in ``done`` (message ids, appended as they go), waiting out
         429s and network errors while the total wait stays within ``max_wait``."""
         try:
-            chat_id = int(ref.chat_id)
+            # A person's private chat with the bot has their user id as its chat id.
+            chat_id = int(ref.chat_id or ("" if ref.shared else ref.user_id))
         except ValueError:
             return Failed("chat id is not a number")
         output = self.output
@@ -276,6 +282,8 @@ class Outbound:
                 return Failed(f"chat migrated to {exc.new_chat_id}")
             except BadRequest as exc:
                 logger.warning("%s refused: %s", method, exc.message)
+                if NOT_ENOUGH_RIGHTS in exc.message.lower():
+                    return NotPermitted(f"{method}: {exc.message}")
                 return Failed(f"{method}: {exc.message}")
             except (TimedOut, NetworkError) as exc:
                 seconds = NETWORK_BACKOFF

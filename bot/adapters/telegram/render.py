@@ -1,11 +1,12 @@
 """Pure translation between the engine's events and Telegram shapes (no I/O, no bot).
 
 Outbound: the markup subset of ``bot.domain.events`` (``**bold**``, ``_italic_``, blank line =
-paragraph) becomes Telegram HTML; everything else is escaped first, so user-provided text can
-never inject a tag. Long texts are split at paragraph, then line, then word boundaries (hard as
-a last resort) so that every message fits ``MAX_TEXT``. Buttons become an
-inline keyboard whose callback_data is exactly ``Button.data`` (buttons whose data does not fit
-Telegram's 1-64 bytes are skipped with a warning). ``OPEN_PRIVATE`` becomes a t.me deep link.
+paragraph, commands named as ``/name``) becomes Telegram HTML; everything else is escaped
+first, so user-provided text can never inject a tag. Long texts are split at paragraph, then
+line, then word boundaries (hard as a last resort) so that every message fits ``MAX_TEXT``.
+Buttons become an inline keyboard whose callback_data is exactly ``Button.data`` (buttons
+whose data does not fit Telegram's 1-64 bytes are skipped with a warning). ``OPEN_PRIVATE``
+becomes a t.me deep link.
 
 Inbound: a message text becomes ``Command`` or ``Text`` (see ``parse_text``).
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, replace
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.adapters.telegram.capabilities import (
+    CAPABILITIES,
     MAX_BUTTONS,
     MAX_BUTTONS_PER_ROW,
     MAX_CALLBACK_BYTES,
@@ -49,12 +51,13 @@ CHOICE_MARK = "✓"
 
 def markup_to_html(text: str) -> str:
     """The engine's markup as Telegram HTML: every character escaped, styles as properly
-    nested tags (a tag stack closes and reopens as needed, so tags never cross)."""
+    nested tags (a tag stack closes and reopens as needed, so tags never cross), commands
+    as Telegram shows them ("/start", which Telegram makes a tap to send)."""
     out: list[str] = []
     for line in markup.lines(text):
         parts: list[str] = []
         stack: list[str] = []
-        for run in line:
+        for run in markup.shown(line, CAPABILITIES.command_prefix):
             wanted = [tag for tag, on in (("b", run.bold), ("i", run.italic)) if on]
             while stack and any(tag not in wanted for tag in stack):
                 parts.append(f"</{stack.pop()}>")

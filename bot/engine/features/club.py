@@ -4,24 +4,38 @@ No health data is involved: a press records only that a member did the routine t
 Members are counted, never named, unless they opt in to the streak leaderboard.
 
 Commands arrive from a shared channel as typed ``ClubCommand`` events.
+
+Permissions: setup names the channel and is refused, saying why, when the platform reports
+that the bot may not view or send there. The admin who set the post up is remembered: when
+the platform later refuses a post for lack of permission (``NotPermitted``), they are told
+privately (a message to their private chat through the outbox, never in the channel); after
+``MAX_REFUSED`` refused posts in a row the post is switched off and they are told that. A
+post that goes out starts the count again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from bot.content import Bundle
 from bot.domain.clock import Clock
 from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
+from bot.domain.records import Club as ClubRecord
 from bot.domain.zones import parse_zone, zone_from_name
 from bot.engine.feature import Registry
 from bot.engine.ports import Delivery
 from bot.engine.textbook import TextBook
 from bot.store.clubs import ClubStore
+from bot.store.outbox import OutboxStore
 
 WEEKLY_DAY = 6  # the weekly summary goes out on Sundays, at the club's time
 MAX_NAME = 40  # characters of a leaderboard display name that are kept
+MAX_REFUSED = 3  # posts in a row the platform may refuse before the post is switched off
+# What the admin who set the post up is told, privately (outbox kinds).
+REFUSED = "club_refused"
+SWITCHED_OFF = "club_switched_off"
 
 
 TEXTS = {
@@ -44,6 +58,9 @@ TEXTS = {
     "club.setup_done": ("channel", "time", "zone", "first"),
     "club.off": (),
     "club.not_set_up": (),
+    "club_admin.cannot_post": ("channel",),
+    "club_admin.post_refused": ("channel", "limit"),
+    "club_admin.switched_off": ("channel", "limit"),
     "buttons.club_done": (),
     "input.stale": (),
 }
@@ -54,17 +71,23 @@ class Club:
 
     name = "club"
 
-    def __init__(self, bundle: Bundle, clubs: ClubStore, book: TextBook, clock: Clock) -> None:
+    def __init__(
+        self, bundle: Bundle, clubs: ClubStore, book: TextBook, clock: Clock,
+        outbox: OutboxStore,
+    ) -> None:
         self.bundle = bundle
         self.clubs = clubs
         self.book = book
         self.clock = clock
+        self.outbox = outbox
         self.messages = bundle.content().texts
 
     def register(self, registry: Registry) -> None:
         registry.shared(self.handle)
         registry.target_reminder("club_daily", self.compose_daily)
         registry.target_reminder("club_weekly", self.compose_weekly)
+        registry.target_reminder(REFUSED, self.compose_refused)
+        registry.target_reminder(SWITCHED_OFF, self.compose_switched_off)
         registry.texts(TEXTS)
 
     def _reply(self, key: str, **values: object) -> Reply:
@@ -92,12 +115,16 @@ class Club:
                 return [self._reply("club.bad_time")]
             if zone is None:
                 return [self._reply("club.bad_zone")]
+            channel = command.channel_name or command.channel_id
+            if command.bot_can_view is False or command.bot_can_send is False:
+                return [self._reply("club_admin.cannot_post", channel=channel)]
             due = next_occurrence(wall, zone.tz, now)
             weekly = next_occurrence(wall, zone.tz, now, days={WEEKLY_DAY})
             await self.clubs.set_up(ref.platform, command.guild_id, command.channel_id,
-                                    wall.strftime("%H:%M"), zone.name, due, weekly, now)
+                                    wall.strftime("%H:%M"), zone.name, due, weekly, now,
+                                    admin_id=ref.user_id, channel_name=command.channel_name)
             local = due.astimezone(zone.tz)
-            return [self._reply("club.setup_done", channel=command.channel_id,
+            return [self._reply("club.setup_done", channel=channel,
                                 time=wall.strftime("%H:%M"), zone=zone.name,
                                 first=local.strftime("%a %d %b %H:%M"))]
         if verb == "off":
@@ -157,10 +184,55 @@ class Club:
             return None
         ref = ConversationRef(club.platform, "club", club.channel_id, True)
         if kind == "club_daily":
-            return Delivery(ref, [await self._post(club.id, local_day)])
-        if kind == "club_weekly":
-            return Delivery(ref, [await self._weekly(club.id, local_day)])
-        return None
+            reply = await self._post(club.id, local_day)
+        elif kind == "club_weekly":
+            reply = await self._weekly(club.id, local_day)
+        else:
+            return None
+        return Delivery(ref, [reply], on_sent=self._delivered(club),
+                        on_refused=self._refused(club, local_day))
+
+    def _delivered(self, club: ClubRecord) -> Callable[[tuple[str, ...]], Awaitable[None]]:
+        async def delivered(message_ids: tuple[str, ...]) -> None:
+            await self.clubs.post_delivered(club.id)
+
+        return delivered
+
+    def _refused(self, club: ClubRecord, local_day: date) -> Callable[[], Awaitable[None]]:
+        async def refused() -> None:
+            """The platform does not let the bot post in the club's channel: count it, and
+            tell the admin privately (at most one note of a kind a day); the third refusal
+            in a row switches the post off."""
+            count = await self.clubs.post_refused(club.id)
+            kind = REFUSED
+            if count >= MAX_REFUSED:
+                await self.clubs.deactivate(club.id)
+                kind = SWITCHED_OFF
+            await self.outbox.add(f"c:{club.id}", kind, local_day, self.clock.now(),
+                                  club_id=club.id)
+
+        return refused
+
+    async def compose_refused(self, target: str, local_day: date) -> Delivery | None:
+        club = await self.clubs.get(int(target[2:]))
+        if club is None or not club.active or club.refused_posts == 0:
+            return None  # set up again, or a post went out since: nothing to say
+        return self._to_admin(club, "club_admin.post_refused")
+
+    async def compose_switched_off(self, target: str, local_day: date) -> Delivery | None:
+        club = await self.clubs.get(int(target[2:]))
+        if club is None or club.active:
+            return None  # set up again since
+        return self._to_admin(club, "club_admin.switched_off")
+
+    def _to_admin(self, club: ClubRecord, key: str) -> Delivery | None:
+        """A note to the admin's private chat (``private``: never posted in a channel)."""
+        if not club.admin_id:
+            return None
+        text = self.messages.get(key, channel=club.channel_name or club.channel_id,
+                                 limit=MAX_REFUSED)
+        ref = ConversationRef(club.platform, club.admin_id, "", shared=False)
+        return Delivery(ref, [Reply(key=key, text=text, private=True)])
 
     async def _weekly(self, club_id: int, day: date) -> Reply:
         done, members = await self.clubs.week_totals(club_id, day - timedelta(days=6), day)

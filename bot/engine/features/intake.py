@@ -9,6 +9,10 @@ from bot.engine.feature import Registry
 from bot.engine.session import Session
 from bot.store.programme import ProgrammeStore
 
+INTAKE = "intake"  # the dialog this feature runs
+# Set in the intake's data when consent was given during it (none before).
+GIVEN_HERE = "consent_given_here"
+
 TEXTS = {
     "start.welcome": (),
     "start.resume": (),
@@ -27,6 +31,7 @@ class Intake:
     def register(self, registry: Registry) -> None:
         registry.command("start", self.start, menu=True)
         registry.action("record_consent", self.record_consent)
+        registry.action("decline_consent", self.decline_consent)
         registry.action("under13", self.under13)
         registry.action("prefill_from_story", self.prefill)
         registry.action("triage", self.triage)
@@ -34,7 +39,12 @@ class Intake:
         registry.texts(TEXTS)
 
     async def start(self, session: Session, args: str) -> None:
-        if session.state.dialog is not None and session.state.step is not None:
+        state = session.state
+        # Someone still at the consent question, who never agreed, has seen nothing worth
+        # carrying on from (their first welcome may never have reached them: a Discord
+        # member whose DMs were closed): they start afresh, with the welcome.
+        at_the_door = state.dialog == INTAKE and session.user.consent_at is None
+        if state.dialog is not None and state.step is not None and not at_the_door:
             session.say("start.resume")
             session.reask()
             return
@@ -43,7 +53,7 @@ class Intake:
             await session.begin("restart")  # ask first; nothing is reset either way
             return
         session.say("start.welcome")
-        await session.begin("intake")
+        await session.begin(INTAKE)
 
     async def redo(self, session: Session) -> str | None:
         session.say("start.welcome")
@@ -51,8 +61,22 @@ class Intake:
         return None
 
     async def record_consent(self, session: Session) -> str | None:
+        if session.user.consent_at is None:
+            # Agreed in this intake: a later "No thanks" here (after /back) takes it back.
+            session.state.data[GIVEN_HERE] = True
         await session.users.set_consent(session.user.id, session.now)
         session.user.consent_at = session.now.isoformat()
+        return None
+
+    async def decline_consent(self, session: Session) -> str | None:
+        """ "No thanks" to the consent question. Someone who agreed earlier in this same
+        intake and went back to say no is as new: their consent time is cleared and what was
+        stored under it (the answers and triage, red flags they typed, the age band) goes.
+        The reply, as for anyone who declines, says no answers are stored."""
+        if session.state.data.pop(GIVEN_HERE, False):
+            await session.users.withdraw_consent(session.user.id)
+            session.user.consent_at = None
+            session.user.age_band = None
         return None
 
     async def under13(self, session: Session) -> str | None:

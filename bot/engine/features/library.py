@@ -30,13 +30,13 @@ class Library:
         if exercise is None:
             session.add(session.book.exercise_menu(unknown=bool(args)))
             return
-        session.add(session.book.exercise_reply(exercise.id))
+        session.add(session.book.exercise_reply(exercise.id, await self.side(session)))
 
     async def press_exercise(self, session: Session, arg: str) -> None:
         if await self._held(session):
             return
         if arg in session.content.exercises:
-            session.add(session.book.exercise_reply(arg))
+            session.add(session.book.exercise_reply(arg, await self.side(session)))
         else:
             session.stale()
 
@@ -49,6 +49,14 @@ class Library:
             session.add(session.book.hold_reply())
             return True
         return False
+
+    @staticmethod
+    async def side(session: Session) -> str | None:
+        """Which knee the intake said (left, right, both), for the steps' "{knee}"."""
+        if session.user.consent_at is None:
+            return None
+        side = (await session.users.answers(session.user.id)).get("side")
+        return str(side) if side else None
 
     async def learn(self, session: Session, args: str) -> None:
         topic = session.content.find_topic(args) if args else None

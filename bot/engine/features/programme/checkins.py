@@ -1,14 +1,18 @@
 """Check-ins and weekly reviews: pain monitoring, the advice that follows, swelling holds,
-and escalation to a clinician when the knee is not getting better."""
+the running log and level changes the check-in feeds, the weekly running suggestion, and
+escalation to a clinician when the knee is not getting better (a clear gain in function
+counts as getting better; at six weeks the end-of-block review decides)."""
 
 from __future__ import annotations
 
-import statistics
 from datetime import date
 
 from bot.domain.events import Button, Reply
-from bot.domain.records import Checkin
+from bot.domain.records import Checkin, Plan
+from bot.engine.features.programme.measures import function_gain, function_week_due, pain_change
 from bot.engine.features.programme.plan import RATING_SCORES, Kit
+from bot.engine.features.programme.progression import Progression
+from bot.engine.features.programme.running import Running
 from bot.engine.session import Session
 
 TEXTS = {
@@ -39,14 +43,21 @@ def band_name(pain: int, worse_morning: bool) -> str:
     return "fine" if pain <= FINE_PAIN else "acceptable"
 
 
+def settled(recent_pain: float) -> bool:
+    """Recent pain in the "fine" band: a mild case, never told it is not improving."""
+    return recent_pain <= FINE_PAIN
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
 class Checkins:
-    def __init__(self, kit: Kit) -> None:
+    def __init__(self, kit: Kit, running: Running, progression: Progression) -> None:
         self.kit = kit
         self.store = kit.store
+        self.running = running
+        self.progression = progression
 
     async def checkin(self, session: Session, args: str) -> None:
         if session.user.consent_at is None:
@@ -62,9 +73,11 @@ class Checkins:
         user_id = session.user.id
         _, today = await self.kit.zone_today(user_id, session.now)
         await self.store.record_checkin(user_id, today, pain, worse, swelling, session.now)
+        await self.running.record(session, today, answers)
         if swelling:
             await self.hold_for_swelling(session)
             return None
+        await self.progression.after_checkin(session, today, Checkin(today, pain, worse, False))
         band = session.content.programme.advice_for(pain, worse)
         session.add(Reply(key=f"advice.{band_name(pain, worse)}",
                           text=f"**{band.title}**\n\n{band.text.strip()}"))
@@ -86,8 +99,25 @@ class Checkins:
         await self.store.record_weekly(session.user.id, week, rating, RATING_SCORES[rating],
                                        session.now)
         session.say("weekly.thanks")
-        await self.escalate_if_needed(session, today)
+        if plan is not None and await self.function_due(session, plan, today):
+            session.follow_with("function")  # its answers lead on to the rest of the review
+            return None
+        await self.after_review(session, today)
         return None
+
+    async def after_review(self, session: Session, today: date) -> None:
+        """The rest of a weekly review: the running suggestion, then any escalation."""
+        plan = await self.store.plan(session.user.id)
+        if plan is not None:
+            week = max(1, (today - plan.started_on).days // 7)
+            session.add(await self.running.weekly(session, plan, today, week))
+        await self.escalate_if_needed(session, today)
+
+    async def function_due(self, session: Session, plan: Plan, today: date) -> bool:
+        """A function check at week 3 or 6 has come and is not answered yet."""
+        totals = await self.kit.outcomes.function_totals(session.user.id)
+        due = function_week_due(plan, today, session.content.programme.function.weeks, totals)
+        return due is not None and due > 0
 
     async def hold_for_swelling(self, session: Session) -> None:
         session.add(Reply(
@@ -109,10 +139,19 @@ class Checkins:
             return
         checkins = await self.store.checkins(session.user.id)
         reviews = await self.store.weekly_reviews(session.user.id)
+        programme = session.content.programme
+        if elapsed // 7 not in reviews and await self.function_due(session, plan, today):
+            return  # the weekly review and its function check come first
+        gain = function_gain(await self.kit.outcomes.function_totals(session.user.id))
+        if gain is not None and gain >= programme.function.clear_gain:
+            return  # a clear gain in function counts as getting better
         reasons = self.not_improving(session, checkins, reviews, today)
         if not reasons:
             return
         key = "escalate.week6" if elapsed >= 42 else "escalate.week3"
+        if key == "escalate.week6" and not self.nothing_improved(session, checkins, reviews,
+                                                                  today):
+            return  # the end-of-block review's rule: some improvement, no firm referral
         if key == "escalate.week6":
             await self.kit.recommend(session, key, " ".join(reasons), buttons=(
                 (Button(session.text("buttons.pause_programme"), "a:prog:pause"),
@@ -127,15 +166,12 @@ class Checkins:
     ) -> list[str]:
         """Reasons the knee is not getting better (empty when it is)."""
         reasons: list[str] = []
-        if len(checkins) >= 3:
-            baseline = statistics.median(c.worst_pain for c in checkins[:3])
-            recent_window = [c for c in checkins if (today - c.local_date).days < 7]
-            recent = statistics.median(
-                c.worst_pain for c in (recent_window or checkins[-3:])[-3:]
-            )
+        change = pain_change(checkins, today)
+        if change is not None:
+            baseline, recent = change
             # Pain already in the "fine" band (0-2, pain monitoring model) is not a failure
             # to improve, however little it has moved.
-            if baseline - recent < 2 and recent > FINE_PAIN:
+            if baseline - recent < 2 and not settled(recent):
                 reasons.append(session.text(
                     "escalate.reason.pain", baseline=_fmt(baseline), recent=_fmt(recent)))
         latest = reviews[max(reviews)] if reviews else None
@@ -147,3 +183,18 @@ class Checkins:
                 if label else session.text("escalate.reason.no_weekly")
             )
         return reasons
+
+    @staticmethod
+    def nothing_improved(
+        session: Session, checkins: list[Checkin], reviews: dict[int, int], today: date
+    ) -> bool:
+        """No pain drop of ``review.pain_drop`` points (recent pain in the fine band counts
+        as improved: a mild case), and the latest rating not better (a function gain is
+        checked by the caller)."""
+        change = pain_change(checkins, today)
+        drop = session.content.programme.review.pain_drop
+        pain_better = change is not None and (change[0] - change[1] >= drop
+                                              or settled(change[1]))
+        latest = reviews[max(reviews)] if reviews else None
+        rated_better = latest is not None and latest >= RATING_SCORES["better"]
+        return not pain_better and not rated_better

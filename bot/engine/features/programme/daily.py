@@ -1,11 +1,13 @@
-"""The daily session: /today, the daily prompt a reminder sends, snoozing, and recording
-how it went (which leads on to the check-in)."""
+"""The daily session: /today, the daily prompt a reminder sends, its short version,
+snoozing, and recording how it went (which leads on to the feedback question after
+strength work, then the check-in)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from bot.engine.features.programme.plan import SNOOZE, Kit
+from bot.engine.features.programme.plan import DONE, SNOOZE, Kit
+from bot.engine.features.programme.progression import Progression
 from bot.engine.session import Session
 
 TEXTS = {
@@ -20,9 +22,10 @@ RECORDED = {"done": "done", "partial": "partial", "skip": "skipped"}
 
 
 class Daily:
-    def __init__(self, kit: Kit) -> None:
+    def __init__(self, kit: Kit, progression: Progression) -> None:
         self.kit = kit
         self.store = kit.store
+        self.progression = progression
 
     async def today(self, session: Session, args: str) -> None:
         blocked = await self.kit.gate(session)
@@ -44,6 +47,18 @@ class Daily:
         session.add(await self.kit.session_reply(session, today, "daily.session", greeting))
         return None
 
+    async def show_short(self, session: Session) -> str | None:
+        """The busy-day version: one knee move, one hip move, one stretch."""
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        day = date.fromisoformat(session.state.data.get("day", today.isoformat()))
+        session.add(await self.kit.session_reply(session, day, "daily.short", short=True))
+        return None
+
     async def snooze(self, session: Session) -> str | None:
         _, today = await self.kit.zone_today(session.user.id, session.now)
         if await self.store.add_snooze(session.user.id, today, session.now + SNOOZE):
@@ -59,6 +74,10 @@ class Daily:
         day = date.fromisoformat(session.state.data.get("day", today.isoformat()))
         await self.store.record_session(session.user.id, day, status, session.now)
         session.say(f"daily.recorded.{status}")
+        if (status in DONE and await self.kit.gate(session) is None
+                and await self.progression.ask_about(session, day)):
+            answers["feedback"] = "ask"  # how it felt; the check-in follows that
+            return None
         if not any(c.local_date == day for c in await self.store.checkins(session.user.id)):
             session.follow_with("checkin")
         return None

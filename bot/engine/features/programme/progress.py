@@ -1,16 +1,25 @@
-"""/progress: the chart of pain and sessions, with the summary in words."""
+"""/progress: the chart of pain and sessions, with the summary in words (beside pain and
+sessions: function against the start, the last week's running and the levels reached)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from bot.domain.events import Image, Reply
+from bot.domain.records import Plan
+from bot.engine.features.programme.measures import BASELINE, function_scale
 from bot.engine.features.programme.plan import PROGRAMME_WEEKS, Kit, week_of
+from bot.engine.features.programme.running import km_text
 from bot.engine.session import Session
 
 TEXTS = {
     "progress.summary": ("bar", "first", "last", "checkins", "sessions", "streak"),
     "progress.empty": ("bar", "streak"),
+    "outcomes.function": ("first", "last", "max"),
+    "outcomes.runs": ("runs", "km"),
+    "outcomes.run_count.one": (),
+    "outcomes.run_count.many": ("n",),
+    "outcomes.levels": ("levels",),
 }
 
 
@@ -60,6 +69,28 @@ class Progress:
             )
         else:
             summary = session.text("progress.empty", bar=bar, streak=streak)
+        summary = "\n".join([summary, *await self.outcome_lines(session, plan, today)])
         session.add(
             Reply(key="progress.chart", text=summary, image=Image(png, summary, "progress.png"))
         )
+
+    async def outcome_lines(self, session: Session, plan: Plan, today: date) -> list[str]:
+        """Function against the start, the last seven days' running, the levels reached."""
+        user_id = session.user.id
+        lines: list[str] = []
+        totals = await self.kit.outcomes.function_totals(user_id)
+        if BASELINE in totals:
+            _, maximum = function_scale(session.content)
+            lines.append(session.text("outcomes.function", first=totals[BASELINE],
+                                      last=totals[max(totals)], max=maximum))
+        runs = await self.kit.outcomes.runs(user_id)
+        if runs:
+            week = {d: km for d, km in runs.items() if 0 <= (today - d).days < 7}
+            count = (session.text("outcomes.run_count.one") if len(week) == 1
+                     else session.text("outcomes.run_count.many", n=len(week)))
+            lines.append(session.text("outcomes.runs", runs=count,
+                                      km=km_text(sum(week.values()))))
+        if await self.kit.progression.workouts(user_id):
+            lines.append(session.text("outcomes.levels",
+                                      levels=await self.kit.levels_reached(session, plan)))
+        return lines

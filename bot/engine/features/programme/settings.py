@@ -1,5 +1,5 @@
-"""Starting the programme and changing it: reminder time, time zone, strength days, pause,
-resume and stop."""
+"""Starting the programme and changing it: reminder time, time zone, strength days, the
+equipment and minutes strength sessions are built for, pause, resume and stop."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ from typing import Any
 
 from bot.domain.localtime import local_date, next_occurrence
 from bot.domain.zones import zone_from_name
+from bot.engine.features.programme.measures import BASELINE
 from bot.engine.features.programme.plan import Kit
 from bot.engine.session import Session
 
 TEXTS = {
     "programme.started": ("when", "days"),
+    "equipment.band": (),
+    "equipment.weights": (),
+    "equipment.step": (),
+    "equipment.none": (),
+    "equipment.set": ("equipment",),
+    "equipment.minutes_set": ("minutes",),
     "escalate.race": ("reason",),
     "escalate.reason.race": (),
     "settings.time_set": ("when",),
@@ -20,6 +27,8 @@ TEXTS = {
     "settings.days_set": ("days",),
     "settings.paused": ("days", "when"),
     "stop.done": (),
+    "held.equipment_saved": ("equipment",),
+    "held.minutes_saved": ("minutes",),
 }
 
 
@@ -42,18 +51,41 @@ class Settings:
         race = str(answers.get("race") or "none")
         user_id = session.user.id
         plan = await self.store.plan(user_id)
-        # answering the questions again never resets the week count or the escalation clocks
-        started_on = plan.started_on if plan is not None and plan.status != "stopped" else today
-        await self.store.start_plan(user_id, started_on, days, race, session.now)
+        # Answering the questions again mid-programme never resets the week count, the
+        # escalation clocks, the levels reached or the function check at the start; after
+        # /stop (or the first time) the programme begins afresh.
+        carry_on = plan is not None and plan.status != "stopped"
+        started_on = plan.started_on if plan is not None and carry_on else today
+        await self.store.start_plan(user_id, started_on, days, race, session.now,
+                                    equipment=self.equipment(session, answers),
+                                    minutes=self.minutes(session, answers))
+        if not carry_on:
+            await self.kit.progression.reset(user_id)
+            await self.kit.outcomes.reset(user_id)
         due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
         await session.users.set_active(user_id, True)
         session.say("programme.started", when=self.kit.when(session, due, zone_name),
                     days=self.kit.day_names(session, days))
-        session.add(await self.kit.session_reply(session, today, "today.session"))
         if race == "soon":
             await self.kit.recommend(session, "escalate.race",
                                      session.text("escalate.reason.race"))
+        if carry_on and BASELINE in await self.kit.outcomes.function_totals(user_id):
+            if await self.rebuild_today(session):  # with the equipment and minutes just given
+                session.add(await self.kit.session_reply(session, today, "today.session"))
+            return None
+        # The function check at the start, which ends with the first session.
+        session.follow_with("function")
         return None
+
+    @staticmethod
+    def equipment(session: Session, answers: dict[str, Any]) -> list[str]:
+        """What the equipment questions said yes to (has_band -> band, ...)."""
+        return [item for item in session.content.equipment.asked
+                if answers.get(f"has_{item}") == "yes"]
+
+    @staticmethod
+    def minutes(session: Session, answers: dict[str, Any]) -> int:
+        return int(answers.get("minutes") or session.content.programme.selection.minutes.default)
 
     async def settings(self, session: Session, args: str) -> None:
         if await self.store.plan(session.user.id) is None:
@@ -70,7 +102,26 @@ class Settings:
         session.say("stop.done")
 
     async def resume(self, session: Session, args: str = "") -> None:
+        """/resume (and the settings' resume): not while the gate holds sessions back."""
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            return
         await self.kit.resume(session)
+
+    async def rebuild_today(self, session: Session) -> bool:
+        """Today's session, if it was built, is built again with the new equipment or
+        minutes (stored, not shown). False while the gate holds sessions back: then its
+        reply is said, and nothing tells the runner a session is ready."""
+        plan = await self.store.plan(session.user.id)
+        _, today = await self.kit.zone_today(session.user.id, session.now)
+        if plan is not None and await self.kit.progression.workout(session.user.id, today):
+            await self.kit.workout(session, plan, today, rebuild=True)
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            return False
+        return True
 
     async def apply_settings(self, session: Session) -> str | None:
         answers = session.state.data.get("answers", {})
@@ -96,6 +147,22 @@ class Settings:
             days = [int(d) for d in answers["strength_days"]]
             await self.store.set_strength_days(user_id, days, now)
             session.say("settings.days_set", days=self.kit.day_names(session, days))
+        elif change == "equipment":
+            items = self.equipment(session, answers)
+            await self.store.set_equipment(user_id, items, now)
+            names = ", ".join(session.text(f"equipment.{i}") for i in items)
+            if await self.rebuild_today(session):
+                session.say("equipment.set", equipment=names or session.text("equipment.none"))
+            else:
+                session.say("held.equipment_saved",
+                            equipment=names or session.text("equipment.none"))
+        elif change == "minutes":
+            minutes = self.minutes(session, answers)
+            await self.store.set_minutes(user_id, minutes, now)
+            if await self.rebuild_today(session):
+                session.say("equipment.minutes_set", minutes=minutes)
+            else:
+                session.say("held.minutes_saved", minutes=minutes)
         elif change == "pause":
             count = int(answers["pause_days"])
             zone = zone_from_name(reminder.timezone)
@@ -111,7 +178,7 @@ class Settings:
             session.say("settings.paused", days=count,
                         when=when(session, resume_at, reminder.timezone))
         elif change == "resume":
-            await self.kit.resume(session)
+            await self.resume(session)
         elif change == "stop":
             await self.stop(session)
         return None
