@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.content.triage import BUILTIN_RULES, MODIFIERS
-from bot.engine.screen_text import ENDS, LABEL, TriageDataError, mapping_of, str_list
+from bot.engine.screen_text import (
+    COMMA,
+    ENDS,
+    LABEL,
+    QUESTION,
+    TriageDataError,
+    mapping_of,
+    str_list,
+)
 from bot.engine.screen_trie import TrieNode, insert
 
 __all__ = ["DIRECTIONS", "ContextRule", "ContextRules", "Modifier"]
@@ -52,6 +60,10 @@ class ContextRule:
     max_scope: int
     signals: frozenset[str]  # empty: every signal
     urgent_needs_self: bool = False  # an urgent finding stays unless the runner is set apart
+    question_only: bool = False  # only in a sentence that ends with a question mark
+    whole_clause: bool = False  # the trigger is a clause of its own ("It hasn't.")
+    reaches_previous_sentence: bool = False  # backward over the sentence before it too
+    own_words: bool = False  # a finding may begin inside the trigger ("if it swelled")
 
 
 def _starts_with(canons: Sequence[str], i: int, phrases: Sequence[tuple[str, ...]]) -> bool:
@@ -128,6 +140,10 @@ class ContextRules:
             unless_recurs=bool(rule.get("unless_it_recurs", False)),
             max_scope=scope, signals=frozenset(only),
             urgent_needs_self=bool(rule.get("urgent_only_if_runner_set_apart", False)),
+            question_only=bool(rule.get("question_only", False)),
+            whole_clause=bool(rule.get("whole_clause", False)),
+            reaches_previous_sentence=bool(rule.get("reaches_previous_sentence", False)),
+            own_words=bool(rule.get("own_words", False)),
         )
 
     def modifiers(
@@ -147,21 +163,33 @@ class ContextRules:
         if not self.rules:
             return out
         pseudo = [(s, e) for _, s, e in spans(self.pseudo)]
-        proxy = bool(spans(self.proxy))
+        triggers = [(rule_id, start, end) for rule_id, start, end in spans(self.triggers)
+                    if not any(ps < end and start < pe for ps, pe in pseudo)]
+        # Someone else's story ("my sister had a clot in her leg") names their body: that
+        # is not a text written for them, so a proxy phrase inside it does not count.
+        told = [(end, self._forward(canons, end, self.rules[rule_id]))
+                for rule_id, start, end in triggers if self.rules[rule_id].modifier == "other"]
+        proxy = any(not any(te <= s and e <= se for te, se in told)
+                    for _, s, e in spans(self.proxy))
         selves = [(s, e) for _, s, e in spans(self.self_reference)]
-        for rule_id, start, end in spans(self.triggers):
-            if any(ps < end and start < pe for ps, pe in pseudo):
-                continue
+        for rule_id, start, end in triggers:
             rule = self.rules[rule_id]
             if rule.modifier == "other" and proxy:
                 continue  # the text is about someone else as the patient
             if rule.unless_recurs and recurs(start):
+                continue
+            if rule.question_only and not self._in_question(canons, end):
+                continue
+            if rule.whole_clause and not self._whole_clause(canons, start, end):
                 continue
             scope_start, scope_end = start, end
             if rule.direction in ("forward", "both"):
                 scope_end = self._forward(canons, end, rule)
             if rule.direction in ("backward", "both"):
                 scope_start = self._backward(canons, start, rule)
+                if rule.reaches_previous_sentence and scope_start == start and start > 0 and (
+                        canons[start - 1] in ENDS):
+                    scope_start = self._backward(canons, start - 1, rule)
             modifier = Modifier(rule.modifier, rule.id, raw(start, end))
             set_apart = any(e <= start or s >= scope_end for s, e in selves)
             for index, (signal, m_start, m_end) in enumerate(matches):
@@ -170,13 +198,29 @@ class ContextRules:
                 if rule.urgent_needs_self and self.levels.get(signal) == "urgent" and (
                         not set_apart):
                     continue  # someone else's emergency, and nothing about the runner's own
-                after = m_start >= start and m_end > end and m_end <= scope_end
+                after = (m_start >= start and m_end > end and m_end <= scope_end) or (
+                    rule.own_words and start < m_start < end and m_end <= scope_end)
                 before = m_start < start and m_start >= scope_start and m_end <= end
                 if after or before:
                     bucket = out.setdefault(index, [])
                     if all(b.kind != modifier.kind for b in bucket):
                         bucket.append(modifier)
         return out
+
+    @staticmethod
+    def _in_question(canons: Sequence[str], k: int) -> bool:
+        """The sentence around position ``k`` ends with a question mark."""
+        while k < len(canons) and canons[k] not in ENDS:
+            k += 1
+        return k < len(canons) and canons[k] == QUESTION
+
+    @staticmethod
+    def _whole_clause(canons: Sequence[str], start: int, end: int) -> bool:
+        """The trigger stands as a clause: at the start of a sentence or after a comma,
+        and followed by the end of one, a comma or nothing ("It hasn't.", ", it hasn't,")."""
+        bounds = ENDS | {COMMA, LABEL}
+        return (start == 0 or canons[start - 1] in bounds) and (
+            end == len(canons) or canons[end] in bounds)
 
     def _ends(self, canons: Sequence[str], k: int, rule: ContextRule) -> bool:
         return canons[k] in ENDS or canons[k] == LABEL or _starts_with(

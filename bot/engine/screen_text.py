@@ -52,7 +52,7 @@ TOKEN_RE = re.compile(
 )
 REPEATS_RE = re.compile(r"(\w)\1+")
 GROUP_RE = re.compile(r"\{([^{}]*)\}")
-RANGE_RE = re.compile(r"<num:(\d+)-(\d+)>")
+RANGE_RE = re.compile(r"<num:(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)>")  # <num:37.6-42>
 
 
 class TriageDataError(ValueError):

@@ -110,6 +110,12 @@ ALARM_LEVELS: tuple[str, ...] = ("urgent", "see_clinician", "other_likely")
 VALID_LEVELS: tuple[str, ...] = (*ALARM_LEVELS, "feature", "advice")
 
 SUPPRESSING: frozenset[str] = frozenset({"negated", "historical", "other", "hypothetical"})
+
+NEGATION_KEYS = frozenset({
+    "negators", "negator_phrases", "negator_cancelled_by_next", "pre_fillers",
+    "max_pre_fillers", "max_scope", "list_joiners", "list_fillers", "clause_starters",
+    "generic_items", "answer_negatives"})
+"""What ``languages.<code>.negation`` may say (the same fields as ``language``)."""
 """Modifiers that stop a finding from counting (uncertainty about this runner does not)."""
 
 # --------------------------------------------------------------------------- data model
@@ -169,6 +175,23 @@ class _Match:
     end: int
     gaps: tuple[int, ...] = ()  # token positions a "..." skipped
     lang: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class _Syntax:
+    """How one language says "not": its negators and the words a negation reaches over
+    (English from ``language``; the others from ``languages.<code>.negation``)."""
+
+    negators: frozenset[str]
+    negator_phrases: tuple[tuple[str, ...], ...]
+    cancel: frozenset[str]
+    pre_fillers: frozenset[str]
+    max_pre_fillers: int
+    max_scope: int
+    joiners: frozenset[str]
+    list_fillers: frozenset[str]
+    clause_starters: frozenset[str]
+    generic_items: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,23 +268,35 @@ class Screener:
                 out.extend(self._phrase_variants(item, allow_gaps=False))
             return tuple(out)
 
-        self._negators = words_of("negators")
-        self._negator_phrases = tuple(p for p in phrases_of("negator_phrases") if p)
-        self._negator_cancel = words_of("negator_cancelled_by_next")
+        def syntax(where: Mapping[str, Any], prefix: str) -> _Syntax:
+            return _Syntax(
+                negators=words_of("negators", where, prefix),
+                negator_phrases=tuple(
+                    p for p in phrases_of("negator_phrases", where, prefix) if p),
+                cancel=words_of("negator_cancelled_by_next", where, prefix),
+                pre_fillers=words_of("pre_fillers", where, prefix),
+                max_pre_fillers=int(where.get("max_pre_fillers", 4)),
+                max_scope=int(where.get("max_scope", 16)),
+                joiners=words_of("list_joiners", where, prefix) | {COMMA},
+                list_fillers=words_of("list_fillers", where, prefix),
+                clause_starters=words_of("clause_starters", where, prefix),
+                generic_items=words_of("generic_items", where, prefix),
+            )
+
+        self._syntax_of = syntax
+        english = syntax(lang, "language")
+        # language code -> its negation syntax ("en" first; the others from `languages`)
+        self._syntaxes: dict[str, _Syntax] = {"en": english}
+        self._negators = english.negators
+        self._negator_cancel = english.cancel
         self._without = words_of("without_words")
         self._without_cancel = words_of("without_cancelled_by")
-        self._pre_fillers = words_of("pre_fillers")
-        self._max_pre_fillers = int(lang.get("max_pre_fillers", 4))
-        self._max_scope = int(lang.get("max_scope", 16))
-        self._joiners = words_of("list_joiners") | {COMMA}
-        self._list_fillers = words_of("list_fillers")
-        self._clause_starters = words_of("clause_starters")
-        self._generic_items = words_of("generic_items")
         self._post_fillers = words_of("post_fillers")
         self._post_negators = phrases_of("post_negators")
         self._recurrence = phrases_of("recurrence")
         self._answer_negatives = phrases_of("answer_negatives")
         self._answer_labels = words_of("answer_labels")
+        self._list_phrases = phrases_of
 
         # Phrase trie and per-signal "unless" tries.
         self._trie = TrieNode()
@@ -388,6 +423,14 @@ class Screener:
             if not stop:
                 raise TriageDataError(f"{where}: field 'stopwords' must not be empty")
             self.languages[str(code)] = frozenset(w for s in stop for w in text_tokens(s))
+            if "negation" in spec:
+                negation = mapping_of(spec.get("negation"), f"{where}.negation")
+                unknown = sorted(set(negation) - NEGATION_KEYS)
+                if unknown:
+                    raise TriageDataError(f"{where}.negation: unknown fields {unknown}")
+                self._syntaxes[str(code)] = self._syntax_of(negation, f"{where}.negation")
+                self._answer_negatives += self._list_phrases(
+                    "answer_negatives", negation, f"{where}.negation")
             for signal, phrases in mapping_of(spec.get("signals", {}), f"{where}.signals").items():
                 if signal not in self.signals:
                     raise TriageDataError(f"{where}.signals: {signal!r} is not a signal")
@@ -459,10 +502,10 @@ class Screener:
             if word == "<num>":
                 tokens.append(NUM)
             elif ranged is not None:
-                low, high = int(ranged.group(1)), int(ranged.group(2))
+                low, high = float(ranged.group(1)), float(ranged.group(2))
                 if low > high:
                     raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
-                tokens.append(f"{NUM_RANGE}{low}-{high}")
+                tokens.append(f"{NUM_RANGE}{low:g}-{high:g}")
             elif word == "..." and allow_gaps:
                 tokens.append(GAP)
             elif word.startswith("<"):
@@ -637,24 +680,31 @@ class Screener:
                     covered[k] = True
         negated: dict[int, Modifier] = {}
 
-        n = 0
-        while n < len(canons):
-            token = canons[n]
-            size = self._phrase_at(canons, n, self._negator_phrases)
-            if size == 0 and (token not in self._negators or covered[n]):
-                n += 1
-                continue
-            size = size or 1
-            if any(t in self._negator_cancel for t in canons[n + size : n + size + 2]):
+        # Each language's negators reach that language's findings (English ones any).
+        for code, syntax in self._syntaxes.items():
+            n = 0
+            while n < len(canons):
+                token = canons[n]
+                size = self._phrase_at(canons, n, syntax.negator_phrases)
+                if size == 0 and (token not in syntax.negators or covered[n]):
+                    n += 1
+                    continue
+                size = size or 1
+                if any(t in syntax.cancel for t in canons[n + size : n + size + 2]):
+                    n += size
+                    continue  # "not sure if", "don't think": uncertainty, not negation
+                if token in self._without and self._cancels_without(canons, n):
+                    n += size
+                    continue  # "can't run without it swelling"
+                modifier = Modifier("negated", "negator", self._raw(tokens, n, n + size))
+                scoped = self._negation_scope(canons, n + size, by_start, matches, syntax)
+                if size > 1:  # "never had" + "had a knock": a finding that shares its words
+                    scoped.update(i for s in range(n + 1, n + size) for i in by_start.get(s, ())
+                                  if matches[i].end > n + size)
+                for index in scoped:
+                    if code == "en" or matches[index].lang == code:
+                        negated.setdefault(index, modifier)
                 n += size
-                continue  # "not sure if", "don't think": uncertainty, not negation
-            if token in self._without and self._cancels_without(canons, n):
-                n += size
-                continue  # "can't run without it swelling"
-            modifier = Modifier("negated", "negator", self._raw(tokens, n, n + size))
-            for index in self._negation_scope(canons, n + size, by_start, matches):
-                negated.setdefault(index, modifier)
-            n += size
 
         for index, m in enumerate(matches):
             if index in negated:
@@ -673,10 +723,13 @@ class Screener:
     def _negated_inside(self, canons: Sequence[str], m: _Match) -> int | None:
         """A negator among the words a ``...`` of the phrase skipped: "calf isn't swollen"."""
         literal = self._signal_words.get(m.signal, set())
+        own = self._syntaxes.get(m.lang)
+        negators = self._negators | (own.negators if own else frozenset())
+        cancel = self._negator_cancel | (own.cancel if own else frozenset())
         for k in range(m.start + 1, m.end - 1):
             token = canons[k]
-            if token in self._negators and token not in literal and not any(
-                t in self._negator_cancel for t in canons[k + 1 : k + 3]
+            if token in negators and token not in literal and not any(
+                t in cancel for t in canons[k + 1 : k + 3]
             ):
                 return k
         return None
@@ -721,17 +774,19 @@ class Screener:
         i: int,
         by_start: Mapping[int, list[int]],
         matches: Sequence[_Match],
+        syntax: _Syntax,
     ) -> set[int]:
         """Matches negated by a negator just before ``i``: the first item after a few
-        fillers, then every item of a list joined by or/and/nor/commas."""
+        fillers, then every item of a list joined by or/and/nor/commas (the words of
+        ``syntax``, the negator's language)."""
         scoped: set[int] = set()
         state = "pre"
         fillers = 0
-        stop = min(len(canons), i + self._max_scope)
+        stop = min(len(canons), i + syntax.max_scope)
         while i < stop:
             token = canons[i]
             starting = by_start.get(i, [])
-            if state == "after_joiner" and token in self._clause_starters:
+            if state == "after_joiner" and token in syntax.clause_starters:
                 break  # "no swelling, it gives way": a new clause, not a list item
             if starting and state != "after_item":
                 end = max(matches[idx].end for idx in starting)
@@ -741,22 +796,22 @@ class Screener:
                 state = "after_item"
                 continue
             if state == "pre":
-                if token in self._generic_items:
+                if token in syntax.generic_items:
                     state = "after_item"
-                elif token in self._pre_fillers and fillers < self._max_pre_fillers:
+                elif token in syntax.pre_fillers and fillers < syntax.max_pre_fillers:
                     fillers += 1
                 else:
                     break
             elif state == "after_item":
-                if token not in self._joiners:
+                if token not in syntax.joiners:
                     break
                 state = "after_joiner"
                 fillers = 0
-            elif token in self._generic_items:  # after a joiner
+            elif token in syntax.generic_items:  # after a joiner
                 state = "after_item"
-            elif token in self._joiners:  # ", or"
+            elif token in syntax.joiners:  # ", or"
                 pass
-            elif token in self._list_fillers and fillers < 2:
+            elif token in syntax.list_fillers and fillers < 2:
                 fillers += 1
             else:
                 break

@@ -336,3 +336,42 @@ def test_more_wordings(triage: Triage, case: dict[str, str]) -> None:
         assert got not in {"urgent", "see_clinician"}, (case, got)
     else:
         assert got == expected, (case, got)
+
+
+# ---------------------------------------------------------------------------- each language's "not"
+
+
+def test_a_languages_negation_reaches_only_its_own_findings(triage: Triage) -> None:
+    # Spanish "ni" and German "kein" negate the words screened in those languages ...
+    assert outcome(triage, "no tengo fiebre ni escalofríos, me duele la rótula") not in {
+        "urgent", "see_clinician"}
+    assert outcome(triage, "kein Fieber und keine Schwellung am Knie") not in {
+        "urgent", "see_clinician"}
+    # ... and never an English finding: "kein" is not an English negator
+    assert outcome(triage, "kein swelling, my knee is swollen") == "see_clinician"
+    result = triage.screen("Das Knie ist nicht geschwollen")
+    (finding,) = [f for f in result.findings if f.signal == "swelling"]
+    assert finding.lang == "de" and not finding.counted
+    assert finding.modifiers[0].rule == "negator" and finding.modifiers[0].trigger == "nicht"
+
+
+def test_negation_that_is_uncertainty_in_another_language_still_alarms(triage: Triage) -> None:
+    for text in ["no sé si está hinchada", "non so se è gonfio", "não sei se está inchado",
+                 "je ne sais pas si c'est gonflé", "ich weiß nicht ob es geschwollen ist"]:
+        assert outcome(triage, text) in {"urgent", "see_clinician"}, text
+
+
+def test_an_unknown_negation_field_is_named(tmp_path: Path) -> None:
+    copy_dir = copy_content(tmp_path)
+    edit(copy_dir / "triage.yaml", '      negators: ["pas",', '      negatorz: ["pas",')
+    problems = run_check(copy_dir, default_dialogs_root())
+    assert any("languages.fr.negation" in p and "negatorz" in p for p in problems), problems
+
+
+def test_the_if_question_and_denial_rules_explain_themselves(triage: Triage) -> None:
+    result = triage.screen("If my knee swelled up, would I have to stop? It hasn't.")
+    (finding,) = [f for f in result.findings if f.signal == "swelling"]
+    assert {m.rule for m in finding.modifiers} == {"if_question", "denied"}
+    assert not finding.counted
+    # a statement, not a question: the same words count
+    assert triage.screen("If my knee swelled up I stopped.").level == "see_clinician"
