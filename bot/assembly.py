@@ -38,7 +38,7 @@ def features(
     """The coach's features, in the order their commands are tried (a new feature is one
     line here)."""
     return [
-        Intake(),
+        Intake(stores.programme),
         Navigation(),
         Library(pictures),
         Privacy(),

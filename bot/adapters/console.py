@@ -1,7 +1,9 @@
 """The terminal door: talk to the coach in a shell, or replay a script of messages.
 
-Buttons are shown as numbered choices; a line that is a number, or a button's label,
-presses that button; a line starting with "/" is a command; anything else is typed text.
+Buttons are shown as numbered choices; a line that is a button's label presses that
+button, and so does a line that is a number, unless the question takes a number as its
+value (``Reply.asks == "value"``: "28" to the age question is 28 years); a line starting
+with "/" is a command; anything else is typed text.
 
 ``ConsoleChat`` is also the console's ``Adapter`` (nothing to connect: ``start``/``stop`` do
 nothing) and its ``Sender``: proactive messages (reminders) appear in the same stream. Its
@@ -83,6 +85,7 @@ class ConsoleChat:
     platform: str = PLATFORM
     capabilities: Capabilities = CAPABILITIES
     _buttons: list[tuple[str, str]] = field(default_factory=list)
+    _numbers_are_values: bool = False
     _delivered: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     async def start(self) -> None:
@@ -101,7 +104,8 @@ class ConsoleChat:
             for label, data in self._buttons:
                 if wanted and wanted == fold(label):
                     return Press(data)
-            if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
+            if (stripped.isdigit() and not self._numbers_are_values
+                    and 1 <= int(stripped) <= len(self._buttons)):
                 return Press(self._buttons[int(stripped) - 1][1])
         return Text(line)
 
@@ -147,6 +151,7 @@ class ConsoleChat:
                 self.out.write("\n")
             if reply.buttons:
                 self._buttons = [(b.label, b.data) for row in reply.buttons for b in row]
+                self._numbers_are_values = reply.asks == "value"
         self.out.flush()
 
     def save(self, attachment: Attachment) -> Path | None:

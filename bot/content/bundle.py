@@ -8,6 +8,7 @@ Layout (``content/``; see docs/DESIGN.md):
   poses.yaml                       the exercise pictures' joint angles, by exercise id
   triage.yaml                      the red-flag rules (compiled by the engine's screener)
   prefill.yaml, timezones.yaml     language-neutral data
+  languages.yaml                   what the coach says to a message in another language
   locales/<lang>/                  every word a person reads, one folder per language:
     messages.yaml chart.yaml safety.yaml education.yaml exercises.yaml ladders.yaml
     programme.yaml triage.yaml dialogs/<dialog>.yaml
@@ -42,6 +43,7 @@ from bot.content.exercises import (
     merge_exercise,
     merge_ladder,
 )
+from bot.content.languages import OTHER, LanguageNotices
 from bot.content.locale import Content, name_key
 from bot.content.poses import PoseSet, read_poses
 from bot.content.prefill import Prefill, read_prefill
@@ -56,7 +58,7 @@ from bot.content.render import longest_caption, longest_render, render_topic
 from bot.content.safety import DISCLAIMER_PHRASE, OUTCOME_KEYS, SAFETY_MESSAGE_KEYS, Safety
 from bot.content.texts import Texts, flatten, placeholders
 from bot.content.timezones import TimezoneContent, read_timezones
-from bot.content.triage import TriageWording
+from bot.content.triage import BUILTIN_RULES, MODIFIERS, TriageWording
 from bot.content.yamlfile import FileSpec, Loc, Reporter, read_yaml, validate, walk_texts
 
 DEFAULT_LOCALE = "en"
@@ -89,6 +91,7 @@ class Bundle:
     # content/poses.yaml: what each exercise's picture is drawn from (every exercise has one;
     # pose sets for exercises not in content yet are kept but unused)
     poses: Mapping[str, PoseSet]
+    languages: LanguageNotices  # content/languages.yaml: replies to other languages
 
     def content(self, locale: str | None = None) -> Content:
         """One language's content; an unknown or missing locale gets the default one."""
@@ -158,6 +161,7 @@ _WORDS = FileSpec({"phases": ("phase", "dict"), "running_advice": ("running_advi
                    "steps": ("step", "dict")})
 _PLAIN = FileSpec({})
 _POSES = FileSpec({"exercises": ("exercise", "dict")})
+_LANGUAGES = FileSpec({}, top_entries="language")
 
 
 def _collect(
@@ -193,6 +197,13 @@ def _collect(
             if spec.id not in poses:
                 poses_rep.add("no pose set: every exercise needs one for its picture",
                               f"exercise '{spec.id}'")
+    lang_rep = read(root / "languages.yaml", _LANGUAGES)
+    languages = validate(lang_rep, LanguageNotices)
+    if languages is not None and rules is not None:
+        recognised = rules.get("languages")
+        codes = [str(c) for c in recognised if c not in ("en", "min_stopwords")] \
+            if isinstance(recognised, dict) else []
+        _same_ids([*codes, OTHER], languages.root, "language", lang_rep, root)
     tz_rep = read(root / "timezones.yaml", _PLAIN)
     timezones = (read_timezones(tz_rep.raw, tz_rep.label, problems)
                  if tz_rep.raw is not None else None)
@@ -223,12 +234,13 @@ def _collect(
         _check_same_keys(root, locales, problems)
 
     if (problems or exercises is None or programme is None or rules is None or prefill is None
-            or timezones is None or poses is None or DEFAULT_LOCALE not in locales):
+            or timezones is None or poses is None or languages is None
+            or DEFAULT_LOCALE not in locales):
         return None, problems or ["content could not be loaded"]
     return Bundle(
         root=root, dialogs_root=dialogs_root, version=_version(root, dialogs_root),
         default_locale=DEFAULT_LOCALE, locales=locales, rules=rules, prefill=prefill,
-        timezones=timezones, poses=poses,
+        timezones=timezones, poses=poses, languages=languages,
     ), []
 
 
@@ -251,6 +263,9 @@ def _read_locale(
     if msg_rep.raw is not None:
         raw = dict(msg_rep.raw)
         parsing = raw.pop("parsing", {})
+        understanding = raw.pop("understanding", {})
+        if isinstance(parsing, dict) and isinstance(understanding, dict):
+            parsing = {**parsing, **understanding}
         flat: dict[str, str] = {}
         flatten(raw, "", flat, problems, msg_rep.label)
         for key, value in flat.items():
@@ -345,6 +360,11 @@ def _read_locale(
         _same_ids(list(signals), triage_words.signals, "signal", trw_rep, root)
         outcomes = [o.get("outcome") for o in rules.get("outcomes") or [] if isinstance(o, dict)]
         _same_ids([str(o) for o in outcomes], triage_words.outcomes, "outcome", trw_rep, root)
+        _same_ids(list(MODIFIERS), triage_words.modifiers, "modifier", trw_rep, root)
+        context = rules.get("context")
+        context_rules = context.get("rules") if isinstance(context, dict) else None
+        rule_ids = [str(r.get("id")) for r in context_rules or [] if isinstance(r, dict)]
+        _same_ids([*BUILTIN_RULES, *rule_ids], triage_words.rules, "rule", trw_rep, root)
 
     dialogs: dict[str, Dialog] = {}
     for dialog_id, wiring in wirings.items():

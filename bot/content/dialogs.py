@@ -69,6 +69,11 @@ class StepWiring(_Strict):
     next: str | tuple[Branch, ...] | None = None
     # Dialogs an action step may begin once this dialog has ended (for the diagrams).
     then: tuple[str, ...] = ()
+    # A choice whose options are ranges of a quantity: a typed number means its value
+    # ("28" to the age question is 28 years, "5 weeks" is 2-6 weeks), never a position.
+    # option id -> [low, high): low included, high not.
+    bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    unit: Literal["years", "weeks", "km", "minutes"] | None = None
 
     @field_validator("options", mode="before")
     @classmethod
@@ -101,6 +106,14 @@ class StepWiring(_Strict):
             raise ValueError("a number step needs 'min' and 'max'")
         if self.then and self.kind != "action":
             raise ValueError("only an action step may begin another dialog ('then')")
+        if self.bands:
+            if self.kind != "choice" or self.unit is None:
+                raise ValueError("'bands' belong to a choice step with a 'unit'")
+            for option, (low, high) in self.bands.items():
+                if option not in self.options:
+                    raise ValueError(f"bands: {option!r} is not one of the options")
+                if not low < high:
+                    raise ValueError(f"bands: {option!r} needs low < high")
         return self
 
 
@@ -174,6 +187,16 @@ class Step(_Strict):
     hint: str | None = None
     next: str | tuple[Branch, ...] | None = None
     then: tuple[str, ...] = ()
+    bands: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    unit: Literal["years", "weeks", "km", "minutes"] | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """A typed number is this question's value, not a button's position: a number, a
+        choice in bands, or a choice whose options are numbers (a 0-4 scale)."""
+        return (self.kind == "number" or bool(self.bands)
+                or (self.kind == "choice" and bool(self.options)
+                    and all(o.id.isdigit() for o in self.options)))
 
     def targets(self) -> list[str]:
         if self.next is None:
@@ -223,6 +246,7 @@ def merge_dialog(
             save=wire.save, min=wire.min,
             max=wire.max, max_len=wire.max_len, action=wire.action, exercise=wire.exercise,
             prefill=wire.prefill, hint=said.hint, next=wire.next, then=wire.then,
+            bands=wire.bands, unit=wire.unit,
         )
     if len(problems) > start:
         return None

@@ -175,6 +175,14 @@ class Reply:
     # Shown only to the person who pressed or typed, where the platform can (Discord's
     # ephemeral follow-ups); elsewhere an ordinary reply.
     ephemeral: bool = False
+    # Set on a question: "choice" when a typed number may pick a button by its position (the
+    # terminal's numbered choices), "value" when a typed number is the answer's value ("28"
+    # to the age question is 28 years, "3" is 3 km), never a position.
+    asks: Literal["choice", "value"] | None = None
+    # When set, the reply follows an answer the person typed to the last question: adapters
+    # may mark that question (the last reply with ``asks`` they sent in this chat) as
+    # answered with this text and drop its buttons, as they do for ``chosen`` on a press.
+    typed_answer: str | None = None
 
 
 Outbound = Reply

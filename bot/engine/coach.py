@@ -213,6 +213,10 @@ class Coach:
             await self._on_command(session, name.split("@")[0].lower(), args.strip())
             return
         screening = self.screener.screen(text)
+        language = self.screener.detect_language(text)
+        if language != "en":
+            await self._other_language(session, language, screening)
+            return
         if screening.level in ALARM_LEVELS:
             await self._red_flag(session, screening)
             if screening.level == "urgent":
@@ -223,14 +227,37 @@ class Coach:
             return
         runner = self._runner(session)
         step = self._current_step(session)
-        value = runner.parse_text(step, text, session.state.data)
+        asked = dict(session.state.data)  # the data the question was built from
+        value = runner.parse_text(step, text, asked)
         if value is NO_ANSWER:
             session.add(Reply(key="input.hint", text=runner.hint(step)))
             session.reask()
             return
         if step.kind == "text":
             session.state.data["story_signals"] = list(screening.signals)
+        start = len(session.replies)
         await self._advance(session, value)
+        if runner.options(step, asked) and len(session.replies) > start:
+            # The question had buttons: adapters drop them, as for a press.
+            first = session.replies[start]
+            session.replies[start] = dataclasses.replace(
+                first, typed_answer=runner.answer_label(step, value, asked))
+
+    async def _other_language(
+        self, session: Session, language: str, screening: ScreenResult
+    ) -> None:
+        """A message in a language the coach does not speak: say so in that language with
+        when to get medical help at once, and act on its red flags as on English ones; it is
+        never answered with "didn't catch that"."""
+        notice = self.bundle.languages.notice(language)
+        if screening.level == "urgent":
+            session.add(Reply(key="language.urgent", text=notice.urgent))
+            await self._red_flag(session, screening)
+            return
+        session.add(Reply(key="language.english_only", text=notice.english_only))
+        if screening.level in ALARM_LEVELS:
+            await self._red_flag(session, screening)
+        session.reask()
 
     async def _red_flag(self, session: Session, screening: ScreenResult) -> None:
         """A red flag in anything typed: the safety text at once, whatever is going on."""

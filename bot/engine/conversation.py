@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bot.content.dialogs import Dialog, Option, Step, choose_next
 from bot.content.texts import Texts
@@ -83,14 +83,18 @@ class Runner:
                 options, per_row=1 if any(len(o.label) > 14 for o in options) else None
             )
         )
-        return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons)
+        asks: Literal["choice", "value"] | None = (
+            "value" if step.numeric else ("choice" if buttons else None))
+        return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons,
+                     asks=asks)
 
     def options(self, step: Step, data: dict[str, Any] | None = None) -> tuple[Option, ...]:
         """The options of a step; a choice with ``options_from`` first offers the ones an
         earlier action put in the dialog's data (``data["choices"][name]``: id and label)."""
         if step.options_from:
             made = (data or {}).get("choices", {}).get(step.options_from, [])
-            return tuple(Option(id=str(i), label=str(label)) for i, label in made) + step.options
+            return tuple(Option(id=str(i), label=str(label), match=_name_words(str(label)))
+                         for i, label in made) + step.options
         if step.kind == "yesno":
             return (
                 Option(id="yes", label=self.messages.get("buttons.yes")),
@@ -133,28 +137,48 @@ class Runner:
             return self.vocabulary.yes_no(text) or NO_ANSWER
         if kind == "number":
             assert step.min is not None and step.max is not None
-            value = self.vocabulary.number(text, step.min, step.max)
+            value = self.vocabulary.number(text, step.min, step.max, step.unit)
             if value is None:
-                option = match_option(text, step.options) if step.options else None
+                option = match_option(text, step.options, by_position=False) \
+                    if step.options else None
                 return int(option.id) if option else NO_ANSWER
             return value
+        if kind == "choice" and step.bands:
+            # a typed amount is its value ("28", "5 weeks"), never a button's position
+            amount = self.vocabulary.quantity(text, step.unit, need_unit=step.unit == "weeks")
+            if amount is not None:
+                for option_id, (low, high) in step.bands.items():
+                    if low <= amount < high:
+                        return option_id
+                return NO_ANSWER
+            option = match_option(text, self.options(step), by_position=False)
+            return option.id if option else NO_ANSWER
         if kind == "time":
             parsed = parse_local_time(text)
             return parsed.strftime("%H:%M") if parsed else NO_ANSWER
         if kind == "timezone":
             choice = parse_zone(text, self.zones.aliases)
             if choice is None:
-                option = match_option(text, self.options(step))
+                option = match_option(text, self.options(step), by_position=False)
                 return _zone_name(option.id, self.zones.buttons) if option else NO_ANSWER
             return choice.name
         if kind == "days":
-            option = match_option(text, step.options)
+            option = match_option(text, step.options, by_position=False)
             if option is not None:
                 return _days_from_option(option.id, self.vocabulary)
             days = self.vocabulary.weekdays_in(text)
             return sorted(days) if days else NO_ANSWER
-        option = match_option(text, self.options(step, data))
+        option = match_option(text, self.options(step, data), by_position=False)
         return option.id if option else NO_ANSWER
+
+    def answer_label(self, step: Step, value: Any, data: dict[str, Any] | None = None) -> str:
+        """How a typed answer was understood, to show on the question it answered."""
+        for option in self.options(step, data):
+            if option.id == value:
+                return option.label
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
 
     def hint(self, step: Step) -> str:
         if step.hint:
@@ -266,3 +290,10 @@ def _time_of(option_id: str) -> str | None:
 def _days_from_option(option_id: str, vocabulary: Vocabulary) -> list[int]:
     days = vocabulary.weekdays_in(option_id.replace("_", " "))
     return sorted(days) if days else [0, 2, 4]
+
+
+def _name_words(label: str) -> tuple[str, ...]:
+    """The words of an option made from data (an exercise's name), so that a typed "the
+    squats" or "clamshell" picks it when no other option shares the word."""
+    words = [w for w in fold(label).split() if len(w) >= 4]
+    return tuple(dict.fromkeys([*words, *(f"{w}s" for w in words)]))

@@ -1,35 +1,54 @@
 """Free-text red-flag screener: text -> safety signals, with every rule kept as data.
 
-All vocabulary (phrases, negation words, typo guards, rewrites) lives in
-``content/triage.yaml`` (the content bundle's ``rules``); this module only knows the grammar
-of that file. The words shown to people (labels, reasons) are each language's
-``content/locales/<lang>/triage.yaml``.
+All vocabulary (phrases, negation words, context triggers, typo guards, rewrites, the red
+flags of other languages) lives in ``content/triage.yaml`` (the content bundle's ``rules``);
+this module only knows the grammar of that file. The words shown to people (labels,
+reasons, why a modifier fired) are each language's ``content/locales/<lang>/triage.yaml``.
 
 How a text is screened (linear in the length of the text, which is capped):
 
 1. Normalise: the first ``max_chars`` characters only; Unicode NFKD, accents dropped,
-   case-folded, apostrophes removed (``can't`` -> ``cant``), anything that is not a
-   letter or digit becomes a separator; ``. ! ? ;`` and line breaks end a sentence and
-   commas are kept as list separators.
+   case-folded, apostrophes removed (``can't`` -> ``cant``); words are runs of Unicode
+   letters (any script) or of digits (``15yo`` -> ``15 yo``; ``39,2`` stays one number);
+   ``. ! ;`` and line breaks end a sentence, ``?`` ends one as a question, ``:`` and a
+   free-standing dash mark a label and its answer (``Swelling - none``), commas are kept
+   as list separators.
 2. Canonicalise every word: a word used by the data is read as itself; a listed real
    word that looks like a symptom word is kept as it is (``looked``, ``stolen``);
    otherwise a word whose repeated letters collapse to a known word's is read as that
-   word (``sweeling`` -> ``swelling``), and a word of ``fuzzy_min_length`` letters or more
+   word (``sweeling`` -> ``swelling``); a word of ``fuzzy_min_length`` letters or more
    that is one edit (Damerau) away from a listed red-flag word, starting with the same
-   letter, is read as that word (``swollon`` -> ``swollen``). Multi-word rewrites follow
-   (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
+   letter, is read as that word (``swollon`` -> ``swollen``); a short word is read as a
+   listed short red-flag word only when two neighbouring letters are swapped (``cnat``)
+   or one letter of a five-letter red-flag word is missing (``fevr``). Multi-word
+   rewrites follow (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
 3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
-   ``max_gap`` words of the same sentence). A match overlapping one of the signal's
-   ``unless`` phrases is dropped (``popped out for a run``), and so is a match inside a
-   longer match of an at-least-as-serious signal (``swollen calf`` is a clot sign, not
-   knee swelling).
-4. Negation: a negator (``no``, ``not``, ``never``, ``without``, ``don't`` ...) followed
-   by at most a few filler words negates the next item and every item of a short list
-   joined by ``or``/``and``/``nor``/commas; anything else (``but``, a verb, sentence
-   punctuation) ends the scope. ``not sure`` / ``don't know`` / ``don't think`` are
-   uncertainty, not negation, so the signal stands. ``can't ... without`` is not a
-   negation. A trailing ``is gone`` / ``went down`` negates the item before it unless
-   the sentence says it comes back.
+   ``max_gap`` words of the same sentence; ``<num>`` is any number and ``<num:13-17>`` a
+   number in that range). A match overlapping one of the signal's ``unless`` phrases is
+   dropped (``popped out for a run``), and so is a match inside a longer match of an
+   at-least-as-serious signal (``swollen calf`` is a clot sign, not knee swelling).
+4. Context (the ConText model of clinical text processing): every match becomes a
+   finding with the modifiers that apply to it, each naming the rule that gave it and the
+   words that triggered it:
+   - ``negated`` by a negator (``no``, ``not``, ``at no point``, ``wouldn't call it``)
+     followed by at most a few filler words, reaching the next item and every item of a
+     short list joined by ``or``/``and``/``nor``/commas (rule ``negator``); by a negator
+     inside the words a ``...`` skipped (``calf isn't swollen``, rule ``inside``); by a
+     trailing ``is gone`` / ``went down`` unless the sentence says it comes back (rule
+     ``resolved``); by a negative answer to a question or label (``Swelling? Nope.``,
+     ``swelling - none``, rule ``answer``). ``not sure`` / ``don't know`` are uncertainty,
+     not negation; ``can't ... without`` is not a negation;
+   - ``historical``, ``other`` (someone else), ``hypothetical`` and ``uncertain`` (and
+     more ``negated``) from the trigger phrases of ``context.rules``, each with a direction
+     (forward, backward, both) and a scope that ends at the sentence, at a terminator
+     (``but``) or after ``context.max_scope`` words; ``context.pseudo`` phrases are not
+     triggers (``since last year``); when the text is written about someone else as the
+     patient (``context.proxy``: ``on behalf of my husband``), ``other`` does not apply.
+   A finding counts unless it is negated, historical, someone else's or hypothetical;
+   uncertainty about this runner still counts. A signal may ``keep`` a modifier: a
+   history of cancer counts however long ago it was.
+5. Derive: ``derive`` rules add signals from combinations (a teenager with a limp), so
+   the location of the pain outweighs a sport's name.
 """
 
 from __future__ import annotations
@@ -38,11 +57,44 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from bot.content.triage import BUILTIN_RULES, MODIFIERS
+from bot.engine.screen_context import ContextRule, ContextRules, Modifier
+from bot.engine.screen_text import (
+    COMMA,
+    ENDS,
+    GAP,
+    GROUP_RE,
+    LABEL,
+    MARKS,
+    MAX_EXPANSIONS,
+    NUM,
+    NUM_RANGE,
+    QUESTION,
+    RANGE_RE,
+    SENTENCE_END,
+    TriageDataError,
+    collapse,
+    expand,
+    mapping_of,
+    normalise,
+    one_missing,
+    str_list,
+    swapped,
+    text_tokens,
+    within_one_edit,
+)
+from bot.engine.screen_trie import Numbers, TrieNode, insert, spans
 
 __all__ = [
     "ALARM_LEVELS",
+    "BUILTIN_RULES",
+    "MODIFIERS",
+    "SUPPRESSING",
+    "Finding",
+    "Modifier",
     "ScreenResult",
     "Screener",
     "SignalSpec",
@@ -50,95 +102,21 @@ __all__ = [
     "normalise",
 ]
 
+_FUZZY_CACHE_LIMIT = 8192
+
 ALARM_LEVELS: tuple[str, ...] = ("urgent", "see_clinician", "other_likely")
 """Levels that count as an alarm, most serious first (``ScreenResult.level``)."""
 
 VALID_LEVELS: tuple[str, ...] = (*ALARM_LEVELS, "feature", "advice")
 
-_NUM = "\x00num"  # trie token standing for any number
-_GAP = "\x00gap"  # trie token: skip up to max_gap words
-_SENTENCE_END = "."
-_COMMA = ","
-_MAX_EXPANSIONS = 5000
-_FUZZY_CACHE_LIMIT = 8192
+SUPPRESSING: frozenset[str] = frozenset({"negated", "historical", "other", "hypothetical"})
 
-_APOSTROPHES = str.maketrans("", "", "'’‘`´ʼ")
-_TOKEN_RE = re.compile(r"[a-z0-9]+|[.!?;\n\r\u2028\u2029\u3002\u061f\u06d4]|,")
-_REPEATS_RE = re.compile(r"([a-z])\1+")
-_GROUP_RE = re.compile(r"\{([^{}]*)\}")
-
-
-class TriageDataError(ValueError):
-    """``content/triage.yaml`` is missing, malformed or inconsistent."""
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _words(text: str) -> list[str]:
-    """Lower-case, accent-free, apostrophe-free word tokens plus ``.`` and ``,`` marks."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    folded = stripped.casefold().translate(_APOSTROPHES)
-    out: list[str] = []
-    for token in _TOKEN_RE.findall(folded):
-        if token == _COMMA or token[0].isalnum():
-            out.append(token)
-        elif not out or out[-1] != _SENTENCE_END:
-            out.append(_SENTENCE_END)
-    return out
-
-
-def _collapse(word: str) -> str:
-    return _REPEATS_RE.sub(r"\1", word)
-
-
-def normalise(text: str, max_chars: int) -> list[str]:
-    """The raw word tokens of the first ``max_chars`` characters of ``text``."""
-    return _words(text[:max_chars])
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """True if ``a`` and ``b`` differ by at most one insertion, deletion, substitution or
-    transposition of neighbours (restricted Damerau-Levenshtein distance <= 1)."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    i = 0
-    shortest = min(la, lb)
-    while i < shortest and a[i] == b[i]:
-        i += 1
-    if la == lb:
-        if a[i + 1 :] == b[i + 1 :]:
-            return True
-        return (
-            i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
-        )
-    if la > lb:
-        return a[i + 1 :] == b[i:]
-    return a[i:] == b[i + 1 :]
-
-
-def _expand(pattern: str) -> list[str]:
-    """Expand ``{a|b|}`` groups (an empty alternative makes the group optional)."""
-    parts: list[list[str]] = []
-    position = 0
-    for group in _GROUP_RE.finditer(pattern):
-        parts.append([pattern[position : group.start()]])
-        parts.append(group.group(1).split("|"))
-        position = group.end()
-    parts.append([pattern[position:]])
-    if "{" in pattern[position:] or "}" in pattern[position:]:
-        raise TriageDataError(f"unbalanced braces in phrase {pattern!r}")
-    total = 1
-    for options in parts:
-        total *= len(options)
-    if total > _MAX_EXPANSIONS:
-        raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
-    return [" ".join("".join(choice).split()) for choice in itertools.product(*parts)]
-
+NEGATION_KEYS = frozenset({
+    "negators", "negator_phrases", "negator_cancelled_by_next", "pre_fillers",
+    "max_pre_fillers", "max_scope", "list_joiners", "list_fillers", "clause_starters",
+    "generic_items", "answer_negatives"})
+"""What ``languages.<code>.negation`` may say (the same fields as ``language``)."""
+"""Modifiers that stop a finding from counting (uncertainty about this runner does not)."""
 
 # --------------------------------------------------------------------------- data model
 
@@ -151,6 +129,19 @@ class SignalSpec:
     level: str
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
+    keep: frozenset[str] = frozenset()  # modifiers that do not stop this signal counting
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One match of a signal's phrase, with its modifiers; ``counted`` is False when a
+    modifier stops it from counting. ``lang`` is the language of the phrase matched."""
+
+    signal: str
+    words: str
+    modifiers: tuple[Modifier, ...] = ()
+    counted: bool = True
+    lang: str = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +150,16 @@ class ScreenResult:
 
     ``signals`` are in precedence order (level, then the order of ``triage.yaml``);
     ``level`` is the most serious alarm level present (``urgent`` > ``see_clinician`` >
-    ``other_likely``) or ``None``; ``matches`` pairs each signal with the words (as
-    typed, lower-cased) that triggered it, in text order.
+    ``other_likely``) or ``None``; ``matches`` pairs each counted signal with the words
+    (as typed, lower-cased) that triggered it, in text order; ``findings`` has every match,
+    counted or not, with its modifiers; ``derived`` the signals added by ``derive`` rules.
     """
 
     signals: tuple[str, ...] = ()
     level: str | None = None
     matches: tuple[tuple[str, str], ...] = ()
+    findings: tuple[Finding, ...] = ()
+    derived: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,50 +173,55 @@ class _Match:
     signal: str
     start: int
     end: int
+    gaps: tuple[int, ...] = ()  # token positions a "..." skipped
+    lang: str = "en"
 
 
-@dataclass(slots=True)
-class _TrieNode:
-    children: dict[str, _TrieNode] = field(default_factory=dict)
-    signals: list[str] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class _Syntax:
+    """How one language says "not": its negators and the words a negation reaches over
+    (English from ``language``; the others from ``languages.<code>.negation``)."""
+
+    negators: frozenset[str]
+    negator_phrases: tuple[tuple[str, ...], ...]
+    cancel: frozenset[str]
+    pre_fillers: frozenset[str]
+    max_pre_fillers: int
+    max_scope: int
+    joiners: frozenset[str]
+    list_fillers: frozenset[str]
+    clause_starters: frozenset[str]
+    generic_items: frozenset[str]
 
 
-def _str_list(value: object, where: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(
-        isinstance(v, str | int) and not isinstance(v, bool) for v in value
-    ):
-        raise TriageDataError(f"{where} must be a list of strings (quote yes/no/on/off)")
-    return [str(v) for v in value]
-
-
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TriageDataError(f"{where} must be a mapping")
-    return value
+@dataclass(frozen=True, slots=True)
+class _Derive:
+    all: frozenset[str]
+    any: frozenset[str]
+    none: frozenset[str]
+    signal: str
 
 
 class Screener:
     """Screens free text for the signals declared in ``triage.yaml`` data."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        lang = _mapping(data.get("language", {}), "language")
+        lang = mapping_of(data.get("language", {}), "language")
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
         self.max_gap: int = int(lang.get("max_gap", 4))
         if self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0:
             raise TriageDataError("language.max_chars / fuzzy_min_length / max_gap out of range")
 
-        levels = _mapping(data.get("levels", {}), "levels")
-        order = _str_list(levels.get("order"), "levels.order")
+        levels = mapping_of(data.get("levels", {}), "levels")
+        order = str_list(levels.get("order"), "levels.order")
         if sorted(order) != sorted(VALID_LEVELS):
             raise TriageDataError(f"levels.order must list exactly {VALID_LEVELS}")
         self.level_order: tuple[str, ...] = tuple(order)
         self._level_rank = {name: i for i, name in enumerate(order)}
 
         self.signals: dict[str, SignalSpec] = {}
-        for signal_id, spec in _mapping(data.get("signals"), "signals").items():
+        for signal_id, spec in mapping_of(data.get("signals"), "signals").items():
             self.signals[str(signal_id)] = self._signal_spec(str(signal_id), spec)
         self._signal_rank = {
             sid: (self._level_rank[spec.level], index)
@@ -232,70 +231,106 @@ class Screener:
         # Every raw word the data mentions is "known": read as itself, never corrected.
         self._known_raw: set[str] = set()
         self._learnt: dict[str, list[str]] = {}  # while building: a word's tokens, once
+        self._number_values: dict[str, int] = {}
+        values = lang.get("number_values", {})
+        for word, value in mapping_of(values, "language.number_values").items():
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TriageDataError(f"language.number_values.{word} must be a whole number")
+            for w in text_tokens(str(word)):
+                self._number_values[w] = value
         self._numbers = frozenset(
-            w for n in _str_list(lang.get("number_words"), "number_words") for w in _words(n)
-        )
-        self._ignore_raw = frozenset(
-            w for item in _str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore") for w in _words(item)
-        )
+            w for n in str_list(lang.get("number_words"), "number_words") for w in text_tokens(n)
+        ) | frozenset(self._number_values)
+        self._number_reader = Numbers(self._numbers, self._number_values)
+        ignore = str_list(lang.get("fuzzy_ignore"), "fuzzy_ignore")
+        self._ignore_raw = frozenset(w for item in ignore for w in text_tokens(item))
 
         self._rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for source, target in _mapping(lang.get("rewrites", {}), "language.rewrites").items():
+        for source, target in mapping_of(lang.get("rewrites", {}), "language.rewrites").items():
             key, value = tuple(self._learn(str(source))), tuple(self._learn(str(target)))
             if not key or not value:
                 raise TriageDataError(f"empty rewrite {source!r} -> {target!r}")
             self._rewrites[key] = value
         self._rewrite_max = max((len(k) for k in self._rewrites), default=0)
+        self._rewrite_starts = frozenset(k[0] for k in self._rewrites)
 
-        def words_of(key: str) -> frozenset[str]:
+        def words_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
+                     ) -> frozenset[str]:
             out: set[str] = set()
-            for item in _str_list(lang.get(key), f"language.{key}"):
+            for item in str_list(where.get(key), f"{prefix}.{key}"):
                 out.update(self._rewrite(self._learn(item)))
             return frozenset(out)
 
-        def phrases_of(key: str) -> tuple[tuple[str, ...], ...]:
+        def phrases_of(key: str, where: Mapping[str, Any] = lang, prefix: str = "language"
+                       ) -> tuple[tuple[str, ...], ...]:
             out: list[tuple[str, ...]] = []
-            for item in _str_list(lang.get(key), f"language.{key}"):
+            for item in str_list(where.get(key), f"{prefix}.{key}"):
                 out.extend(self._phrase_variants(item, allow_gaps=False))
             return tuple(out)
 
-        self._negators = words_of("negators")
-        self._negator_cancel = words_of("negator_cancelled_by_next")
+        def syntax(where: Mapping[str, Any], prefix: str) -> _Syntax:
+            return _Syntax(
+                negators=words_of("negators", where, prefix),
+                negator_phrases=tuple(
+                    p for p in phrases_of("negator_phrases", where, prefix) if p),
+                cancel=words_of("negator_cancelled_by_next", where, prefix),
+                pre_fillers=words_of("pre_fillers", where, prefix),
+                max_pre_fillers=int(where.get("max_pre_fillers", 4)),
+                max_scope=int(where.get("max_scope", 16)),
+                joiners=words_of("list_joiners", where, prefix) | {COMMA},
+                list_fillers=words_of("list_fillers", where, prefix),
+                clause_starters=words_of("clause_starters", where, prefix),
+                generic_items=words_of("generic_items", where, prefix),
+            )
+
+        self._syntax_of = syntax
+        english = syntax(lang, "language")
+        # language code -> its negation syntax ("en" first; the others from `languages`)
+        self._syntaxes: dict[str, _Syntax] = {"en": english}
+        self._negators = english.negators
+        self._negator_cancel = english.cancel
         self._without = words_of("without_words")
         self._without_cancel = words_of("without_cancelled_by")
-        self._pre_fillers = words_of("pre_fillers")
-        self._max_pre_fillers = int(lang.get("max_pre_fillers", 4))
-        self._max_scope = int(lang.get("max_scope", 16))
-        self._joiners = words_of("list_joiners") | {_COMMA}
-        self._list_fillers = words_of("list_fillers")
-        self._clause_starters = words_of("clause_starters")
-        self._generic_items = words_of("generic_items")
         self._post_fillers = words_of("post_fillers")
         self._post_negators = phrases_of("post_negators")
         self._recurrence = phrases_of("recurrence")
+        self._answer_negatives = phrases_of("answer_negatives")
+        self._answer_labels = words_of("answer_labels")
+        self._list_phrases = phrases_of
 
         # Phrase trie and per-signal "unless" tries.
-        self._trie = _TrieNode()
-        self._unless: dict[str, _TrieNode] = {}
+        self._trie = TrieNode()
+        self._unless: dict[str, TrieNode] = {}
+        self._signal_words: dict[str, set[str]] = {}
         for spec in self.signals.values():
             for i, phrase in enumerate(spec.phrases):
-                for tokens in self._located(spec.id, f"phrases[{i + 1}]", phrase):
-                    self._insert(self._trie, tokens, spec.id)
+                for tokens in self._located(f"signal '{spec.id}'", f"phrases[{i + 1}]", phrase):
+                    insert(self._trie, tokens, spec.id)
+                    self._signal_words.setdefault(spec.id, set()).update(tokens)
             if spec.unless:
-                node = _TrieNode()
+                node = TrieNode()
                 for i, phrase in enumerate(spec.unless):
-                    for tokens in self._located(spec.id, f"unless[{i + 1}]", phrase):
-                        self._insert(node, tokens, spec.id)
+                    for tokens in self._located(f"signal '{spec.id}'", f"unless[{i + 1}]", phrase):
+                        insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
+
+        self.context = ContextRules(
+            mapping_of(data.get("context", {}), "context"),
+            {sid: spec.level for sid, spec in self.signals.items()}, self._located,
+            self._phrases_at)
+        self.context_rules: Mapping[str, ContextRule] = self.context.rules
+        self._derive_rules = self._derives(data.get("derive", []))
+        self.languages: dict[str, frozenset[str]] = {}
+        self._languages(mapping_of(data.get("languages", {}), "languages"))
 
         # Typo handling: collapsed spelling -> known word, and one-edit fuzzy targets.
         red_flag_words: set[str] = set()
         self._fuzzy_buckets: dict[tuple[str, int], list[tuple[str, str]]] = {}
-        for word in _str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
-            for raw in _words(word):
+        for word in str_list(lang.get("fuzzy_words"), "language.fuzzy_words"):
+            for raw in text_tokens(word):
                 if raw not in self._known_raw:
                     raise TriageDataError(f"fuzzy word {word!r} is not used in any phrase")
-                collapsed = _collapse(raw)
+                collapsed = collapse(raw)
                 if len(collapsed) < self.fuzzy_min_length:
                     raise TriageDataError(f"fuzzy word {word!r} is too short")
                 red_flag_words.add(raw)
@@ -304,79 +339,191 @@ class Screener:
                     bucket.append((collapsed, raw))
         for bucket in self._fuzzy_buckets.values():
             bucket.sort()
+        self._short_fuzzy: list[str] = []
+        for word in str_list(lang.get("fuzzy_short_words"), "language.fuzzy_short_words"):
+            for raw in text_tokens(word):
+                if raw not in self._known_raw:
+                    raise TriageDataError(f"fuzzy short word {word!r} is not used in any phrase")
+                if not 3 <= len(raw) <= 4:
+                    raise TriageDataError(f"fuzzy short word {word!r} must have 3 or 4 letters")
+                self._short_fuzzy.append(raw)
         self._by_collapsed: dict[str, str] = {}
         for raw in sorted(self._known_raw, key=lambda w: (w not in red_flag_words, w)):
-            self._by_collapsed.setdefault(_collapse(raw), raw)
+            self._by_collapsed.setdefault(collapse(raw), raw)
+        self._five_letter_flags = sorted(w for w in red_flag_words if len(w) == 5)
+        self._red_flag_words = frozenset(red_flag_words)
         self._canon_cache: dict[str, str] = {}
         self._learnt = {}  # only needed while building
 
+    # ------------------------------------------------------------------ loading
+
     def _signal_spec(self, signal_id: str, spec: object) -> SignalSpec:
         where = f"signals.{signal_id}"
-        spec_map = _mapping(spec, where)
+        spec_map = mapping_of(spec, where)
         level = spec_map.get("level")
         if level not in VALID_LEVELS:
             raise TriageDataError(f"{where}.level {level!r} is not valid")
-        phrases = _str_list(spec_map.get("phrases"), f"{where}.phrases")
+        phrases = str_list(spec_map.get("phrases"), f"{where}.phrases")
         if not phrases:
             raise TriageDataError(f"{where}.phrases must not be empty")
+        keep = str_list(spec_map.get("keep"), f"{where}.keep")
+        unknown = [k for k in keep if k not in SUPPRESSING]
+        if unknown:
+            raise TriageDataError(f"{where}.keep: {unknown} are not modifiers that suppress "
+                                  f"({sorted(SUPPRESSING)})")
         return SignalSpec(
             id=signal_id,
             level=str(level),
             phrases=tuple(phrases),
-            unless=tuple(_str_list(spec_map.get("unless"), f"{where}.unless")),
+            unless=tuple(str_list(spec_map.get("unless"), f"{where}.unless")),
+            keep=frozenset(keep),
         )
 
-    # ------------------------------------------------------------------ loading helpers
+    def _phrases_at(self, where: str, name: str, value: object) -> tuple[tuple[str, ...], ...]:
+        out: list[tuple[str, ...]] = []
+        for i, item in enumerate(str_list(value, f"{where}.{name}")):
+            try:
+                out.extend(self._phrase_variants(item, allow_gaps=False))
+            except TriageDataError as exc:
+                raise TriageDataError(f"{where}: field '{name}[{i + 1}]': {exc}") from None
+        return tuple(out)
 
-    def _located(self, signal_id: str, field: str, phrase: str) -> list[tuple[str, ...]]:
-        """A phrase's variants; a problem names the signal and the field it is in."""
+    def _derives(self, raw_rules: object) -> tuple[_Derive, ...]:
+        if not isinstance(raw_rules, list):
+            raise TriageDataError("derive must be a list")
+        out: list[_Derive] = []
+        for index, raw in enumerate(raw_rules):
+            where = f"derive[{index + 1}]"
+            rule = mapping_of(raw, where)
+            sets: dict[str, frozenset[str]] = {}
+            for key in ("all", "any", "none"):
+                names = str_list(rule.get(key), f"{where}.{key}")
+                unknown = [n for n in names if n not in self.signals]
+                if unknown:
+                    raise TriageDataError(f"{where}: field '{key}': unknown signals {unknown}")
+                sets[key] = frozenset(names)
+            signal = rule.get("signal")
+            if signal not in self.signals:
+                raise TriageDataError(f"{where}: field 'signal': {signal!r} is not a signal")
+            if not sets["all"] and not sets["any"]:
+                raise TriageDataError(f"{where}: needs 'all' or 'any'")
+            out.append(_Derive(sets["all"], sets["any"], sets["none"], str(signal)))
+        return tuple(out)
+
+    def _languages(self, langs: Mapping[str, Any]) -> None:
+        """``languages``: stop words to recognise each language, and the red-flag phrases
+        of the languages other than English (matched like English phrases)."""
+        self._min_hits = int(langs.get("min_stopwords", 2))
+        for code, raw in langs.items():
+            if code == "min_stopwords":
+                continue
+            where = f"languages.{code}"
+            spec = mapping_of(raw, where)
+            stop = str_list(spec.get("stopwords"), f"{where}.stopwords")
+            if not stop:
+                raise TriageDataError(f"{where}: field 'stopwords' must not be empty")
+            self.languages[str(code)] = frozenset(w for s in stop for w in text_tokens(s))
+            if "negation" in spec:
+                negation = mapping_of(spec.get("negation"), f"{where}.negation")
+                unknown = sorted(set(negation) - NEGATION_KEYS)
+                if unknown:
+                    raise TriageDataError(f"{where}.negation: unknown fields {unknown}")
+                self._syntaxes[str(code)] = self._syntax_of(negation, f"{where}.negation")
+                self._answer_negatives += self._list_phrases(
+                    "answer_negatives", negation, f"{where}.negation")
+            for signal, phrases in mapping_of(spec.get("signals", {}), f"{where}.signals").items():
+                if signal not in self.signals:
+                    raise TriageDataError(f"{where}.signals: {signal!r} is not a signal")
+                for i, phrase in enumerate(str_list(phrases, f"{where}.signals.{signal}")):
+                    for tokens in self._located(where, f"signals.{signal}[{i + 1}]", phrase):
+                        insert(self._trie, tokens, f"{signal}@{code}")
+                        self._signal_words.setdefault(signal, set()).update(tokens)
+        if self.languages and "en" not in self.languages:
+            raise TriageDataError("languages: English ('en') needs its stop words too")
+
+    def _located(self, owner: str, field: str, phrase: str) -> list[tuple[str, ...]]:
+        """A phrase's variants; a problem names the entry and the field it is in."""
         try:
             return self._phrase_variants(phrase)
         except TriageDataError as exc:
-            raise TriageDataError(f"signal '{signal_id}': field '{field}': {exc}") from None
+            raise TriageDataError(f"{owner}: field '{field}': {exc}") from None
 
     def _learn(self, text: str) -> list[str]:
         words = self._learnt.get(text)
         if words is None:
-            words = [w for w in _words(text) if w not in (_SENTENCE_END, _COMMA)]
+            words = [w for w in text_tokens(text) if w not in MARKS]
             self._known_raw.update(words)
             self._learnt[text] = words
-        return list(words)
+        return words
 
     def _phrase_variants(self, pattern: str, allow_gaps: bool = True) -> list[tuple[str, ...]]:
+        pieces = self._pieces(pattern, allow_gaps)
         out: list[tuple[str, ...]] = []
-        for variant in _expand(pattern):
-            tokens: list[str] = []
-            for word in variant.split():
-                if word == "<num>":
-                    tokens.append(_NUM)
-                elif word == "..." and allow_gaps:
-                    tokens.append(_GAP)
-                else:
-                    tokens.extend(self._learn(word))
-            tokens = self._rewrite(tokens)
-            if tokens and _GAP in (tokens[0], tokens[-1]):
+        seen: set[tuple[str, ...]] = set()
+        for combo in itertools.product(*pieces):
+            tokens = self._rewrite([t for piece in combo for t in piece])
+            if tokens and GAP in (tokens[0], tokens[-1]):
                 raise TriageDataError(f"phrase {pattern!r} may not start or end with ...")
-            if tokens:
-                out.append(tuple(tokens))
+            key = tuple(tokens)
+            if key and key not in seen:
+                seen.add(key)
+                out.append(key)
         if not out:
             raise TriageDataError(f"phrase {pattern!r} has no words")
         return out
 
-    @staticmethod
-    def _insert(root: _TrieNode, tokens: Sequence[str], signal: str) -> None:
-        node = root
-        for token in tokens:
-            node = node.children.setdefault(token, _TrieNode())
-        if signal not in node.signals:
-            node.signals.append(signal)
+    def _pieces(self, pattern: str, allow_gaps: bool) -> list[list[tuple[str, ...]]]:
+        """A phrase as a list of pieces, each a list of alternative token sequences (a
+        ``{a|b|}`` group, or the words between groups). A group glued to a word
+        (``swell{ing|s}``) is expanded as text first."""
+        if GROUP_RE.search(pattern) and re.search(r"[^\s{}]\{|\}[^\s{}]", pattern):
+            return [[self._words_of(v, pattern, allow_gaps) for v in expand(pattern)]]
+        parts: list[list[str]] = []
+        position = 0
+        for group in GROUP_RE.finditer(pattern):
+            parts.append([pattern[position : group.start()]])
+            parts.append(group.group(1).split("|"))
+            position = group.end()
+        parts.append([pattern[position:]])
+        if "{" in pattern[position:] or "}" in pattern[position:]:
+            raise TriageDataError(f"unbalanced braces in phrase {pattern!r}")
+        total = 1
+        for options in parts:
+            total *= len(options)
+        if total > MAX_EXPANSIONS:
+            raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
+        return [[self._words_of(text, pattern, allow_gaps) for text in options]
+                for options in parts]
+
+    def _words_of(self, text: str, pattern: str, allow_gaps: bool) -> tuple[str, ...]:
+        tokens: list[str] = []
+        for word in text.split():
+            ranged = RANGE_RE.fullmatch(word) if word[0] == "<" else None
+            if word == "<num>":
+                tokens.append(NUM)
+            elif ranged is not None:
+                low, high = float(ranged.group(1)), float(ranged.group(2))
+                if low > high:
+                    raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
+                tokens.append(f"{NUM_RANGE}{low:g}-{high:g}")
+            elif word == "..." and allow_gaps:
+                tokens.append(GAP)
+            elif word.startswith("<"):
+                raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
+            else:
+                tokens.extend(self._learn(word))
+        return tuple(tokens)
 
     def _rewrite(self, tokens: list[str]) -> list[str]:
-        if not self._rewrites:
+        if not self._rewrites or self._rewrite_starts.isdisjoint(tokens):
             return tokens
         out: list[str] = []
         i = 0
         while i < len(tokens):
+            if tokens[i] not in self._rewrite_starts:
+                out.append(tokens[i])
+                i += 1
+                continue
             for size in range(min(self._rewrite_max, len(tokens) - i), 0, -1):
                 replacement = self._rewrites.get(tuple(tokens[i : i + size]))
                 if replacement is not None:
@@ -396,13 +543,20 @@ class Screener:
         if cached is not None:
             return cached
         canon = raw
-        if raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha():
-            collapsed = _collapse(raw)
+        if (raw not in self._known_raw and raw not in self._ignore_raw and raw[0].isalpha()
+                and raw.isascii()):
+            collapsed = collapse(raw)
             known = self._by_collapsed.get(collapsed)
-            if known is not None:
+            if known is not None and known not in self._red_flag_words and len(
+                    collapsed) >= self.fuzzy_min_length:
+                # "loked" is as near "locked" as "looked": the red flag wins
+                canon = self._fuzzy(collapsed) or known
+            elif known is not None:
                 canon = known
             elif len(collapsed) >= self.fuzzy_min_length:
                 canon = self._fuzzy(collapsed) or raw
+            elif len(collapsed) >= 3:
+                canon = self._short(collapsed) or raw
         if len(self._canon_cache) >= _FUZZY_CACHE_LIMIT:
             self._canon_cache.clear()
         self._canon_cache[raw] = canon
@@ -411,8 +565,20 @@ class Screener:
     def _fuzzy(self, collapsed: str) -> str | None:
         for length in (len(collapsed) - 1, len(collapsed), len(collapsed) + 1):
             for target, raw in self._fuzzy_buckets.get((collapsed[0], length), ()):
-                if _within_one_edit(collapsed, target):
+                if within_one_edit(collapsed, target):
                     return raw
+        return None
+
+    def _short(self, typed: str) -> str | None:
+        """A short word read as a short red-flag word with two letters swapped (``cnat``),
+        or as a five-letter red-flag word missing one letter (``fevr``)."""
+        for word in self._short_fuzzy:
+            if swapped(typed, word):
+                return word
+        if len(typed) == 4:
+            for word in self._five_letter_flags:
+                if one_missing(typed, word):
+                    return word
         return None
 
     def tokens(self, text: str) -> list[str]:
@@ -440,68 +606,41 @@ class Screener:
 
     # ------------------------------------------------------------------ matching
 
-    def _walk(self, root: _TrieNode, canons: Sequence[str], start: int) -> list[tuple[str, int]]:
-        """All (signal, end) of phrases in ``root`` that start at ``start``.
-
-        ``...`` in a phrase skips up to ``max_gap`` words within the sentence.
-        """
-        found: list[tuple[str, int]] = []
-        frontier: dict[int, tuple[_TrieNode, int]] = {id(root): (root, 0)}
-        i = start
-        while frontier and i < len(canons):
-            token = canons[i]
-            if token == _SENTENCE_END:
-                break
-            for node, _budget in list(frontier.values()):
-                gap = node.children.get(_GAP)
-                if gap is not None and id(gap) not in frontier:
-                    frontier[id(gap)] = (gap, self.max_gap)
-            is_number = token.isdigit() or token in self._numbers
-            nxt: dict[int, tuple[_TrieNode, int]] = {}
-            for node, budget in frontier.values():
-                number_child = node.children.get(_NUM) if is_number else None
-                for child in (node.children.get(token), number_child):
-                    if child is not None:
-                        nxt[id(child)] = (child, 0)
-                        found.extend((signal, i + 1) for signal in child.signals)
-                if budget > 0:
-                    kept = nxt.get(id(node))
-                    if kept is None or kept[1] < budget - 1:
-                        nxt[id(node)] = (node, budget - 1)
-            frontier = nxt
-            i += 1
-        return found
+    def _spans(self, root: TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
+        return spans(root, canons, self.max_gap, self._number_reader)
 
     def _find(self, canons: Sequence[str]) -> list[_Match]:
         matches: list[_Match] = []
-        for start in range(len(canons)):
-            if canons[start] in (_SENTENCE_END, _COMMA):
-                continue
-            for signal, end in self._walk(self._trie, canons, start):
-                matches.append(_Match(signal, start, end))
+        for entry, start, end in self._spans(self._trie, canons):
+            signal, _, lang = entry.partition("@")
+            matches.append(_Match(signal, start, end, lang=lang or "en"))
         return matches
 
     def _drop_unless(self, canons: Sequence[str], matches: list[_Match]) -> list[_Match]:
-        spans: dict[str, list[tuple[int, int]]] = {}
+        found: dict[str, list[tuple[int, int]]] = {}
         for signal in {m.signal for m in matches if m.signal in self._unless}:
             root = self._unless[signal]
-            for start in range(len(canons)):
-                for _sig, end in self._walk(root, canons, start):
-                    spans.setdefault(signal, []).append((start, end))
+            for _sig, start, end in self._spans(root, canons):
+                found.setdefault(signal, []).append((start, end))
         return [
             m
             for m in matches
-            if not any(s < m.end and m.start < e for s, e in spans.get(m.signal, ()))
+            if not any(s < m.end and m.start < e for s, e in found.get(m.signal, ()))
         ]
 
     def _drop_contained(self, matches: list[_Match]) -> list[_Match]:
-        """Drop a match lying inside a longer match of an at-least-as-serious signal."""
+        """Drop a match lying inside a longer match of an at-least-as-serious signal, and
+        repeats of one signal over the same words."""
         by_start: dict[int, list[_Match]] = {}
         for m in matches:
             by_start.setdefault(m.start, []).append(m)
         longest = max((m.end - m.start for m in matches), default=0)
         kept: list[_Match] = []
+        seen: set[tuple[str, int, int]] = set()
         for m in matches:
+            if (m.signal, m.start, m.end) in seen:
+                continue
+            seen.add((m.signal, m.start, m.end))
             rank = self._level_rank[self.signals[m.signal].level]
             if not any(
                 m.end <= o.end
@@ -519,33 +658,111 @@ class Screener:
     def _starts_with(canons: Sequence[str], i: int, phrases: Iterable[tuple[str, ...]]) -> bool:
         return any(tuple(canons[i : i + len(p)]) == p for p in phrases)
 
-    def _negated(self, canons: Sequence[str], matches: list[_Match]) -> set[int]:
-        """Indices (into ``matches``) of negated matches."""
+    def _phrase_at(self, canons: Sequence[str], i: int,
+                   phrases: Iterable[tuple[str, ...]]) -> int:
+        """The length of the longest of ``phrases`` starting at ``i`` (0 if none)."""
+        return max((len(p) for p in phrases if tuple(canons[i : i + len(p)]) == p), default=0)
+
+    def _raw(self, tokens: Sequence[_Token], start: int, end: int) -> str:
+        return " ".join(t.raw for t in tokens[start:end] if t.raw not in MARKS)
+
+    def _negations(
+        self, tokens: Sequence[_Token], canons: Sequence[str], matches: list[_Match]
+    ) -> dict[int, Modifier]:
+        """Negated matches (index into ``matches``) and the negation that applies."""
         by_start: dict[int, list[int]] = {}
         covered = [False] * len(canons)
         for index, m in enumerate(matches):
             by_start.setdefault(m.start, []).append(index)
+            literal = self._signal_words.get(m.signal, set())
             for k in range(m.start, m.end):
-                covered[k] = True
-        negated: set[int] = set()
+                if canons[k] in literal:  # a negator a "..." skipped still negates
+                    covered[k] = True
+        negated: dict[int, Modifier] = {}
 
-        for n, token in enumerate(canons):
-            if token not in self._negators or covered[n]:
-                continue
-            if any(t in self._negator_cancel for t in canons[n + 1 : n + 3]):
-                continue  # "not sure if", "don't think": uncertainty, not negation
-            if token in self._without and self._cancels_without(canons, n):
-                continue  # "can't run without it swelling"
-            negated.update(self._negation_scope(canons, n + 1, by_start, matches))
+        # Each language's negators reach that language's findings (English ones any).
+        for code, syntax in self._syntaxes.items():
+            n = 0
+            while n < len(canons):
+                token = canons[n]
+                size = self._phrase_at(canons, n, syntax.negator_phrases)
+                if size == 0 and (token not in syntax.negators or covered[n]):
+                    n += 1
+                    continue
+                size = size or 1
+                if any(t in syntax.cancel for t in canons[n + size : n + size + 2]):
+                    n += size
+                    continue  # "not sure if", "don't think": uncertainty, not negation
+                if token in self._without and self._cancels_without(canons, n):
+                    n += size
+                    continue  # "can't run without it swelling"
+                modifier = Modifier("negated", "negator", self._raw(tokens, n, n + size))
+                scoped = self._negation_scope(canons, n + size, by_start, matches, syntax)
+                if size > 1:  # "never had" + "had a knock": a finding that shares its words
+                    scoped.update(i for s in range(n + 1, n + size) for i in by_start.get(s, ())
+                                  if matches[i].end > n + size)
+                for index in scoped:
+                    if code == "en" or matches[index].lang == code:
+                        negated.setdefault(index, modifier)
+                n += size
 
         for index, m in enumerate(matches):
-            if index not in negated and self._negated_after(canons, m.end):
-                negated.add(index)
+            if index in negated:
+                continue
+            inside = self._negated_inside(canons, m)
+            if inside is not None:
+                negated[index] = Modifier("negated", "inside", tokens[inside].raw)
+                continue
+            after = self._negated_after(canons, m.end)
+            if after is not None:
+                negated[index] = Modifier("negated", "resolved", self._raw(tokens, *after))
+        for index, modifier in self._answered(tokens, canons, matches).items():
+            negated.setdefault(index, modifier)
         return negated
+
+    def _negated_inside(self, canons: Sequence[str], m: _Match) -> int | None:
+        """A negator among the words a ``...`` of the phrase skipped: "calf isn't swollen"."""
+        literal = self._signal_words.get(m.signal, set())
+        own = self._syntaxes.get(m.lang)
+        negators = self._negators | (own.negators if own else frozenset())
+        cancel = self._negator_cancel | (own.cancel if own else frozenset())
+        for k in range(m.start + 1, m.end - 1):
+            token = canons[k]
+            if token in negators and token not in literal and not any(
+                t in cancel for t in canons[k + 1 : k + 3]
+            ):
+                return k
+        return None
+
+    def _answered(
+        self, tokens: Sequence[_Token], canons: Sequence[str], matches: Sequence[_Match]
+    ) -> dict[int, Modifier]:
+        """Findings asked about and answered no: "Swelling? Nope.", "swelling - none"."""
+        out: dict[int, Modifier] = {}
+        for q, token in enumerate(canons):
+            if token not in (QUESTION, LABEL):
+                continue
+            at = q + 1
+            if at + 1 < len(canons) and canons[at] in self._answer_labels and (
+                    canons[at + 1] == LABEL):
+                at += 2  # "Q: swelling? A: none"
+            size = self._phrase_at(canons, at, self._answer_negatives)
+            if size == 0:
+                continue
+            if any(t in self._negator_cancel for t in canons[at + size : at + size + 2]):
+                continue
+            start = q
+            while start > 0 and canons[start - 1] not in (SENTENCE_END, QUESTION, LABEL):
+                start -= 1
+            modifier = Modifier("negated", "answer", self._raw(tokens, at, at + size))
+            for index, m in enumerate(matches):
+                if start <= m.start and m.end <= q:
+                    out[index] = modifier
+        return out
 
     def _cancels_without(self, canons: Sequence[str], n: int) -> bool:
         k = n - 1
-        while k >= 0 and canons[k] != _SENTENCE_END:
+        while k >= 0 and canons[k] not in ENDS:
             if canons[k] in self._without_cancel:
                 return True
             k -= 1
@@ -557,17 +774,19 @@ class Screener:
         i: int,
         by_start: Mapping[int, list[int]],
         matches: Sequence[_Match],
+        syntax: _Syntax,
     ) -> set[int]:
         """Matches negated by a negator just before ``i``: the first item after a few
-        fillers, then every item of a list joined by or/and/nor/commas."""
+        fillers, then every item of a list joined by or/and/nor/commas (the words of
+        ``syntax``, the negator's language)."""
         scoped: set[int] = set()
         state = "pre"
         fillers = 0
-        stop = min(len(canons), i + self._max_scope)
+        stop = min(len(canons), i + syntax.max_scope)
         while i < stop:
             token = canons[i]
             starting = by_start.get(i, [])
-            if state == "after_joiner" and token in self._clause_starters:
+            if state == "after_joiner" and token in syntax.clause_starters:
                 break  # "no swelling, it gives way": a new clause, not a list item
             if starting and state != "after_item":
                 end = max(matches[idx].end for idx in starting)
@@ -577,43 +796,53 @@ class Screener:
                 state = "after_item"
                 continue
             if state == "pre":
-                if token in self._generic_items:
+                if token in syntax.generic_items:
                     state = "after_item"
-                elif token in self._pre_fillers and fillers < self._max_pre_fillers:
+                elif token in syntax.pre_fillers and fillers < syntax.max_pre_fillers:
                     fillers += 1
                 else:
                     break
             elif state == "after_item":
-                if token not in self._joiners:
+                if token not in syntax.joiners:
                     break
                 state = "after_joiner"
                 fillers = 0
-            elif token in self._generic_items:  # after a joiner
+            elif token in syntax.generic_items:  # after a joiner
                 state = "after_item"
-            elif token in self._joiners:  # ", or"
+            elif token in syntax.joiners:  # ", or"
                 pass
-            elif token in self._list_fillers and fillers < 2:
+            elif token in syntax.list_fillers and fillers < 2:
                 fillers += 1
             else:
                 break
             i += 1
         return scoped
 
-    def _negated_after(self, canons: Sequence[str], end: int) -> bool:
-        """``<item> has gone down`` / ``is gone``, unless the sentence says it comes back."""
+    def _negated_after(self, canons: Sequence[str], end: int) -> tuple[int, int] | None:
+        """``<item> has gone down`` / ``is gone``, unless the sentence says it comes back;
+        the span of the words that say so."""
         i = end
         skipped = 0
         while i < len(canons) and canons[i] in self._post_fillers and skipped < 3:
             i += 1
             skipped += 1
-        if i >= len(canons) or not self._starts_with(canons, i, self._post_negators):
-            return False
+        if i >= len(canons):
+            return None
+        size = self._phrase_at(canons, i, self._post_negators)
+        if size == 0 or self._recurs(canons, i):
+            return None
+        return (i, i + size)
+
+    def _recurs(self, canons: Sequence[str], i: int) -> bool:
+        """True if the sentence around position ``i`` says it comes back."""
         k = i
-        while k < len(canons) and canons[k] != _SENTENCE_END:
+        while k > 0 and canons[k - 1] not in ENDS:
+            k -= 1
+        while k < len(canons) and canons[k] not in ENDS:
             if self._starts_with(canons, k, self._recurrence):
-                return False
+                return True
             k += 1
-        return True
+        return False
 
     # ------------------------------------------------------------------ public
 
@@ -626,19 +855,51 @@ class Screener:
         matches = self._find(canons)
         if not matches:
             return ScreenResult()
-        matches = self._drop_contained(self._drop_unless(canons, matches))
-        negated = self._negated(canons, matches)
-        kept = sorted(
-            (m for index, m in enumerate(matches) if index not in negated),
-            key=lambda m: (m.start, m.end),
-        )
-        signals = self.order(m.signal for m in kept)
-        level = next(
-            (lvl for lvl in ALARM_LEVELS if any(self.signals[s].level == lvl for s in signals)),
-            None,
-        )
-        pairs = {(m.signal, " ".join(t.raw for t in tokens[m.start : m.end])): None for m in kept}
-        return ScreenResult(signals=tuple(signals), level=level, matches=tuple(pairs))
+        matches = sorted(self._drop_contained(self._drop_unless(canons, matches)),
+                         key=lambda m: (m.start, m.end))
+        modifiers: dict[int, list[Modifier]] = {
+            index: [modifier] for index, modifier in
+            self._negations(tokens, canons, matches).items()
+        }
+        located = [(m.signal, m.start, m.end) for m in matches]
+        for index, extra in self.context.modifiers(
+            canons, lambda a, b: self._raw(tokens, a, b), located,
+            lambda root: self._spans(root, canons), lambda i: self._recurs(canons, i),
+        ).items():
+            bucket = modifiers.setdefault(index, [])
+            bucket.extend(f for f in extra if all(b.kind != f.kind for b in bucket))
+        findings: list[Finding] = []
+        for index, m in enumerate(matches):
+            mods = tuple(modifiers.get(index, ()))
+            keep = self.signals[m.signal].keep
+            counted = not any(mod.kind in SUPPRESSING and mod.kind not in keep for mod in mods)
+            findings.append(Finding(m.signal, self._raw(tokens, m.start, m.end), mods, counted,
+                                    m.lang))
+        kept = [f for f in findings if f.counted]
+        present = {f.signal for f in kept}
+        derived = self.derive(present)
+        signals = self.order(present | set(derived))
+        level = self.level_of(signals)
+        pairs = {(f.signal, f.words): None for f in kept}
+        return ScreenResult(signals=tuple(signals), level=level, matches=tuple(pairs),
+                            findings=tuple(findings), derived=tuple(derived))
+
+    def derive(self, signals: Iterable[str]) -> list[str]:
+        """Signals the ``derive`` rules add to ``signals`` (in precedence order)."""
+        fired = set(signals)
+        added: set[str] = set()
+        for rule in self._derive_rules:
+            if rule.signal in fired:
+                continue
+            if (rule.all <= fired and (not rule.any or rule.any & fired)
+                    and not rule.none & fired):
+                added.add(rule.signal)
+        return self.order(added)
+
+    def level_of(self, signals: Iterable[str]) -> str | None:
+        """The most serious alarm level among ``signals``, or None."""
+        levels = {self.signals[s].level for s in signals}
+        return next((lvl for lvl in ALARM_LEVELS if lvl in levels), None)
 
     def order(self, signals: Iterable[str]) -> list[str]:
         """Distinct ``signals`` in precedence order; an unknown id raises ``KeyError``."""
@@ -647,3 +908,25 @@ class Screener:
             if signal not in self.signals:
                 raise KeyError(f"unknown signal id {signal!r}")
         return sorted(unique, key=self._signal_rank.__getitem__)
+
+    def detect_language(self, text: str) -> str:
+        """The language ``text`` is written in: ``en``, a code of ``languages`` (by its
+        stop words), or ``other`` for a text mostly in a script that is not Latin. Short or
+        mixed texts count as English: only more of another language's stop words than of
+        English ones, and at least ``min_stopwords`` of them, make a text that language."""
+        letters = [ch for ch in text[: self.max_chars] if ch.isalpha()]
+        if letters:
+            latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(
+                ch, ""))
+            if latin * 2 < len(letters):
+                return "other"
+        words = [w for w in normalise(text, self.max_chars) if w not in MARKS]
+        counts = {code: sum(1 for w in words if w in stop)
+                  for code, stop in self.languages.items()}
+        english = counts.pop("en", 0)
+        if not counts:
+            return "en"
+        best = max(counts, key=lambda code: counts[code])
+        if counts[best] >= self._min_hits and counts[best] > english:
+            return best
+        return "en"

@@ -72,6 +72,8 @@ TEXTS = {
     "exercise.stop_if": (),
     "learn.source": ("source",),
     "pictures.alt": ("name",),
+    "safety.hold": (),
+    "buttons.clinician_seen": (),
 }
 
 
@@ -110,6 +112,15 @@ class TextBook:
         return Reply(
             key=result.key,
             text="\n\n".join(parts),
+        )
+
+    def hold_reply(self, key: str = "safety.hold") -> Reply:
+        """Held for a clinician: ``key``'s text and the "a clinician has checked it" button
+        (the programme's ``a:prog:seen``)."""
+        return Reply(
+            key=key,
+            text=self.messages.get(key),
+            buttons=((Button(self.messages.get("buttons.clinician_seen"), "a:prog:seen"),),),
         )
 
     def prefill(self, signals: set[str]) -> dict[str, str]:

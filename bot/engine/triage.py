@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.content.triage import TriageWording
-from bot.engine.screener import Screener, ScreenResult, TriageDataError
+from bot.engine.screener import Finding, Screener, ScreenResult, TriageDataError
 
 __all__ = [
     "OUTCOMES",
@@ -189,8 +189,10 @@ class Triage:
         return spec.level if spec else "feature"
 
     def decide(self, signals: Iterable[str]) -> TriageResult:
-        """Triage a set of signal ids (unknown ids raise ``KeyError``)."""
-        ordered = tuple(self.screener.order(signals))
+        """Triage a set of signal ids (unknown ids raise ``KeyError``); the ``derive`` rules
+        add the signals that follow from them."""
+        fired = set(signals)
+        ordered = tuple(self.screener.order(fired | set(self.screener.derive(fired))))
         outcome = self.outcome_for(ordered)
         return TriageResult(
             outcome=outcome,
@@ -204,6 +206,25 @@ class Triage:
     ) -> TriageResult:
         """Triage intake answers plus signals screened from the free-text story."""
         return self.decide([*self.signals_from_answers(answers), *extra_signals])
+
+    def explain(self, finding: Finding) -> dict[str, object]:
+        """A finding in plain data, each modifier with the reason its rule fires."""
+        return {
+            "signal": finding.signal,
+            "words": finding.words,
+            "language": finding.lang,
+            "counted": finding.counted,
+            "modifiers": [
+                {
+                    "modifier": m.kind,
+                    "means": self.words.modifiers.get(m.kind, m.kind),
+                    "rule": m.rule,
+                    "trigger": m.trigger,
+                    "why": self.words.rules.get(m.rule, m.rule).strip(),
+                }
+                for m in finding.modifiers
+            ],
+        }
 
     def screen(self, text: str) -> ScreenResult:
         return self.screener.screen(text)

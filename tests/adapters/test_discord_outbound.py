@@ -14,7 +14,7 @@ from bot.adapters.discord.outbound import (
     SERVER_RETRY_S,
     Outbound,
 )
-from bot.adapters.discord.render import make_nonce
+from bot.adapters.discord.render import make_nonce, render_replies
 from bot.adapters.discord.settings import MemoryDMChannelStore
 from bot.domain.events import Button, ConversationRef, Reply
 from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
@@ -126,6 +126,21 @@ async def test_what_is_not_a_discord_channel_fails(outbound: Outbound) -> None:
     assert isinstance(
         await outbound.send(ConversationRef("discord", "1", "general"), [REMINDER], "k"), Failed
     )
+
+
+async def test_a_typed_answer_drops_the_last_questions_buttons(
+    outbound: Outbound, channels: RecordingChannels
+) -> None:
+    question = Reply("intake.ask.side", "Which knee?", asks="choice",
+                     buttons=((Button("Left", "d:intake:side:1:left"),),))
+    await outbound.post(DM, render_replies([question]))
+    asked = int(channels.posted[-1].id)
+    await outbound.mark_typed(DM, [Reply("intake.ask.duration", "How long?")])
+    assert channels.dropped == []  # not an answer to it
+    await outbound.mark_typed(DM, [Reply("next", "How long?", typed_answer="Left")])
+    assert channels.dropped == [(DM, asked)]
+    await outbound.mark_typed(DM, [Reply("next", "Again", typed_answer="Left")])
+    assert channels.dropped == [(DM, asked)]  # once only
 
 
 async def test_a_private_ref_without_a_channel_goes_to_the_users_dm(

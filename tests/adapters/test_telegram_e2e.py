@@ -294,8 +294,8 @@ async def test_a_runner_from_start_to_progress(
     assert await alice.press("No") == ["checkin.ask.swelling"]
     assert await alice.press("No") == ["checkin.ask.ran"]
     assert await alice.press("Yes") == ["checkin.ask.km"]
-    assert await alice.say("6 km") == ["input.hint", "checkin.ask.km"]
-    assert await alice.say("6") == ["advice.acceptable"]
+    assert await alice.say("quite far") == ["input.hint", "checkin.ask.km"]
+    assert await alice.say("6 km") == ["advice.acceptable"]  # a typed answer with its unit
 
     # /progress is a chart.
     photos = len(w.server.calls_to("sendPhoto"))

@@ -152,6 +152,23 @@ async def test_press_is_answered_and_message_edited_without_keyboard(
     assert server.calls_to("sendMessage")[-1]["text"] == "Noted."
 
 
+async def test_a_typed_answer_drops_the_questions_keyboard(
+    server: FakeTelegram, seam: TelegramSeam
+) -> None:
+    await seam.text(USER, "/start")
+    (question,) = server.bot_messages(USER)
+    assert server.message(USER, question.message_id).reply_markup is not None
+
+    await seam.text(USER, "outer")
+
+    assert server.message(USER, question.message_id).reply_markup is None
+    assert server.methods()[-2:] == ["editMessageReplyMarkup", "sendMessage"]
+    # an echo afterwards (nothing answered) edits nothing more
+    await seam.text(USER, "hello")
+    assert server.methods()[-1] == "sendMessage"
+    assert server.methods().count("editMessageReplyMarkup") == 1
+
+
 async def test_a_chosen_answer_under_a_photo_edits_the_caption(
     server: FakeTelegram, seam: TelegramSeam
 ) -> None:

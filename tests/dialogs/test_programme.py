@@ -160,8 +160,8 @@ async def test_the_run_distance_must_be_a_number(world: World) -> None:
     assert client.keys == ["checkin.ask.km"]
     await client.send("a long way")
     assert client.keys == ["input.hint", "checkin.ask.km"]
-    assert "whole kilometres" in client.text
-    await client.send("7")
+    assert "in kilometres" in client.text
+    await client.send("about 3 miles")  # a typed distance in miles is converted
     assert client.keys == ["advice.fine"]
     await client.send("/progress")
-    assert "Running: 1 run, 7 km in the last 7 days." in client.text
+    assert "Running: 1 run, 5 km in the last 7 days." in client.text

@@ -48,6 +48,7 @@ class RecordingChannels:
     server_channels: set[int] = field(default_factory=set)
     open: bool = True
     posted: list[Posted] = field(default_factory=list)
+    dropped: list[tuple[int, int]] = field(default_factory=list)  # buttons removed
     dms: dict[int, int] = field(default_factory=dict)  # user id -> DM channel id opened
     attempts: int = 0
     _failures: deque[BaseException] = field(default_factory=deque)
@@ -69,6 +70,9 @@ class RecordingChannels:
 
     def is_server_channel(self, channel_id: int) -> bool:
         return channel_id in self.server_channels
+
+    async def drop_buttons(self, channel_id: int, message_id: int) -> None:
+        self.dropped.append((channel_id, message_id))
 
     async def open_dm(self, user_id: int) -> int:
         """Like Discord: one DM channel a user, the same id every time."""

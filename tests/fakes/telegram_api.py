@@ -1301,7 +1301,8 @@ class ScriptedCoach:
     """A CoachPort that answers by script and records what it was given.
 
     /start -> a question with two buttons; a press on one of them -> "Noted." with
-    ``chosen`` set to its label (any other press -> "Moved on.", nothing chosen); "long" ->
+    ``chosen`` set to its label (any other press -> "Moved on.", nothing chosen); "outer"
+    typed -> "Noted." with ``typed_answer`` set; "long" ->
     ~6000 characters; "image" / "image long" -> a chart with a short / long text; "private"
     -> a private reply
     (even for a shared chat: the adapter must drop it); /group -> an OPEN_PRIVATE link plus a
@@ -1329,7 +1330,8 @@ class ScriptedCoach:
         self.changed.set()
         match inbound:
             case Command(name="start"):
-                return [Reply("intake.ask.location", QUESTION, buttons=((KNEECAP, OUTER),))]
+                return [Reply("intake.ask.location", QUESTION, buttons=((KNEECAP, OUTER),),
+                              asks="choice")]
             case Command(name="group"):
                 return [
                     Reply(
@@ -1345,6 +1347,8 @@ class ScriptedCoach:
             case Press(data=data):
                 label = {KNEECAP.data: KNEECAP.label, OUTER.data: OUTER.label}.get(data)
                 return [Reply("ack", "Noted." if label else "Moved on.", chosen=label)]
+            case Text(text="outer"):  # a typed answer to the question
+                return [Reply("ack", "Noted.", typed_answer=OUTER.label)]
             case Text(text="long"):
                 return [Reply("long", long_text())]
             case Text(text="image"):

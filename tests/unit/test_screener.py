@@ -34,6 +34,7 @@ DESIGN_LEVELS = {
     "see_clinician": "see_clinician",
     "other_likely": "other_likely",
     "pfp features (not alarms)": "feature",
+    "other features (not alarms by themselves)": "feature",
     "advice": "advice",
 }
 

@@ -326,7 +326,9 @@ def test_run_triage_json_shape() -> None:
     output, code = run_triage("I heard a pop and now I can't put weight on it", as_json=True)
     assert code == 0
     payload = json.loads(output)
-    assert set(payload) == {"outcome", "signals", "key", "reasons"}
+    assert set(payload) == {"outcome", "signals", "key", "reasons", "language", "findings",
+                            "derived"}
+    assert all(f["counted"] for f in payload["findings"] if f["signal"] == "pop_injury")
     assert payload["outcome"] == "urgent"
     assert payload["key"] == "safety.urgent"
     assert payload["signals"][:2] == ["pop_injury", "cant_bear_weight"]
@@ -341,6 +343,9 @@ def test_run_triage_json_for_nothing() -> None:
         "signals": [],
         "key": "safety.unclear",
         "reasons": [],
+        "language": "en",
+        "findings": [],
+        "derived": [],
     }
 
 

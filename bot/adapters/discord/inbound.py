@@ -322,6 +322,7 @@ class DiscordInbound:
             await self._remember_dm(user_id, channel_id)
             ref = ConversationRef(PLATFORM, user_id, channel_id, shared=False)
             replies = await self.coach.handle(ref, parse_typed(message.content, self.commands))
+            await self.outbound.mark_typed(message.channel.id, replies)
             await self.outbound.post(message.channel.id, render_replies(replies))
         except Exception:
             log.exception("discord: handling a DM failed")

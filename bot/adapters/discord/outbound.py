@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -45,6 +46,7 @@ from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendRe
 log = logging.getLogger(__name__)
 
 DM_CLOSED = 50007
+QUESTION_MEMORY = 4096  # channels whose last question's message id is remembered
 MISSING_ACCESS = 50001  # the bot may not view the channel
 MISSING_PERMISSIONS = 50013  # ... or may view it but not send there
 NOT_PERMITTED = frozenset({MISSING_ACCESS, MISSING_PERMISSIONS})
@@ -69,6 +71,10 @@ class Channels(Protocol):
 
     def is_server_channel(self, channel_id: int) -> bool:
         """True for a channel known to be in a server (what others can read)."""
+        ...
+
+    async def drop_buttons(self, channel_id: int, message_id: int) -> None:
+        """Remove the buttons of one message the bot posted."""
         ...
 
     async def open_dm(self, user_id: int) -> int:
@@ -96,6 +102,10 @@ class ClientChannels:
     def is_server_channel(self, channel_id: int) -> bool:
         channel = self.client.get_channel(channel_id)
         return isinstance(channel, discord.abc.GuildChannel | discord.Thread)
+
+    async def drop_buttons(self, channel_id: int, message_id: int) -> None:
+        channel = self.client.get_partial_messageable(channel_id)
+        await channel.get_partial_message(message_id).edit(view=None)
 
     async def open_dm(self, user_id: int) -> int:
         channel = await self.client.create_dm(discord.Object(id=user_id))
@@ -146,6 +156,9 @@ class Outbound:
 
     def __init__(self, dm_channels: DMChannelStore | None = None) -> None:
         self.channels: Channels | None = None
+        # channel id -> the id of the last question with buttons posted there, so an answer
+        # typed instead of pressed can drop them (``Reply.typed_answer``).
+        self.questions: OrderedDict[int, int] = OrderedDict()
         self.dm_channels: DMChannelStore = dm_channels or MemoryDMChannelStore()
 
     def require(self) -> Channels:
@@ -182,7 +195,25 @@ class Outbound:
         for index, message in enumerate(messages):
             nonce = make_nonce(idempotency_key, index) if idempotency_key is not None else None
             ids.append(await channels.post(channel_id, message, nonce=nonce))
+            if message.asks and ids[-1].isdigit():
+                self.questions[channel_id] = int(ids[-1])
+                self.questions.move_to_end(channel_id)
+                while len(self.questions) > QUESTION_MEMORY:
+                    self.questions.popitem(last=False)
         return ids
+
+    async def mark_typed(self, channel_id: int, replies: Sequence[Reply]) -> None:
+        """When the coach took typed text as the answer to its last question
+        (``Reply.typed_answer``), drop that question's buttons, as a press does."""
+        if not any(r.typed_answer for r in replies):
+            return
+        message_id = self.questions.pop(channel_id, None)
+        if message_id is None or self.channels is None:
+            return
+        try:
+            await self.channels.drop_buttons(channel_id, message_id)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("discord: dropping the answered question's buttons failed: %r", exc)
 
     async def send(
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str

@@ -99,6 +99,7 @@ class RenderedMessage:
     files: tuple[RenderedFile, ...] = ()
     private: bool = True
     key: str = ""
+    asks: bool = False  # carries the buttons of a question (``Reply.asks``)
 
 
 # --------------------------------------------------------------------------- custom ids
@@ -400,6 +401,7 @@ def render_reply(reply: Reply, *, continuation: str = CONTINUATION) -> list[Rend
                 files=files if last else (),
                 private=reply.private,
                 key=reply.key,
+                asks=reply.asks is not None and last and bool(groups),
             )
         )
     for group in groups[1:]:

@@ -157,6 +157,8 @@ class UpdateHandlers:
         replies = await self.coach.handle(ref, inbound)
         if pressed is not None:  # before the answer, so the chat reads in order
             await self.outbound.mark_chosen(pressed, replies)
+        elif isinstance(inbound, Text) and not ref.shared and ref.chat_id.lstrip("-").isdigit():
+            await self.outbound.mark_typed(int(ref.chat_id), replies)
         await self.outbound.reply(ref, replies)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

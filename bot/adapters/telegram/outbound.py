@@ -76,6 +76,7 @@ METHODS: dict[type, str] = {
 INTERACTIVE_MAX_WAIT = 30.0
 NETWORK_BACKOFF = 5.0
 IDEMPOTENCY_MEMORY = 4096
+QUESTION_MEMORY = 4096  # chats whose last question's message id is remembered
 # Telegram's 400 when a group's admins do not let the bot send ("Bad Request: not enough
 # rights to send text messages to the chat"; photos and the like say so too).
 NOT_ENOUGH_RIGHTS = "not enough rights"
@@ -244,6 +245,9 @@ class Outbound:
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._progress: OrderedDict[str, list[str]] = OrderedDict()
         self._completed: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        # chat id -> the message id of the last question with buttons sent there, so an
+        # answer typed instead of pressed can drop them (``Reply.typed_answer``).
+        self.questions: OrderedDict[int, int] = OrderedDict()
 
     async def send(
         self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
@@ -296,7 +300,8 @@ class Outbound:
         if output is None:
             return RetryAfter(NETWORK_BACKOFF, "telegram adapter not running")
         username = self.username
-        parts = [p for r in allowed(ref, replies) for p in render.render_reply(r, username)]
+        rendered = [(r, p) for r in allowed(ref, replies) for p in render.render_reply(r, username)]
+        parts = [p for _, p in rendered]
         waited = 0.0
         while len(done) < len(parts):
             part = parts[len(done)]
@@ -336,6 +341,9 @@ class Outbound:
                 return Failed(f"{method}: {exc.message}")
             else:
                 done.append(str(sent))
+                asked = rendered[len(done) - 1][0].asks is not None
+                if asked and part.keyboard is not None:
+                    self.remember_question(chat_id, sent)
                 continue
             if waited + seconds > max_wait:
                 logger.info("%s: retry after %.0f s (%s)", method, seconds, reason)
@@ -359,11 +367,35 @@ class Outbound:
         except TelegramError as exc:
             logger.warning("answerCallbackQuery failed: %s", exc.message)
 
+    def remember_question(self, chat_id: int, message_id: int) -> None:
+        self.questions[chat_id] = message_id
+        self.questions.move_to_end(chat_id)
+        while len(self.questions) > QUESTION_MEMORY:
+            self.questions.popitem(last=False)
+
+    async def mark_typed(self, chat_id: int, replies: Sequence[Reply]) -> None:
+        """When the coach took typed text as the answer to its last question
+        (``Reply.typed_answer``), drop that question's buttons, as a press does."""
+        if not any(r.typed_answer for r in replies):
+            return
+        message_id = self.questions.pop(chat_id, None)
+        output = self.output
+        if message_id is None or output is None:
+            return
+        try:
+            await output.drop_keyboard(chat_id, message_id)
+        except TelegramError as exc:
+            if "not modified" not in exc.message:
+                logger.warning("dropping the answered question's buttons failed: %s",
+                               exc.message)
+
     async def mark_chosen(self, pressed: Pressed, replies: Sequence[Reply]) -> None:
         """When the coach took the press as an answer (``Reply.chosen``), edit the pressed
         message: add "✓ <chosen>" and drop its keyboard. Other presses (a menu, a stale
         question, a press that raced an earlier one) leave the message as it is."""
         label = next((r.chosen for r in replies if r.chosen), None)
+        if label is not None and self.questions.get(pressed.chat_id) == pressed.message_id:
+            del self.questions[pressed.chat_id]
         output = self.output
         if label is None or not pressed.has_keyboard or output is None:
             return

@@ -7,6 +7,7 @@ from typing import Any
 from bot.domain.events import Reply
 from bot.engine.feature import Registry
 from bot.engine.session import Session
+from bot.store.programme import ProgrammeStore
 
 INTAKE = "intake"  # the dialog this feature runs
 # Set in the intake's data when consent was given during it (none before).
@@ -16,11 +17,16 @@ TEXTS = {
     "start.welcome": (),
     "start.resume": (),
     "intake.prefill_note": (),
+    "gate.hold_remains": (),
 }
+UNDER_WAY = frozenset({"active", "paused", "hold"})
 
 
 class Intake:
     name = "intake"
+
+    def __init__(self, programme: ProgrammeStore) -> None:
+        self.programme = programme
 
     def register(self, registry: Registry) -> None:
         registry.command("start", self.start, menu=True)
@@ -29,6 +35,7 @@ class Intake:
         registry.action("under13", self.under13)
         registry.action("prefill_from_story", self.prefill)
         registry.action("triage", self.triage)
+        registry.action("redo_intake", self.redo)
         registry.texts(TEXTS)
 
     async def start(self, session: Session, args: str) -> None:
@@ -41,8 +48,17 @@ class Intake:
             session.say("start.resume")
             session.reask()
             return
+        plan = await self.programme.plan(session.user.id)
+        if plan is not None and plan.status in UNDER_WAY:
+            await session.begin("restart")  # ask first; nothing is reset either way
+            return
         session.say("start.welcome")
         await session.begin(INTAKE)
+
+    async def redo(self, session: Session) -> str | None:
+        session.say("start.welcome")
+        session.follow_with("intake")
+        return None
 
     async def record_consent(self, session: Session) -> str | None:
         if session.user.consent_at is None:
@@ -93,6 +109,11 @@ class Intake:
         if answers.get("age_band"):
             await users.set_age_band(user_id, str(answers["age_band"]))
         session.add(session.book.triage_reply(result))
+        if result.outcome == "pfp_program" and await users.on_clinician_hold(user_id):
+            # An earlier urgent or see-a-clinician outcome (or red flag) still stands: doing
+            # the intake again does not lift it; only "a clinician has checked it" does.
+            session.add(session.book.hold_reply("gate.hold_remains"))
+            return "after_referral"
         if "race_soon" in result.signals and result.outcome == "pfp_program":
             session.add(Reply(key="safety.race_soon", text=session.book.safety_text("race_soon")))
         return None

@@ -40,6 +40,8 @@ class Library:
         registry.texts(TEXTS)
 
     async def exercise(self, session: Session, args: str) -> None:
+        if await self._held(session):
+            return
         exercise = session.content.find_exercise(args) if args else None
         if exercise is None:
             session.add(session.book.exercise_menu(unknown=bool(args)))
@@ -47,10 +49,22 @@ class Library:
         await self.show(session, exercise.id)
 
     async def press_exercise(self, session: Session, arg: str) -> None:
+        if await self._held(session):
+            return
         if arg in session.content.exercises:
             await self.show(session, arg)
         else:
             session.stale()
+
+    @staticmethod
+    async def _held(session: Session) -> bool:
+        """Exercises wait while the knee is held for a clinician (an urgent or
+        see-a-clinician outcome or red flag, until "a clinician has checked it"); the guides
+        of /learn stay open, and so do the exercises for anyone not held."""
+        if await session.users.on_clinician_hold(session.user.id):
+            session.add(session.book.hold_reply())
+            return True
+        return False
 
     @staticmethod
     async def side(session: Session) -> str | None:

@@ -34,10 +34,18 @@ TEXTS = {
 }
 
 
+FINE_PAIN = 2  # pain monitoring model: 0-2 is fine
+
+
 def band_name(pain: int, worse_morning: bool) -> str:
     if pain > 5 or worse_morning:
         return "ease"
-    return "fine" if pain <= 2 else "acceptable"
+    return "fine" if pain <= FINE_PAIN else "acceptable"
+
+
+def settled(recent_pain: float) -> bool:
+    """Recent pain in the "fine" band: a mild case, never told it is not improving."""
+    return recent_pain <= FINE_PAIN
 
 
 def _fmt(value: float) -> str:
@@ -61,7 +69,7 @@ class Checkins:
         answers = session.state.data.get("answers", {})
         pain = int(answers["pain"])
         worse = answers.get("worse_morning") == "yes"
-        swelling = answers.get("swelling") == "yes"
+        swelling = answers.get("swelling") in ("yes", "unsure")  # unsure: err toward a check
         user_id = session.user.id
         _, today = await self.kit.zone_today(user_id, session.now)
         await self.store.record_checkin(user_id, today, pain, worse, swelling, session.now)
@@ -161,7 +169,9 @@ class Checkins:
         change = pain_change(checkins, today)
         if change is not None:
             baseline, recent = change
-            if baseline - recent < 2:
+            # Pain already in the "fine" band (0-2, pain monitoring model) is not a failure
+            # to improve, however little it has moved.
+            if baseline - recent < 2 and not settled(recent):
                 reasons.append(session.text(
                     "escalate.reason.pain", baseline=_fmt(baseline), recent=_fmt(recent)))
         latest = reviews[max(reviews)] if reviews else None
@@ -178,11 +188,13 @@ class Checkins:
     def nothing_improved(
         session: Session, checkins: list[Checkin], reviews: dict[int, int], today: date
     ) -> bool:
-        """No pain drop of ``review.pain_drop`` points and the latest rating not better (a
-        function gain is checked by the caller)."""
+        """No pain drop of ``review.pain_drop`` points (recent pain in the fine band counts
+        as improved: a mild case), and the latest rating not better (a function gain is
+        checked by the caller)."""
         change = pain_change(checkins, today)
         drop = session.content.programme.review.pain_drop
-        pain_better = change is not None and change[0] - change[1] >= drop
+        pain_better = change is not None and (change[0] - change[1] >= drop
+                                              or settled(change[1]))
         latest = reviews[max(reviews)] if reviews else None
         rated_better = latest is not None and latest >= RATING_SCORES["better"]
         return not pain_better and not rated_better

@@ -29,13 +29,19 @@ class Daily:
         self.progression = progression
 
     async def today(self, session: Session, args: str) -> None:
-        if await session.users.on_clinician_hold(session.user.id):
-            session.add(self.kit.hold_reply(session))
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
             return
         _, today = await self.kit.zone_today(session.user.id, session.now)
         session.add(await self.kit.session_reply(session, today, "today.session"))
 
     async def show_session(self, session: Session) -> str | None:
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
         _, today = await self.kit.zone_today(session.user.id, session.now)
         session.state.data["day"] = today.isoformat()
         greeting = session.text("daily.greeting") if session.state.data.get("greeting") else None
@@ -44,6 +50,11 @@ class Daily:
 
     async def show_short(self, session: Session) -> str | None:
         """The busy-day version: one knee move, one hip move, one stretch."""
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
         _, today = await self.kit.zone_today(session.user.id, session.now)
         day = date.fromisoformat(session.state.data.get("day", today.isoformat()))
         session.add(await self.kit.session_reply(session, day, "daily.short", short=True))
@@ -64,7 +75,8 @@ class Daily:
         day = date.fromisoformat(session.state.data.get("day", today.isoformat()))
         await self.store.record_session(session.user.id, day, status, session.now)
         session.say(f"daily.recorded.{status}")
-        if status in DONE and await self.progression.ask_about(session, day):
+        if (status in DONE and await self.kit.gate(session) is None
+                and await self.progression.ask_about(session, day)):
             answers["feedback"] = "ask"  # how it felt; the check-in follows that
             return None
         if not any(c.local_date == day for c in await self.store.checkins(session.user.id)):
@@ -80,5 +92,7 @@ class Daily:
             return False
         if plan.status == "paused":
             await self.store.set_status(session.user.id, "active", session.now)
+        if await self.kit.gate(session) is not None:
+            return False  # no prompt for someone who may not have the programme now
         await session.begin("daily", {"greeting": True})
         return True

@@ -30,6 +30,7 @@ IN_PLACE = frozenset({"top", "bottom"})
 
 TEXTS = {
     "programme.needs_start": (),
+    "gate.not_offered": ("outcome",),
     "session.eased": (),
     "safety.hold": (),
     "buttons.clinician_seen": (),
@@ -94,6 +95,11 @@ class Kit:
         self, session: Session, today: date, key: str, greeting: str | None = None,
         short: bool = False,
     ) -> Reply:
+        """Today's session as a reply, or the gate's reply when this person may not have a
+        session now (every view of a session comes here, so none goes round the gate)."""
+        blocked = await self.gate(session)
+        if blocked is not None:
+            return blocked
         plan = await self.store.plan(session.user.id)
         if plan is None:
             return session.book.session_reply(week=1, workout=self.sample(session, today),
@@ -231,11 +237,28 @@ class Kit:
 
     @staticmethod
     def hold_reply(session: Session) -> Reply:
-        return Reply(
-            key="safety.hold",
-            text=session.text("safety.hold"),
-            buttons=((Button(session.text("buttons.clinician_seen"), "a:prog:seen"),),),
-        )
+        return session.book.hold_reply()
+
+    async def gate(self, session: Session) -> Reply | None:
+        """Why this person may not have a home-programme session now, as the reply to
+        send, or None when they may: no consent (or erased: under 13), on hold for a
+        clinician (an urgent or see-a-clinician outcome or red flag, until "a clinician has
+        checked it"), or a latest triage that did not suggest the programme (another cause
+        likely, a teenager's growth-related pain, not enough to go on)."""
+        user_id = session.user.id
+        if session.user.consent_at is None:
+            return Reply(key="programme.needs_start", text=session.text("programme.needs_start"))
+        if await session.users.on_clinician_hold(user_id):
+            return self.hold_reply(session)
+        latest = await session.users.latest_triage(user_id)
+        if latest is None:
+            return Reply(key="programme.needs_start", text=session.text("programme.needs_start"))
+        outcome = latest[0]
+        if outcome != "pfp_program":
+            label = session.triage.label_for(outcome)
+            return Reply(key="gate.not_offered",
+                         text=session.text("gate.not_offered", outcome=label))
+        return None
 
     async def hold(self, session: Session) -> None:
         """No sessions and no reminders until a clinician has seen the knee."""

@@ -67,6 +67,10 @@ class Progression:
         if plan is None or workout is None or rating not in {*STEPS, "about_right"}:
             session.say("programme.needs_start")
             return None
+        blocked = await self.kit.gate(session)
+        if blocked is not None:  # held since the session: no level moves until checked
+            session.add(blocked)
+            return None
         moves = {session.content.exercises[i].ladder: i for i in workout.strength}
         rated = {which: moves[which]} if which in moves else moves
         await self.store.add_feedback(user_id, day, list(rated.items()), rating, session.now)

@@ -10,7 +10,7 @@ from datetime import date
 
 from bot.domain.events import Button, Reply
 from bot.domain.records import Plan
-from bot.engine.features.programme.checkins import Checkins
+from bot.engine.features.programme.checkins import Checkins, settled
 from bot.engine.features.programme.plan import RATING_SCORES, Kit
 from bot.engine.features.programme.running import Running
 from bot.engine.measures import (
@@ -41,6 +41,7 @@ TEXTS = {
     "escalate.week6": ("reason",),
     "buttons.pause_programme": (),
     "buttons.keep_going": (),
+    "mild.worked": ("now",),
 }
 
 
@@ -75,6 +76,9 @@ class Review:
         worked: list[str] = []
         if pain_drop >= programme.review.pain_drop:
             worked.append(session.text("review.worked.pain", points=_fmt(pain_drop)))
+        elif pain is not None and settled(pain[1]):
+            # a mild case: pain that stays in the safe band is not "nothing improved"
+            worked.append(session.text("mild.worked", now=_fmt(pain[1])))
         if gain >= programme.function.clear_gain:
             worked.append(session.text("review.worked.function", points=gain))
         if latest is not None and latest >= RATING_SCORES["better"]:
@@ -94,7 +98,10 @@ class Review:
                 "review.worked_line", worked=session.text("review.worked.joiner").join(worked))
         session.add(Reply(key="review.summary", text=text))
 
-        if worked:
+        blocked = await self.kit.gate(session) if worked else None
+        if blocked is not None:
+            session.add(blocked)  # held for a clinician: no maintenance plan until checked
+        elif worked:
             session.add(Reply(key="review.maintenance", text=session.text("review.maintenance"),
                               buttons=((Button(session.text("review.button_two"), "a:plan:two"),
                                         Button(session.text("review.button_three"),
@@ -116,6 +123,10 @@ class Review:
         plan = await self.store.plan(session.user.id)
         if plan is None or arg not in {"two", "three"}:
             session.stale()
+            return
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
             return
         if arg == "three":
             session.say("review.three_kept")

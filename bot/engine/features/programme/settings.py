@@ -9,6 +9,7 @@ from typing import Any
 from bot.domain.localtime import local_date, next_occurrence
 from bot.domain.zones import zone_from_name
 from bot.engine.features.programme.plan import Kit
+from bot.engine.measures import BASELINE
 from bot.engine.session import Session
 
 TEXTS = {
@@ -26,6 +27,8 @@ TEXTS = {
     "settings.days_set": ("days",),
     "settings.paused": ("days", "when"),
     "stop.done": (),
+    "held.equipment_saved": ("equipment",),
+    "held.minutes_saved": ("minutes",),
 }
 
 
@@ -35,6 +38,11 @@ class Settings:
         self.store = kit.store
 
     async def start_programme(self, session: Session) -> str | None:
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            session.end_dialog()
+            return None
         answers: dict[str, Any] = session.state.data.get("answers", {})
         zone_name = str(answers.get("timezone") or "UTC")
         local_time = str(answers.get("reminder_time") or "07:00")
@@ -42,11 +50,18 @@ class Settings:
         today = local_date(session.now, zone_from_name(zone_name))
         race = str(answers.get("race") or "none")
         user_id = session.user.id
-        await self.store.start_plan(user_id, today, days, race, session.now,
+        plan = await self.store.plan(user_id)
+        # Answering the questions again mid-programme never resets the week count, the
+        # escalation clocks, the levels reached or the function check at the start; after
+        # /stop (or the first time) the programme begins afresh.
+        carry_on = plan is not None and plan.status != "stopped"
+        started_on = plan.started_on if plan is not None and carry_on else today
+        await self.store.start_plan(user_id, started_on, days, race, session.now,
                                     equipment=self.equipment(session, answers),
                                     minutes=self.minutes(session, answers))
-        await self.kit.progression.reset(user_id)
-        await self.kit.outcomes.reset(user_id)
+        if not carry_on:
+            await self.kit.progression.reset(user_id)
+            await self.kit.outcomes.reset(user_id)
         due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
         await session.users.set_active(user_id, True)
         session.say("programme.started", when=self.kit.when(session, due, zone_name),
@@ -54,6 +69,10 @@ class Settings:
         if race == "soon":
             await self.kit.recommend(session, "escalate.race",
                                      session.text("escalate.reason.race"))
+        if carry_on and BASELINE in await self.kit.outcomes.function_totals(user_id):
+            if await self.rebuild_today(session):  # with the equipment and minutes just given
+                session.add(await self.kit.session_reply(session, today, "today.session"))
+            return None
         # The function check at the start, which ends with the first session.
         session.follow_with("function")
         return None
@@ -83,15 +102,26 @@ class Settings:
         session.say("stop.done")
 
     async def resume(self, session: Session, args: str = "") -> None:
+        """/resume (and the settings' resume): not while the gate holds sessions back."""
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            return
         await self.kit.resume(session)
 
-    async def rebuild_today(self, session: Session) -> None:
-        """Today's session, if it was shown, is built again with the new equipment or
-        minutes."""
+    async def rebuild_today(self, session: Session) -> bool:
+        """Today's session, if it was built, is built again with the new equipment or
+        minutes (stored, not shown). False while the gate holds sessions back: then its
+        reply is said, and nothing tells the runner a session is ready."""
         plan = await self.store.plan(session.user.id)
         _, today = await self.kit.zone_today(session.user.id, session.now)
         if plan is not None and await self.kit.progression.workout(session.user.id, today):
             await self.kit.workout(session, plan, today, rebuild=True)
+        blocked = await self.kit.gate(session)
+        if blocked is not None:
+            session.add(blocked)
+            return False
+        return True
 
     async def apply_settings(self, session: Session) -> str | None:
         answers = session.state.data.get("answers", {})
@@ -120,14 +150,19 @@ class Settings:
         elif change == "equipment":
             items = self.equipment(session, answers)
             await self.store.set_equipment(user_id, items, now)
-            await self.rebuild_today(session)
             names = ", ".join(session.text(f"equipment.{i}") for i in items)
-            session.say("equipment.set", equipment=names or session.text("equipment.none"))
+            if await self.rebuild_today(session):
+                session.say("equipment.set", equipment=names or session.text("equipment.none"))
+            else:
+                session.say("held.equipment_saved",
+                            equipment=names or session.text("equipment.none"))
         elif change == "minutes":
             minutes = self.minutes(session, answers)
             await self.store.set_minutes(user_id, minutes, now)
-            await self.rebuild_today(session)
-            session.say("equipment.minutes_set", minutes=minutes)
+            if await self.rebuild_today(session):
+                session.say("equipment.minutes_set", minutes=minutes)
+            else:
+                session.say("held.minutes_saved", minutes=minutes)
         elif change == "pause":
             count = int(answers["pause_days"])
             zone = zone_from_name(reminder.timezone)
@@ -143,7 +178,7 @@ class Settings:
             session.say("settings.paused", days=count,
                         when=when(session, resume_at, reminder.timezone))
         elif change == "resume":
-            await self.kit.resume(session)
+            await self.resume(session)
         elif change == "stop":
             await self.stop(session)
         return None

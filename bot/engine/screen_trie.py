@@ -1,0 +1,97 @@
+"""The screener's phrase trie: phrases as token paths, ``...`` gaps and number tokens
+(``<num>``, ``<num:13-17>``), and the walk that finds every phrase starting at a word."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.engine.screen_text import ENDS, GAP, MARKS, NUM, NUM_RANGE, number_value
+
+__all__ = ["Numbers", "TrieNode", "insert", "spans", "walk"]
+
+
+@dataclass(slots=True)
+class TrieNode:
+    children: dict[str, TrieNode] = field(default_factory=dict)
+    entries: list[str] = field(default_factory=list)  # what ends here: signal ids, rule ids
+    ranges: list[tuple[float, float, TrieNode]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """What reads as a number: digits, the number words, and the values of some of them."""
+
+    words: frozenset[str]
+    values: Mapping[str, int]
+
+    def value(self, token: str) -> float | None:
+        if token[:1].isdigit() or token in self.words:
+            return number_value(token, self.values)
+        return None
+
+    def __contains__(self, token: str) -> bool:
+        return token[:1].isdigit() or token in self.words
+
+
+def insert(root: TrieNode, tokens: Sequence[str], entry: str) -> None:
+    node = root
+    for token in tokens:
+        child = node.children.get(token)
+        if child is None:
+            child = node.children[token] = TrieNode()
+            if token.startswith(NUM_RANGE):
+                low, high = token[len(NUM_RANGE):].split("-")
+                node.ranges.append((float(low), float(high), child))
+        node = child
+    if entry not in node.entries:
+        node.entries.append(entry)
+
+
+def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
+         numbers: Numbers) -> list[tuple[str, int]]:
+    """All (entry, end) of phrases in ``root`` that start at ``start``; ``...`` in a phrase
+    skips up to ``max_gap`` words within the sentence."""
+    found: list[tuple[str, int]] = []
+    frontier: dict[int, tuple[TrieNode, int]] = {id(root): (root, 0)}
+    i = start
+    while frontier and i < len(canons):
+        token = canons[i]
+        if token in ENDS:
+            break
+        for node, _budget in list(frontier.values()):
+            gap = node.children.get(GAP)
+            if gap is not None and id(gap) not in frontier:
+                frontier[id(gap)] = (gap, max_gap)
+        is_number = token in numbers
+        value = numbers.value(token) if is_number else None
+        nxt: dict[int, tuple[TrieNode, int]] = {}
+        for node, budget in frontier.values():
+            children = [node.children.get(token)]
+            if is_number:
+                children.append(node.children.get(NUM))
+                if value is not None:
+                    children.extend(c for low, high, c in node.ranges if low <= value <= high)
+            for child in children:
+                if child is not None:
+                    nxt[id(child)] = (child, 0)
+                    found.extend((entry, i + 1) for entry in child.entries)
+            if budget > 0:
+                kept = nxt.get(id(node))
+                if kept is None or kept[1] < budget - 1:
+                    nxt[id(node)] = (node, budget - 1)
+        frontier = nxt
+        i += 1
+    return found
+
+
+def spans(root: TrieNode, canons: Sequence[str], max_gap: int,
+          numbers: Numbers) -> list[tuple[str, int, int]]:
+    """Every (entry, start, end) of the phrases of ``root`` in ``canons``."""
+    out: list[tuple[str, int, int]] = []
+    for start in range(len(canons)):
+        if canons[start] in MARKS:
+            continue
+        for entry, end in walk(root, canons, start, max_gap, numbers):
+            out.append((entry, start, end))
+    return out
