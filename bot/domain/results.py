@@ -1,4 +1,5 @@
-"""What a platform answered to a proactive send: sent, retry after N seconds, blocked, failed."""
+"""What a platform answered to a send: sent, retry after N seconds, unreachable, blocked,
+failed."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ class RetryAfter:
 
 
 @dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The platform itself did not answer (network, timeout, a 5xx): the chat is not at
+    fault. Try again in ``seconds`` at the earliest, once the platform is back (the delivery
+    worker then probes with one message instead of retrying every one)."""
+
+    seconds: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Blocked:
     reason: str = ""
 
@@ -26,4 +37,4 @@ class Failed:
     reason: str = ""
 
 
-SendResult = Sent | RetryAfter | Blocked | Failed
+SendResult = Sent | RetryAfter | Unreachable | Blocked | Failed

@@ -1,12 +1,16 @@
-"""The SQLite backend: one connection per process, WAL, busy timeout, foreign keys, migrations."""
+"""The SQLite backend: one connection per process, WAL, busy timeout, foreign keys, migrations,
+and turns (a person's lock, then one transaction)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store.database import Row, Tx
+from bot.store.locks import KeyedLocks
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -61,20 +66,38 @@ class _SQLiteTx:
         await self._conn.executemany(sql, [tuple(p) for p in params])
 
 
+@dataclass(slots=True)
+class _Held:
+    """The transaction a task holds on the connection (and whose turn it is)."""
+
+    owner: asyncio.Task[Any] | None
+    person: str | None
+    savepoints: int = 0
+
+
 class SQLiteDatabase:
     """A single aiosqlite connection shared by the whole process (``Database`` port).
 
     Every statement goes through one asyncio lock, so a transaction opened by one coroutine
-    is never interleaved with another coroutine's statements on the same connection.
+    is never interleaved with another coroutine's statements on the same connection. The
+    task that holds a transaction runs its statements on it directly: ``_held`` (a context
+    variable, so each task sees its own) says which task that is. A person's turn takes
+    their lock (``KeyedLocks``: one process holds the file) before the connection's.
     """
 
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._people = KeyedLocks()
+        self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-tx-{id(self)}",
+                                                          default=None)
         self.path = path
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteDatabase:
+        # aiosqlite logs every statement with its values at DEBUG: what people type must
+        # never reach a log, whatever the level.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         target = str(path)
         if target != ":memory:":
             _create_private_file(Path(target))
@@ -113,10 +136,47 @@ class SQLiteDatabase:
     async def close(self) -> None:
         await self._conn.close()
 
+    def _mine(self) -> _Held | None:
+        """The transaction this task holds, if any (a child task inherits the variable but
+        is not its owner: it waits for the lock like anyone else)."""
+        held = self._held.get()
+        if held is not None and held.owner is asyncio.current_task():
+            return held
+        return None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error), holding the process lock."""
-        async with self._lock:
+        """BEGIN IMMEDIATE ... COMMIT (or ROLLBACK on error), holding the process lock; a
+        savepoint when this task already holds a transaction."""
+        held = self._mine()
+        if held is not None:
+            async with self._savepoint(held) as tx:
+                yield tx
+            return
+        async with self._lock, self._begin(None) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def turn(self, person: str) -> AsyncIterator[Tx]:
+        """``person``'s lock, then one transaction (see ``Database.turn``)."""
+        held = self._mine()
+        if held is not None:
+            if held.person != person:
+                raise RuntimeError(
+                    "a turn may only be nested in a turn of the same person"
+                    if held.person is not None
+                    else "a turn cannot start inside a plain transaction (lock order)"
+                )
+            async with self._savepoint(held) as tx:
+                yield tx
+            return
+        async with self._people.hold(person), self._lock, self._begin(person) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _begin(self, person: str | None) -> AsyncIterator[Tx]:
+        token = self._held.set(_Held(asyncio.current_task(), person))
+        try:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _SQLiteTx(self._conn)
@@ -124,11 +184,32 @@ class SQLiteDatabase:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+        finally:
+            self._held.reset(token)
+
+    @asynccontextmanager
+    async def _savepoint(self, held: _Held) -> AsyncIterator[Tx]:
+        held.savepoints += 1
+        name = f"sp{held.savepoints}"
+        try:
+            await self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield _SQLiteTx(self._conn)
+            except BaseException:
+                await self._conn.execute(f"ROLLBACK TO {name}")
+                await self._conn.execute(f"RELEASE {name}")
+                raise
+            await self._conn.execute(f"RELEASE {name}")
+        finally:
+            held.savepoints -= 1
 
     # One statement is atomic on its own in SQLite's autocommit mode, so the single-statement
     # helpers below cost one trip to aiosqlite's thread instead of three (BEGIN, it, COMMIT).
+    # Inside this task's transaction or turn they are part of it.
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        if self._mine() is not None:
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
         async with self._lock:
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
@@ -138,6 +219,9 @@ class SQLiteDatabase:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement atomically; returns how many rows it changed."""
+        if self._mine() is not None:
+            cursor = await self._conn.execute(sql, tuple(params))
+            return cursor.rowcount
         async with self._lock:
             cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount

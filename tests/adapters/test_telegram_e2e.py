@@ -31,6 +31,7 @@ from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage, free_port, running_adapter
 from tests.support.content import open_test_coach
+from tests.support.inbox import open_inbox
 from tests.support.recorder import Call, Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London (GMT in March)
@@ -190,10 +191,11 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     try:
         async with (
             FakeTelegram() as server,
-            running_adapter(server, port, rate_limits=None) as adapter,
+            open_inbox(port, stores=coach.stores, clock=clock) as inbox,
+            running_adapter(server, port, rate_limits=None, inbox=inbox) as adapter,
         ):
             worker = DeliveryWorker(coach.stores, coach, {"telegram": adapter}, clock)
-            ticker = Ticker(coach.stores.outbox, worker, clock)
+            ticker = Ticker(coach.stores.outbox, worker, clock, inbox)
             yield World(server, coach, port, clock, adapter, worker, ticker)
     finally:
         await coach.close()

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import FakeClock
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, RetryAfter, SendResult, Sent, Unreachable
 from bot.engine.coach import Coach
+from bot.engine.ports import Progress
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -40,12 +41,20 @@ class RecordingPlatform:
     retry_once: dict[str, float] = field(default_factory=dict)
     crash_after_send: bool = False
     broken_once: set[str] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)  # user ids whose platform does not answer
     calls: list[str] = field(default_factory=list)
     # user id -> the test client's history, so proactive messages can be pressed
     inboxes: dict[str, list[Reply]] = field(default_factory=dict)
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
         self.calls.append(idempotency_key)
         if ref.user_id in self.broken_once:
@@ -55,12 +64,17 @@ class RecordingPlatform:
             return Blocked("bot was blocked by the user")
         if ref.user_id in self.retry_once:
             return RetryAfter(self.retry_once.pop(ref.user_id), "429")
+        if ref.user_id in self.down:
+            return Unreachable(5.0, "network: down")
         if all(d.key != idempotency_key for d in self.delivered):
             self.delivered.append(Delivered(ref, list(replies), idempotency_key, self.clock.now()))
             self.inboxes.setdefault(ref.user_id, []).extend(replies)
         if self.crash_after_send:
             self.crash_after_send = False
             raise ProcessDied("the process died between sending and recording")
+        if progress is not None:
+            for n in range(len(progress.sent), len(replies)):
+                await progress.record(f"{idempotency_key}#{n}")
         return Sent((idempotency_key,))
 
     def to(self, user_id: str) -> list[Delivered]:

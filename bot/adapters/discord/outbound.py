@@ -11,10 +11,12 @@ Proactive delivery (``Outbound.send``, behind the adapter's ``Sender.send``) pos
 summary, where only ``private=False`` replies go: a channel the client knows to be in a
 server is shared whatever the ref says) with a nonce derived from the idempotency key
 (Discord returns the first message for a repeated nonce for a few minutes, so a retried send
-is not duplicated). Results: DMs closed (403 50007) -> ``Blocked``; a 429 longer than
+is not duplicated), one nonce per message of the delivery, and the delivery's ``Progress``:
+messages Discord already has are skipped, each new one recorded as soon as Discord accepted
+it. Results: DMs closed (403 50007) -> ``Blocked``; a 429 longer than
 ``max_ratelimit_timeout`` (discord.py waits out shorter ones) -> ``RetryAfter``; 5xx or
-network trouble -> ``RetryAfter``; any other 4xx -> ``Failed``; a send of nothing but private
-replies to a shared channel -> ``Failed``. Never raises.
+network trouble -> ``Unreachable``; any other 4xx -> ``Failed``; a send of nothing but
+private replies to a shared channel -> ``Failed``. Never raises.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from bot.adapters.discord.render import (
     render_replies,
 )
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent
+from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent, Unreachable
+from bot.engine.ports import MemoryProgress, Progress
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +159,18 @@ class Outbound:
         return ids
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
-        """Deliver replies to ``ref.chat_id`` unprompted (reminders, the club's post)."""
+        """Deliver replies to ``ref.chat_id`` unprompted (reminders, the club's post): the
+        messages ``progress`` does not have yet, each with its nonce. ``answering`` and
+        ``wait`` are not used: discord.py waits out short rate limits itself."""
         channels = self.channels
         if channels is None or not channels.open:
             return RetryAfter(NOT_RUNNING_RETRY_S, "the Discord adapter is not running")
@@ -179,8 +191,12 @@ class Outbound:
             if not deliverable:
                 return Failed("refused: private replies addressed to a server channel")
         messages = render_replies(deliverable)
+        progress = progress if progress is not None else MemoryProgress()
         try:
-            ids = await self.post(channel_id, messages, idempotency_key=idempotency_key)
+            for index in range(len(progress.sent), len(messages)):
+                nonce = make_nonce(idempotency_key, index)
+                await progress.record(await channels.post(channel_id, messages[index],
+                                                          nonce=nonce))
         except discord.RateLimited as exc:
             return RetryAfter(float(exc.retry_after), "rate limited by Discord")
         except discord.Forbidden as exc:
@@ -191,8 +207,8 @@ class Outbound:
             if exc.status == 429:  # without Discord's headers: an edge (Cloudflare) limit
                 return RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")
             if exc.status >= 500:
-                return RetryAfter(SERVER_RETRY_S, f"Discord {exc.status}")
+                return Unreachable(SERVER_RETRY_S, f"Discord {exc.status}")
             return Failed(f"Discord {exc.status} {exc.code}: {exc.text}")
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return RetryAfter(SERVER_RETRY_S, f"network: {exc!r}")
-        return Sent(tuple(ids))
+            return Unreachable(SERVER_RETRY_S, f"network: {type(exc).__name__}")
+        return Sent(tuple(progress.sent))
