@@ -11,7 +11,8 @@ The gate reports to ``Readiness`` (the platform's "sending" part).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.readiness import Readiness
@@ -26,6 +27,7 @@ class _Closed:
     failures: int
     next_probe: datetime
     probing: bool = False
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # the probe answered
 
 
 class PlatformGate:
@@ -33,17 +35,20 @@ class PlatformGate:
         self.readiness = readiness
         self._closed: dict[str, _Closed] = {}
 
-    def allows(self, platform: str, now: datetime) -> bool:
+    async def admit(self, platform: str, now: datetime) -> bool:
         """True when a message may go to ``platform`` now: the gate is open, or it is time
-        for the probe and no probe is out (the caller then IS the probe and must report its
-        answer with ``settle``)."""
-        closed = self._closed.get(platform)
-        if closed is None:
-            return True
-        if closed.probing or now < closed.next_probe:
-            return False
-        closed.probing = True
-        return True
+        for the probe (the first caller then IS the probe and must report its answer with
+        ``settle``; the others wait for that answer). False: wait until ``next_probe``."""
+        while True:
+            closed = self._closed.get(platform)
+            if closed is None:
+                return True
+            if now < closed.next_probe:
+                return False
+            if not closed.probing:
+                closed.probing = True
+                return True
+            await closed.settled.wait()
 
     def next_probe(self, platform: str) -> datetime | None:
         closed = self._closed.get(platform)
@@ -70,11 +75,15 @@ class PlatformGate:
             return closed.next_probe
         probe = now + timedelta(seconds=wait)
         self._closed[platform] = _Closed(failures, probe)
+        if closed is not None:
+            closed.settled.set()
         if self.readiness is not None:
             self.readiness.down(platform, "sending", reason or "unreachable")
         return probe
 
     def succeeded(self, platform: str) -> None:
-        self._closed.pop(platform, None)
+        closed = self._closed.pop(platform, None)
+        if closed is not None:
+            closed.settled.set()
         if self.readiness is not None:
             self.readiness.up(platform, "sending")

@@ -256,7 +256,7 @@ class Dispatcher:
         if sender is None:
             until = now + timedelta(seconds=NO_ADAPTER_RETRY)
             return await self._later(lane, item, until, "no adapter running")
-        if not self.gate.allows(platform, now):
+        if not await self.gate.admit(platform, now):
             until = self.gate.next_probe(platform) or now + timedelta(seconds=5)
             return await self._later(lane, item, until, f"{platform} unreachable", count=False)
 

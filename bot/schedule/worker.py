@@ -150,7 +150,7 @@ class DeliveryWorker:
             await self._retry(r, now, NO_ADAPTER_RETRY, "no adapter running")
             stats.retried += 1
             return
-        if not self.gate.allows(platform, now):
+        if not await self.gate.admit(platform, now):
             until = self.gate.next_probe(platform) or now + timedelta(seconds=MAX_BACKOFF)
             await self.outbox.postpone(platform, until, now)
             stats.waiting += 1

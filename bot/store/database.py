@@ -56,8 +56,11 @@ class Database(Protocol):
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement atomically; how many rows it changed."""
+    async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
+        """Run one statement atomically; how many rows it changed. ``urgent``: a small write
+        that must not wait behind the turns queued for the store (the record that the
+        platform has a message: until it is written, a crash would send that message
+        again), so it goes right after the transaction in hand."""
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:

@@ -98,7 +98,9 @@ class InboxStore:
 
     async def record_sent(self, row_id: int, sent: Sequence[str]) -> None:
         """The platform has the row's reply messages up to here."""
-        await self.db.execute("UPDATE inbox SET sent=? WHERE id=?", (ids_text(sent), row_id))
+        await self.db.execute(
+            "UPDATE inbox SET sent=? WHERE id=?", (ids_text(sent), row_id), urgent=True
+        )
 
     async def done(self, row_id: int, now: datetime, detail: str | None) -> None:
         """Finished (delivered, or given up with ``detail``): only the event id stays."""

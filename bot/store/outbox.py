@@ -143,7 +143,9 @@ class OutboxStore:
 
     async def record_sent(self, outbox_id: int, sent: list[str]) -> None:
         """The platform has the row's messages up to here (their ids, in order)."""
-        await self.db.execute("UPDATE outbox SET sent=? WHERE id=?", (ids_text(sent), outbox_id))
+        await self.db.execute(
+            "UPDATE outbox SET sent=? WHERE id=?", (ids_text(sent), outbox_id), urgent=True
+        )
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, detail: str | None

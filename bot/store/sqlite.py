@@ -4,9 +4,11 @@ and turns (a person's lock, then one transaction)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -66,6 +68,51 @@ class _SQLiteTx:
         await self._conn.executemany(sql, [tuple(p) for p in params])
 
 
+class _StoreLock:
+    """The connection's lock, first come first served, except that an urgent holder goes
+    before everyone still waiting (never before the one holding it). The lock is handed to
+    the next waiter directly on release."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._locked and not self._urgent and not self._waiting:
+            self._locked = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._waiting
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._release()  # handed the lock just as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(future)
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._waiting):
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # still locked: it is theirs now
+                    return
+        self._locked = False
+
+
 @dataclass(slots=True)
 class _Held:
     """The transaction a task holds on the connection (and whose turn it is)."""
@@ -87,7 +134,7 @@ class SQLiteDatabase:
 
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._lock = _StoreLock()
         self._people = KeyedLocks()
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-tx-{id(self)}",
                                                           default=None)
@@ -114,7 +161,7 @@ class SQLiteDatabase:
         return db
 
     async def migrate(self) -> int:
-        async with self._lock:
+        async with self._lock.hold():
             cursor = await self._conn.execute("PRAGMA user_version")
             row = await cursor.fetchone()
             current = int(row[0]) if row else 0
@@ -153,7 +200,7 @@ class SQLiteDatabase:
             async with self._savepoint(held) as tx:
                 yield tx
             return
-        async with self._lock, self._begin(None) as tx:
+        async with self._lock.hold(), self._begin(None) as tx:
             yield tx
 
     @asynccontextmanager
@@ -170,7 +217,7 @@ class SQLiteDatabase:
             async with self._savepoint(held) as tx:
                 yield tx
             return
-        async with self._people.hold(person), self._lock, self._begin(person) as tx:
+        async with self._people.hold(person), self._lock.hold(), self._begin(person) as tx:
             yield tx
 
     @asynccontextmanager
@@ -210,19 +257,20 @@ class SQLiteDatabase:
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         if self._mine() is not None:
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
-        async with self._lock:
+        async with self._lock.hold():
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement atomically; returns how many rows it changed."""
+    async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
+        """Run one statement atomically; returns how many rows it changed (``urgent``: before
+        the transactions waiting for the connection, see ``Database.execute``)."""
         if self._mine() is not None:
             cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount
-        async with self._lock:
+        async with self._lock.hold(urgent):
             cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount
 

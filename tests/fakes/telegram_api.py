@@ -386,6 +386,7 @@ class FakeTelegram:
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
         self._updates: list[dict[str, Any]] = []
+        self._resend: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
@@ -482,6 +483,11 @@ class FakeTelegram:
 
     def bot_messages(self, chat_id: int) -> list[StoredMessage]:
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and m.from_bot]
+
+    def nudge(self) -> None:
+        """Wake every ``wait_until`` to check its condition again (a test changed state the
+        fake does not know about)."""
+        self._wake()
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, set()
@@ -679,6 +685,12 @@ class FakeTelegram:
 
     def pending_updates(self) -> list[dict[str, Any]]:
         return list(self._updates)
+
+    def resend(self, update: dict[str, Any]) -> None:
+        """Deliver ``update`` again with the next getUpdates, whatever the offset says: what
+        Telegram does when it did not get the bot's confirmation (the same update_id)."""
+        self._resend.append(update)
+        self._wake()
 
     async def post_webhook(
         self, update: dict[str, Any], *, secret: str | None = None, use_secret: bool = True
@@ -997,15 +1009,18 @@ class FakeTelegram:
         elif offset < 0:
             self._updates = self._updates[offset:]
         self._wake()
-        if not self._updates and timeout > 0 and not self._closing:
+        if not self._updates and not self._resend and timeout > 0 and not self._closing:
             self.waiting_polls += 1
             self._wake()
             try:
                 with contextlib.suppress(TimeoutError):
-                    await self.wait_until(lambda: bool(self._updates) or self._closing, timeout)
+                    await self.wait_until(
+                        lambda: bool(self._updates or self._resend) or self._closing, timeout
+                    )
             finally:
                 self.waiting_polls -= 1
-        return self._updates[:limit]
+        again, self._resend = self._resend, []
+        return (again + self._updates)[:limit]
 
     def _set_webhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         if "url" not in params:

@@ -64,6 +64,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
+from bot.adapters.telegram.ratelimit import until_recorded
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import Blocked, Failed, RetryAfter, SendResult, Sent, Unreachable
 from bot.engine.ports import MemoryProgress, Progress
@@ -288,10 +289,12 @@ class Outbound:
             part = parts[len(progress.sent)]
             method = "sendPhoto" if isinstance(part, render.PhotoPart) else "sendMessage"
             try:
-                if isinstance(part, render.PhotoPart):
-                    sent = await output.send_photo(chat_id, part)
-                else:
-                    sent = await output.send_text(chat_id, part)
+                with until_recorded():
+                    if isinstance(part, render.PhotoPart):
+                        sent = await output.send_photo(chat_id, part)
+                    else:
+                        sent = await output.send_text(chat_id, part)
+                    await progress.record(str(sent))
             except TelegramRetryAfter as exc:
                 seconds = retry_seconds(exc)
                 if waited + seconds > max_wait:
@@ -321,7 +324,6 @@ class Outbound:
             except TelegramError as exc:
                 logger.warning("%s failed: %s", method, exc.message)
                 return Failed(f"{method}: {exc.message}")
-            await progress.record(str(sent))
         return Sent(tuple(progress.sent))
 
     async def answer_press(self, query_id: str) -> None:
