@@ -281,27 +281,3 @@ async def test_shutdown_with_work_queued_is_prompt_and_the_rest_is_done_next_tim
     assert await running.finish() == 0
     assert all(len(server.bot_messages(p)) == 3 for p in people)  # none twice after a stop
     assert all(status == "done" for _, status, _, _ in await inbox_rows(tmp_path))
-
-
-def test_readiness_is_per_platform_and_waits_out_a_blip() -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from bot.domain.clock import FakeClock
-    from bot.domain.readiness import Readiness
-
-    clock = FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
-    readiness = Readiness(clock)
-    assert readiness.ready() and readiness.platforms() == {}
-    readiness.up("telegram", "receiving")
-    readiness.down("telegram", "sending", "network: TimedOut")
-    clock.advance(timedelta(seconds=10))
-    assert readiness.ready()  # a blip is not an outage
-    clock.advance(timedelta(seconds=30))
-    state = readiness.state("telegram")
-    assert state is not None and not state.connected and state.reason == "network: TimedOut"
-    assert state.since == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-    assert not readiness.ready()
-    readiness.up("telegram", "sending")
-    assert readiness.ready()
-    readiness.fail("discord", "the gateway refused the bot (LoginFailure)")
-    assert not readiness.ready() and readiness.fatal is not None
