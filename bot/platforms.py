@@ -36,7 +36,7 @@ def _telegram_capabilities() -> Capabilities:
 
 
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
-    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+    from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
@@ -52,6 +52,7 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         inbox=wiring.inbox,
         readiness=wiring.readiness,
+        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight)),
     )
 
 

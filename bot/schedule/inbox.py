@@ -12,10 +12,13 @@
 * Each event: in the person's turn (one transaction, ``Stores.turn``) the coach handles it
   and the row is marked handled with the replies to send (repeats done with it); then the
   replies are sent with the row's progress (each message recorded as soon as the platform
-  took it). An answer the platform cannot take now (a 429 longer than ``answer_wait``, the
-  platform down) pauses the lane until it is due (``wake``, from the ticker): nothing else
-  of that person's overtakes it. Retries go on until ``late_limit`` after the event
-  arrived; then the replies are given up with the reason.
+  took it). Rows whose replies are all delivered are marked done a few at a time, after
+  the lane has moved on (a row left "handled" with every message recorded is a no-op for
+  the next start: nothing is sent again). An answer the platform cannot take now (a 429
+  longer than ``answer_wait``, the platform down) pauses the lane until it is due
+  (``wake``, from the ticker): nothing else of that person's overtakes it. Retries go on
+  until ``late_limit`` after the event arrived; then the replies are given up with the
+  reason.
 * ``recover()`` queues everything a previous process left unfinished, in order, before
   anything new of the same person, and holds the lanes until ``start()`` (once the doors can
   send); ``stop(grace)`` starts no new turn, gives those in hand ``grace`` seconds and
@@ -96,6 +99,8 @@ class Dispatcher:
         self._held = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._delivered: list[int] = []  # rows whose replies are all on the platform
+        self._flushing: asyncio.Task[None] | None = None
 
     # ----- the port ------------------------------------------------------------------------
 
@@ -141,6 +146,8 @@ class Dispatcher:
         cancelled (whatever is left stays in the inbox for the next start)."""
         self._closing = True
         tasks = list(self._tasks.values())
+        if self._flushing is not None:
+            tasks.append(self._flushing)
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=grace)
@@ -164,8 +171,11 @@ class Dispatcher:
         return min(self._paused.values(), default=None)
 
     async def idle(self) -> None:
-        """Until no lane is working (paused lanes wait for ``wake``)."""
+        """Until no lane is working (paused lanes wait for ``wake``) and every delivered
+        row is marked done."""
         await self._idle.wait()
+        while self._flushing is not None:
+            await asyncio.shield(self._flushing)
 
     @property
     def waiting(self) -> int:
@@ -276,7 +286,9 @@ class Dispatcher:
         now = self.clock.now()
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
-            await self.inbox.done(item.row_id, now, None)
+            self._delivered.append(item.row_id)
+            if self._flushing is None:
+                self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
             return True
         if isinstance(result, Blocked | Failed):
             if isinstance(result, Failed):
@@ -290,6 +302,15 @@ class Dispatcher:
             return await self._later(lane, item, until, result.reason)
         wait = backoff(item.attempts + 1, result.seconds)
         return await self._later(lane, item, now + timedelta(seconds=wait), result.reason)
+
+    async def _flush(self) -> None:
+        """Mark the delivered rows done, a batch per statement."""
+        try:
+            while self._delivered:
+                rows, self._delivered = self._delivered, []
+                await self.inbox.done_many(rows, self.clock.now())
+        finally:
+            self._flushing = None
 
     async def _later(
         self, lane: str, item: _Item, until: datetime, detail: str, *, count: bool = True

@@ -110,6 +110,17 @@ class InboxStore:
             (to_db(now), detail, row_id),
         )
 
+    async def done_many(self, row_ids: Sequence[int], now: datetime) -> None:
+        """Several rows delivered in full (one statement)."""
+        for start in range(0, len(row_ids), CHUNK):
+            chunk = row_ids[start:start + CHUNK]
+            marks = ", ".join("?" for _ in chunk)
+            await self.db.execute(
+                "UPDATE inbox SET status='done', lane=NULL, event=NULL, replies=NULL, sent='[]',"
+                f" done_at=?, detail=NULL WHERE id IN ({marks})",
+                (to_db(now), *chunk),
+            )
+
     async def retry(
         self, row_id: int, attempts: int, next_attempt: datetime, detail: str
     ) -> None:

@@ -8,11 +8,12 @@ import contextlib
 import logging
 import os
 import re
+import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -48,24 +49,53 @@ def _create_private_file(path: Path) -> None:
 
 
 class _SQLiteTx:
-    """Statements on the connection while it holds a transaction."""
+    """Statements on the connection while this task holds a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: SQLiteDatabase, held: _Held) -> None:
+        self._db = db
+        self._held = held
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, tuple(params)))
+        rows: list[Row] = await self._db._run(self._held, _fetch, sql, tuple(params))
+        return rows
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, tuple(params))
-        return cursor.rowcount
+        changed: int = await self._db._run(self._held, _change, sql, tuple(params))
+        return changed
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, [tuple(p) for p in params])
+        await self._db._run(self._held, _change_many, sql, [tuple(p) for p in params])
+
+
+# What runs on aiosqlite's thread: the control statements a transaction still owes (BEGIN,
+# SAVEPOINT, RELEASE...), then one statement, in a single trip to the thread.
+
+
+def _fetch(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> list[Any]:
+    for control in controls:
+        raw.execute(control)
+    return raw.execute(sql, params).fetchall()
+
+
+def _change(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> int:
+    for control in controls:
+        raw.execute(control)
+    return int(raw.execute(sql, params).rowcount)
+
+
+def _change_many(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> int:
+    for control in controls:
+        raw.execute(control)
+    return int(raw.executemany(sql, params).rowcount)
+
+
+def _controls(raw: sqlite3.Connection, controls: list[str]) -> None:
+    for control in controls:
+        raw.execute(control)
 
 
 class _StoreLock:
@@ -115,11 +145,18 @@ class _StoreLock:
 
 @dataclass(slots=True)
 class _Held:
-    """The transaction a task holds on the connection (and whose turn it is)."""
+    """The transaction a task holds on the connection (and whose turn it is).
+
+    ``owed``: control statements not sent yet (BEGIN IMMEDIATE, SAVEPOINT, RELEASE, ROLLBACK
+    TO): they go with the next statement, in the same trip to aiosqlite's thread (a trip
+    costs more than the statements themselves); ``begun``: BEGIN has been sent.
+    """
 
     owner: asyncio.Task[Any] | None
     person: str | None
     savepoints: int = 0
+    owed: list[str] = field(default_factory=list)
+    begun: bool = False
 
 
 class SQLiteDatabase:
@@ -222,15 +259,17 @@ class SQLiteDatabase:
 
     @asynccontextmanager
     async def _begin(self, person: str | None) -> AsyncIterator[Tx]:
-        token = self._held.set(_Held(asyncio.current_task(), person))
+        held = _Held(asyncio.current_task(), person, owed=["BEGIN IMMEDIATE"])
+        token = self._held.set(held)
         try:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield _SQLiteTx(self._conn)
+                yield _SQLiteTx(self, held)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if held.begun:
+                    await self._send(["ROLLBACK"])
                 raise
-            await self._conn.execute("COMMIT")
+            if held.begun:  # a transaction that ran nothing has nothing to commit
+                await self._send([*held.owed, "COMMIT"])
         finally:
             self._held.reset(token)
 
@@ -238,25 +277,50 @@ class SQLiteDatabase:
     async def _savepoint(self, held: _Held) -> AsyncIterator[Tx]:
         held.savepoints += 1
         name = f"sp{held.savepoints}"
+        opening = f"SAVEPOINT {name}"
+        held.owed.append(opening)
         try:
-            await self._conn.execute(f"SAVEPOINT {name}")
-            try:
-                yield _SQLiteTx(self._conn)
-            except BaseException:
-                await self._conn.execute(f"ROLLBACK TO {name}")
-                await self._conn.execute(f"RELEASE {name}")
-                raise
-            await self._conn.execute(f"RELEASE {name}")
+            yield _SQLiteTx(self, held)
+        except BaseException:
+            if opening in held.owed:  # nothing ran inside: nothing to undo
+                del held.owed[held.owed.index(opening):]
+            else:
+                held.owed += [f"ROLLBACK TO {name}", f"RELEASE {name}"]
+            raise
+        else:
+            if opening in held.owed:
+                del held.owed[held.owed.index(opening):]
+            else:
+                held.owed.append(f"RELEASE {name}")
         finally:
             held.savepoints -= 1
+
+    async def _send(self, controls: list[str]) -> None:
+        await self._in_thread(_controls, self._conn._conn, controls)
+
+    async def _run(self, held: _Held, fn: Any, sql: str, params: Any) -> Any:
+        """One statement of ``held``'s transaction, after what it owes, in one trip.
+
+        aiosqlite's ``_execute`` (queue a function for its thread) is the one private name
+        used: its public helpers take one statement per trip."""
+        owed, held.owed = held.owed, []
+        held.begun = True
+        return await self._in_thread(fn, self._conn._conn, owed, sql, params)
+
+    @property
+    def _in_thread(self) -> Callable[..., Awaitable[Any]]:
+        run: Callable[..., Awaitable[Any]] = self._conn._execute
+        return run
 
     # One statement is atomic on its own in SQLite's autocommit mode, so the single-statement
     # helpers below cost one trip to aiosqlite's thread instead of three (BEGIN, it, COMMIT).
     # Inside this task's transaction or turn they are part of it.
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        if self._mine() is not None:
-            return list(await self._conn.execute_fetchall(sql, tuple(params)))
+        held = self._mine()
+        if held is not None:
+            rows: list[Row] = await self._run(held, _fetch, sql, tuple(params))
+            return rows
         async with self._lock.hold():
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
 
@@ -267,9 +331,10 @@ class SQLiteDatabase:
     async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
         """Run one statement atomically; returns how many rows it changed (``urgent``: before
         the transactions waiting for the connection, see ``Database.execute``)."""
-        if self._mine() is not None:
-            cursor = await self._conn.execute(sql, tuple(params))
-            return cursor.rowcount
+        held = self._mine()
+        if held is not None:
+            changed: int = await self._run(held, _change, sql, tuple(params))
+            return changed
         async with self._lock.hold(urgent):
             cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount
