@@ -74,6 +74,7 @@ def _discord(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         dm_channel_store=coach.stores.dm_channels,
         readiness=wiring.readiness,
+        inbox=wiring.inbox,
     )
 
 

@@ -140,7 +140,8 @@ class ConsoleChat:
             self.show([replies[n]])
             if progress is not None:
                 await progress.record(f"{idempotency_key}#{n}")
-        ids = tuple(f"{idempotency_key}#{n}" for n in range(len(replies)))
+        ids = (tuple(progress.sent) if progress is not None
+               else tuple(f"{idempotency_key}#{n}" for n in range(len(replies))))
         self._delivered[idempotency_key] = ids
         while len(self._delivered) > IDEMPOTENCY_MEMORY:
             del self._delivered[next(iter(self._delivered))]

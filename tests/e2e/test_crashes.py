@@ -45,10 +45,13 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
 
 
 @pytest.fixture
-def z(warm: Zygote, tmp_path: Path) -> Zygote:
+def z(warm: Zygote, tmp_path: Path) -> Iterator[Zygote]:
     warm.logs = tmp_path / "logs"
     warm.logs.mkdir()
-    return warm
+    try:
+        yield warm
+    finally:
+        warm.kill_all()  # a test that failed half-way leaves no process behind
 
 
 def run_settings(db: Path, server: FakeTelegram) -> dict[str, Any]:

@@ -27,6 +27,7 @@ class Zygote:
         self.process = process
         self.logs = logs
         self.lives = 0
+        self.alive: set[int] = set()  # started and not waited for
         self._talk = threading.Lock()
 
     def _ask(self, line: str) -> str:
@@ -44,6 +45,7 @@ class Zygote:
         answer = await asyncio.wait_for(asyncio.to_thread(self._ask, line), WITHIN)
         kind, _, pid = answer.partition(" ")
         assert kind == "pid", answer
+        self.alive.add(int(pid))
         return int(pid)
 
     async def wait(self, pid: int) -> int:
@@ -51,12 +53,21 @@ class Zygote:
         answer = await asyncio.wait_for(asyncio.to_thread(self._ask, f"wait {pid}"), WITHIN)
         kind, _, code = answer.partition(" ")
         assert kind == "exit", answer
+        self.alive.discard(pid)
         return int(code)
 
     async def kill(self, pid: int) -> int:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         return await self.wait(pid)
+
+    def kill_all(self) -> None:
+        """Kill every child still running (a test that failed half-way) and reap it."""
+        for pid in sorted(self.alive):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            self._ask(f"wait {pid}")
+        self.alive.clear()
 
     def log_text(self) -> str:
         return "".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
@@ -74,7 +85,11 @@ def zygote(logs: Path) -> Iterator[Zygote]:
         assert process.stdout is not None
         ready = process.stdout.readline().strip()
         assert ready == "ready", ready
-        yield Zygote(process, logs)
+        z = Zygote(process, logs)
+        try:
+            yield z
+        finally:
+            z.kill_all()
     finally:
         if process.stdin is not None:
             process.stdin.close()

@@ -29,7 +29,7 @@ from bot.adapters.discord.settings import DiscordSettings, DMChannelStore, Memor
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
-from bot.engine.ports import CoachPort, Progress
+from bot.engine.ports import CoachPort, Inbox, Progress
 
 if TYPE_CHECKING:
     from bot.engine.ports import Adapter
@@ -50,13 +50,14 @@ class DiscordAdapter:
         *,
         dm_channel_store: DMChannelStore | None = None,
         readiness: Readiness | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.settings = settings
         self.coach = coach
         self.readiness = readiness
         self.dm_channel_store: DMChannelStore = dm_channel_store or MemoryDMChannelStore()
         self.outbound = Outbound()
-        self.inbound = DiscordInbound(coach, self.outbound, self.dm_channel_store)
+        self.inbound = DiscordInbound(coach, self.outbound, self.dm_channel_store, inbox)
         self._client: KneeClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._saved_base: str | None = None
