@@ -46,6 +46,10 @@ class Tx(Protocol):
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None: ...
 
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads (see ``Database.write``)."""
+        ...
+
 
 class Database(Protocol):
     """One process's handle on the store. Single statements are atomic on their own."""
@@ -61,6 +65,12 @@ class Database(Protocol):
         that must not wait behind the turns queued for the store (the record that the
         platform has a message: until it is written, a crash would send that message
         again), so it goes right after the transaction in hand."""
+        ...
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads. Inside a transaction it may be sent with the
+        statement after it, or at the end of the (sub)transaction, in one trip: an error in
+        it surfaces there, still inside that transaction."""
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:

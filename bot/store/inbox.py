@@ -79,18 +79,23 @@ class InboxStore:
     ) -> bool:
         """Inside the turn: the row is handled, its replies kept until they are sent (a row
         with nothing to say is done at once), and ``repeats`` (the same press again) are
-        done with it. True when there is something to send."""
+        done with it. True when there is something to send. (Writes whose result nobody
+        reads: they go out with the turn's COMMIT.)"""
         if repeats:
             marks = ", ".join("?" for _ in repeats)
-            await self.db.execute(
+            await self.db.write(
                 "UPDATE inbox SET status='done', lane=NULL, event=NULL, done_at=?,"
                 f" detail='the same press again' WHERE id IN ({marks})",
                 (to_db(now), *repeats),
             )
         if not replies:
-            await self.done(row_id, now, None)
+            await self.db.write(
+                "UPDATE inbox SET status='done', lane=NULL, event=NULL, replies=NULL,"
+                " sent='[]', done_at=?, detail=NULL WHERE id=?",
+                (to_db(now), row_id),
+            )
             return False
-        await self.db.execute(
+        await self.db.write(
             "UPDATE inbox SET status='handled', replies=?, next_attempt=? WHERE id=?",
             (replies_text(replies), to_db(now), row_id),
         )

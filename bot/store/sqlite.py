@@ -70,32 +70,38 @@ class _SQLiteTx:
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
         await self._db._run(self._held, _change_many, sql, [tuple(p) for p in params])
 
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._held.owed.append((sql, tuple(params)))
 
-# What runs on aiosqlite's thread: the control statements a transaction still owes (BEGIN,
-# SAVEPOINT, RELEASE...), then one statement, in a single trip to the thread.
+
+def _control(sql: str) -> bool:
+    return sql.startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"))
 
 
-def _fetch(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> list[Any]:
-    for control in controls:
-        raw.execute(control)
+# What runs on aiosqlite's thread: what a transaction still owes (BEGIN, SAVEPOINT, RELEASE,
+# writes whose result nobody reads), then one statement, in a single trip to the thread.
+
+Owed = list[tuple[str, tuple[Any, ...]]]
+
+
+def _pay(raw: sqlite3.Connection, owed: Owed) -> None:
+    for sql, params in owed:
+        raw.execute(sql, params)
+
+
+def _fetch(raw: sqlite3.Connection, owed: Owed, sql: str, params: Any) -> list[Any]:
+    _pay(raw, owed)
     return raw.execute(sql, params).fetchall()
 
 
-def _change(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> int:
-    for control in controls:
-        raw.execute(control)
+def _change(raw: sqlite3.Connection, owed: Owed, sql: str, params: Any) -> int:
+    _pay(raw, owed)
     return int(raw.execute(sql, params).rowcount)
 
 
-def _change_many(raw: sqlite3.Connection, controls: list[str], sql: str, params: Any) -> int:
-    for control in controls:
-        raw.execute(control)
+def _change_many(raw: sqlite3.Connection, owed: Owed, sql: str, params: Any) -> int:
+    _pay(raw, owed)
     return int(raw.executemany(sql, params).rowcount)
-
-
-def _controls(raw: sqlite3.Connection, controls: list[str]) -> None:
-    for control in controls:
-        raw.execute(control)
 
 
 class _StoreLock:
@@ -147,15 +153,16 @@ class _StoreLock:
 class _Held:
     """The transaction a task holds on the connection (and whose turn it is).
 
-    ``owed``: control statements not sent yet (BEGIN IMMEDIATE, SAVEPOINT, RELEASE, ROLLBACK
-    TO): they go with the next statement, in the same trip to aiosqlite's thread (a trip
-    costs more than the statements themselves); ``begun``: BEGIN has been sent.
+    ``owed``: statements not sent yet (BEGIN IMMEDIATE, SAVEPOINT, RELEASE, and writes whose
+    result nobody reads, ``Database.write``): they go with the next statement, in the same
+    trip to aiosqlite's thread (a trip costs more than the statements themselves), or at the
+    end of the savepoint or transaction; ``begun``: BEGIN has been sent.
     """
 
     owner: asyncio.Task[Any] | None
     person: str | None
     savepoints: int = 0
-    owed: list[str] = field(default_factory=list)
+    owed: Owed = field(default_factory=list)
     begun: bool = False
 
 
@@ -259,17 +266,24 @@ class SQLiteDatabase:
 
     @asynccontextmanager
     async def _begin(self, person: str | None) -> AsyncIterator[Tx]:
-        held = _Held(asyncio.current_task(), person, owed=["BEGIN IMMEDIATE"])
+        held = _Held(asyncio.current_task(), person, owed=[("BEGIN IMMEDIATE", ())])
         token = self._held.set(held)
         try:
             try:
                 yield _SQLiteTx(self, held)
             except BaseException:
                 if held.begun:
-                    await self._send(["ROLLBACK"])
+                    await self._send([("ROLLBACK", ())])
                 raise
-            if held.begun:  # a transaction that ran nothing has nothing to commit
-                await self._send([*held.owed, "COMMIT"])
+            if held.begun or len(held.owed) > 1:  # a transaction that ran nothing: no-op
+                owed, held.owed = held.owed, []
+                try:
+                    await self._send([*owed, ("COMMIT", ())])
+                except BaseException:
+                    # A write that went out with the COMMIT failed: the COMMIT did not run.
+                    with contextlib.suppress(sqlite3.Error):
+                        await self._send([("ROLLBACK", ())])
+                    raise
         finally:
             self._held.reset(token)
 
@@ -277,26 +291,46 @@ class SQLiteDatabase:
     async def _savepoint(self, held: _Held) -> AsyncIterator[Tx]:
         held.savepoints += 1
         name = f"sp{held.savepoints}"
-        opening = f"SAVEPOINT {name}"
+        opening = (f"SAVEPOINT {name}", ())
         held.owed.append(opening)
         try:
-            yield _SQLiteTx(self, held)
-        except BaseException:
-            if opening in held.owed:  # nothing ran inside: nothing to undo
-                del held.owed[held.owed.index(opening):]
+            try:
+                yield _SQLiteTx(self, held)
+            except BaseException:
+                self._undo(held, opening, name)
+                raise
+            if any(o is opening for o in held.owed):
+                start = next(i for i, o in enumerate(held.owed) if o is opening)
+                if start == len(held.owed) - 1:  # nothing ran or was written inside
+                    del held.owed[start:]
+                    return
+            if len(held.owed) > 0 and any(not _control(sql) for sql, _ in held.owed):
+                # Writes owed from inside: sent now, so an error in them is this
+                # savepoint's (and is undone by it), not the caller's.
+                owed, held.owed = [*held.owed, (f"RELEASE {name}", ())], []
+                held.begun = True
+                try:
+                    await self._send(owed)
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):  # (if the SAVEPOINT ran at all)
+                        await self._send([(f"ROLLBACK TO {name}", ()), (f"RELEASE {name}", ())])
+                    raise
             else:
-                held.owed += [f"ROLLBACK TO {name}", f"RELEASE {name}"]
-            raise
-        else:
-            if opening in held.owed:
-                del held.owed[held.owed.index(opening):]
-            else:
-                held.owed.append(f"RELEASE {name}")
+                held.owed.append((f"RELEASE {name}", ()))
         finally:
             held.savepoints -= 1
 
-    async def _send(self, controls: list[str]) -> None:
-        await self._in_thread(_controls, self._conn._conn, controls)
+    @staticmethod
+    def _undo(held: _Held, opening: tuple[str, tuple[Any, ...]], name: str) -> None:
+        """An error inside a savepoint: what it owes is dropped, what it ran is undone."""
+        start = next((i for i, o in enumerate(held.owed) if o is opening), None)
+        if start is not None:  # nothing inside reached the database
+            del held.owed[start:]
+        else:  # everything owed now was added inside it, after its opening went out
+            held.owed = [(f"ROLLBACK TO {name}", ()), (f"RELEASE {name}", ())]
+
+    async def _send(self, owed: Owed) -> None:
+        await self._in_thread(_pay, self._conn._conn, owed)
 
     async def _run(self, held: _Held, fn: Any, sql: str, params: Any) -> Any:
         """One statement of ``held``'s transaction, after what it owes, in one trip.
@@ -338,6 +372,16 @@ class SQLiteDatabase:
         async with self._lock.hold(urgent):
             cursor = await self._conn.execute(sql, tuple(params))
             return cursor.rowcount
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads: inside this task's transaction it is sent with
+        the statement after it (or when the savepoint or transaction ends), in one trip."""
+        held = self._mine()
+        if held is not None:
+            held.owed.append((sql, tuple(params)))
+            return
+        async with self._lock.hold():
+            await self._conn.execute(sql, tuple(params))
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall(

@@ -281,3 +281,38 @@ async def test_shutdown_with_work_queued_is_prompt_and_the_rest_is_done_next_tim
     assert await running.finish() == 0
     assert all(len(server.bot_messages(p)) == 3 for p in people)  # none twice after a stop
     assert all(status == "done" for _, status, _, _ in await inbox_rows(tmp_path))
+
+
+async def test_forget_through_the_inbox_leaves_no_row_about_the_person(
+    tmp_path: Path, server: FakeTelegram
+) -> None:
+    runner = 7500
+    running = await start(server, settings(tmp_path, server))
+    try:
+        server.inject_private_text(runner, "/start")
+        await server.wait_until(lambda: len(server.bot_messages(runner)) >= 2, WITHIN)
+        consent = server.bot_messages(runner)[-1]
+        server.inject_press(runner, consent.message_id, _button(consent, "I agree"))
+        await server.wait_until(lambda: len(server.bot_messages(runner)) >= 3, WITHIN)
+        server.inject_private_text(runner, "my left knee hurts on stairs")
+        server.inject_private_text(runner, "/forget")
+        await server.wait_until(lambda: texts(server, runner)[-1].startswith("This deletes"),
+                                WITHIN)
+        confirm = server.bot_messages(runner)[-1]
+        server.inject_press(runner, confirm.message_id,
+                            _button(confirm, "Yes, delete everything"))
+        await server.wait_until(lambda: texts(server, runner)[-1].startswith("Done: I have"),
+                                WITHIN)
+    finally:
+        assert await running.finish() == 0
+
+    db = await SQLiteDatabase.open(tmp_path / "k.db")
+    try:
+        for table in await db.tables():
+            rows = [tuple(r) for r in await db.fetchall(f"SELECT * FROM {table}")]
+            about = [r for r in rows if any(str(runner) in str(v) or "stairs" in str(v)
+                                            for v in r)]
+            assert about == [], (table, about)
+        assert {r[0] for r in await db.fetchall("SELECT status FROM inbox")} == {"done"}
+    finally:
+        await db.close()

@@ -4,6 +4,7 @@ transactions as savepoints, and the coach's turn all or nothing."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -54,6 +55,42 @@ async def test_nested_transactions_and_turns_are_savepoints(db: SQLiteDatabase) 
         async with db.transaction() as tx:  # a repository's own transaction
             await tx.execute("INSERT INTO notes VALUES ('1', 'repository')")
     assert await notes(db) == [("1", "outer"), ("1", "repository")]
+
+
+async def test_writes_nobody_reads_go_out_with_the_next_trip_and_fail_where_they_belong(
+    db: SQLiteDatabase,
+) -> None:
+    await db.execute("CREATE TABLE once (k TEXT PRIMARY KEY)")
+    async with db.turn("telegram:1"):
+        await db.write("INSERT INTO notes VALUES ('1', 'deferred')")
+        assert await notes(db) == [("1", "deferred")]  # sent with the read, before it
+        await db.write("INSERT INTO notes VALUES ('1', 'at commit')")
+    assert await notes(db) == [("1", "deferred"), ("1", "at commit")]
+
+    with pytest.raises(Boom):
+        async with db.turn("telegram:1"):
+            await db.write("INSERT INTO notes VALUES ('1', 'never sent')")
+            raise Boom
+    assert len(await notes(db)) == 2
+
+    async with db.turn("telegram:1"):
+        await db.write("INSERT INTO once VALUES ('x')")
+        with pytest.raises(sqlite3.IntegrityError):  # raised inside the inner turn...
+            async with db.turn("telegram:1"):
+                await db.write("INSERT INTO notes VALUES ('1', 'undone')")
+                await db.write("INSERT INTO once VALUES ('x')")
+        await db.write("INSERT INTO notes VALUES ('1', 'outer goes on')")
+    assert (await notes(db))[-1] == ("1", "outer goes on")  # ...and only it is undone
+    assert ("1", "undone") not in await notes(db)
+
+    with pytest.raises(sqlite3.IntegrityError):  # a write failing at COMMIT: nothing commits
+        async with db.turn("telegram:1"):
+            await db.write("INSERT INTO notes VALUES ('1', 'rolled back')")
+            await db.write("INSERT INTO once VALUES ('x')")
+    assert ("1", "rolled back") not in await notes(db)
+    async with db.turn("telegram:1"):  # and the connection is fine afterwards
+        await db.write("INSERT INTO notes VALUES ('1', 'after')")
+    assert (await notes(db))[-1] == ("1", "after")
 
 
 async def test_a_turn_is_never_started_in_the_wrong_place(db: SQLiteDatabase) -> None:
