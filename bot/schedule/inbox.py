@@ -17,8 +17,9 @@
   the next start: nothing is sent again). An answer the platform cannot take now (a 429
   longer than ``answer_wait``, the platform down) pauses the lane until it is due
   (``wake``, from the ticker): nothing else of that person's overtakes it. Retries go on
-  until ``late_limit`` after the event arrived; then the replies are given up with the
-  reason.
+  until ``late_limit`` after the platform first failed to take them; then the replies are
+  given up with the reason (an event is always handled and answered once, however late
+  it comes: the late limit is for a platform that stays away).
 * ``recover()`` queues everything a previous process left unfinished, in order, before
   anything new of the same person, and holds the lanes until ``start()`` (once the doors can
   send); ``stop(grace)`` starts no new turn, gives those in hand ``grace`` seconds and
@@ -65,6 +66,7 @@ class _Item:
     replies: tuple[Reply, ...] = ()
     sent: tuple[str, ...] = ()
     attempts: int = 0
+    failing_since: datetime | None = None  # the first time the platform could not take it
 
 
 class Dispatcher:
@@ -257,10 +259,10 @@ class Dispatcher:
         envelope = item.envelope
         platform = envelope.platform
         now = self.clock.now()
-        if now - item.received_at > self.late_limit:
+        if item.failing_since is not None and now - item.failing_since > self.late_limit:
             log.warning("inbox: replies on %s given up after the late limit", platform)
-            await self.inbox.done(item.row_id, now, "missed: not delivered within the late"
-                                  f" limit ({item.attempts} attempt(s))")
+            await self.inbox.done(item.row_id, now, "missed: the platform did not take them"
+                                  f" within the late limit ({item.attempts} attempt(s))")
             return True
         sender = self.senders.get(platform)
         if sender is None:
@@ -304,11 +306,15 @@ class Dispatcher:
         return await self._later(lane, item, now + timedelta(seconds=wait), result.reason)
 
     async def _flush(self) -> None:
-        """Mark the delivered rows done, a batch per statement."""
+        """Mark the delivered rows done, a batch per statement (a row that stays "handled"
+        after an error here has every message recorded: the next start sends nothing)."""
         try:
             while self._delivered:
                 rows, self._delivered = self._delivered, []
                 await self.inbox.done_many(rows, self.clock.now())
+        except Exception as exc:
+            log.error("inbox: delivered rows could not be marked done (%s)",
+                      type(exc).__name__)
         finally:
             self._flushing = None
 
@@ -316,6 +322,8 @@ class Dispatcher:
         self, lane: str, item: _Item, until: datetime, detail: str, *, count: bool = True
     ) -> bool:
         item.attempts += int(count)
+        if item.failing_since is None:
+            item.failing_since = self.clock.now()
         await self.inbox.retry(item.row_id, item.attempts, until, detail[:200])
         self._paused[lane] = until
         return False

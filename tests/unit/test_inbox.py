@@ -218,3 +218,21 @@ async def test_a_coach_that_raises_loses_that_event_only(stores: Stores) -> None
     rows = await stores.db.fetchall("SELECT status, detail FROM inbox ORDER BY id")
     assert [tuple(r) for r in rows] == [("done", "failed: the coach raised RuntimeError"),
                                         ("done", None)]
+
+
+async def test_an_answer_the_platform_never_takes_is_given_up_after_the_late_limit(
+    stores: Stores,
+) -> None:
+    coach, platform = Coach(), Platform(refuse=10_000)
+    clock = FakeClock(START)
+    inbox = Dispatcher(stores, coach, clock, {"telegram": platform})  # type: ignore[arg-type]
+    await inbox.accept([text(1, 3, "hello"), text(2, 3, "later")])
+    await inbox.idle()
+    while (due := inbox.next_wake()) is not None and due < START + timedelta(hours=4):
+        clock.set(due)
+        inbox.wake(clock.now())
+        await inbox.idle()
+    rows = await stores.db.fetchall("SELECT status, detail FROM inbox ORDER BY id")
+    assert rows[0]["status"] == "done"
+    assert rows[0]["detail"].startswith("missed: the platform did not take them within")
+    assert [i for _, i in coach.seen] == [Text("hello"), Text("later")]  # the next goes on
