@@ -30,7 +30,10 @@ from tests.support.client import CoachClient, enrol
 from tests.support.content import open_test_coach
 from tests.support.processes import Zygote, zygote
 
-pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the zygote forks kneecoach run"),
+]
 
 KILLS = 4  # per seed
 WITHIN = 40.0
