@@ -51,9 +51,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=getattr(logging, settings.kneecoach_log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    from bot.logging_policy import quiet_noisy_loggers
+    from bot.logging_policy import quiet_noisy_loggers, redact_secrets
 
     quiet_noisy_loggers()
+    # Before anything can log: the tokens and the webhook secret never reach a log line.
+    redact_secrets(
+        v.get_secret_value() if v is not None else None
+        for v in (settings.telegram_bot_token, settings.discord_bot_token,
+                  settings.telegram_webhook_secret)
+    )
 
     if args.command in (None, "run"):
         from bot.app import run_app

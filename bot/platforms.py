@@ -8,8 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.domain.readiness import Readiness
 from bot.engine.coach import Coach
-from bot.engine.ports import Adapter, Capabilities
+from bot.engine.ports import Adapter, Capabilities, Inbox
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every door is plugged into besides the coach."""
+
+    inbox: Inbox  # where what arrives is kept before it is acknowledged
+    readiness: Readiness  # where connection state and a refused token are reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +26,7 @@ class Platform:
     name: str
     capabilities: Callable[[], Capabilities]
     configured: Callable[[Settings], bool]
-    build: Callable[[Settings, Coach], Adapter]
+    build: Callable[[Settings, Coach, Wiring], Adapter]
 
 
 def _telegram_capabilities() -> Capabilities:
@@ -26,8 +35,8 @@ def _telegram_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _telegram(settings: Settings, coach: Coach) -> Adapter:
-    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
+    from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
@@ -41,6 +50,9 @@ def _telegram(settings: Settings, coach: Coach) -> Adapter:
             webhook_secret=secret.get_secret_value() if secret else None,
         ),
         coach,
+        inbox=wiring.inbox,
+        readiness=wiring.readiness,
+        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight)),
     )
 
 
@@ -50,7 +62,7 @@ def _discord_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _discord(settings: Settings, coach: Coach) -> Adapter:
+def _discord(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
     from bot.adapters.discord import DiscordAdapter, DiscordSettings
 
     assert settings.discord_bot_token is not None
@@ -61,6 +73,8 @@ def _discord(settings: Settings, coach: Coach) -> Adapter:
         ),
         coach,
         dm_channel_store=coach.stores.dm_channels,
+        readiness=wiring.readiness,
+        inbox=wiring.inbox,
     )
 
 
@@ -87,6 +101,6 @@ def configured(settings: Settings) -> list[Platform]:
     return [p for p in PLATFORMS if p.configured(settings)]
 
 
-def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
+def build_adapters(settings: Settings, coach: Coach, wiring: Wiring) -> list[Adapter]:
     """An adapter for every platform whose token is configured."""
-    return [p.build(settings, coach) for p in configured(settings)]
+    return [p.build(settings, coach, wiring) for p in configured(settings)]
