@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean postgres
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+postgres: $(STAMP)
+	@sh tests/support/ensure_postgres.sh $(BIN)/python
+
+unit: $(STAMP) postgres
 	$(BIN)/python -m pytest
 
-test: $(STAMP)
+test: $(STAMP) postgres
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports

@@ -128,7 +128,9 @@ async def run_app(
         return await run_chat(db, "local", None, False, None, bundle=bundle,
                               files_dir=settings.files_path())
     clock = SystemClock()
-    coach = await open_coach(db, clock=clock, bundle=bundle)
+    target = settings.database_target()
+    coach = await open_coach(target, clock=clock, bundle=bundle,
+                             pool_max=settings.kneecoach_db_pool_max)
     readiness = Readiness(clock)
     gate = PlatformGate(readiness)
     inbox = Dispatcher(coach.stores, coach, clock, gate=gate)
@@ -159,7 +161,7 @@ async def run_app(
         inbox.start()
         await ticker.tick()  # catch up on what fell due while the bot was down
         ticker.start(settings.kneecoach_tick_seconds)
-        log.info("Kneecoach is running; data in %s", db)
+        log.info("Kneecoach is running; data in %s", coach.stores.db.path)
         refused = asyncio.ensure_future(readiness.wait_fatal())
         stopped = asyncio.ensure_future(stop.wait())
         try:
@@ -189,7 +191,8 @@ async def run_app(
 def _secrets(settings: Settings) -> list[str | None]:
     values = (settings.telegram_bot_token, settings.discord_bot_token,
               settings.telegram_webhook_secret)
-    return [v.get_secret_value() if v is not None else None for v in values]
+    return [*(v.get_secret_value() if v is not None else None for v in values),
+            settings.database_password()]
 
 
 def _reason(exc: BaseException) -> str:

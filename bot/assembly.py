@@ -21,7 +21,7 @@ from bot.engine.layout import Layout
 from bot.engine.screener import Screener
 from bot.engine.textbook import TextBook
 from bot.pictures.library import PictureLibrary
-from bot.store.sqlite import SQLiteDatabase
+from bot.store.backends import is_shared, open_database
 from bot.store.stores import Stores
 
 
@@ -71,12 +71,16 @@ async def open_coach(
     bundle: Bundle | None = None,
     screener: Screener | None = None,
     pictures: PictureLibrary | None = None,
+    *,
+    pool_max: int = 10,
 ) -> Coach:
-    """A coach on a SQLite file (made if missing); ``close()`` closes it. Exercise pictures
-    are cached in a folder beside the file (in memory only for ``:memory:``)."""
+    """A coach on a SQLite file (made if missing) or a PostgreSQL URL; ``close()`` closes
+    it. Exercise pictures are cached in a folder beside the file (in memory only for
+    ``:memory:`` and PostgreSQL)."""
     content = bundle or load_bundle()
-    db = await SQLiteDatabase.open(db_path)
+    db = await open_database(db_path, pool_max=pool_max)
     if pictures is None:
-        cache_dir = None if str(db_path) == ":memory:" else cache_beside(Path(db_path))
+        memory_only = str(db_path) == ":memory:" or is_shared(db_path)
+        cache_dir = None if memory_only else cache_beside(Path(db_path))
         pictures = PictureLibrary(content.poses, cache_dir / "pictures" if cache_dir else None)
     return assemble(content, Stores.over(db), clock or SystemClock(), screener, pictures)

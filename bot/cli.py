@@ -1,4 +1,4 @@
-"""The `kneecoach` command: run | chat | triage | check | export | diagrams."""
+"""The `kneecoach` command: run | chat | migrate | triage | check | export | diagrams."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--user", default="local", help="who you are in the store")
     chat.add_argument("--clock", help="start a simulated clock at this UTC instant")
 
+    migrate = sub.add_parser(
+        "migrate", help="bring the database to this version's schema (a deploy step on PostgreSQL)"
+    )
+    migrate.add_argument("--db", help="SQLite file or postgresql:// URL (default: "
+                         "KNEECOACH_DATABASE_URL, else KNEECOACH_DB or the data directory)")
+
     triage = sub.add_parser("triage", help="triage one description of a knee")
     triage.add_argument("text")
     triage.add_argument("--json", action="store_true")
@@ -40,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = sub.add_parser("export", help="print everything stored about one person")
     export.add_argument("--user", required=True)
     export.add_argument("--platform", default="console")
-    export.add_argument("--db")
+    export.add_argument("--db", help="SQLite file or postgresql:// URL")
 
     diagrams = sub.add_parser("diagrams", help="write the Mermaid diagram of each dialog")
     diagrams.add_argument("--out", help="folder (default: beside the dialogs)")
@@ -56,29 +62,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_noisy_loggers()
     # Before anything can log: the tokens and the webhook secret never reach a log line.
     redact_secrets(
-        v.get_secret_value() if v is not None else None
-        for v in (settings.telegram_bot_token, settings.discord_bot_token,
-                  settings.telegram_webhook_secret)
+        [*(v.get_secret_value() if v is not None else None
+           for v in (settings.telegram_bot_token, settings.discord_bot_token,
+                     settings.telegram_webhook_secret)),
+         settings.database_password()]
     )
 
     if args.command in (None, "run"):
         from bot.app import run_app
         from bot.content import ContentError
+        from bot.store.postgres import SchemaMismatch
+        from bot.store.sqlite import DatabaseInUse
 
         try:
             return asyncio.run(run_app(settings))
         except ContentError as exc:
             return _refuse(exc)
+        except (DatabaseInUse, SchemaMismatch) as exc:
+            print(f"kneecoach: {exc}; nothing was started", file=sys.stderr)
+            return 1
+    if args.command == "migrate":
+        return _migrate(_target(args.db) if args.db else settings.database_target())
     if args.command == "chat":
         logging.getLogger().setLevel(logging.WARNING)
-        from bot.app import run_chat
+        from bot.store.sqlite import DatabaseInUse
 
         db = Path(args.db) if args.db else settings.db_path()
         clock = _parse_instant(args.clock) if args.clock else None
-        return asyncio.run(
-            run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings),
-                     files_dir=settings.files_path() if settings.kneecoach_files else None)
-        )
+        try:
+            return _chat(args, db, clock, settings)
+        except DatabaseInUse as exc:
+            print(f"kneecoach: {exc}", file=sys.stderr)
+            return 1
     if args.command == "triage":
         from bot.triage_cli import run_triage
 
@@ -88,12 +103,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return _check(settings.content_root())
     if args.command == "export":
-        db = Path(args.db) if args.db else settings.db_path()
-        return asyncio.run(_export(db, args.platform, args.user))
+        target = _target(args.db) if args.db else settings.database_target()
+        return asyncio.run(_export(target, args.platform, args.user))
     if args.command == "diagrams":
         return _diagrams(Path(args.out) if args.out else None, _bundle(settings))
     parser.print_help()
     return 2
+
+
+def _chat(args: argparse.Namespace, db: Path, clock: datetime | None,
+          settings: Settings) -> int:
+    from bot.app import run_chat
+
+    return asyncio.run(
+        run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings),
+                 files_dir=settings.files_path() if settings.kneecoach_files else None)
+    )
+
+
+def _migrate(target: str | Path) -> int:
+    """`kneecoach migrate`: the schema this version needs, applied once however many
+    processes run it together (PostgreSQL: under an advisory lock)."""
+    from bot.store.backends import migrate
+    from bot.store.postgres import SchemaMismatch, masked
+    from bot.store.sqlite import DatabaseInUse
+
+    try:
+        version = asyncio.run(migrate(target))
+    except (DatabaseInUse, SchemaMismatch) as exc:
+        print(f"kneecoach: {exc}", file=sys.stderr)
+        return 1
+    shown = masked(target) if isinstance(target, str) else str(target)
+    print(f"{shown}: schema {version:03d}")
+    return 0
 
 
 def _bundle(settings: Settings) -> Bundle:
@@ -136,11 +178,18 @@ def _check(content_root: Path) -> int:
     return 0
 
 
-async def _export(db_path: Path, platform: str, user: str) -> int:
-    from bot.store.sqlite import SQLiteDatabase
+def _target(given: str) -> str | Path:
+    """A --db argument: a postgresql:// URL as it is, anything else a file."""
+    from bot.store.postgres import is_postgres_url
+
+    return given if is_postgres_url(given) else Path(given)
+
+
+async def _export(target: str | Path, platform: str, user: str) -> int:
+    from bot.store.backends import open_database
     from bot.store.users import UserStore
 
-    db = await SQLiteDatabase.open(db_path)
+    db = await open_database(target)
     try:
         store = UserStore(db)
         found = await store.find(platform, user)

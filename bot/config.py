@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
 from pydantic import SecretStr
@@ -13,6 +14,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     kneecoach_db: Path | None = None
+    # postgresql://user:password@host:port/dbname: several `kneecoach run` processes share it;
+    # unset, the store is the SQLite file (KNEECOACH_DB).
+    kneecoach_database_url: SecretStr | None = None
+    kneecoach_db_pool_max: int = 10  # connections per process (x processes < max_connections)
     kneecoach_files: Path | None = None
     kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
@@ -45,6 +50,19 @@ class Settings(BaseSettings):
         if self.kneecoach_db is not None:
             return self.kneecoach_db.expanduser()
         return user_data_path("kneecoach", appauthor=False) / "kneecoach.db"
+
+    def database_target(self) -> str | Path:
+        """The store `kneecoach run` uses: KNEECOACH_DATABASE_URL (PostgreSQL) if set, else
+        the SQLite file."""
+        if self.kneecoach_database_url is not None:
+            return self.kneecoach_database_url.get_secret_value()
+        return self.db_path()
+
+    def database_password(self) -> str | None:
+        """The password in KNEECOACH_DATABASE_URL (masked in every log line, like a token)."""
+        if self.kneecoach_database_url is None:
+            return None
+        return urlsplit(self.kneecoach_database_url.get_secret_value()).password
 
     def files_path(self) -> Path:
         """Where the terminal chat writes files: KNEECOACH_FILES, else beside the database."""

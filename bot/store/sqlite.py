@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -14,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +22,53 @@ import aiosqlite
 
 from bot.store.database import Row, Tx
 from bot.store.locks import KeyedLocks
+from bot.store.schema import migrations, split_sql
 
-_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+__all__ = ["DatabaseInUse", "SQLiteDatabase", "migrations"]
+
+class DatabaseInUse(RuntimeError):
+    """Another process has the SQLite file open: one file serves one ``kneecoach`` process."""
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """The numbered migration files shipped with the package, in order."""
-    found: list[tuple[int, str, str]] = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 001, 002, ... without gaps: {numbers}")
-    return found
+_claims: dict[str, list[int]] = {}  # real path -> [lock file descriptor, opens in this process]
+
+
+def _claim_file(target: str) -> str:
+    """Hold ``<file>.lock`` exclusively (``flock``) while this process has the file open: a
+    second process on the same file (two ``kneecoach run``, a chat beside a run) would send
+    every reminder twice, so it refuses to start instead. Opens within one process share
+    the claim; the kernel drops it when the process dies, however it dies."""
+    key = os.path.realpath(target)
+    held = _claims.get(key)
+    if held is not None:
+        held[1] += 1
+        return key
+    lock_path = key + ".lock"
+    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise DatabaseInUse(
+            f"another kneecoach process (pid {holder}) is using the database {target}; "
+            "one SQLite file serves one process: stop the other one, or give each its own "
+            "KNEECOACH_DB, or share PostgreSQL (KNEECOACH_DATABASE_URL=postgresql://...)"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode("ascii"))
+    _claims[key] = [fd, 1]
+    return key
+
+
+def _release_file(key: str) -> None:
+    held = _claims.get(key)
+    if held is None:
+        return
+    held[1] -= 1
+    if held[1] == 0:
+        del _claims[key]
+        os.close(held[0])  # closing the descriptor drops the flock
 
 
 def _create_private_file(path: Path) -> None:
@@ -176,8 +207,9 @@ class SQLiteDatabase:
     their lock (``KeyedLocks``: one process holds the file) before the connection's.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str, claim: str | None = None) -> None:
         self._conn = conn
+        self._claim = claim
         self._lock = _StoreLock()
         self._people = KeyedLocks()
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-tx-{id(self)}",
@@ -190,16 +222,27 @@ class SQLiteDatabase:
         # never reach a log, whatever the level.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
         target = str(path)
+        claim = None
         if target != ":memory:":
             _create_private_file(Path(target))
-        conn = await aiosqlite.connect(target, isolation_level=None)
+            claim = _claim_file(target)
+        try:
+            conn = await aiosqlite.connect(target, isolation_level=None)
+        except BaseException:
+            if claim is not None:
+                _release_file(claim)
+            raise
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=5000")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, target)
-        await db.migrate()
+        db = cls(conn, target, claim)
+        try:
+            await db.migrate()
+        except BaseException:
+            await db.close()
+            raise
         if target != ":memory:":
             await asyncio.to_thread(_protect_sidecars, target)
         return db
@@ -214,7 +257,7 @@ class SQLiteDatabase:
                     continue
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in _split_sql(sql):
+                    for statement in split_sql(sql):
                         await self._conn.execute(statement)
                     await self._conn.execute(f"PRAGMA user_version={number}")
                     await self._conn.execute("COMMIT")
@@ -225,7 +268,12 @@ class SQLiteDatabase:
             return current
 
     async def close(self) -> None:
-        await self._conn.close()
+        try:
+            await self._conn.close()
+        finally:
+            if self._claim is not None:
+                _release_file(self._claim)
+                self._claim = None
 
     def _mine(self) -> _Held | None:
         """The transaction this task holds, if any (a child task inherits the variable but
@@ -402,9 +450,3 @@ def _protect_sidecars(target: str) -> None:
         side = Path(target + suffix)
         if side.exists():
             os.chmod(side, 0o600)
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements (migrations use no semicolons inside strings)."""
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]

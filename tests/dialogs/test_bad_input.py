@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.events import Command, Document, Press, Text
 from tests.support.client import CoachClient
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 NASTY = [
     "",

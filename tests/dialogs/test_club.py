@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.events import ClubCommand, Command, ConversationRef, Press, Reply
 from tests.support.world import World
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 def channel(user: str) -> ConversationRef:

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from PIL import Image
 
 from bot.domain.clock import FakeClock
@@ -15,6 +16,9 @@ from bot.domain.events import Document
 from bot.engine.coach import Coach
 from tests.support.client import CoachClient, enrol
 from tests.support.pdf import pdf_text
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 async def checkins(client: CoachClient, clock: FakeClock, pains: list[int]) -> None:

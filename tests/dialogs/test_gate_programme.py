@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from bot.domain.events import Press
 from bot.engine.coach import Coach
 from bot.engine.features.programme import Programme
@@ -15,6 +17,9 @@ from bot.engine.session import Session
 from tests.dialogs.test_safety_net import checkins
 from tests.support.client import RUNNERS_KNEE, CoachClient, enrol
 from tests.support.world import World
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 async def user_session(client: CoachClient) -> Session:

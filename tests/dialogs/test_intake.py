@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.domain.clock import FakeClock
 from tests.support.client import CoachClient
 from tests.support.content import open_test_coach
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 PFP_ANSWERS = [
     ("Behind or around the kneecap", "location"),
@@ -152,16 +157,16 @@ async def test_double_tap_applies_once(client: CoachClient) -> None:
 
 
 async def test_restart_in_the_middle_resumes_at_the_same_question(
-    db_path: Path, clock: FakeClock
+    store_target: str | Path, clock: FakeClock
 ) -> None:
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     client = CoachClient(coach)
     await consent_and_age(client)
     await client.send("skip")
     await client.press("Behind or around the kneecap")
     await coach.close()
 
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     try:
         client = CoachClient(coach)
         await client.send("/start")

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.events import Press
 from tests.support.client import CoachClient, enrol
 from tests.support.world import World
+
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 def strength_lines(text: str) -> list[str]:

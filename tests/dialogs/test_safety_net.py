@@ -14,6 +14,9 @@ from bot.engine.features.programme.checkins import Checkins
 from tests.support.client import CoachClient, enrol
 from tests.support.world import World
 
+# The conversations run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 # ---------------------------------------------------------------------------- other languages
 
 

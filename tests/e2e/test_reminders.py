@@ -13,6 +13,9 @@ from bot.schedule.sweep import sweep
 from tests.support.content import open_test_coach
 from tests.support.world import ProcessDied, World
 
+# The reminders run on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 def _daily(world: World, user: str) -> list[datetime]:
     return [
@@ -67,9 +70,9 @@ async def test_spring_forward_gap_fires_at_first_valid_minute(world: World) -> N
 
 
 async def test_restart_between_claim_and_send_loses_nothing(
-    db_path: Path, clock: FakeClock
+    store_target: str | Path, clock: FakeClock
 ) -> None:
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     clock.set(datetime(2026, 3, 3, 7, 30, 5, tzinfo=UTC))
@@ -77,7 +80,7 @@ async def test_restart_between_claim_and_send_loses_nothing(
     assert claimed.claimed == 1
     await coach.close()  # the process stops before the delivery worker runs
 
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     try:
         world = World(coach, clock)
         await world.ticker.tick()  # the start-up catch-up
@@ -88,9 +91,9 @@ async def test_restart_between_claim_and_send_loses_nothing(
 
 
 async def test_restart_between_send_and_record_doubles_nothing(
-    db_path: Path, clock: FakeClock
+    store_target: str | Path, clock: FakeClock
 ) -> None:
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     world.platform.crash_after_send = True
@@ -101,7 +104,7 @@ async def test_restart_between_send_and_record_doubles_nothing(
     platform = world.platform
     await coach.close()
 
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     try:
         world = World(coach, clock)
         world.platform = platform
@@ -193,9 +196,9 @@ async def test_an_outage_past_the_late_limit_is_recorded_as_missed_with_the_reas
 
 
 async def test_a_restart_mid_send_resends_only_the_message_in_flight(
-    db_path: Path, clock: FakeClock
+    store_target: str | Path, clock: FakeClock
 ) -> None:
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     world = World(coach, clock)
     await world.enrol("r1")
     platform = world.platform
@@ -206,7 +209,7 @@ async def test_a_restart_mid_send_resends_only_the_message_in_flight(
     assert died.group_contains(ProcessDied)
     await coach.close()
 
-    coach = await open_test_coach(db_path, clock=clock)
+    coach = await open_test_coach(store_target, clock=clock)
     try:
         world = World(coach, clock)
         world.platform = platform

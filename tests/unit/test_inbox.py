@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,11 @@ from bot.domain.events import ConversationRef, Envelope, Inbound, Press, Reply, 
 from bot.domain.results import RetryAfter, SendResult, Sent
 from bot.engine.ports import Progress
 from bot.schedule.inbox import Dispatcher
-from bot.store.sqlite import SQLiteDatabase
+from bot.store.backends import open_database
 from bot.store.stores import Stores
+
+# The inbox runs on both stores (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -86,8 +90,8 @@ class Platform:
 
 
 @pytest.fixture
-async def stores() -> AsyncIterator[Stores]:
-    db = await SQLiteDatabase.open(":memory:")
+async def stores(store_target: str | Path) -> AsyncIterator[Stores]:
+    db = await open_database(store_target)
     try:
         yield Stores.over(db)
     finally:

@@ -6,7 +6,10 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from bot.domain.events import ConversationRef
+from bot.store.backends import open_database
 from bot.store.sqlite import SQLiteDatabase, migrations
 from bot.store.users import UserStore
 from tests.conftest import START
@@ -42,8 +45,9 @@ async def test_migrations_run_once(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_user_lookup_is_by_platform_and_id(tmp_path: Path) -> None:
-    db = await SQLiteDatabase.open(tmp_path / "k.db")
+@pytest.mark.both_backends
+async def test_user_lookup_is_by_platform_and_id(store_target: str | Path) -> None:
+    db = await open_database(store_target)
     try:
         users = UserStore(db)
         a = await users.get_or_create(ConversationRef("telegram", "1", "1"), START)
@@ -64,6 +68,7 @@ async def _full_journey(client: CoachClient) -> None:
     await client.send("5")
 
 
+@pytest.mark.both_backends
 async def test_export_returns_everything_stored(client: CoachClient) -> None:
     await _full_journey(client)
     await client.send("/export")
@@ -92,6 +97,7 @@ async def test_export_returns_everything_stored(client: CoachClient) -> None:
     assert '"worst_pain": 3' in reply.attachment.data.decode()  # type: ignore[union-attr]
 
 
+@pytest.mark.both_backends
 async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> None:
     other = CoachClient(client.coach, user_id="someone-else")
     await _full_journey(other)
@@ -126,6 +132,7 @@ async def test_forget_leaves_no_row_about_the_person(client: CoachClient) -> Non
     assert await client.coach.users.find("console", "someone-else") is not None
 
 
+@pytest.mark.both_backends
 async def test_forget_can_be_declined(client: CoachClient) -> None:
     await _full_journey(client)
     await client.send("/forget")

@@ -1,0 +1,319 @@
+"""The PostgreSQL backend (asyncpg): a pool of connections shared by the tasks of one process,
+and by several processes through the database itself.
+
+The repositories' statements are the same text as on SQLite (``?`` placeholders, rewritten
+once per statement to ``$1, $2, ...``). Column types are the same in both schemas (TEXT
+instants, INTEGER flags, TEXT JSON), so what a repository reads back is the same too. Where
+the two differ:
+
+- a transaction holds one pooled connection for the task that opened it (a context
+  variable says which task; a nested transaction or turn of the same task is a savepoint);
+- ``turn(person)``: this process's lock on the person (so that one person's queued turns
+  do not take a connection each while they wait), then a transaction whose first statement
+  is ``pg_advisory_xact_lock(hashtextextended(person, 0))``: no other process's turn of that
+  person runs until it commits or rolls back;
+- migrations: ``schema_migrations`` instead of ``PRAGMA user_version``, one transaction a
+  migration, each beginning with an advisory lock, so processes starting together migrate
+  once; a database newer than this code refuses to open;
+- each session sets ``idle_in_transaction_session_timeout`` and TCP keepalives, so a frozen
+  or partitioned worker cannot hold a person (or a claimed row) for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from bot.store.database import Row, Tx
+from bot.store.locks import KeyedLocks
+from bot.store.schema import migrations
+
+log = logging.getLogger(__name__)
+
+# The key of the migration lock (any constant no person's hash is likely to meet: persons
+# lock with the two-argument form's 64-bit hash; this is a fixed one).
+MIGRATION_LOCK = 0x6B6E65655F6D6967  # "knee_mig"
+
+SESSION_SETTINGS = {
+    "application_name": "kneecoach",
+    # A worker frozen inside a transaction (SIGSTOP, a partition) gives its locks back.
+    "idle_in_transaction_session_timeout": "60000",
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+}
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def masked(url: str) -> str:
+    """The URL without its password (for logs and ``Database.path``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + host, parts.path, parts.query, parts.fragment))
+
+
+@lru_cache(maxsize=4096)
+def dialect(sql: str) -> str:
+    """``?`` placeholders as ``$1, $2, ...`` (none is inside a string literal or a quoted
+    name: those are skipped)."""
+    out: list[str] = []
+    number = 0
+    quote = ""
+    for char in sql:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            number += 1
+            out.append(f"${number}")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _changed(status: str) -> int:
+    """Rows a statement changed, from its command tag ("UPDATE 3", "INSERT 0 1")."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class _PgTx:
+    """Statements on the connection this task's transaction holds."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = await self._conn.fetch(dialect(sql), *params)
+        return rows
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(dialect(sql), *params)
+        return row
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return _changed(await self._conn.execute(dialect(sql), *params))
+
+    async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        batch = [tuple(p) for p in params]
+        if batch:
+            await self._conn.executemany(dialect(sql), batch)
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._conn.execute(dialect(sql), *params)
+
+
+@dataclass(slots=True)
+class _Held:
+    owner: asyncio.Task[Any] | None
+    person: str | None
+    conn: asyncpg.Connection
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not the one this Kneecoach was built for."""
+
+
+class PostgresDatabase:
+    """A pool of asyncpg connections (``Database`` port); see the module's docstring."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self._people = KeyedLocks()
+        self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-pg-{id(self)}",
+                                                          default=None)
+        self.path = masked(url)
+
+    @classmethod
+    async def open(
+        cls, url: str, *, pool_max: int = 10, migrate: bool = True
+    ) -> PostgresDatabase:
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=pool_max, server_settings=SESSION_SETTINGS,
+            command_timeout=60,
+        )
+        db = cls(pool, url)
+        try:
+            if migrate:
+                await db.migrate()
+            else:
+                await db.check_version()
+        except BaseException:
+            await db.close()
+            raise
+        return db
+
+    async def migrate(self) -> int:
+        """Apply what is missing, one migration a transaction, each under the migration
+        lock (a process that waited for it finds the work done and applies nothing)."""
+        known = migrations("postgres")
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                    " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+            current = 0
+            for number, name, sql in known:
+                async with conn.transaction():
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+                    current = await _version(conn)
+                    if number <= current:
+                        continue
+                    await conn.execute(sql)  # several statements: one simple query
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                        number, name,
+                    )
+                    log.info("database migrated to %03d (%s)", number, name)
+                    current = number
+            current = await _version(conn)
+        _refuse_newer(current, known)
+        return current
+
+    async def version(self) -> int:
+        async with self._pool.acquire() as conn:
+            if not await _has_table(conn, "schema_migrations"):
+                return 0
+            return await _version(conn)
+
+    async def check_version(self) -> None:
+        known = migrations("postgres")
+        current = await self.version()
+        _refuse_newer(current, known)
+        if current < len(known):
+            raise SchemaMismatch(
+                f"the database is at schema {current:03d} and this Kneecoach needs "
+                f"{len(known):03d}: run `kneecoach migrate` first"
+            )
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    def _mine(self) -> _Held | None:
+        held = self._held.get()
+        if held is not None and held.owner is asyncio.current_task():
+            return held
+        return None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        held = self._mine()
+        if held is not None:
+            async with held.conn.transaction():  # nested: a savepoint
+                yield _PgTx(held.conn)
+            return
+        async with self._begin(None) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def turn(self, person: str) -> AsyncIterator[Tx]:
+        held = self._mine()
+        if held is not None:
+            if held.person != person:
+                raise RuntimeError(
+                    "a turn may only be nested in a turn of the same person"
+                    if held.person is not None
+                    else "a turn cannot start inside a plain transaction (lock order)"
+                )
+            async with held.conn.transaction():
+                yield _PgTx(held.conn)
+            return
+        async with self._people.hold(person), self._begin(person) as tx:
+            yield tx
+
+    @asynccontextmanager
+    async def _begin(self, person: str | None) -> AsyncIterator[Tx]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if person is not None:
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", person
+                )
+            token = self._held.set(_Held(asyncio.current_task(), person, conn))
+            try:
+                yield _PgTx(conn)
+            finally:
+                self._held.reset(token)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        held = self._mine()
+        if held is not None:
+            return await _PgTx(held.conn).fetchall(sql, params)
+        rows: list[Row] = await self._pool.fetch(dialect(sql), *params)
+        return rows
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        held = self._mine()
+        if held is not None:
+            return await _PgTx(held.conn).fetchone(sql, params)
+        row: Row | None = await self._pool.fetchrow(dialect(sql), *params)
+        return row
+
+    async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
+        """One statement (autocommit on a pooled connection, or in this task's transaction).
+        ``urgent`` needs nothing here: nobody queues for the one connection."""
+        held = self._mine()
+        if held is not None:
+            return await _PgTx(held.conn).execute(sql, params)
+        return _changed(await self._pool.execute(dialect(sql), *params))
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self.execute(sql, params)
+
+    async def tables(self) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            " AND table_name <> 'schema_migrations' ORDER BY table_name"
+        )
+        return [str(r[0]) for r in rows]
+
+    async def columns(self, table: str) -> list[str]:
+        rows = await self.fetchall(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?"
+            " ORDER BY ordinal_position",
+            (table,),
+        )
+        return [str(r[0]) for r in rows]
+
+
+async def _has_table(conn: asyncpg.Connection, name: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM information_schema.tables"
+        " WHERE table_schema = current_schema() AND table_name = $1", name,
+    )
+    return found is not None
+
+
+async def _version(conn: asyncpg.Connection) -> int:
+    value = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+    return int(value)
+
+
+def _refuse_newer(current: int, known: list[tuple[int, str, str]]) -> None:
+    if current > len(known):
+        raise SchemaMismatch(
+            f"the database is at schema {current:03d}, newer than this Kneecoach "
+            f"({len(known):03d}): run the newer version, or restore a backup"
+        )

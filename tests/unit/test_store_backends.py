@@ -1,0 +1,145 @@
+"""Two backends, one store: the PostgreSQL migrations reach the SQLite schema, processes
+starting together migrate once, a schema from a newer version is refused, and a second
+process on one SQLite file refuses to start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bot.store.backends import open_database
+from bot.store.introspect import describe
+from bot.store.postgres import PostgresDatabase, SchemaMismatch, dialect, masked
+from bot.store.schema import migrations
+from bot.store.sqlite import DatabaseInUse, SQLiteDatabase
+from tests.support.postgres import PostgresServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def kneecoach(*args: str, env: dict[str, str] | None = None,
+                    stdin: bytes = b"") -> tuple[int, str]:
+    """A real `kneecoach` process; its exit code and what it printed."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, cwd=ROOT,
+        env={**os.environ, "KNEECOACH_LOG_LEVEL": "WARNING", **(env or {})},
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(process.communicate(stdin), 120)
+    return int(process.returncode or 0), out.decode()
+
+
+def test_the_migrations_are_numbered_alike() -> None:
+    sqlite = [(n, name) for n, name, _ in migrations("sqlite")]
+    postgres = [(n, name) for n, name, _ in migrations("postgres")]
+    assert sqlite == postgres
+
+
+async def test_both_backends_reach_the_same_schema(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    lite = await SQLiteDatabase.open(tmp_path / "k.db")
+    pg = await open_database(await postgres.new_database(migrated=False))
+    try:
+        a, b = await describe(lite), await describe(pg)
+    finally:
+        await lite.close()
+        await pg.close()
+    assert len(a.tables) >= 20
+    assert a.tables == b.tables
+    assert a.columns == b.columns
+    assert a.primary_keys == b.primary_keys
+    assert a.unique == b.unique
+    assert a.indexes == b.indexes
+    assert a.foreign_keys == b.foreign_keys
+
+
+async def test_processes_starting_together_migrate_once(postgres: PostgresServer) -> None:
+    url = await postgres.new_database(migrated=False)
+    results = await asyncio.gather(*(kneecoach("migrate", "--db", url) for _ in range(3)))
+    newest = migrations("postgres")[-1][0]
+    for code, out in results:
+        assert code == 0, out
+        assert f"schema {newest:03d}" in out
+    conn = await asyncpg.connect(url)
+    try:
+        versions = [r[0] for r in await conn.fetch(
+            "SELECT version FROM schema_migrations ORDER BY version")]
+    finally:
+        await conn.close()
+    assert versions == list(range(1, newest + 1))  # each applied once
+
+
+async def test_a_database_from_a_newer_version_is_refused(postgres: PostgresServer) -> None:
+    url = await postgres.new_database()
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'x')")
+    finally:
+        await conn.close()
+    with pytest.raises(SchemaMismatch, match="newer than this Kneecoach"):
+        await PostgresDatabase.open(url)
+
+
+async def test_a_worker_refuses_a_database_not_migrated_yet(postgres: PostgresServer) -> None:
+    url = await postgres.new_database(migrated=False)
+    with pytest.raises(SchemaMismatch, match="run `kneecoach migrate` first"):
+        await open_database(url, migrate=False)
+
+
+async def test_a_second_process_on_one_sqlite_file_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    db = await SQLiteDatabase.open(path)
+    try:
+        again = await SQLiteDatabase.open(path)  # the same process may open it again
+        await again.close()
+        code, out = await kneecoach("chat", "--db", str(path), "--script", "-",
+                                    stdin=b"/start\n")
+        assert code == 1
+        assert f"another kneecoach process (pid {os.getpid()}) is using the database" in out
+        assert "KNEECOACH_DATABASE_URL" in out and "Traceback" not in out
+        code, out = await kneecoach("migrate", "--db", str(path))
+        assert code == 1 and "another kneecoach process" in out
+    finally:
+        await db.close()
+    code, out = await kneecoach("migrate", "--db", str(path))  # free again
+    assert code == 0, out
+
+
+async def test_the_lock_goes_with_a_process_that_dies(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import asyncio, sys; from bot.store.sqlite import SQLiteDatabase\n"
+        "async def main():\n"
+        f"    await SQLiteDatabase.open({str(path)!r}); print('open', flush=True)\n"
+        "    await asyncio.sleep(3600)\n"
+        "asyncio.run(main())",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )
+    assert holder.stdout is not None
+    assert await asyncio.wait_for(holder.stdout.readline(), 60) == b"open\n"
+    with pytest.raises(DatabaseInUse, match=f"pid {holder.pid}"):
+        await SQLiteDatabase.open(path)
+    holder.kill()  # SIGKILL: no clean-up of its own
+    await holder.wait()
+    db = await SQLiteDatabase.open(path)
+    await db.close()
+
+
+def test_placeholders_become_numbered_outside_literals() -> None:
+    assert dialect("SELECT * FROM t WHERE a=? AND b IN (?, ?)") == (
+        "SELECT * FROM t WHERE a=$1 AND b IN ($2, $3)")
+    assert dialect("SELECT '?' || ? FROM \"odd?\"") == "SELECT '?' || $1 FROM \"odd?\""
+
+
+def test_the_password_is_never_shown() -> None:
+    assert masked("postgresql://kc:s3cret@db:5432/kneecoach") == (
+        "postgresql://kc:***@db:5432/kneecoach")
+    assert masked("postgresql://kc@db/kneecoach") == "postgresql://kc@db/kneecoach"
