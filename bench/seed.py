@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.domain.timefmt import to_db
-from bot.store.sqlite import SQLiteDatabase
+from bot.store.backends import open_database
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +19,9 @@ class Runner:
     next_due: datetime
 
 
-async def seed_runners(path: Path, runners: list[Runner], created: datetime) -> None:
+async def seed_runners(path: Path | str, runners: list[Runner], created: datetime) -> None:
     """One consenting person per runner, a programme started on 1 March, and a reminder."""
-    db = await SQLiteDatabase.open(path)
+    db = await open_database(path)
     stamp = to_db(created)
     async with db.transaction() as conn:
         await conn.executemany(

@@ -55,6 +55,9 @@ class Database(Protocol):
     """One process's handle on the store. Single statements are atomic on their own."""
 
     path: str
+    # "sqlite" (one process holds the file) or "postgres" (several processes share it): the
+    # few statements that claim work differ (``FOR UPDATE SKIP LOCKED`` in batches there).
+    dialect: str
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 

@@ -27,6 +27,7 @@ ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetim
 ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
+CLAIM_BATCH = 500  # reminders a PostgreSQL sweep claims per transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +62,35 @@ class OutboxStore:
     async def claim_due(
         self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
     ) -> Claimed:
-        """Turn every due reminder and club post into outbox rows, in one transaction."""
+        """Turn every due reminder and club post into outbox rows. SQLite: one transaction
+        (the file has one writer). PostgreSQL: batches of ``CLAIM_BATCH``, one transaction
+        each, taking only rows no other process holds (``FOR UPDATE SKIP LOCKED``): several
+        processes sweep together, none claims a reminder another claimed, and a process
+        killed mid-batch gives its rows back with its connection."""
+        if self.db.dialect == "postgres":
+            claimed = 0
+            while claimed < limit:
+                size = min(CLAIM_BATCH, limit - claimed)
+                got = await self._claim_reminders(now, plan, size, " FOR UPDATE OF r SKIP LOCKED")
+                claimed += got
+                if got < size:
+                    break
+            clubs = await self._claim_clubs(now, plan_club, " FOR UPDATE SKIP LOCKED")
+            return Claimed(reminders=claimed, clubs=clubs)
+        async with self.db.transaction():
+            claimed = await self._claim_reminders(now, plan, limit, "")
+            clubs = await self._claim_clubs(now, plan_club, "")
+        return Claimed(reminders=claimed, clubs=clubs)
+
+    async def _claim_reminders(
+        self, now: datetime, plan: ReminderPlan, limit: int, lock: str
+    ) -> int:
         now_text = to_db(now)
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT r.user_id, r.local_time, r.timezone, r.next_due, u.platform"
                 " FROM reminders r JOIN users u ON u.id=r.user_id"
-                " WHERE r.active=1 AND r.next_due<=? ORDER BY r.next_due LIMIT ?",
+                f" WHERE r.active=1 AND r.next_due<=? ORDER BY r.next_due LIMIT ?{lock}",
                 (now_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
@@ -83,10 +106,14 @@ class OutboxStore:
                 outbox,
             )
             await tx.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
+        return len(rows)
 
+    async def _claim_clubs(self, now: datetime, plan_club: ClubPlan, lock: str) -> int:
+        now_text = to_db(now)
+        async with self.db.transaction() as tx:
             clubs = await tx.fetchall(
                 "SELECT id, local_time, timezone, next_due, next_weekly, platform FROM clubs"
-                " WHERE active=1 AND (next_due<=? OR next_weekly<=?)",
+                f" WHERE active=1 AND (next_due<=? OR next_weekly<=?){lock}",
                 (now_text, now_text),
             )
             for club_id, local_time, zone_name, due_text, weekly_text, platform in clubs:
@@ -104,7 +131,7 @@ class OutboxStore:
                     await tx.execute(
                         f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
                     )
-        return Claimed(reminders=len(rows), clubs=len(clubs))
+        return len(clubs)
 
     async def add(
         self, target: str, kind: str, local_day: date, due: datetime, *,

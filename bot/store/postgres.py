@@ -142,6 +142,7 @@ class PostgresDatabase:
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-pg-{id(self)}",
                                                           default=None)
         self.path = masked(url)
+        self.dialect = "postgres"
 
     @classmethod
     async def open(

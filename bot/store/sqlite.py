@@ -215,6 +215,7 @@ class SQLiteDatabase:
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-tx-{id(self)}",
                                                           default=None)
         self.path = path
+        self.dialect = "sqlite"
 
     @classmethod
     async def open(cls, path: str | Path) -> SQLiteDatabase:
