@@ -11,9 +11,12 @@ platform answer. When something falls due is the scheduler's arithmetic, passed 
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.timefmt import from_db, to_db
@@ -28,6 +31,18 @@ ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
 CLAIM_BATCH = 500  # reminders a PostgreSQL sweep claims per transaction
+# How long a row taken to send is its taker's alone (PostgreSQL): past it, another process
+# may take it over (its holder died or froze) and send it again, from its recorded progress.
+LEASE = timedelta(minutes=2)
+# Only the row's lease holder records what became of it (SQLite never leases: always NULL).
+FENCE = " AND (claimed_by IS NULL OR claimed_by=?)"
+COLUMNS = ("id, target, user_id, club_id, kind, local_date, due_at, attempts, platform,"
+           " payload, sent, detail, next_attempt")
+
+
+def process_name() -> str:
+    """This process among those sharing the database: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +71,9 @@ class Claimed:
 
 
 class OutboxStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, owner: str | None = None) -> None:
         self.db = db
+        self.owner = owner or process_name()  # whose lease a row this process takes is
 
     async def claim_due(
         self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
@@ -147,13 +163,25 @@ class OutboxStore:
         return added > 0
 
     async def due(self, now: datetime, limit: int) -> list[OutboxRow]:
-        """Rows waiting to be sent (or left mid-send by a crash) whose time has come."""
-        rows = await self.db.fetchall(
-            "SELECT id, target, user_id, club_id, kind, local_date, due_at, attempts, platform,"
-            " payload, sent, detail FROM outbox WHERE status='pending' AND next_attempt<=?"
-            " ORDER BY next_attempt, id LIMIT ?",
-            (to_db(now), limit),
-        )
+        """Rows waiting to be sent (or left mid-send by a crash) whose time has come. On
+        PostgreSQL they are taken: leased to this process (``LEASE``), skipping rows another
+        process holds locked or leased, so two processes never send the same row."""
+        if self.db.dialect == "postgres":
+            rows = await self.db.fetchall(
+                "UPDATE outbox SET claimed_by=?, lease_until=? WHERE id IN ("
+                " SELECT id FROM outbox WHERE status='pending' AND next_attempt<=?"
+                " AND (lease_until IS NULL OR lease_until<=? OR claimed_by=?)"
+                " ORDER BY next_attempt, id LIMIT ? FOR UPDATE SKIP LOCKED)"
+                f" RETURNING {COLUMNS}",
+                (self.owner, to_db(now + LEASE), to_db(now), to_db(now), self.owner, limit),
+            )
+            rows = sorted(rows, key=lambda r: (str(r["next_attempt"]), int(r["id"])))
+        else:
+            rows = await self.db.fetchall(
+                f"SELECT {COLUMNS} FROM outbox WHERE status='pending' AND next_attempt<=?"
+                " ORDER BY next_attempt, id LIMIT ?",
+                (to_db(now), limit),
+            )
         return [
             OutboxRow(
                 id=int(r["id"]),
@@ -177,32 +205,36 @@ class OutboxStore:
     ) -> None:
         """What was composed for a row: any resend is these very messages."""
         await self.db.execute(
-            "UPDATE outbox SET payload=?, platform=? WHERE id=?",
-            (delivery_text(ref, replies), ref.platform, outbox_id),
+            "UPDATE outbox SET payload=?, platform=? WHERE id=?" + FENCE,
+            (delivery_text(ref, replies), ref.platform, outbox_id, self.owner),
         )
 
     async def record_sent(self, outbox_id: int, sent: list[str]) -> None:
         """The platform has the row's messages up to here (their ids, in order)."""
         await self.db.execute(
-            "UPDATE outbox SET sent=? WHERE id=?", (ids_text(sent), outbox_id), urgent=True
+            "UPDATE outbox SET sent=? WHERE id=?" + FENCE, (ids_text(sent), outbox_id, self.owner),
+            urgent=True,
         )
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, detail: str | None
-    ) -> None:
-        """Sent, missed, blocked or failed: what it said is not kept any longer."""
-        await self.db.execute(
-            "UPDATE outbox SET status=?, sent_at=?, detail=?, payload=NULL WHERE id=?",
-            (status, to_db(now), detail, outbox_id),
+    ) -> bool:
+        """Sent, missed, blocked or failed: what it said is not kept any longer. False when
+        another process has taken the row over (this one's lease ran out): its word counts."""
+        changed = await self.db.execute(
+            "UPDATE outbox SET status=?, sent_at=?, detail=?, payload=NULL, claimed_by=NULL,"
+            " lease_until=NULL WHERE id=?" + FENCE,
+            (status, to_db(now), detail, outbox_id, self.owner),
         )
+        return changed > 0
 
     async def retry(
         self, outbox_id: int, attempts: int, next_attempt: datetime, detail: str
     ) -> None:
         await self.db.execute(
-            "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?"
-            " WHERE id=?",
-            (attempts, to_db(next_attempt), detail, outbox_id),
+            "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?,"
+            " claimed_by=NULL, lease_until=NULL WHERE id=?" + FENCE,
+            (attempts, to_db(next_attempt), detail, outbox_id, self.owner),
         )
 
     async def postpone(self, platform: str, until: datetime, now: datetime) -> int:

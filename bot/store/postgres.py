@@ -174,38 +174,41 @@ class PostgresDatabase:
                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                     " name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
                 )
-            current = 0
             for number, name, sql in known:
                 async with conn.transaction():
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-                    current = await _version(conn)
-                    if number <= current:
-                        continue
+                    if number in await _applied(conn):
+                        continue  # (another process applied it while this one waited)
                     await conn.execute(sql)  # several statements: one simple query
                     await conn.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                         number, name,
                     )
                     log.info("database migrated to %03d (%s)", number, name)
-                    current = number
-            current = await _version(conn)
-        _refuse_newer(current, known)
-        return current
+            applied = await _applied(conn)
+        _refuse_unknown(applied, known)
+        return max(applied)
 
     async def version(self) -> int:
+        """The newest migration applied (0: none)."""
         async with self._pool.acquire() as conn:
             if not await _has_table(conn, "schema_migrations"):
                 return 0
-            return await _version(conn)
+            return max(await _applied(conn), default=0)
 
     async def check_version(self) -> None:
+        """Refuse a schema other than this code's (a worker started before its deploy's
+        ``kneecoach migrate``, or after a newer version migrated the database)."""
         known = migrations("postgres")
-        current = await self.version()
-        _refuse_newer(current, known)
-        if current < len(known):
+        async with self._pool.acquire() as conn:
+            applied = (await _applied(conn) if await _has_table(conn, "schema_migrations")
+                       else set())
+        _refuse_unknown(applied, known)
+        missing = [number for number, _, _ in known if number not in applied]
+        if missing:
             raise SchemaMismatch(
-                f"the database is at schema {current:03d} and this Kneecoach needs "
-                f"{len(known):03d}: run `kneecoach migrate` first"
+                f"the database lacks migration(s) {', '.join(f'{n:03d}' for n in missing)}"
+                " of this Kneecoach: run `kneecoach migrate` first"
             )
 
     async def close(self) -> None:
@@ -307,14 +310,14 @@ async def _has_table(conn: asyncpg.Connection, name: str) -> bool:
     return found is not None
 
 
-async def _version(conn: asyncpg.Connection) -> int:
-    value = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
-    return int(value)
+async def _applied(conn: asyncpg.Connection) -> set[int]:
+    return {int(r[0]) for r in await conn.fetch("SELECT version FROM schema_migrations")}
 
 
-def _refuse_newer(current: int, known: list[tuple[int, str, str]]) -> None:
-    if current > len(known):
+def _refuse_unknown(applied: set[int], known: list[tuple[int, str, str]]) -> None:
+    unknown = sorted(applied - {number for number, _, _ in known})
+    if unknown:
         raise SchemaMismatch(
-            f"the database is at schema {current:03d}, newer than this Kneecoach "
-            f"({len(known):03d}): run the newer version, or restore a backup"
+            f"the database has migration(s) {', '.join(f'{n:03d}' for n in unknown)},"
+            " newer than this Kneecoach: run the newer version, or restore a backup"
         )

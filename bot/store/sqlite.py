@@ -249,23 +249,45 @@ class SQLiteDatabase:
         return db
 
     async def migrate(self) -> int:
+        """Apply every shipped migration not applied yet, each in one transaction; the
+        newest number applied (also kept in ``PRAGMA user_version``). ``schema_migrations``
+        lists what was applied, so a migration numbered below the newest (numbers are
+        handed out to branches worked on in parallel) is still applied when it arrives."""
         async with self._lock.hold():
             cursor = await self._conn.execute("PRAGMA user_version")
             row = await cursor.fetchone()
             current = int(row[0]) if row else 0
-            for number, _name, sql in migrations():
-                if number <= current:
+            await self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT"
+                " (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+            )
+            applied = {int(r[0]) for r in await self._conn.execute_fetchall(
+                "SELECT version FROM schema_migrations")}
+            known = migrations()
+            if not applied and current:  # a file from before the table: user_version says
+                applied = {number for number, _, _ in known if number <= current}
+                await self._conn.executemany(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    [(number, name) for number, name, _ in known if number in applied],
+                )
+            for number, name, sql in known:
+                if number in applied:
                     continue
                 await self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in split_sql(sql):
                         await self._conn.execute(statement)
-                    await self._conn.execute(f"PRAGMA user_version={number}")
+                    await self._conn.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        (number, name),
+                    )
+                    current = max(current, number)
+                    await self._conn.execute(f"PRAGMA user_version={current}")
                     await self._conn.execute("COMMIT")
                 except BaseException:
                     await self._conn.execute("ROLLBACK")
                     raise
-                current = number
             return current
 
     async def close(self) -> None:
@@ -435,6 +457,7 @@ class SQLiteDatabase:
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            " AND name <> 'schema_migrations'"
         )
         return [str(r["name"]) for r in rows]
 
