@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 EXIT_REFUSED = 3  # a platform refused the bot itself (revoked token, deleted bot)
 EXIT_CANNOT_START = 2  # a door did not open at start
 SHUTDOWN_GRACE = 3.0  # seconds the work in hand gets at shutdown
+LEADER = "kneecoach run"  # what one process at a time does on a shared database
 
 
 async def run_chat(
@@ -145,7 +146,12 @@ async def run_app(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     started: list[Adapter] = []
+    leadership = contextlib.AsyncExitStack()
     try:
+        # One process runs the doors and the scheduler for a bot; on a shared database the
+        # others wait as standbys and the first to get the lock takes over when it goes.
+        if not await _lead(leadership, coach.stores.db.leadership(LEADER), stop):
+            return 0
         # What the last run left unfinished goes first: queued before anything new arrives,
         # handled once the doors can send.
         await inbox.recover()
@@ -182,10 +188,32 @@ async def run_app(
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        await leadership.aclose()
         await coach.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
+
+
+async def _lead(
+    stack: contextlib.AsyncExitStack, lock: contextlib.AbstractAsyncContextManager[None],
+    stop: asyncio.Event,
+) -> bool:
+    """Hold ``lock`` (waiting as a standby while another process does); False when told to
+    stop first."""
+    held = asyncio.ensure_future(stack.enter_async_context(lock))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({held, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if held.done():
+        held.result()
+        return True
+    held.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await held
+    return False
 
 
 def _secrets(settings: Settings) -> list[str | None]:

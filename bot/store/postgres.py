@@ -142,6 +142,7 @@ class PostgresDatabase:
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-pg-{id(self)}",
                                                           default=None)
         self.path = masked(url)
+        self._url = url
         self.dialect = "postgres"
 
     @classmethod
@@ -283,6 +284,24 @@ class PostgresDatabase:
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self.execute(sql, params)
+
+    @asynccontextmanager
+    async def leadership(self, name: str) -> AsyncIterator[None]:
+        """A session advisory lock on ``name``, on a connection of its own for as long as it
+        is held: the server ends the hold when this process's connection goes (a kill, a
+        crash, a host that stops answering its keepalives)."""
+        conn = await asyncpg.connect(self._url, server_settings=SESSION_SETTINGS)
+        try:
+            key = await conn.fetchval("SELECT hashtextextended($1, 0)", name)
+            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
+                log.info("another process holds %r: waiting as a standby", name)
+                await conn.execute("SELECT pg_advisory_lock($1)", key)
+                log.info("took over %r", name)
+            yield
+        finally:
+            # Closing the session gives the lock back (no unlock needed, nor possible after
+            # a cancelled wait).
+            await conn.close(timeout=5)
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall(

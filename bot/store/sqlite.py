@@ -454,6 +454,11 @@ class SQLiteDatabase:
         async with self._lock.hold():
             await self._conn.execute(sql, tuple(params))
 
+    @asynccontextmanager
+    async def leadership(self, name: str) -> AsyncIterator[None]:
+        """Nothing to wait for: the file's lock already made this the one process."""
+        yield
+
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"

@@ -16,6 +16,7 @@ from bot.domain.clock import SystemClock
 from bot.domain.readiness import Readiness
 from bot.platforms import Wiring, build_adapters
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
+from tests.support.postgres import PostgresServer
 
 
 def settings(tmp_path: Path, base_url: str) -> Settings:
@@ -54,3 +55,57 @@ def test_only_configured_platforms_start(tmp_path: Path) -> None:
     wiring = Wiring(inbox=None, readiness=Readiness(SystemClock()))  # type: ignore[arg-type]
     adapters = build_adapters(settings(tmp_path, "http://127.0.0.1:9"), _Coach(), wiring)  # type: ignore[arg-type]
     assert [a.platform for a in adapters] == ["telegram"]
+
+
+async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
+    tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two `kneecoach run` on one PostgreSQL: one runs the doors and the scheduler, the
+    other waits; when the first stops, the second takes over and answers."""
+    caplog.set_level(logging.INFO)
+    url = await postgres.new_database()
+    shared = settings(tmp_path, tg_server.base_url).model_copy(
+        update={"kneecoach_database_url": SecretStr(url)})
+    first_stop, second_stop = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(run_app(shared, first_stop))
+    await tg_server.wait_for_calls("setMyCommands", within=60)
+    second = asyncio.create_task(run_app(shared, second_stop))
+    await tg_server.wait_until(lambda: _logged(caplog, "waiting as a standby"), 60)
+    tg_server.inject_private_text(4242, "/start")
+    sent = await tg_server.wait_for_calls("sendMessage", count=2, within=60)
+    assert "Kneecoach" in sent[0]["text"]
+    assert len(tg_server.calls_to("setMyCommands")) == 1  # the standby has not started
+    first_stop.set()
+    assert await asyncio.wait_for(first, timeout=60) == 0
+    await tg_server.wait_for_calls("setMyCommands", count=2, within=60)  # took over
+    tg_server.inject_private_text(4343, "/start")
+    sent = await tg_server.wait_for_calls("sendMessage", count=4, within=60)
+    assert "Kneecoach" in sent[2]["text"]
+    second_stop.set()
+    assert await asyncio.wait_for(second, timeout=60) == 0
+    assert not (tmp_path / "k.db").exists()  # the store was PostgreSQL all along
+
+
+async def test_a_standby_told_to_stop_stops(
+    tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    url = await postgres.new_database()
+    shared = settings(tmp_path, tg_server.base_url).model_copy(
+        update={"kneecoach_database_url": SecretStr(url)})
+    first_stop, second_stop = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(run_app(shared, first_stop))
+    await tg_server.wait_for_calls("setMyCommands", within=60)
+    second = asyncio.create_task(run_app(shared, second_stop))
+    await tg_server.wait_until(lambda: _logged(caplog, "waiting as a standby"), 60)
+    second_stop.set()
+    assert await asyncio.wait_for(second, timeout=60) == 0
+    first_stop.set()
+    assert await asyncio.wait_for(first, timeout=60) == 0
+    assert len(tg_server.calls_to("setMyCommands")) == 1
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> bool:
+    return any(text in r.getMessage() for r in caplog.records)

@@ -59,6 +59,14 @@ def find_bindir() -> Path | None:
     return None
 
 
+def _reachable_by_others(folder: Path) -> bool:
+    """Every folder up to ``folder`` lets other users through (o+x)."""
+    for part in [folder, *folder.parents]:
+        if not os.stat(part).st_mode & 0o001:
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -81,6 +89,11 @@ class PostgresServer:
                 self.user = "nobody"
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            if not _reachable_by_others(bindir):
+                # (the pgserver wheel inside a venv under /root, say): a copy the user can run
+                install = self.root / "install"
+                shutil.copytree(bindir.parent, install, symlinks=True)
+                self.bindir = install / bindir.name
         self._names = itertools.count(1)
         self.started = False
 
