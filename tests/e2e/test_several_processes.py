@@ -77,18 +77,23 @@ async def test_three_processes_claim_every_due_reminder_once_through_a_kill(
 
     # The victim commits one batch of 500, then freezes holding its next batch locked.
     victim = await Claimer.start(url, "--first", "500", "--stall-after", "100")
-    await victim.until("stalled")
-    assert victim.claimed == 500
-    # Two more sweep meanwhile: they skip the victim's locked rows and share the rest.
-    others = [await Claimer.start(url) for _ in range(2)]
-    first_pass = sum(await asyncio.gather(*(c.finish() for c in others)))
-    assert first_pass == RUNNERS - 500 - 500  # everything but the victim's two batches
-    victim.process.kill()  # SIGKILL mid-transaction: its locks go with its connection
-    await victim.process.wait()
-    # The next tick, anywhere, takes the rows the victim held.
-    after = await Claimer.start(url)
-    recovered = await after.finish()
-    assert recovered == 500
+    try:
+        await victim.until("stalled")
+        assert victim.claimed == 500
+        # Two more sweep meanwhile: they skip the victim's locked rows and share the rest.
+        others = [await Claimer.start(url) for _ in range(2)]
+        first_pass = sum(await asyncio.gather(*(c.finish() for c in others)))
+        assert first_pass == RUNNERS - 500 - 500  # everything but the victim's two batches
+        victim.process.kill()  # SIGKILL mid-transaction: its locks go with its connection
+        await victim.process.wait()
+        # The next tick, anywhere, takes the rows the victim held.
+        after = await Claimer.start(url)
+        recovered = await after.finish()
+        assert recovered == 500
+    finally:
+        if victim.process.returncode is None:
+            victim.process.kill()
+            await victim.process.wait()
 
     conn = await asyncpg.connect(url)
     try:
