@@ -19,12 +19,19 @@ from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef
 from bot.engine.ports import Adapter
-from bot.platforms import build_adapters, configured
+from bot.platforms import build_adapters, configured, start_error
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
+from bot.service.startup import Started, StartError, start_with_retry, stop_aware_wait
+from bot.service.wiring import Service
 
 log = logging.getLogger(__name__)
+
+EXIT_CANNOT_START = 2  # a door failed at start, not for the network
+EXIT_REFUSED = 3  # a platform refused the bot itself (a wrong or revoked token)
+START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
+              Started.BROKEN: EXIT_CANNOT_START}
 
 
 async def run_chat(
@@ -103,17 +110,33 @@ async def _script_line(
 
 
 async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """`make run`: platforms with tokens, otherwise the terminal chat on the local file."""
+    """`make run`: platforms with tokens, otherwise the terminal chat on the local file.
+
+    Returns the exit code: 0 after a stop (SIGINT, SIGTERM, ``stop``), also while a door
+    was still being tried again; ``EXIT_REFUSED`` when a platform refuses the bot's token;
+    ``EXIT_CANNOT_START`` when a door fails at start for any other reason than the network.
+    """
     db = settings.db_path()
     bundle = await build_checked(settings.content_root(), default_dialogs_root())
     if not configured(settings):
         return await run_chat(db, "local", None, False, None, bundle=bundle,
                               files_dir=settings.files_path())
     clock = SystemClock()
-    coach = await open_coach(db, clock=clock, bundle=bundle)
-    adapters = build_adapters(settings, coach)
-    worker = DeliveryWorker(coach.stores, coach, {a.platform: a for a in adapters}, clock)
-    ticker = Ticker(coach.stores.outbox, worker, clock)
+    service = Service(clock)
+    names = [p.name for p in configured(settings)]
+    service.platforms(names)
+    service.count_logged_errors()
+    coach = await open_coach(db, clock=clock, bundle=bundle,
+                             screener=service.screener(bundle.rules))
+    adapters = build_adapters(settings, coach, service.coach_port(coach))
+    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock)
+    ticker = service.ticker(coach.stores.outbox, worker)
+    health = (
+        service.health_server(coach.stores.db, settings.kneecoach_tick_seconds, names,
+                              host=settings.kneecoach_metrics_host,
+                              port=settings.kneecoach_metrics_port)
+        if settings.kneecoach_metrics_port is not None else None
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -121,8 +144,14 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(signum, stop.set)
     started: list[Adapter] = []
     try:
+        if health is not None:
+            await health.start()
         for adapter in adapters:
-            await adapter.start()
+            outcome = await start_with_retry(
+                adapter, lambda exc: StartError(start_error(exc)), stop_aware_wait(stop),
+                connections=service.connections, metrics=service.metrics)
+            if outcome is not Started.STARTED:
+                return START_EXIT[outcome]
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         await ticker.tick()  # catch up on what fell due while the bot was down
@@ -133,11 +162,20 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
         return 0
     finally:
         # Stop taking new work, let an in-flight tick finish (anything unsent stays in the
-        # outbox for next time), then close the doors and the store.
-        await ticker.stop()
-        for adapter in reversed(started):
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        # outbox for next time) and the doors finish the turns in hand, within the grace
+        # period; then close the store.
+        try:
+            async with asyncio.timeout(settings.kneecoach_shutdown_grace):
+                await ticker.stop()
+                for adapter in reversed(started):
+                    with contextlib.suppress(Exception):
+                        await adapter.stop()
+        except TimeoutError:
+            log.warning("shutdown: work in hand was cut short after %.0f s (unsent "
+                        "reminders stay in the outbox)", settings.kneecoach_shutdown_grace)
+        if health is not None:
+            await health.stop()
+        service.close()
         await coach.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):

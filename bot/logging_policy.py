@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-# httpx logs every request URL at INFO, and a Telegram URL contains the bot token.
+# httpx logs every request URL at INFO, and a Telegram URL contains the bot token; aiosqlite
+# logs every statement with its values at DEBUG.
 NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default",
          "apscheduler.scheduler", "discord.gateway", "discord.client", "discord.http",
-         "aiohttp.access")
+         "aiohttp.access", "aiosqlite")
 
 
 def quiet_noisy_loggers() -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.engine.coach import Coach
-from bot.engine.ports import Adapter, Capabilities
+from bot.engine.ports import Adapter, Capabilities, CoachPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +17,7 @@ class Platform:
     name: str
     capabilities: Callable[[], Capabilities]
     configured: Callable[[Settings], bool]
-    build: Callable[[Settings, Coach], Adapter]
+    build: Callable[[Settings, Coach, CoachPort], Adapter]  # port: what the door calls
 
 
 def _telegram_capabilities() -> Capabilities:
@@ -26,7 +26,7 @@ def _telegram_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _telegram(settings: Settings, coach: Coach) -> Adapter:
+def _telegram(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
     from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
@@ -40,7 +40,7 @@ def _telegram(settings: Settings, coach: Coach) -> Adapter:
             webhook_port=settings.telegram_webhook_port,
             webhook_secret=secret.get_secret_value() if secret else None,
         ),
-        coach,
+        port,
     )
 
 
@@ -50,7 +50,7 @@ def _discord_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _discord(settings: Settings, coach: Coach) -> Adapter:
+def _discord(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
     from bot.adapters.discord import DiscordAdapter, DiscordSettings
 
     assert settings.discord_bot_token is not None
@@ -59,7 +59,7 @@ def _discord(settings: Settings, coach: Coach) -> Adapter:
             token=settings.discord_bot_token.get_secret_value(),
             application_id=settings.discord_application_id,
         ),
-        coach,
+        port,
         dm_channel_store=coach.stores.dm_channels,
     )
 
@@ -87,6 +87,31 @@ def configured(settings: Settings) -> list[Platform]:
     return [p for p in PLATFORMS if p.configured(settings)]
 
 
-def build_adapters(settings: Settings, coach: Coach) -> list[Adapter]:
-    """An adapter for every platform whose token is configured."""
-    return [p.build(settings, coach) for p in configured(settings)]
+def build_adapters(
+    settings: Settings, coach: Coach, port: CoachPort | None = None
+) -> list[Adapter]:
+    """An adapter for every platform whose token is configured; ``port``: what the doors
+    call (the coach itself unless it is wrapped, as the service's metrics do)."""
+    return [p.build(settings, coach, port or coach) for p in configured(settings)]
+
+
+def start_error(exc: BaseException) -> str:
+    """Why a door did not open at start: "unreachable" (the network, a timeout, a 5xx, a
+    rate limit: worth trying again), "refused" (the platform refuses the bot itself: a
+    wrong or revoked token) or "broken" (anything else)."""
+    import aiohttp
+    import discord
+    from telegram import error as tg
+
+    if isinstance(exc, tg.InvalidToken | tg.Forbidden | discord.LoginFailure):
+        return "refused"
+    if isinstance(exc, tg.RetryAfter | tg.TimedOut | tg.Conflict):
+        return "unreachable"
+    if isinstance(exc, tg.NetworkError) and not isinstance(exc, tg.BadRequest):
+        return "unreachable"
+    if isinstance(exc, discord.HTTPException):
+        return "unreachable" if exc.status >= 500 or exc.status == 429 else "broken"
+    if isinstance(exc, discord.GatewayNotFound | discord.ConnectionClosed
+                  | aiohttp.ClientError | OSError | TimeoutError):
+        return "unreachable"
+    return "broken"

@@ -45,6 +45,7 @@ class DrainStats:
     missed: int = 0
     skipped: int = 0
     details: list[str] = field(default_factory=list)
+    late: list[float] = field(default_factory=list)  # seconds after due, of each row sent
 
 
 class DeliveryWorker:
@@ -119,6 +120,7 @@ class DeliveryWorker:
             result = RetryAfter(60.0, type(exc).__name__)
         if isinstance(result, Sent):
             await self._finish(outbox_id, "sent", now, None)
+            stats.late.append(max(0.0, (self.clock.now() - r.due_at).total_seconds()))
             if delivery.on_sent is not None:
                 await delivery.on_sent(result.message_ids)
             stats.sent += 1
