@@ -21,7 +21,7 @@ from bot.platforms import start_error
 from bot.schedule.worker import DeliveryWorker
 from bot.service.health import HealthServer
 from bot.service.metered import ObservedTicker
-from bot.service.startup import StartError, Started, start_with_retry
+from bot.service.startup import Started, StartError, start_with_retry
 from bot.service.wiring import Service
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
 from tests.support.content import shipped_bundle, shipped_pictures

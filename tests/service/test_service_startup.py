@@ -15,7 +15,7 @@ from bot.domain.clock import FakeClock
 from bot.platforms import start_error
 from bot.service.metrics import Metrics
 from bot.service.readiness import Connections
-from bot.service.startup import StartError, Started, start_with_retry
+from bot.service.startup import Started, StartError, start_with_retry
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, ScriptedCoach, adapter_settings
 
 
