@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.domain.events import ConversationRef
 from bot.config import load_settings
+from bot.domain.events import ConversationRef
 from bot.store.maintenance import RunLock, code_schema_version, integrity_problems
 from tests.service.svc_world import START, svc_world
 
