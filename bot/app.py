@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -109,7 +110,11 @@ async def _script_line(
     await chat.say(line)
 
 
-async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
+async def run_app(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    terminal: Callable[[], bool] | None = None,
+) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file.
 
     Returns the exit code: 0 after a stop (SIGINT, SIGTERM, ``stop``), also while a door
@@ -119,6 +124,11 @@ async def run_app(settings: Settings, stop: asyncio.Event | None = None) -> int:
     db = settings.db_path()
     bundle = await build_checked(settings.content_root(), default_dialogs_root())
     if not configured(settings):
+        if not (terminal or sys.stdin.isatty)():  # under a service manager: nobody to chat with
+            print("kneecoach: no platform configured (set TELEGRAM_BOT_TOKEN or "
+                  "DISCORD_BOT_TOKEN) and no terminal for the chat; nothing was started",
+                  file=sys.stderr)
+            return EXIT_CANNOT_START
         return await run_chat(db, "local", None, False, None, bundle=bundle,
                               files_dir=settings.files_path())
     clock = SystemClock()

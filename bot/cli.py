@@ -84,13 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "run"):
         from bot.app import run_app
         from bot.content import ContentError
-        from bot.platforms import configured
-
-        if not configured(settings) and not sys.stdin.isatty():
-            print("kneecoach: no platform configured (set TELEGRAM_BOT_TOKEN or "
-                  "DISCORD_BOT_TOKEN) and no terminal for the chat; nothing was started",
-                  file=sys.stderr)
-            return 2
         try:
             with _run_lock(settings.db_path()):
                 return asyncio.run(run_app(settings))
