@@ -10,6 +10,7 @@ BENCHES = [
     ["bench.scheduler_bench"],
     ["bench.telegram_updates"],
     ["bench.telegram_delivery"],
+    ["bench.metrics_overhead"],
 ]
 
 
