@@ -9,6 +9,7 @@ import sys
 BENCHES = [
     ["bench.scheduler_bench"],
     ["bench.telegram_updates"],
+    ["bench.inbox_cost"],
     ["bench.telegram_delivery"],
     ["bench.metrics_overhead"],
 ]

@@ -3,7 +3,7 @@ ticker, delivery worker and ``TelegramAdapter.send``, against a fake Bot API tha
 Telegram's broadcast limit.
 
     python -m bench.telegram_delivery [--reminders 3000] [--limit 30] [--latency-ms MS]
-                                      [--worker-concurrency C]
+                                      [--in-flight N] [--worker-concurrency C]
 
 The store is built directly in a fresh SQLite file (as bench/scheduler_bench.py does): N
 people on platform "telegram" (chat id = user id) with a started programme and a 07:30
@@ -104,7 +104,7 @@ async def run(args: argparse.Namespace, path: Path) -> Result:
         async with FakeTelegram() as server:
             server.rate_limit(args.limit)
             server.latency = args.latency_ms / 1000
-            limits = RateLimits(messages_per_second=float(args.limit))
+            limits = RateLimits(messages_per_second=float(args.limit), in_flight=args.in_flight)
             async with running_adapter(server, coach, rate_limits=limits) as adapter:
                 extra = {}
                 accepts = inspect.signature(DeliveryWorker).parameters
@@ -197,7 +197,8 @@ async def main_async(args: argparse.Namespace) -> int:
     print(
         f"Telegram delivery: {args.reminders:,} daily reminders due in one minute, real ticker"
         f" + DeliveryWorker (concurrency {result.worker_concurrency}) + TelegramAdapter.send"
-        f" with Telegram's limits, fake Bot API refusing more than {args.limit} messages in any"
+        f" with Telegram's limits ({args.in_flight} in flight), fake Bot API refusing more"
+        f" than {args.limit} messages in any"
         f" sliding second, answering after {args.latency_ms:g} ms"
         f" (store built in {built:.1f} s; Python {platform.python_version()},"
         f" python-telegram-bot {telegram.__version__})\n"
@@ -219,6 +220,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="delay every Bot API answer by this much (a remote API; 0: answer at once)",
+    )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=1,
+        help="messages sent and not yet recorded, at most (TELEGRAM_IN_FLIGHT; default 1)",
     )
     parser.add_argument(
         "--worker-concurrency",

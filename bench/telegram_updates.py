@@ -50,9 +50,13 @@ import telegram
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.adapters.telegram import Pressed, RateLimits, TelegramAdapter, UpdateHandlers
+from bot.adapters.telegram import RateLimits, TelegramAdapter
+from bot.domain.clock import SystemClock
 from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.engine.ports import CoachPort
+from bot.schedule.inbox import Dispatcher, _Item
+from bot.store.sqlite import SQLiteDatabase
+from bot.store.stores import Stores
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
 
 TARGET_RATIO = 0.5
@@ -193,30 +197,40 @@ class EchoCoach:
         return [("start", "Begin"), ("help", "Help")]
 
 
-class CountingHandlers(UpdateHandlers):
-    """The real update handlers, counting updates whose replies have all been delivered."""
+class CountingInbox(Dispatcher):
+    """The real inbox, counting updates whose replies have all been delivered."""
 
     finished: Finished
 
-    async def handle(
-        self, ref: ConversationRef, inbound: Inbound, *, pressed: Pressed | None = None
-    ) -> None:
-        try:
-            await super().handle(ref, inbound, pressed=pressed)
-        finally:
+    async def _answer(self, lane: str, item: _Item) -> bool:
+        done = await super()._answer(lane, item)
+        if done:
             self.finished.one()
+        return done
 
 
 @contextlib.asynccontextmanager
-async def real_coach() -> AsyncIterator[CoachPort]:
+async def real_coach() -> AsyncIterator[tuple[CoachPort, Stores]]:
+    """The real coach on a fresh SQLite file; the inbox keeps its rows in the same file."""
     from bot.assembly import open_coach
 
     with tempfile.TemporaryDirectory() as tmp:
         coach = await open_coach(Path(tmp) / "bench.db")
         try:
-            yield coach
+            yield coach, coach.stores
         finally:
             await coach.close()
+
+
+@contextlib.asynccontextmanager
+async def echo_coach() -> AsyncIterator[tuple[CoachPort, Stores]]:
+    """The echo coach; the inbox on a fresh SQLite file of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        db = await SQLiteDatabase.open(Path(tmp) / "inbox.db")
+        try:
+            yield EchoCoach(), Stores.over(db)
+        finally:
+            await db.close()
 
 
 async def run_adapter(
@@ -224,25 +238,29 @@ async def run_adapter(
     messages: list[tuple[int, str]],
     warmup: list[tuple[int, str]],
     coach: CoachPort,
+    stores: Stores,
     concurrency: int,
     limits: RateLimits | None,
 ) -> Run:
+    """The adapter polling the fake, every update kept in the durable inbox first and
+    handled in its person's turn (``concurrency`` people at once)."""
+    inbox = CountingInbox(stores, coach, SystemClock(), max_concurrent=concurrency)
+    inbox.finished = Finished()
     adapter = TelegramAdapter(
         adapter_settings(server),
         coach,
+        inbox=inbox,
         rate_limits=limits,
-        max_concurrent_updates=concurrency,
         connection_pool_size=POOL,
     )
-    handlers = CountingHandlers(adapter.coach, adapter.outbound)
-    handlers.finished = Finished()
-    adapter.inbound = handlers  # before start(): build_application() installs it
+    inbox.senders[adapter.platform] = adapter
     await adapter.start()
     try:
         if warmup:
-            await timed(server, warmup, handlers.finished)
-        return await timed(server, messages, handlers.finished)
+            await timed(server, warmup, inbox.finished)
+        return await timed(server, messages, inbox.finished)
     finally:
+        await inbox.stop(5.0)
         await adapter.stop()
 
 
@@ -304,11 +322,12 @@ async def main_async(args: argparse.Namespace) -> int:
                 elif setup.key == "bare-conc":
                     setup.runs.append(await run_bare(server, messages, warmup, conc))
                 elif setup.key == "echo":
-                    run = run_adapter(server, messages, warmup, EchoCoach(), conc, None)
-                    setup.runs.append(await run)
+                    async with echo_coach() as (coach, stores):
+                        run = run_adapter(server, messages, warmup, coach, stores, conc, None)
+                        setup.runs.append(await run)
                 else:
-                    async with real_coach() as coach:
-                        run = run_adapter(server, messages, warmup, coach, conc, None)
+                    async with real_coach() as (coach, stores):
+                        run = run_adapter(server, messages, warmup, coach, stores, conc, None)
                         setup.runs.append(await run)
         limited: Setup | None = None
         if args.with_limits:
@@ -319,8 +338,10 @@ async def main_async(args: argparse.Namespace) -> int:
                 note="~30 messages/s by design",
             )
             few = messages[: min(len(messages), 150)]
-            async with real_coach() as coach:
-                limited.runs.append(await run_adapter(server, few, [], coach, conc, RateLimits()))
+            async with real_coach() as (coach, stores):
+                limited.runs.append(
+                    await run_adapter(server, few, [], coach, stores, conc, RateLimits())
+                )
 
     bare = [s for s in setups if s.bare]
     best_bare = max(bare, key=lambda s: s.rate)

@@ -1,4 +1,5 @@
-"""Assembles the process: the coach, the adapters whose tokens are set, the scheduler."""
+"""Assembles the process: the coach, the inbox, the adapters whose tokens are set, the
+scheduler; stops it on a signal or when a platform refuses the bot."""
 
 from __future__ import annotations
 
@@ -19,8 +20,12 @@ from bot.config import Settings, files_beside
 from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef
-from bot.engine.ports import Adapter
-from bot.platforms import build_adapters, configured, start_error
+from bot.domain.readiness import Readiness
+from bot.engine.ports import Adapter, Sender
+from bot.logging_policy import redact_secrets
+from bot.platforms import Wiring, build_adapters, configured, start_error
+from bot.schedule.gate import PlatformGate
+from bot.schedule.inbox import Dispatcher
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -29,8 +34,8 @@ from bot.service.wiring import Service
 
 log = logging.getLogger(__name__)
 
-EXIT_CANNOT_START = 2  # a door failed at start, not for the network
-EXIT_REFUSED = 3  # a platform refused the bot itself (a wrong or revoked token)
+EXIT_REFUSED = 3  # a platform refused the bot itself (revoked token, deleted bot)
+EXIT_CANNOT_START = 2  # a door did not open at start
 START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
               Started.BROKEN: EXIT_CANNOT_START}
 
@@ -113,18 +118,23 @@ async def _script_line(
 async def run_app(
     settings: Settings,
     stop: asyncio.Event | None = None,
+    *,
+    bundle: Bundle | None = None,
     terminal: Callable[[], bool] | None = None,
 ) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file.
 
     Returns the exit code: 0 after a stop (SIGINT, SIGTERM, ``stop``), also while a door
-    was still being tried again; ``EXIT_REFUSED`` when a platform refuses the bot's token;
-    ``EXIT_CANNOT_START`` when a door fails at start for any other reason than the network.
+    that could not be reached was waiting to be tried again; ``EXIT_REFUSED`` when a
+    platform refuses the bot itself (a wrong or revoked token: a deaf bot is a dead bot,
+    its supervisor must notice); ``EXIT_CANNOT_START`` when a door fails at start for
+    another reason than the network, or when there is no platform and no terminal.
     """
+    redact_secrets(_secrets(settings))
     db = settings.db_path()
-    bundle = await build_checked(settings.content_root(), default_dialogs_root())
+    bundle = bundle or await build_checked(settings.content_root(), default_dialogs_root())
     if not configured(settings):
-        if not (terminal or sys.stdin.isatty)():  # under a service manager: nobody to chat with
+        if not (terminal or sys.stdin.isatty)():  # under a service manager: nobody to chat
             print("kneecoach: no platform configured (set TELEGRAM_BOT_TOKEN or "
                   "DISCORD_BOT_TOKEN) and no terminal for the chat; nothing was started",
                   file=sys.stderr)
@@ -132,15 +142,20 @@ async def run_app(
         return await run_chat(db, "local", None, False, None, bundle=bundle,
                               files_dir=settings.files_path())
     clock = SystemClock()
-    service = Service(clock)
+    readiness = Readiness(clock)
+    service = Service(clock, readiness)
     names = [p.name for p in configured(settings)]
     service.platforms(names)
     service.count_logged_errors()
     coach = await open_coach(db, clock=clock, bundle=bundle,
                              screener=service.screener(bundle.rules))
-    adapters = build_adapters(settings, coach, service.coach_port(coach))
-    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock)
-    ticker = service.ticker(coach.stores.outbox, worker)
+    gate = PlatformGate(readiness)
+    inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)
+    adapters = build_adapters(settings, coach, Wiring(inbox, readiness))
+    senders: dict[str, Sender] = {a.platform: a for a in adapters}
+    inbox.senders.update(senders)
+    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate)
+    ticker = service.ticker(coach.stores.outbox, worker, inbox)
     health = (
         service.health_server(coach.stores.db, settings.kneecoach_tick_seconds, names,
                               host=settings.kneecoach_metrics_host,
@@ -153,36 +168,48 @@ async def run_app(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     started: list[Adapter] = []
+    grace = settings.kneecoach_shutdown_grace
     try:
         if health is not None:
             await health.start()
+        # What the last run left unfinished goes first: queued before anything new arrives,
+        # handled once the doors can send.
+        await inbox.recover()
         for adapter in adapters:
+            # A platform that cannot be reached is tried again with backoff (one line an
+            # attempt); one that refuses the token, or fails otherwise, stops the process.
             outcome = await start_with_retry(
                 adapter, lambda exc: StartError(start_error(exc)), stop_aware_wait(stop),
-                connections=service.connections, metrics=service.metrics)
+                connections=readiness, metrics=service.metrics)
             if outcome is not Started.STARTED:
                 return START_EXIT[outcome]
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
+        inbox.start()
         await ticker.tick()  # catch up on what fell due while the bot was down
         ticker.start(settings.kneecoach_tick_seconds)
         log.info("Kneecoach is running; data in %s", db)
-        await stop.wait()
+        refused = asyncio.ensure_future(readiness.wait_fatal())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({refused, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            refused.cancel()
+            stopped.cancel()
+        if readiness.fatal is not None:
+            log.critical("stopping: %s", readiness.fatal)
+            return EXIT_REFUSED
         log.info("shutting down")
         return 0
     finally:
-        # Stop taking new work, let an in-flight tick finish (anything unsent stays in the
-        # outbox for next time) and the doors finish the turns in hand, within the grace
-        # period; then close the store.
-        try:
-            async with asyncio.timeout(settings.kneecoach_shutdown_grace):
-                await ticker.stop()
-                for adapter in reversed(started):
-                    with contextlib.suppress(Exception):
-                        await adapter.stop()
-        except TimeoutError:
-            log.warning("shutdown: work in hand was cut short after %.0f s (unsent "
-                        "reminders stay in the outbox)", settings.kneecoach_shutdown_grace)
+        # Stop taking new work: the tick and the turns in hand get the grace period
+        # (KNEECOACH_SHUTDOWN_GRACE; anything unsent stays in the outbox and the inbox for
+        # next time, and a delivery cut short resumes from its first unrecorded message),
+        # then close the doors, the health port and the store.
+        await asyncio.gather(ticker.stop(grace), inbox.stop(grace))
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
         if health is not None:
             await health.stop()
         service.close()
@@ -190,3 +217,9 @@ async def run_app(
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
+
+
+def _secrets(settings: Settings) -> list[str | None]:
+    values = (settings.telegram_bot_token, settings.discord_bot_token,
+              settings.telegram_webhook_secret)
+    return [v.get_secret_value() if v is not None else None for v in values]

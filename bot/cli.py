@@ -75,11 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValidationError) as exc:
         print(f"kneecoach: {_one_line(exc)}", file=sys.stderr)
         return 2
-    from bot.logging_policy import quiet_noisy_loggers
+    from bot.logging_policy import quiet_noisy_loggers, redact_secrets
     from bot.service.log_format import configure_logging
 
     configure_logging(settings.kneecoach_log_level, settings.kneecoach_log_format)
     quiet_noisy_loggers()
+    # Before anything can log: the tokens and the webhook secret never reach a log line.
+    redact_secrets(
+        v.get_secret_value() if v is not None else None
+        for v in (settings.telegram_bot_token, settings.discord_bot_token,
+                  settings.telegram_webhook_secret)
+    )
 
     if args.command in (None, "run"):
         from bot.app import run_app

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     kneecoach_log_format: Literal["human", "json"] = "human"
     kneecoach_metrics_port: int | None = None  # /healthz, /readyz, /metrics; off by default
     kneecoach_metrics_host: str = "127.0.0.1"
-    kneecoach_shutdown_grace: float = 10.0  # seconds turns and deliveries in hand get
+    kneecoach_shutdown_grace: float = 3.0  # seconds turns and deliveries in hand get
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None
+    # Messages sent to Telegram and not yet recorded, at most: each can arrive twice after a
+    # crash. 1 keeps 30 messages a second while Telegram answers within about 30 ms.
+    telegram_in_flight: int = 1
 
     discord_bot_token: SecretStr | None = None
     discord_application_id: str | None = None

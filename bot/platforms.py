@@ -8,8 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.domain.readiness import Readiness
 from bot.engine.coach import Coach
-from bot.engine.ports import Adapter, Capabilities, CoachPort
+from bot.engine.ports import Adapter, Capabilities, Inbox
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every door is plugged into besides the coach."""
+
+    inbox: Inbox  # where what arrives is kept before it is acknowledged
+    readiness: Readiness  # where connection state and a refused token are reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +26,7 @@ class Platform:
     name: str
     capabilities: Callable[[], Capabilities]
     configured: Callable[[Settings], bool]
-    build: Callable[[Settings, Coach, CoachPort], Adapter]  # port: what the door calls
+    build: Callable[[Settings, Coach, Wiring], Adapter]
 
 
 def _telegram_capabilities() -> Capabilities:
@@ -26,8 +35,8 @@ def _telegram_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _telegram(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
-    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
+    from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
@@ -40,7 +49,10 @@ def _telegram(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
             webhook_port=settings.telegram_webhook_port,
             webhook_secret=secret.get_secret_value() if secret else None,
         ),
-        port,
+        coach,
+        inbox=wiring.inbox,
+        readiness=wiring.readiness,
+        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight)),
     )
 
 
@@ -50,7 +62,7 @@ def _discord_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _discord(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
+def _discord(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
     from bot.adapters.discord import DiscordAdapter, DiscordSettings
 
     assert settings.discord_bot_token is not None
@@ -59,8 +71,10 @@ def _discord(settings: Settings, coach: Coach, port: CoachPort) -> Adapter:
             token=settings.discord_bot_token.get_secret_value(),
             application_id=settings.discord_application_id,
         ),
-        port,
+        coach,
         dm_channel_store=coach.stores.dm_channels,
+        readiness=wiring.readiness,
+        inbox=wiring.inbox,
     )
 
 
@@ -87,12 +101,9 @@ def configured(settings: Settings) -> list[Platform]:
     return [p for p in PLATFORMS if p.configured(settings)]
 
 
-def build_adapters(
-    settings: Settings, coach: Coach, port: CoachPort | None = None
-) -> list[Adapter]:
-    """An adapter for every platform whose token is configured; ``port``: what the doors
-    call (the coach itself unless it is wrapped, as the service's metrics do)."""
-    return [p.build(settings, coach, port or coach) for p in configured(settings)]
+def build_adapters(settings: Settings, coach: Coach, wiring: Wiring) -> list[Adapter]:
+    """An adapter for every platform whose token is configured."""
+    return [p.build(settings, coach, wiring) for p in configured(settings)]
 
 
 def start_error(exc: BaseException) -> str:

@@ -42,7 +42,7 @@ from bot.domain.events import (
 from bot.domain.markup import plain
 from bot.domain.results import Failed, SendResult, Sent
 from bot.domain.text import fold
-from bot.engine.ports import Capabilities, CoachPort
+from bot.engine.ports import Capabilities, CoachPort, Progress
 
 if TYPE_CHECKING:
     from bot.engine.ports import Adapter
@@ -172,24 +172,37 @@ class ConsoleChat:
         return path
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
         """Proactive messages (reminders) for the terminal user appear in the same stream.
 
-        One id per reply (``<key>#<n>``); a key already shown returns the same ``Sent`` and
-        shows nothing again; a ``private`` reply addressed to a shared conversation is never
-        shown (and a send of nothing else is ``Failed``).
+        One id per reply (``<key>#<n>``); the replies ``progress`` already has are not shown
+        again; with no progress, a key already shown returns the same ``Sent`` and shows
+        nothing again; a ``private`` reply addressed to a shared conversation is never shown
+        (and a send of nothing else is ``Failed``).
         """
         shown = self._delivered.get(idempotency_key)
-        if shown is not None:
+        if shown is not None and progress is None:
             return Sent(shown)
         if ref.shared:
             kept = [r for r in replies if not r.private]
             if replies and not kept:
                 return Failed("refused: private replies addressed to a shared conversation")
             replies = kept
-        self.show(replies)
-        ids = tuple(f"{idempotency_key}#{n}" for n in range(len(replies)))
+        done = len(progress.sent) if progress is not None else 0
+        for n in range(done, len(replies)):
+            self.show([replies[n]])
+            if progress is not None:
+                await progress.record(f"{idempotency_key}#{n}")
+        ids = (tuple(progress.sent) if progress is not None
+               else tuple(f"{idempotency_key}#{n}" for n in range(len(replies))))
         self._delivered[idempotency_key] = ids
         while len(self._delivered) > IDEMPOTENCY_MEMORY:
             del self._delivered[next(iter(self._delivered))]

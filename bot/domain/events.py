@@ -34,6 +34,12 @@ class ConversationRef:
     # health questions or shows health data there.
     shared: bool = False
 
+    @property
+    def person(self) -> str:
+        """Whose turn an event from here is: '<platform>:<user id>' (their lane in the inbox,
+        the key of their lock)."""
+        return f"{self.platform}:{self.user_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Text:
@@ -85,6 +91,26 @@ class ClubCommand:
 
 
 Inbound = Text | Press | Command | ClubCommand
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """One event as a platform delivered it, kept in the inbox until its turn has been
+    handled and its replies are on the platform.
+
+    ``event_id`` is unique per platform (Telegram's update_id, Discord's message id): a
+    repeat of it is dropped. ``origin`` names the message a button was pressed on, so
+    repeated presses of one button can be answered once. ``note`` is the adapter's own
+    (JSON text), handed back to it with the replies (Telegram: the pressed message, to show
+    the choice on it).
+    """
+
+    platform: str
+    event_id: str
+    ref: ConversationRef
+    inbound: Inbound
+    origin: str = ""
+    note: str = ""
 
 
 # A button whose data is OPEN_PRIVATE is rendered by adapters as a link that opens a private

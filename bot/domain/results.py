@@ -1,5 +1,5 @@
-"""What a platform answered to a proactive send: sent, retry after N seconds, blocked, not
-permitted, failed."""
+"""What a platform answered to a send: sent, retry after N seconds, unreachable, blocked,
+not permitted, failed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ class Sent:
 
 @dataclass(frozen=True, slots=True)
 class RetryAfter:
+    seconds: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The platform itself did not answer (network, timeout, a 5xx): the chat is not at
+    fault. Try again in ``seconds`` at the earliest, once the platform is back (the delivery
+    worker then probes with one message instead of retrying every one)."""
+
     seconds: float
     reason: str = ""
 
@@ -37,4 +47,4 @@ class Failed:
     reason: str = ""
 
 
-SendResult = Sent | RetryAfter | Blocked | NotPermitted | Failed
+SendResult = Sent | RetryAfter | Unreachable | Blocked | NotPermitted | Failed

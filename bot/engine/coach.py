@@ -30,11 +30,11 @@ from bot.domain.events import (
     Text,
 )
 from bot.domain.records import DialogState, User
+from bot.domain.results import SendResult
 from bot.domain.text import clean
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
 from bot.engine.feature import Feature, Registry
 from bot.engine.layout import Layout
-from bot.engine.locks import KeyedLocks
 from bot.engine.parsing import Vocabulary
 from bot.engine.ports import Delivery
 from bot.engine.screener import Screener, ScreenResult
@@ -85,7 +85,6 @@ class Coach:
         self.stores = stores
         self.users = stores.users
         self.clock = clock
-        self.locks = KeyedLocks()
         self.registry = Registry()
         self.registry.texts(HOST_TEXTS)
         self.registry.texts(BOOK_TEXTS)
@@ -122,15 +121,19 @@ class Coach:
                 if name in self.registry.menu]
 
     async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        async with self.locks.hold((ref.platform, ref.user_id)):
-            try:
+        """One turn of one person: everything it stores commits together, or (on an error)
+        nothing does and the person gets a kind word. Inside the inbox's turn for the same
+        person, this is a savepoint of it: the inbox row is marked handled with the replies
+        in the same transaction (docs/DESIGN.md, "Nothing lost, nothing doubled")."""
+        try:
+            async with self.stores.turn(ref.person):
                 if ref.shared:
                     return await self._handle_shared(ref, inbound)
                 return await self._handle_private(ref, inbound)
-            except Exception as exc:  # the person gets a kind word, never a traceback
-                log.error("handling failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(
-                    logging.DEBUG))
-                return [Reply(key="error.internal", text=self.text("error.internal"))]
+        except Exception as exc:  # the person gets a kind word, never a traceback
+            log.error("handling failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(
+                logging.DEBUG))
+            return [Reply(key="error.internal", text=self.text("error.internal"))]
 
     async def _handle_shared(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
         """In a group or server channel: a feature's shared business (the club), or a
@@ -189,7 +192,7 @@ class Coach:
             user = await self.users.get(int(target[2:]))
             if user is None or not user.active:
                 return None
-            async with self.locks.hold((user.platform, user.platform_user_id)):
+            async with self.stores.turn(user.ref.person):
                 session = self.session(user, await self.users.dialog_state(user.id))
                 if not await compose_for_person(session, local_day):
                     return None
@@ -198,7 +201,15 @@ class Coach:
         compose_for_target = self.registry.target_reminders.get(kind)
         if compose_for_target is None:
             return None
-        return await compose_for_target(target, local_day)
+        async with self.stores.turn(target):
+            return await compose_for_target(target, local_day)
+
+    async def settle(self, target: str, kind: str, local_day: date, result: SendResult) -> None:
+        """How a row ended, for the feature that composes its kind (if it wants to know)."""
+        told = self.registry.outcomes.get(kind)
+        if told is not None:
+            async with self.stores.turn(target):
+                await told(target, local_day, result)
 
     # ----- typed text ---------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from bot.domain.events import ConversationRef, Inbound, Reply
+from bot.domain.results import SendResult
 from bot.engine.ports import Delivery
 from bot.engine.screener import ScreenResult
 
@@ -30,6 +31,9 @@ RedFlagFn = Callable[["Session", ScreenResult], Awaitable[None]]
 PersonReminderFn = Callable[["Session", date], Awaitable[bool]]
 # A reminder for something else (a club channel): the outbox target and the local day.
 TargetReminderFn = Callable[[str, date], Awaitable[Delivery | None]]
+# How a reminder of this kind ended (the outbox target, its local day, the platform's
+# answer): told once per row, after the platform's final answer.
+OutcomeFn = Callable[[str, date, SendResult], Awaitable[None]]
 # Traffic in a shared channel (a group, a server): the replies, or None when it is not
 # this feature's business.
 SharedFn = Callable[[ConversationRef, Inbound], Awaitable[list[Reply] | None]]
@@ -55,6 +59,7 @@ class Registry:
     presses: dict[str, PressFn] = field(default_factory=dict)
     person_reminders: dict[str, PersonReminderFn] = field(default_factory=dict)
     target_reminders: dict[str, TargetReminderFn] = field(default_factory=dict)
+    outcomes: dict[str, OutcomeFn] = field(default_factory=dict)
     red_flag_hooks: list[RedFlagFn] = field(default_factory=list)
     shared_handlers: list[SharedFn] = field(default_factory=list)
     text_keys: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -93,6 +98,11 @@ class Registry:
     def target_reminder(self, kind: str, fn: TargetReminderFn) -> None:
         self._claim(f"reminder {kind}")
         self.target_reminders[kind] = fn
+
+    def outcome(self, kind: str, fn: OutcomeFn) -> None:
+        """Told how each reminder of ``kind`` ended (sent, blocked, not permitted, failed)."""
+        self._claim(f"outcome {kind}")
+        self.outcomes[kind] = fn
 
     def on_red_flag(self, fn: RedFlagFn) -> None:
         self.red_flag_hooks.append(fn)

@@ -1,15 +1,15 @@
-"""The engine's ports: what adapters may call on the engine (``CoachPort``), what they must
-offer it (``Sender``, ``Adapter``, their ``Capabilities``), and what the delivery worker asks
-of the engine (``Composer``)."""
+"""The engine's ports: what adapters may call on the engine (``CoachPort``) and where they
+hand what arrives (``Inbox``), what they must offer it (``Sender``, ``Adapter``, their
+``Capabilities``), and what the delivery worker asks of the engine (``Composer``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from bot.domain.events import ConversationRef, Inbound, Reply
+from bot.domain.events import ConversationRef, Envelope, Inbound, Reply
 from bot.domain.results import SendResult
 
 
@@ -52,19 +52,73 @@ class Capabilities:
     command_prefix: str  # how a person types a command: "/" or "/knee "
 
 
-class Sender(Protocol):
-    """Implemented by each adapter: deliver replies to one conversation, unprompted.
+class Progress(Protocol):
+    """Which messages of one delivery the platform already has, kept across restarts.
 
-    ``idempotency_key`` is stable across retries of the same outbox row, so a platform that
-    supports it (Discord's nonce) can refuse a duplicate. A ``ref`` with no ``chat_id``
-    (and not shared) is the person's private chat, which the sender finds.
+    A sender skips the first ``len(sent)`` rendered messages and calls ``record`` with the
+    id of each further message as soon as the platform accepted it, before sending the
+    next: after a crash only the message that was in flight can be sent twice.
+    """
+
+    @property
+    def sent(self) -> Sequence[str]: ...
+
+    async def record(self, message_id: str) -> None: ...
+
+
+@dataclass(slots=True)
+class MemoryProgress:
+    """Progress kept in this process only (a send nobody needs to resume after a crash)."""
+
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def sent(self) -> Sequence[str]:
+        return self.ids
+
+    async def record(self, message_id: str) -> None:
+        self.ids.append(message_id)
+
+
+class Sender(Protocol):
+    """Implemented by each adapter: deliver replies to one conversation.
+
+    ``idempotency_key`` is stable across retries of the same delivery (an outbox row, an
+    inbox row's replies), so a platform that supports it (Discord's nonce, per message) can
+    refuse a duplicate. A ``ref`` with no ``chat_id`` (and not shared) is the person's
+    private chat, which the sender finds. ``progress`` says which messages were already
+    delivered and records each new one (``None``: the sender keeps it in memory, per key).
+    ``answering``: the adapter's note of the event these replies answer (``Envelope.note``;
+    "" for a reminder).
+    ``wait``: how long the send may wait in place for a rate limit before reporting
+    ``RetryAfter`` (0 for the outbox: it retries later; a few seconds for an answer).
     """
 
     platform: str
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult: ...
+
+
+class Inbox(Protocol):
+    """Where adapters hand the events they receive (bot.schedule.inbox in production).
+
+    ``accept`` returns once the events are stored: only then may the adapter tell the
+    platform they arrived (Telegram's next offset, the webhook's 200). True for each event
+    that is new, False for a repeat (already kept, or handled: it is not handled twice).
+    The inbox handles them in order per person, one turn at a time, and answers through the
+    platform's ``Sender``.
+    """
+
+    async def accept(self, envelopes: Sequence[Envelope]) -> list[bool]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +127,17 @@ class Delivery:
 
     ref: ConversationRef
     replies: Sequence[Reply]
-    # Called after the platform accepted the messages, with their ids.
-    on_sent: Callable[[tuple[str, ...]], Awaitable[None]] | None = None
-    # Called when the platform refused them for lack of permission there (NotPermitted).
-    on_refused: Callable[[], Awaitable[None]] | None = None
 
 
 class Composer(Protocol):
     """Implemented by the coach: what to send for one due outbox row (None = nothing)."""
 
     async def compose(self, target: str, kind: str, local_day: date) -> Delivery | None: ...
+
+    async def settle(self, target: str, kind: str, local_day: date, result: SendResult) -> None:
+        """How a row ended (sent, blocked, not permitted, failed): told once per row, also
+        for a row composed before a restart (what it composed is kept; callbacks could not
+        be)."""
 
 
 class Adapter(Sender, Protocol):

@@ -22,18 +22,26 @@ def parse_duration(text: str) -> timedelta | None:
 
 
 async def advance(ticker: Ticker, clock: FakeClock, delta: timedelta) -> list[TickResult]:
-    """Move the clock forward by ``delta``, stopping at every instant something is due."""
+    """Move the clock forward by ``delta``, stopping at every instant something is due (and
+    letting the inbox's lanes finish what each tick woke)."""
     target = clock.now() + delta
     results: list[TickResult] = []
     while True:
         upcoming = await _next_due(ticker, clock.now())
         if upcoming is None or upcoming > target:
             clock.set(target)
-            results.append(await ticker.tick())
+            results.append(await _tick(ticker))
             return results
         clock.set(max(upcoming, clock.now()))
-        results.append(await ticker.tick())
+        results.append(await _tick(ticker))
+
+
+async def _tick(ticker: Ticker) -> TickResult:
+    result = await ticker.tick()
+    if ticker.inbox is not None:
+        await ticker.inbox.idle()
+    return result
 
 
 async def _next_due(ticker: Ticker, now: datetime) -> datetime | None:
-    return await ticker.outbox.next_event_after(now)
+    return await ticker.next_event_after(now)

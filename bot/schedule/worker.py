@@ -1,38 +1,76 @@
 """The delivery worker: drains the outbox through each platform's Sender.
 
-Per row: build the messages (the coach decides what they say), mark the row 'sending', send
-with a stable idempotency key, and record what the platform answered:
-sent -> done; retry after N s -> back to pending with backoff; blocked -> the person is marked
-inactive and gets nothing more (a club whose channel blocks the bot is switched off); not
-permitted (the bot may not post there) -> recorded as 'refused' and the delivery's
-``on_refused`` is told (the club feature tells its admin); failed -> recorded. A row more
-than ``late_limit`` past its due time is recorded as missed instead of waking someone at
-night. Rows that fall due while the worker drains (the admin's notice) go out in the same
-drain.
+Per row: compose it once (the coach decides what it says; what it composed is kept on the
+row, so a retry or a restart sends the very same messages), send it with a stable
+idempotency key and the row's progress (the ids of its messages the platform already has:
+each is recorded as soon as the platform accepted it, before the next is sent), and record
+what the platform answered:
+sent -> done; retry after N s -> later, with backoff (capped at ``MAX_BACKOFF``);
+unreachable -> the platform's gate closes (one probe at a time until it answers again,
+``bot.schedule.gate``) and the row waits, not charged an attempt; blocked -> the person is
+marked inactive and gets nothing more (a club whose channel blocks the bot is switched
+off); not permitted (the bot may not post there) -> recorded as 'refused'; failed -> recorded.
+The coach is told how each row ended (``Composer.settle``: the club feature counts refusals
+and tells its admin). Retries go on until the row is
+more than ``late_limit`` past its due time: then it is recorded as missed, with the reason
+(nobody wants yesterday's reminder at night). Rows that fall due while the worker drains
+(the admin's notice) go out in the same drain.
 
-A row left in 'sending' by a crash is sent again with the SAME idempotency key, so a platform
-that honours it (Discord's nonce) drops the duplicate; we prefer a rare duplicate on a
-platform without one over a lost reminder.
+After a crash a row is sent again from its first unrecorded message: the messages before
+it are not repeated; the one in flight may be (Telegram has no idempotency key; Discord
+drops it by its nonce). docs/DESIGN.md, "Nothing lost, nothing doubled".
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.clock import Clock
-from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
+from bot.domain.results import (
+    Blocked,
+    Failed,
+    NotPermitted,
+    RetryAfter,
+    SendResult,
+    Sent,
+    Unreachable,
+)
 from bot.engine.ports import Composer, Sender
+from bot.schedule.gate import PlatformGate
 from bot.store.outbox import OutboxRow
 from bot.store.stores import Stores
 
 log = logging.getLogger(__name__)
 
 LATE_LIMIT = timedelta(hours=3)
-MAX_ATTEMPTS = 8
+MAX_BACKOFF = 60.0  # seconds between two tries of one row, at most (unless told longer)
+NO_ADAPTER_RETRY = 300.0
+
+
+def backoff(attempts: int, asked: float) -> float:
+    """Seconds until the next try: what the platform asked for, and at least 2^attempts
+    (capped), so nothing spins."""
+    return max(asked, min(2.0 ** max(attempts, 0), MAX_BACKOFF))
+
+
+class StoredProgress:
+    """A delivery's progress, written through to its row (``keep``) message by message."""
+
+    def __init__(self, sent: Sequence[str], keep: Callable[[list[str]], Awaitable[None]]) -> None:
+        self._sent = list(sent)
+        self._keep = keep
+
+    @property
+    def sent(self) -> Sequence[str]:
+        return self._sent
+
+    async def record(self, message_id: str) -> None:
+        self._sent.append(message_id)
+        await self._keep(list(self._sent))
 
 
 @dataclass(slots=True)
@@ -44,6 +82,7 @@ class DrainStats:
     failed: int = 0
     missed: int = 0
     skipped: int = 0
+    waiting: int = 0  # rows held back while their platform is down
     details: list[str] = field(default_factory=list)
     late: list[float] = field(default_factory=list)  # seconds after due, of each row sent
 
@@ -57,6 +96,7 @@ class DeliveryWorker:
         clock: Clock,
         late_limit: timedelta = LATE_LIMIT,
         concurrency: int = 16,
+        gate: PlatformGate | None = None,
     ) -> None:
         self.concurrency = concurrency
         self.outbox = stores.outbox
@@ -65,15 +105,20 @@ class DeliveryWorker:
         self.senders = dict(senders)
         self.clock = clock
         self.late_limit = late_limit
+        self.gate = gate or PlatformGate()
+        self.stopping = False
 
     async def drain(self, batch: int = 500) -> DrainStats:
-        """Deliver everything due. Different people are served concurrently (bounded), so
-        one slow or rate-limited chat never holds up the rest; one person's rows stay in
-        order."""
+        """Deliver everything due. Different targets are served concurrently (bounded), so
+        one slow or rate-limited chat never holds up the rest; one target's rows stay in
+        order. Stops starting new rows once ``stopping`` is set."""
         stats = DrainStats()
         seen: set[int] = set()  # each row at most once a drain
-        while True:
+        while not self.stopping:
             now = self.clock.now()
+            for platform, until in self.gate.closed_platforms().items():
+                if until > now:
+                    stats.waiting += await self.outbox.postpone(platform, until, now)
             rows = [row for row in await self.outbox.due(now, batch) if row.id not in seen]
             if not rows:
                 return stats
@@ -81,85 +126,101 @@ class DeliveryWorker:
             by_target: dict[str, list[OutboxRow]] = {}
             for row in rows:
                 by_target.setdefault(row.target, []).append(row)
-            gate = asyncio.Semaphore(self.concurrency)
+            slots = asyncio.Semaphore(self.concurrency)
             async with asyncio.TaskGroup() as group:
                 for queue in by_target.values():
-                    group.create_task(self._serve(queue, gate, now, stats))
+                    group.create_task(self._serve(queue, slots, stats))
+        return stats
 
     async def _serve(
-        self, queue: list[OutboxRow], gate: asyncio.Semaphore, now: datetime,
-        stats: DrainStats,
+        self, queue: list[OutboxRow], slots: asyncio.Semaphore, stats: DrainStats
     ) -> None:
-        async with gate:
+        async with slots:
             for row in queue:
-                await self._deliver_one(row, now, stats)
+                if self.stopping:
+                    return
+                await self._deliver_one(row, self.clock.now(), stats)
 
     async def _deliver_one(self, r: OutboxRow, now: datetime, stats: DrainStats) -> None:
         outbox_id = r.id
         if now - r.due_at > self.late_limit:
-            await self._finish(outbox_id, "missed", now, "more than the late limit after due")
+            reason = f"missed: not sent within {_span(self.late_limit)} of its time"
+            await self.outbox.finish(outbox_id, "missed", now, _with_last(reason, r))
             stats.missed += 1
             return
-        delivery = await self.composer.compose(r.target, r.kind, r.local_date)
-        if delivery is None or not delivery.replies:
-            await self._finish(outbox_id, "failed", now, "nothing to send")
-            stats.skipped += 1
-            return
-        sender = self.senders.get(delivery.ref.platform)
+        composed = r.composed()
+        if composed is None:
+            delivery = await self.composer.compose(r.target, r.kind, r.local_date)
+            if delivery is None or not delivery.replies:
+                await self.outbox.finish(outbox_id, "failed", now, "nothing to send")
+                stats.skipped += 1
+                return
+            composed = (delivery.ref, list(delivery.replies))
+            await self.outbox.keep(outbox_id, *composed)
+        ref, replies = composed
+        platform = ref.platform
+        sender = self.senders.get(platform)
         if sender is None:
-            await self._retry(outbox_id, r.attempts, now, 300.0, "no adapter running")
+            await self._retry(r, now, NO_ADAPTER_RETRY, "no adapter running")
             stats.retried += 1
             return
-        await self.outbox.mark_sending(outbox_id)
+        if not await self.gate.admit(platform, now):
+            until = self.gate.next_probe(platform) or now + timedelta(seconds=MAX_BACKOFF)
+            await self.outbox.postpone(platform, until, now)
+            stats.waiting += 1
+            return
+        progress = StoredProgress(r.sent, lambda ids: self.outbox.record_sent(outbox_id, ids))
         try:
             result: SendResult = await sender.send(
-                delivery.ref, delivery.replies, f"kc-ob-{outbox_id}"
+                ref, replies, f"kc-ob-{outbox_id}", progress=progress
             )
         except Exception as exc:  # an adapter bug must not stop everyone else's reminders
             log.error("sending outbox row %s raised %s", outbox_id, type(exc).__name__)
             result = RetryAfter(60.0, type(exc).__name__)
+        self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
-            await self._finish(outbox_id, "sent", now, None)
+            await self.outbox.finish(outbox_id, "sent", now, None)
             stats.late.append(max(0.0, (self.clock.now() - r.due_at).total_seconds()))
-            if delivery.on_sent is not None:
-                await delivery.on_sent(result.message_ids)
             stats.sent += 1
+        elif isinstance(result, Unreachable):
+            until = self.gate.next_probe(platform) or now + timedelta(seconds=result.seconds)
+            await self.outbox.retry(outbox_id, r.attempts + 1, until, result.reason[:200])
+            stats.retried += 1
         elif isinstance(result, RetryAfter):
-            attempts = r.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                await self._finish(outbox_id, "failed", now, "too many retries")
-                stats.failed += 1
-            else:
-                await self._retry(outbox_id, attempts, now, result.seconds, result.reason)
-                stats.retried += 1
+            await self._retry(r, now, result.seconds, result.reason)
+            stats.retried += 1
         elif isinstance(result, Blocked):
-            await self._finish(outbox_id, "blocked", now, result.reason[:200])
+            await self.outbox.finish(outbox_id, "blocked", now, result.reason[:200])
             if r.user_id is not None:
                 await self.outbox.block_person(r.user_id)
-            elif r.club_id is not None and delivery.ref.shared:  # not a note to its admin
+            elif r.club_id is not None and ref.shared:  # not a note to its admin
                 await self.clubs.deactivate(r.club_id)
             stats.blocked += 1
         elif isinstance(result, NotPermitted):
             log.warning("outbox row %s: the bot may not post there: %s", outbox_id,
                         result.reason[:200])
-            await self._finish(outbox_id, "refused", now, result.reason[:200])
-            if delivery.on_refused is not None:
-                await delivery.on_refused()
+            await self.outbox.finish(outbox_id, "refused", now, result.reason[:200])
             stats.refused += 1
         elif isinstance(result, Failed):
             log.warning("delivery of outbox row %s failed: %s", outbox_id, result.reason[:200])
-            await self._finish(outbox_id, "failed", now, result.reason[:200])
+            await self.outbox.finish(outbox_id, "failed", now, result.reason[:200])
             stats.failed += 1
+        if not isinstance(result, RetryAfter | Unreachable):  # the row has ended
+            await self.composer.settle(r.target, r.kind, r.local_date, result)
 
-    async def _retry(
-        self, outbox_id: int, attempts: int, now: datetime, seconds: float, reason: str
-    ) -> None:
-        backoff = max(seconds, min(2.0**attempts, 600.0))
-        await self.outbox.retry(
-            outbox_id, attempts, now + timedelta(seconds=backoff), reason[:200]
-        )
+    async def _retry(self, r: OutboxRow, now: datetime, seconds: float, reason: str) -> None:
+        attempts = r.attempts + 1
+        wait = backoff(attempts, seconds)
+        await self.outbox.retry(r.id, attempts, now + timedelta(seconds=wait), reason[:200])
 
-    async def _finish(
-        self, outbox_id: int, status: str, now: datetime, detail: str | None
-    ) -> None:
-        await self.outbox.finish(outbox_id, status, now, detail)
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
+
+
+def _with_last(reason: str, r: OutboxRow) -> str:
+    """The reason a row is missed, with the last thing that held it up, if anything did."""
+    if r.attempts == 0:
+        return reason
+    return f"{reason} ({r.attempts} attempt(s); last: {r.detail or 'no answer'})"[:200]

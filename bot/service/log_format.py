@@ -79,16 +79,20 @@ def formatter(kind: str) -> logging.Formatter:
     raise ValueError(f"KNEECOACH_LOG_FORMAT must be one of {', '.join(FORMATS)}, not {kind!r}")
 
 
-def configure_logging(level: str, kind: str, stream: TextIO | None = None) -> logging.Handler:
-    """The root logger writes to ``stream`` (stderr) in the chosen format (replaces
-    ``logging.basicConfig``)."""
+def configure_logging(
+    level: str, kind: str, stream: TextIO | None = None, root: logging.Logger | None = None
+) -> logging.Handler | None:
+    """The root logger writes to ``stream`` (stderr) in the chosen format. Like
+    ``logging.basicConfig``, it leaves a logger that already has handlers of someone else's
+    (a test runner's) alone, apart from its level; its own earlier handler is replaced."""
+    root = root or logging.getLogger()
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    if any(h.get_name() != "kneecoach" for h in root.handlers):
+        return None
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter(kind))
     handler.set_name("kneecoach")
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        if old.get_name() == "kneecoach":  # ours from an earlier call; others stay
-            root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(getattr(logging, level.upper(), logging.INFO))
     return handler

@@ -6,7 +6,8 @@ here decides anything; no engine or adapter module knows these exist.
   replies per platform; it also binds the log context of the turn (``turn_context``).
 * ``MeteredSender`` (a ``Sender``, what the delivery worker calls): what each platform
   answered (sent, 429 and its wait, blocked, refused); any answer means the platform is
-  reachable, a network error or a 5xx that it is not.
+  reachable, ``Unreachable`` (a network error, a timeout, a 5xx) that it is not (as the
+  platform gate also reports).
 * ``CountingScreener`` (the coach's ``Screener``): every screened text by its level.
 * ``ObservedTicker`` (the ``Ticker``): reminders due and what became of them, how late each
   went out, and the heartbeat ``/readyz`` reads.
@@ -22,13 +23,13 @@ from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.events import ConversationRef, Inbound, Reply
-from bot.domain.results import RetryAfter, SendResult
+from bot.domain.results import SendResult, Unreachable
 from bot.engine.ports import CoachPort, Sender
 from bot.engine.screener import Screener, ScreenResult
 from bot.schedule.ticker import Ticker, TickResult
 from bot.service.log_format import turn_context
-from bot.service.metrics import Metrics, is_rate_limit
-from bot.service.readiness import Connections
+from bot.service.metrics import Metrics
+from bot.service.readiness import ConnectionReports
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class MeteredSender:
     """``options``: whatever else the sender takes is passed through untouched."""
 
     def __init__(self, sender: Sender, metrics: Metrics,
-                 connections: Connections | None = None) -> None:
+                 connections: ConnectionReports | None = None) -> None:
         self.sender = sender
         self.platform = sender.platform
         self.metrics = metrics
@@ -77,7 +78,7 @@ class MeteredSender:
             raise
         self.metrics.sent(self.platform, replies, result)
         if self.connections is not None:
-            if isinstance(result, RetryAfter) and not is_rate_limit(result):
+            if isinstance(result, Unreachable):
                 self.connections.down(self.platform, "sending", "no answer")
             else:
                 self.connections.up(self.platform, "sending")
@@ -85,7 +86,7 @@ class MeteredSender:
 
 
 def metered_senders(senders: Mapping[str, Sender], metrics: Metrics,
-                    connections: Connections | None = None) -> dict[str, Sender]:
+                    connections: ConnectionReports | None = None) -> dict[str, Sender]:
     return {name: MeteredSender(s, metrics, connections) for name, s in senders.items()}
 
 
@@ -119,6 +120,8 @@ class Heartbeat:
 
 
 class ObservedTicker(Ticker):
+    """The ticker, beating the heartbeat and counting what each tick did."""
+
     def __init__(self, *args: Any, metrics: Metrics, heartbeat: Heartbeat,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -140,7 +143,7 @@ class ObservedTicker(Ticker):
              "blocked": drained.blocked, "refused": drained.refused,
              "failed": drained.failed, "skipped": drained.skipped},
             drained.late,
-            time.time() if self.heartbeat.last is None else self.heartbeat.last.timestamp(),
+            self.clock.now().timestamp(),
         )
         return result
 

@@ -14,7 +14,7 @@ from enum import Enum
 
 from bot.engine.ports import Adapter
 from bot.service.metrics import Metrics
-from bot.service.readiness import Connections
+from bot.service.readiness import ConnectionReports
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ async def start_with_retry(
     classify: Callable[[BaseException], StartError],
     wait: Waiter,
     *,
-    connections: Connections | None = None,
+    connections: ConnectionReports | None = None,
     metrics: Metrics | None = None,
     first_wait: float = FIRST_WAIT,
     max_wait: float = MAX_WAIT,

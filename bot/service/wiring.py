@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import timedelta
 from typing import Any
 
 from bot.domain.clock import Clock
+from bot.domain.readiness import Readiness
 from bot.engine.ports import CoachPort, Sender
+from bot.schedule.inbox import Dispatcher
 from bot.schedule.worker import DeliveryWorker
 from bot.service.health import HealthServer, HealthSources
 from bot.service.metered import (
@@ -21,18 +22,17 @@ from bot.service.metered import (
     metered_senders,
 )
 from bot.service.metrics import Metrics
-from bot.service.readiness import GRACE, Connections, ReadinessView
 from bot.store.database import Database
 from bot.store.health import HealthStore
 from bot.store.outbox import OutboxStore
 
 
 class Service:
-    def __init__(self, clock: Clock, grace: timedelta = GRACE,
+    def __init__(self, clock: Clock, readiness: Readiness | None = None,
                  metrics: Metrics | None = None) -> None:
         self.clock = clock
         self.metrics = metrics or Metrics()
-        self.connections = Connections(clock, grace)
+        self.readiness = readiness or Readiness(clock)
         self.heartbeat = Heartbeat(clock)
         self._errors: ErrorCounter | None = None
 
@@ -48,18 +48,19 @@ class Service:
 
     def senders(self, senders: Iterable[Sender]) -> dict[str, Sender]:
         return metered_senders({s.platform: s for s in senders}, self.metrics,
-                               self.connections)
+                               self.readiness)
 
-    def ticker(self, outbox: OutboxStore, worker: DeliveryWorker) -> ObservedTicker:
-        return ObservedTicker(outbox, worker, self.clock, metrics=self.metrics,
+    def ticker(self, outbox: OutboxStore, worker: DeliveryWorker,
+               inbox: Dispatcher | None = None) -> ObservedTicker:
+        return ObservedTicker(outbox, worker, self.clock, inbox, metrics=self.metrics,
                               heartbeat=self.heartbeat)
 
     def health_server(
         self, db: Database, tick_seconds: float, platforms: Sequence[str], *,
-        host: str = "127.0.0.1", port: int = 0, readiness: ReadinessView | None = None,
+        host: str = "127.0.0.1", port: int = 0,
     ) -> HealthServer:
         sources = HealthSources(
-            health=HealthStore(db), readiness=readiness or self.connections,
+            health=HealthStore(db), readiness=self.readiness,
             heartbeat=self.heartbeat, tick_seconds=tick_seconds, platforms=list(platforms),
             metrics=self.metrics, clock=self.clock,
         )

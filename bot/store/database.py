@@ -1,9 +1,17 @@
-"""The database port the repositories speak: a few statement helpers and transactions.
+"""The database port the repositories speak: a few statement helpers, transactions, turns.
 
-Repositories (``users``, ``programme``, ``clubs``, ``outbox``, ``dm_channels``) hold all of
-the project's SQL, written once in a portable dialect (``?`` placeholders, ``ON CONFLICT``
-with a target, ``RETURNING``). A backend implements ``Database``: today SQLite
-(``bot.store.sqlite``). The engine and the scheduler use repositories, never a backend.
+Repositories (``users``, ``programme``, ``clubs``, ``outbox``, ``inbox``, ``dm_channels``)
+hold all of the project's SQL, written once in a portable dialect (``?`` placeholders,
+``ON CONFLICT`` with a target, ``RETURNING``). A backend implements ``Database``: today
+SQLite (``bot.store.sqlite``). The engine and the scheduler use repositories, never a backend.
+
+A turn (``turn(person)``) is one person's business done as a unit: no other turn of theirs
+runs meanwhile, and every statement the turn's task runs (through any repository, with the
+plain helpers below) is part of one transaction that commits or rolls back as a whole. A
+transaction or turn opened inside a turn of the same person is a savepoint: it rolls back
+alone, and commits with the outer one. That is how a coach's turn, the inbox row it answers
+and the replies it leaves to send are kept together (docs/DESIGN.md, "Nothing lost, nothing
+doubled").
 """
 
 from __future__ import annotations
@@ -38,6 +46,10 @@ class Tx(Protocol):
 
     async def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None: ...
 
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads (see ``Database.write``)."""
+        ...
+
 
 class Database(Protocol):
     """One process's handle on the store. Single statements are atomic on their own."""
@@ -48,12 +60,29 @@ class Database(Protocol):
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement atomically; how many rows it changed."""
+    async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
+        """Run one statement atomically; how many rows it changed. ``urgent``: a small write
+        that must not wait behind the turns queued for the store (the record that the
+        platform has a message: until it is written, a crash would send that message
+        again), so it goes right after the transaction in hand."""
+        ...
+
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write whose result nobody reads. Inside a transaction it may be sent with the
+        statement after it, or at the end of the (sub)transaction, in one trip: an error in
+        it surfaces there, still inside that transaction."""
         ...
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """Every statement inside commits together, or none does."""
+        """Every statement inside commits together, or none does (inside a turn or another
+        transaction of the same task: a savepoint)."""
+        ...
+
+    def turn(self, person: str) -> AbstractAsyncContextManager[Tx]:
+        """``person``'s turn: their lock, then one transaction that every statement of this
+        task joins until it ends. Nested in a turn of the same person: a savepoint. A turn
+        is never opened inside a transaction that is not a turn, nor inside another
+        person's turn (locks are always taken person first, then the store)."""
         ...
 
     async def tables(self) -> list[str]: ...

@@ -2,9 +2,11 @@
 
 The sweep claims due reminders and club posts here (one transaction: an outbox row per
 message with the unique key (target, kind, local date), and each reminder moved on to its
-next occurrence); the delivery worker reads due rows and records every platform answer.
-When something falls due is the scheduler's arithmetic, passed in as ``plan`` callables:
-this module holds the SQL only.
+next occurrence); the delivery worker reads due rows, keeps what it composed for a row
+(``keep``: composed once, so a resend is the same messages), records each message the
+platform accepted (``record_sent``: a restart resends only the one in flight) and every
+platform answer. When something falls due is the scheduler's arithmetic, passed in as
+``plan`` callables: this module holds the SQL only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.domain.events import ConversationRef, Reply
 from bot.domain.timefmt import from_db, to_db
+from bot.store.codec import delivery_of, delivery_text, ids_of, ids_text
 from bot.store.database import Database
 
 # (wall time "HH:MM", zone name, due instant as stored, now) ->
@@ -35,6 +39,13 @@ class OutboxRow:
     local_date: date
     due_at: datetime
     attempts: int
+    platform: str | None = None
+    payload: str | None = None  # what was composed for it (see ``composed``)
+    sent: tuple[str, ...] = ()  # ids of its messages the platform already has, in order
+    detail: str | None = None  # what held it up last
+
+    def composed(self) -> tuple[ConversationRef, list[Reply]] | None:
+        return delivery_of(self.payload) if self.payload else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,38 +65,41 @@ class OutboxStore:
         now_text = to_db(now)
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
-                "SELECT user_id, local_time, timezone, next_due FROM reminders"
-                " WHERE active=1 AND next_due<=? ORDER BY next_due LIMIT ?",
+                "SELECT r.user_id, r.local_time, r.timezone, r.next_due, u.platform"
+                " FROM reminders r JOIN users u ON u.id=r.user_id"
+                " WHERE r.active=1 AND r.next_due<=? ORDER BY r.next_due LIMIT ?",
                 (now_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
             advance: list[tuple[str, int]] = []
-            for user_id, local_time, zone_name, due_text in rows:
+            for user_id, local_time, zone_name, due_text, platform in rows:
                 day, due, following = plan(local_time, zone_name, due_text, now)
-                outbox.append((f"u:{user_id}", user_id, "daily", day.isoformat(), to_db(due),
-                               now_text))
+                outbox.append((f"u:{user_id}", user_id, platform, "daily", day.isoformat(),
+                               to_db(due), now_text))
                 advance.append((to_db(following), user_id))
             await tx.executemany(
-                "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO outbox (target, user_id, platform, kind, local_date, due_at,"
+                " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 outbox,
             )
             await tx.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
 
             clubs = await tx.fetchall(
-                "SELECT id, local_time, timezone, next_due, next_weekly FROM clubs"
+                "SELECT id, local_time, timezone, next_due, next_weekly, platform FROM clubs"
                 " WHERE active=1 AND (next_due<=? OR next_weekly<=?)",
                 (now_text, now_text),
             )
-            for club_id, local_time, zone_name, due_text, weekly_text in clubs:
+            for club_id, local_time, zone_name, due_text, weekly_text, platform in clubs:
                 for (kind, column), text in zip(CLUB_KINDS, (due_text, weekly_text), strict=True):
                     if text > now_text:
                         continue
                     day, following = plan_club(kind, local_time, zone_name, text, now)
                     await tx.execute(
-                        "INSERT INTO outbox (target, club_id, kind, local_date, due_at,"
-                        " next_attempt) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (f"c:{club_id}", club_id, kind, day.isoformat(), text, now_text),
+                        "INSERT INTO outbox (target, club_id, platform, kind, local_date,"
+                        " due_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT DO NOTHING",
+                        (f"c:{club_id}", club_id, platform, kind, day.isoformat(), text,
+                         now_text),
                     )
                     await tx.execute(
                         f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
@@ -108,8 +122,8 @@ class OutboxStore:
     async def due(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Rows waiting to be sent (or left mid-send by a crash) whose time has come."""
         rows = await self.db.fetchall(
-            "SELECT id, target, user_id, club_id, kind, local_date, due_at, attempts FROM outbox"
-            " WHERE status IN ('pending','sending') AND next_attempt<=?"
+            "SELECT id, target, user_id, club_id, kind, local_date, due_at, attempts, platform,"
+            " payload, sent, detail FROM outbox WHERE status='pending' AND next_attempt<=?"
             " ORDER BY next_attempt, id LIMIT ?",
             (to_db(now), limit),
         )
@@ -123,18 +137,35 @@ class OutboxStore:
                 local_date=date.fromisoformat(r["local_date"]),
                 due_at=from_db(r["due_at"]),
                 attempts=int(r["attempts"]),
+                platform=r["platform"],
+                payload=r["payload"],
+                sent=tuple(ids_of(r["sent"])),
+                detail=r["detail"],
             )
             for r in rows
         ]
 
-    async def mark_sending(self, outbox_id: int) -> None:
-        await self.db.execute("UPDATE outbox SET status='sending' WHERE id=?", (outbox_id,))
+    async def keep(
+        self, outbox_id: int, ref: ConversationRef, replies: list[Reply]
+    ) -> None:
+        """What was composed for a row: any resend is these very messages."""
+        await self.db.execute(
+            "UPDATE outbox SET payload=?, platform=? WHERE id=?",
+            (delivery_text(ref, replies), ref.platform, outbox_id),
+        )
+
+    async def record_sent(self, outbox_id: int, sent: list[str]) -> None:
+        """The platform has the row's messages up to here (their ids, in order)."""
+        await self.db.execute(
+            "UPDATE outbox SET sent=? WHERE id=?", (ids_text(sent), outbox_id), urgent=True
+        )
 
     async def finish(
         self, outbox_id: int, status: str, now: datetime, detail: str | None
     ) -> None:
+        """Sent, missed, blocked or failed: what it said is not kept any longer."""
         await self.db.execute(
-            "UPDATE outbox SET status=?, sent_at=?, detail=? WHERE id=?",
+            "UPDATE outbox SET status=?, sent_at=?, detail=?, payload=NULL WHERE id=?",
             (status, to_db(now), detail, outbox_id),
         )
 
@@ -145,6 +176,15 @@ class OutboxStore:
             "UPDATE outbox SET status='pending', attempts=?, next_attempt=?, detail=?"
             " WHERE id=?",
             (attempts, to_db(next_attempt), detail, outbox_id),
+        )
+
+    async def postpone(self, platform: str, until: datetime, now: datetime) -> int:
+        """Every due row for ``platform`` waits until ``until`` (the platform is down: one
+        probe at a time, not a retry for every row); attempts are not counted."""
+        return await self.db.execute(
+            "UPDATE outbox SET next_attempt=? WHERE status='pending' AND platform=?"
+            " AND next_attempt<=?",
+            (to_db(until), platform, to_db(now)),
         )
 
     async def block_person(self, user_id: int) -> None:
@@ -163,8 +203,7 @@ class OutboxStore:
         candidates: list[str] = []
         for sql in (
             "SELECT min(next_due) FROM reminders WHERE active=1 AND next_due>?",
-            "SELECT min(next_attempt) FROM outbox WHERE status IN ('pending','sending')"
-            " AND next_attempt>?",
+            "SELECT min(next_attempt) FROM outbox WHERE status='pending' AND next_attempt>?",
             "SELECT min(CASE WHEN next_due < next_weekly THEN next_due ELSE next_weekly END)"
             " FROM clubs WHERE active=1"
             " AND (CASE WHEN next_due < next_weekly THEN next_due ELSE next_weekly END)>?",

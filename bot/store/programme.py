@@ -119,9 +119,10 @@ class ProgrammeStore:
 
     async def add_snooze(self, user_id: int, local_day: date, due: datetime) -> bool:
         changed = await self.db.execute(
-            "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt)"
-            " VALUES (?, ?, 'snooze', ?, ?, ?) ON CONFLICT DO NOTHING",
-            (f"u:{user_id}", user_id, local_day.isoformat(), to_db(due), to_db(due)),
+            "INSERT INTO outbox (target, user_id, platform, kind, local_date, due_at,"
+            " next_attempt) SELECT ?, id, platform, 'snooze', ?, ?, ? FROM users WHERE id=?"
+            " ON CONFLICT DO NOTHING",
+            (f"u:{user_id}", local_day.isoformat(), to_db(due), to_db(due), user_id),
         )
         return changed > 0
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from bot.store.clubs import ClubStore
-from bot.store.database import Database
+from bot.store.database import Database, Tx
 from bot.store.dm_channels import StoredDMChannels
+from bot.store.inbox import InboxStore
 from bot.store.outbox import OutboxStore
 from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
@@ -23,7 +25,13 @@ class Stores:
     outcomes: OutcomeStore
     clubs: ClubStore
     outbox: OutboxStore
+    inbox: InboxStore
     dm_channels: StoredDMChannels
+
+    def turn(self, person: str) -> AbstractAsyncContextManager[Tx]:
+        """``person``'s turn: every repository call of this task inside it is one
+        transaction, and no other turn of theirs runs meanwhile (``Database.turn``)."""
+        return self.db.turn(person)
 
     @classmethod
     def over(cls, db: Database) -> Stores:
@@ -35,5 +43,6 @@ class Stores:
             outcomes=OutcomeStore(db),
             clubs=ClubStore(db),
             outbox=OutboxStore(db),
+            inbox=InboxStore(db),
             dm_channels=StoredDMChannels(db),
         )

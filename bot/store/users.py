@@ -92,7 +92,7 @@ class UserStore:
         return DialogState(row["dialog"], row["step"], int(row["seq"]), data)
 
     async def save_dialog_state(self, user_id: int, state: DialogState, now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO dialog_state (user_id, dialog, step, seq, data, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET dialog=excluded.dialog, step=excluded.step,"

@@ -32,7 +32,7 @@ from bot.domain.events import (
     Reply,
     Text,
 )
-from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent, Unreachable
 from tests.adapters.discord_conftest import (
     DcCoach,
     DcWorld,
@@ -860,7 +860,7 @@ async def test_server_errors_retry_and_client_errors_fail(
 ) -> None:
     ref = dm_ref(dc_fake, dc_world.alice)
     dc_fake.fail_once(503)
-    assert isinstance(await dc_adapter.send(ref, [Reply("r", "x")], "e1"), RetryAfter)
+    assert isinstance(await dc_adapter.send(ref, [Reply("r", "x")], "e1"), Unreachable)
     unknown = ConversationRef("discord", dc_world.alice.id, "123456789")
     assert isinstance(await dc_adapter.send(unknown, [Reply("r", "x")], "e2"), Failed)
     assert isinstance(

@@ -25,6 +25,7 @@ from bot.adapters.discord.render import CONTINUATION, render_markup, render_repl
 from bot.domain.clock import FakeClock
 from bot.domain.events import ClubCommand, ConversationRef, Press, Reply
 from bot.engine.coach import Coach
+from bot.schedule.inbox import Dispatcher
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -84,13 +85,20 @@ class World:
     ticker: Ticker
     adapter: DiscordAdapter = field(init=False)  # the running one (start_adapter)
     adapters: list[DiscordAdapter] = field(default_factory=list)
+    inboxes: list[Dispatcher] = field(default_factory=list)
 
     # ----- the bot's side
 
     async def start_adapter(self) -> DiscordAdapter:
+        """The adapter as ``kneecoach run`` wires it: what people type in a DM goes through
+        the inbox (on the coach's store and clock)."""
+        inbox = Dispatcher(self.coach.stores, self.port, self.clock)
         adapter = DiscordAdapter(
-            self.settings, self.port, dm_channel_store=StoredDMChannels(self.coach.stores.db)
+            self.settings, self.port, dm_channel_store=StoredDMChannels(self.coach.stores.db),
+            inbox=inbox,
         )
+        inbox.senders["discord"] = adapter
+        self.inboxes.append(inbox)
         await adapter.start()
         self.adapters.append(adapter)
         self.adapter = adapter
@@ -99,6 +107,7 @@ class World:
 
     async def restart(self) -> None:
         """Stop the Discord client and start a brand-new adapter on the same coach/db."""
+        await self.inboxes[-1].stop(2.0)
         await self.adapter.stop()
         await self.fake.wait_for(lambda: not self.fake._ready_sessions(), within=WITHIN)
         await self.start_adapter()
@@ -208,6 +217,8 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 await w.start_adapter()
                 yield w
             finally:
+                for inbox in w.inboxes:
+                    await inbox.stop(2.0)
                 for adapter in w.adapters:
                     await adapter.stop()
     finally:

@@ -17,7 +17,7 @@ from bot.adapters.discord.outbound import (
 from bot.adapters.discord.render import make_nonce, render_replies
 from bot.adapters.discord.settings import MemoryDMChannelStore
 from bot.domain.events import Button, ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent, Unreachable
 from tests.fakes.discord_output import RecordingChannels, forbidden, http_error
 
 DM = 111
@@ -87,7 +87,7 @@ async def test_a_server_channel_gets_no_private_reply_whatever_the_ref_says(
         (forbidden(50008, "Cannot send messages in a non-text channel"),
          Failed("Discord 403 50008: Cannot send messages in a non-text channel")),
         (http_error(429), RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")),
-        (http_error(503), RetryAfter(SERVER_RETRY_S, "Discord 503")),
+        (http_error(503), Unreachable(SERVER_RETRY_S, "Discord 503")),
         (http_error(404, 10003, "Unknown Channel"), Failed("Discord 404 10003: Unknown Channel")),
     ],
 )
@@ -102,10 +102,12 @@ async def test_discords_errors_become_typed_results(
     assert channels.posted == []
 
 
-async def test_network_trouble_is_a_retry(outbound: Outbound, channels: RecordingChannels) -> None:
+async def test_network_trouble_is_unreachable(
+    outbound: Outbound, channels: RecordingChannels
+) -> None:
     channels.fail_next(aiohttp.ServerDisconnectedError())
     result = await outbound.send(REF, [REMINDER], "k")
-    assert isinstance(result, RetryAfter) and result.seconds == SERVER_RETRY_S
+    assert isinstance(result, Unreachable) and result.seconds == SERVER_RETRY_S
 
 
 async def test_closed_or_absent_channels_ask_to_retry(

@@ -12,7 +12,9 @@ from pydantic import SecretStr
 
 from bot.app import run_app
 from bot.config import Settings
-from bot.platforms import build_adapters
+from bot.domain.clock import SystemClock
+from bot.domain.readiness import Readiness
+from bot.platforms import Wiring, build_adapters
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
 
@@ -34,7 +36,7 @@ async def test_run_starts_telegram_and_stops_cleanly(
     running = asyncio.create_task(run_app(settings(tmp_path, tg_server.base_url), stop))
     await tg_server.wait_for_calls("setMyCommands", within=30)  # content check + start
     tg_server.inject_private_text(4242, "/start")
-    sent = await tg_server.wait_for_calls("sendMessage", count=2, within=10)
+    sent = await tg_server.wait_for_calls("sendMessage", count=2, within=30)
     assert "Kneecoach" in sent[0]["text"]
     stop.set()
     assert await asyncio.wait_for(running, timeout=20) == 0
@@ -49,5 +51,6 @@ def test_only_configured_platforms_start(tmp_path: Path) -> None:
     class _Coach:
         db = None
 
-    adapters = build_adapters(settings(tmp_path, "http://127.0.0.1:9"), _Coach())  # type: ignore[arg-type]
+    wiring = Wiring(inbox=None, readiness=Readiness(SystemClock()))  # type: ignore[arg-type]
+    adapters = build_adapters(settings(tmp_path, "http://127.0.0.1:9"), _Coach(), wiring)  # type: ignore[arg-type]
     assert [a.platform for a in adapters] == ["telegram"]

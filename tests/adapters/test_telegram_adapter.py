@@ -113,11 +113,16 @@ async def test_stop_is_clean_and_idempotent(
     tg_server: FakeTelegram, tg_start_adapter: StartAdapter, tg_coach: ScriptedCoach
 ) -> None:
     adapter = await tg_start_adapter(tg_coach)
+    update = tg_server.inject_private_text(USER, "hello")
+    await tg_server.wait_for_calls("sendMessage")
     await adapter.stop()
     await adapter.stop()
     assert not adapter.running
-    # The last getUpdates confirmed what was fetched (offset) with timeout 0.
-    assert tg_server.calls_to("getUpdates")[-1]["timeout"] == "0"
+    # The last getUpdates confirmed what the inbox kept (offset) with timeout 0.
+    last = tg_server.calls_to("getUpdates")[-1]
+    assert last["timeout"] == "0"
+    assert int(last["offset"]) == update["update_id"] + 1
+    assert tg_server.pending_updates() == []
 
 
 async def test_token_and_user_text_never_logged(

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from bot.domain.events import Command, ConversationRef, Inbound, Picture, Press, Reply, Text
+from bot.adapters.telegram.render import TextPart
+from bot.domain.clock import FakeClock
+from bot.domain.events import Command, ConversationRef, Picture, Press, Reply, Text
 from bot.domain.results import Sent
 from tests.fakes.telegram_api import (
     KNEECAP,
@@ -26,7 +29,7 @@ from tests.fakes.telegram_api import (
     long_text,
     tiny_png,
 )
-from tests.fakes.telegram_output import TelegramSeam, offline_adapter
+from tests.fakes.telegram_output import FakeBotApiOutput, TelegramSeam, offline_adapter
 
 # PTB 22 warns from inside its own RetryAfter constructor unless PTB_TIMEDELTA is set.
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -342,16 +345,29 @@ async def test_interactive_reply_waits_out_a_short_flood(
     assert seam.slept == [3.0]
 
 
-async def test_interactive_reply_gives_up_on_a_long_flood(
-    server: FakeTelegram, seam: TelegramSeam, caplog: pytest.LogCaptureFixture
+async def test_a_long_flood_pauses_the_answer_and_nothing_overtakes_it(
+    server: FakeTelegram, tg_coach: ScriptedCoach
 ) -> None:
-    server.fail_next("sendMessage", retry_after=120)
-    await seam.text(USER, "first")
-    await seam.text(USER, "second")
-    (call,) = server.calls_to("sendMessage")
-    assert call["text"] == "You said: second"
-    assert seam.slept == []
-    assert "reply not delivered" in caplog.text
+    clock = FakeClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC))
+    async with offline_adapter(server, tg_coach, inbox_options={"clock": clock}) as seam:
+        server.fail_next("sendMessage", retry_after=120)
+        await seam.text(USER, "first")
+        await seam.text(USER, "second")
+        # Not dropped: the answer waits for the flood to pass, and the person's next
+        # message waits behind it.
+        assert server.calls_to("sendMessage") == []
+        assert seam.slept == []
+        assert [i for _, i in tg_coach.seen] == [Text("first")]
+
+        clock.advance(timedelta(seconds=119))
+        assert seam.inbox.wake(clock.now()) == 0
+        clock.advance(timedelta(seconds=2))
+        assert seam.inbox.wake(clock.now()) == 1
+        await seam.settle()
+
+    assert [c["text"] for c in server.calls_to("sendMessage")] == [
+        "You said: first", "You said: second",
+    ]
 
 
 async def test_a_blocked_chat_gets_nothing_and_the_next_update_is_handled(
@@ -375,24 +391,25 @@ async def test_one_chat_is_handled_in_order(server: FakeTelegram, seam: Telegram
     assert [c["text"] for c in calls] == [f"You said: message {n}" for n in range(5)]
 
 
-class WaitingCoach(ScriptedCoach):
-    """User 1's message waits until user 2's has been handled."""
+class SlowChatOutput(FakeBotApiOutput):
+    """Chat 1's messages wait until chat 2 has been sent one."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.second_seen = asyncio.Event()
+    def __init__(self, server: FakeTelegram) -> None:
+        super().__init__(server)
+        self.second_sent = asyncio.Event()
 
-    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        if ref.user_id == "1":
+    async def send_text(self, chat_id: int, part: TextPart) -> int:
+        if chat_id == 1:
             async with asyncio.timeout(5):
-                await self.second_seen.wait()
-        else:
-            self.second_seen.set()
-        return await super().handle(ref, inbound)
+                await self.second_sent.wait()
+        sent = await super().send_text(chat_id, part)
+        if chat_id == 2:
+            self.second_sent.set()
+        return sent
 
 
-async def test_different_chats_are_handled_concurrently(server: FakeTelegram) -> None:
-    async with offline_adapter(server, WaitingCoach()) as seam:
+async def test_a_slow_chat_does_not_hold_up_another(server: FakeTelegram) -> None:
+    async with offline_adapter(server, ScriptedCoach(), output=SlowChatOutput(server)) as seam:
         await seam.enqueue(server.make_message(chat_id=1, user_id=1, text="first"))
         await seam.enqueue(server.make_message(chat_id=2, user_id=2, text="second"))
         calls = await server.wait_for_calls("sendMessage", 2)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter
 from bot.domain.events import Animation, Button, ConversationRef, Document, Picture, Reply
-from bot.domain.results import Blocked, Failed, RetryAfter, Sent
+from bot.domain.results import Blocked, Failed, RetryAfter, Sent, Unreachable
 from tests.fakes.telegram_api import (
     FakeTelegram,
     ScriptedCoach,
@@ -110,12 +110,12 @@ async def test_bad_request_gives_failed_and_logs_no_text(
     assert "knee session" not in caplog.text
 
 
-async def test_network_error_gives_short_retry(
+async def test_network_error_is_unreachable_with_a_short_wait(
     tg_server: FakeTelegram, tg_adapter: TelegramAdapter
 ) -> None:
     tg_server.drop_next("sendMessage")
     result = await tg_adapter.send(REF, [REMINDER], "k1")
-    assert isinstance(result, RetryAfter)
+    assert isinstance(result, Unreachable)
     assert 0 < result.seconds <= 10
 
 

@@ -7,6 +7,7 @@ import pytest
 from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.domain.events import ConversationRef, Text
 from tests.fakes.telegram_api import FakeTelegram, ScriptedCoach, StartAdapter, free_port
+from tests.support.inbox import open_inbox
 
 USER = 6060
 SECRET = "kc_webhook-Secret_123"
@@ -92,12 +93,13 @@ async def test_wrong_token_fails_start(tg_server: FakeTelegram, tg_coach: Script
     from telegram.error import InvalidToken
 
     settings = TelegramSettings(token="1:wrong", api_base_url=tg_server.base_url)
-    adapter = TelegramAdapter(settings, tg_coach)
-    with pytest.raises(InvalidToken) as raised:
-        await adapter.start()
-    assert "wrong" not in str(raised.value)  # PTB's own message quotes the token
-    assert not adapter.running
-    await adapter.stop()
+    async with open_inbox(tg_coach) as inbox:
+        adapter = TelegramAdapter(settings, tg_coach, inbox=inbox)
+        with pytest.raises(InvalidToken) as raised:
+            await adapter.start()
+        assert "wrong" not in str(raised.value)  # PTB's own message quotes the token
+        assert not adapter.running
+        await adapter.stop()
 
 
 def test_settings_hide_secrets_and_validate() -> None:

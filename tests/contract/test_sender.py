@@ -15,6 +15,8 @@ fake Bot API and Discord against the fake Discord (tests/contract/harnesses.py).
 7. A shared conversation the bot may no longer post in gives ``NotPermitted`` (not
    ``Blocked``: an admin can give the rights back) and shows nothing.
 8. A private ref without a chat id reaches the person's private chat (a club admin's note).
+9. With a ``Progress``, each message is recorded as it is delivered, and the messages it
+   already has are not sent again (a restart resends only what was not recorded).
 
 A platform that cannot do what a case needs declares it in its harness (``CANNOT``); the
 case is then marked not applicable for that platform, with the declared reason.
@@ -30,6 +32,7 @@ import pytest
 
 from bot.domain.events import ConversationRef, Document, Reply
 from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, Sent
+from bot.engine.ports import MemoryProgress
 from tests.contract.harnesses import (
     BLOCK,
     HARNESSES,
@@ -204,3 +207,31 @@ async def test_a_private_ref_without_a_chat_id_reaches_the_private_chat(
 
     assert isinstance(result, Sent) and len(result.message_ids) == 1
     assert shown(harness, ref, "knee session") == 1
+
+
+@pytest.mark.parametrize("harness", senders(), indirect=True)
+async def test_progress_is_recorded_and_a_resumed_send_skips_what_was_delivered(
+    harness: Harness,
+) -> None:
+    ref = harness.private()
+    replies = [LONG, REMINDER]
+    rendered = harness.rendered(replies)
+    progress = MemoryProgress()
+
+    first = await harness.sender.send(ref, replies, "outbox:8", progress=progress)
+
+    assert isinstance(first, Sent)
+    assert list(progress.sent) == list(first.message_ids)
+    assert len(progress.sent) == rendered
+    # Another process picks the delivery up with only its first message recorded.
+    resumed = MemoryProgress(list(first.message_ids[:1]))
+    again = await harness.sender.send(ref, replies, "outbox:9", progress=resumed)
+    assert isinstance(again, Sent) and len(again.message_ids) == rendered
+    assert again.message_ids[0] == first.message_ids[0]
+    assert len(harness.seen(ref)) == rendered + rendered - 1
+    assert shown(harness, ref, "knee session") == 2  # the last message: sent again once
+    done = MemoryProgress(list(first.message_ids))
+    assert await harness.sender.send(ref, replies, "outbox:10", progress=done) == Sent(
+        first.message_ids
+    )
+    assert len(harness.seen(ref)) == rendered + rendered - 1  # nothing more

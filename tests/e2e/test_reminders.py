@@ -145,6 +145,82 @@ async def test_429_is_waited_out_and_nothing_lost(world: World) -> None:
     assert delivered - datetime(2026, 3, 2, 7, 30, tzinfo=UTC) >= timedelta(seconds=30)
 
 
+async def test_a_ten_minute_outage_is_waited_out_and_every_reminder_arrives_once(
+    world: World,
+) -> None:
+    runners = [f"r{n}" for n in range(5)]
+    for runner in runners:
+        await world.enrol(runner)  # 07:30 London
+    await world.advance(timedelta(hours=1, minutes=29))  # 07:29
+    world.platform.down.update(runners)
+    calls = len(world.platform.calls)
+    for _ in range(10):  # 07:29 -> 07:39, the platform answers nothing
+        await world.advance(timedelta(minutes=1))
+        assert all(_daily(world, r) == [] for r in runners)
+    tried = len(world.platform.calls) - calls
+    # One probe at a time, spaced out to a minute: not a retry for every reminder.
+    assert 0 < tried <= 15, tried
+    assert not world.readiness.ready()
+    state = world.readiness.state("console")
+    assert state is not None and not state.connected and "network" in state.reason
+
+    world.platform.down.clear()
+    await world.advance(timedelta(minutes=5))
+    for runner in runners:
+        (arrived,) = _daily(world, runner)
+        assert arrived <= datetime(2026, 3, 2, 7, 40, tzinfo=UTC) + timedelta(minutes=2)
+    assert world.readiness.ready()
+    rows = await world.coach.stores.db.fetchall("SELECT status, attempts FROM outbox")
+    assert [r["status"] for r in rows] == ["sent"] * len(runners)
+    assert sum(r["attempts"] for r in rows) <= tried  # the waiting rows were not charged
+
+
+async def test_an_outage_past_the_late_limit_is_recorded_as_missed_with_the_reason(
+    world: World,
+) -> None:
+    await world.enrol("r1")
+    world.platform.down.add("r1")
+    await world.advance(timedelta(hours=6))  # 06:00 -> 12:00, the reminder was due 07:30
+    assert _daily(world, "r1") == []
+    row = await world.coach.stores.db.fetchone(
+        "SELECT status, detail FROM outbox WHERE kind='daily'"
+    )
+    assert row is not None and row["status"] == "missed"
+    assert "within 3 h" in row["detail"] and "network: down" in row["detail"]
+    world.platform.down.clear()
+    await world.advance(timedelta(days=1))
+    assert len(_daily(world, "r1")) == 1  # the next day arrives as usual
+
+
+async def test_a_restart_mid_send_resends_only_the_message_in_flight(
+    db_path: Path, clock: FakeClock
+) -> None:
+    coach = await open_test_coach(db_path, clock=clock)
+    world = World(coach, clock)
+    await world.enrol("r1")
+    platform = world.platform
+    platform.crash_after_parts = 1  # the first of the prompt's messages is delivered
+    clock.set(datetime(2026, 3, 2, 7, 31, tzinfo=UTC))
+    with pytest.raises(BaseExceptionGroup) as died:
+        await world.ticker.tick()
+    assert died.group_contains(ProcessDied)
+    await coach.close()
+
+    coach = await open_test_coach(db_path, clock=clock)
+    try:
+        world = World(coach, clock)
+        world.platform = platform
+        world.worker.senders["console"] = platform
+        await world.ticker.tick()
+        first, second = platform.parts
+        assert first[1] == 0 and second[1] == 1  # part 0 once, then only part 1
+        assert first[0] == second[0]  # the very same composed delivery
+        row = await coach.stores.db.fetchone("SELECT status, sent FROM outbox")
+        assert row is not None and row["status"] == "sent"
+    finally:
+        await coach.close()
+
+
 async def test_more_than_three_hours_late_is_recorded_as_missed(world: World) -> None:
     await world.enrol("r1")  # 07:30 London, enrolled Monday 06:00
     world.clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))  # the process was down

@@ -15,10 +15,15 @@ caption, content actually changes), callback answers (known id, answered once).
 
 Behaviours for tests: ``blocked_chats`` (403), ``unknown_chats`` (400 chat not found),
 ``muted_chats`` (400 not enough rights to send: a group that restricted the bot),
-``fail_next`` (one-shot error, e.g. 429 with retry_after), ``drop_next`` (close the connection),
-``rate_limit(n)`` (at most n messages in any sliding second, 429 above, counted in
-``rate_limited``). Long polling (getUpdates honours offset, limit and timeout and wakes as soon
-as an update is queued); ``post_webhook`` delivers an update to the registered webhook with a
+``fail_next`` (one-shot error, e.g. 429 with retry_after; ``html=True`` answers with an HTML
+error page that quotes the request path, token included, as a proxy in front of the Bot API
+does), ``drop_next`` (close the connection), ``outage`` (every call answers that status with
+such a page until it is set back to None), ``rate_limit(n)`` (at most n messages in any
+sliding second, 429 above, counted in ``rate_limited``), ``on_call(method, phase)`` (called
+when a valid call arrives, phase "received", and once it is recorded, "accepted", before
+the answer goes out: a test can kill the bot's process right there). Long polling
+(getUpdates honours offset, limit and timeout and wakes as soon as an update is queued);
+``post_webhook`` delivers an update to the registered webhook with a
 right or wrong secret token. The fake uses real time only for its own rate window and its long
 polls; tests wait with ``wait_for_calls`` / ``wait_until`` (conditions with timeouts).
 
@@ -71,7 +76,10 @@ from bot.domain.events import (
 
 if TYPE_CHECKING:
     from bot.adapters.telegram import RateLimits, TelegramAdapter
+    from bot.domain.readiness import Readiness
     from bot.engine.ports import CoachPort
+    from bot.schedule.inbox import Dispatcher
+    from bot.store.stores import Stores
 
 DEFAULT_TOKEN = "123456789:AAFakeTokenForTests_kneecoach-0123456"
 MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -304,6 +312,25 @@ class _Failure:
     description: str
     retry_after: int | None
     after: int = 0
+    html: bool = False
+
+
+class HtmlError(Exception):
+    """An answer that is not the Bot API's JSON: an HTML error page (a proxy's 502...)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def error_page(code: int, path: str) -> str:
+    """What a reverse proxy answers when the Bot API behind it is down: it quotes the path,
+    and a Bot API path holds the token."""
+    return (
+        f"<html><head><title>{code} Bad Gateway</title></head><body>"
+        f"<h1>{code}</h1><p>The upstream server did not answer the request for "
+        f"{path}.</p></body></html>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,11 +396,14 @@ class FakeTelegram:
         self.rate_limited = 0
         self.waiting_polls = 0  # getUpdates calls currently held open (long polls)
         self.latency = 0.0  # seconds added to every answer (simulates a remote API)
+        self.outage: int | None = None  # every call answers this status (an HTML page)
+        self.on_call: Callable[[str, str], None] | None = None
         self._rate_per_second: int | None = None
         self._rate_window: deque[float] = deque()
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
         self._updates: list[dict[str, Any]] = []
+        self._resend: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._callback_ids = itertools.count(1)
@@ -465,7 +495,7 @@ class FakeTelegram:
                 finally:
                     self._waiters.discard(waiter)
 
-    async def wait_for_calls(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
+    async def wait_for_calls(self, method: str, count: int = 1, within: float = 30.0) -> list[Call]:
         """Wait until at least ``count`` valid calls of ``method`` were recorded."""
         await self.wait_until(lambda: len(self.calls_to(method)) >= count, within)
         return self.calls_to(method)
@@ -475,6 +505,11 @@ class FakeTelegram:
 
     def bot_messages(self, chat_id: int) -> list[StoredMessage]:
         return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and m.from_bot]
+
+    def nudge(self) -> None:
+        """Wake every ``wait_until`` to check its condition again (a test changed state the
+        fake does not know about)."""
+        self._wake()
 
     def _wake(self) -> None:
         waiters, self._waiters = self._waiters, set()
@@ -492,8 +527,10 @@ class FakeTelegram:
         description: str | None = None,
         retry_after: int | None = None,
         after: int = 0,
+        html: bool = False,
     ) -> None:
-        """One call of ``method`` fails (default 429); ``after`` calls of it pass first."""
+        """One call of ``method`` fails (default 429); ``after`` calls of it pass first;
+        ``html``: the answer is an HTML error page quoting the request path."""
         if error_code == 429 and retry_after is None:
             retry_after = 3
         if description is None:
@@ -503,7 +540,7 @@ class FakeTelegram:
                 else "Bad Request: chat not found"
             )
         self._failures.setdefault(method.lower(), deque()).append(
-            _Failure(error_code, description, retry_after, after)
+            _Failure(error_code, description, retry_after, after, html)
         )
 
     def hold(self, method: str) -> asyncio.Event:
@@ -677,6 +714,12 @@ class FakeTelegram:
     def pending_updates(self) -> list[dict[str, Any]]:
         return list(self._updates)
 
+    def resend(self, update: dict[str, Any]) -> None:
+        """Deliver ``update`` again with the next getUpdates, whatever the offset says: what
+        Telegram does when it did not get the bot's confirmation (the same update_id)."""
+        self._resend.append(update)
+        self._wake()
+
     async def post_webhook(
         self, update: dict[str, Any], *, secret: str | None = None, use_secret: bool = True
     ) -> int:
@@ -731,10 +774,15 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
+        if self.outage is not None:
+            return web.Response(status=self.outage, text=error_page(self.outage, request.path),
+                                content_type="text/html")
         try:
             params, files = await self._read_params(request)
         except ApiError as exc:
             return web.json_response(exc.body(), status=exc.code)
+        if self.on_call is not None:
+            self.on_call(method_name, "received")
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         release = self._held.get(key)
@@ -757,10 +805,15 @@ class FakeTelegram:
                 result = await self._get_updates(params)
             else:
                 result = self._run(method_name, params, files)
+        except HtmlError as exc:
+            return web.Response(status=exc.code, text=error_page(exc.code, request.path),
+                                content_type="text/html")
         except ApiError as exc:
             self._reject(method_name, params, exc)
             return web.json_response(exc.body(), status=exc.code)
         self._record(method_name, params, files)
+        if self.on_call is not None:
+            self.on_call(method_name, "accepted")
         return web.json_response({"ok": True, "result": result})
 
     def invoke(
@@ -797,6 +850,8 @@ class FakeTelegram:
             failure[0].after -= 1
         elif failure:
             f = failure.popleft()
+            if f.html:
+                raise HtmlError(f.code)
             raise ApiError(
                 f.code,
                 f.description,
@@ -997,15 +1052,18 @@ class FakeTelegram:
         elif offset < 0:
             self._updates = self._updates[offset:]
         self._wake()
-        if not self._updates and timeout > 0 and not self._closing:
+        if not self._updates and not self._resend and timeout > 0 and not self._closing:
             self.waiting_polls += 1
             self._wake()
             try:
                 with contextlib.suppress(TimeoutError):
-                    await self.wait_until(lambda: bool(self._updates) or self._closing, timeout)
+                    await self.wait_until(
+                        lambda: bool(self._updates or self._resend) or self._closing, timeout
+                    )
             finally:
                 self.waiting_polls -= 1
-        return self._updates[:limit]
+        again, self._resend = self._resend, []
+        return (again + self._updates)[:limit]
 
     def _set_webhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         if "url" not in params:
@@ -1234,23 +1292,37 @@ async def running_adapter(
     coach: CoachPort,
     *,
     rate_limits: RateLimits | str | None = "default",
+    inbox: Dispatcher | None = None,
+    stores: Stores | None = None,
+    readiness: Readiness | None = None,
     **settings: Any,
 ) -> AsyncIterator[TelegramAdapter]:
     """A started ``TelegramAdapter`` for ``coach`` against ``server``; stopped on exit.
 
     ``rate_limits``: "default" keeps the adapter's (Telegram's) limits; ``None`` disables them.
+    Updates go to ``inbox`` (the real inbox dispatcher; without one, a new one on ``stores``
+    or, without those, on a store in memory); the adapter answers for it.
     """
     from bot.adapters.telegram import TelegramAdapter
+    from tests.support.inbox import open_inbox
 
     kwargs: dict[str, Any] = {}
     if rate_limits != "default":
         kwargs["rate_limits"] = rate_limits
-    adapter = TelegramAdapter(adapter_settings(server, **settings), coach, **kwargs)
-    await adapter.start()
-    try:
-        yield adapter
-    finally:
-        await adapter.stop()
+    async with contextlib.AsyncExitStack() as stack:
+        if inbox is None:
+            inbox = await stack.enter_async_context(open_inbox(coach, stores=stores))
+        adapter = TelegramAdapter(
+            adapter_settings(server, **settings), coach, inbox=inbox, readiness=readiness,
+            **kwargs,
+        )
+        inbox.senders[adapter.platform] = adapter
+        await adapter.start()
+        try:
+            yield adapter
+        finally:
+            await inbox.stop(2.0)
+            await adapter.stop()
 
 
 StartAdapter = Callable[..., Awaitable["TelegramAdapter"]]

@@ -1,5 +1,6 @@
-"""The Telegram adapter with no HTTP: the real PTB ``Application`` and handlers, real
-``telegram.Update`` objects, and an ``Output`` that records into the fake Bot API's model.
+"""The Telegram adapter with no HTTP: the real PTB ``Application``, real ``telegram.Update``
+objects through the adapter's receiver and the real inbox, and an ``Output`` that records
+into the fake Bot API's model.
 
 ``FakeBotApiOutput`` runs every call of the adapter's ``Output`` in-process on a
 ``FakeTelegram`` (``server.invoke``): the same validation, chats, messages and callback
@@ -11,10 +12,10 @@ The server need not be started.
 ``Application.initialize()`` works) and nothing else; any other request means something
 bypassed the ``Output`` and is kept in ``bypassed`` (``offline_adapter`` fails the test).
 
-``offline_adapter(server, coach)`` gives a ``TelegramSeam``: ``await seam.push(update)`` runs
-one update through ``application.process_update`` and returns when the handler is done, so
-a test asserts right after it, without waiting; ``seam.enqueue(update)`` goes through the
-application's update queue and ``PerChatUpdateProcessor`` instead (ordering, concurrency).
+``offline_adapter(server, coach)`` gives a ``TelegramSeam``: ``await seam.push(update)`` hands
+one update to the adapter (as polling does: kept by the inbox, then handled in its turn) and
+returns once the inbox is idle, so a test asserts right after it, without waiting;
+``seam.enqueue(update)`` returns as soon as the inbox has kept it (ordering, concurrency).
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.adapters.telegram.inbound import TgApplication
 from bot.adapters.telegram.render import AnimationPart, DocumentPart, PhotoPart, TextPart
 from bot.engine.ports import CoachPort
+from bot.schedule.inbox import Dispatcher
 from tests.fakes.telegram_api import FILENAME, ApiError, FakeTelegram
+from tests.support.inbox import open_inbox
 
 
 def ptb_error(exc: ApiError) -> TelegramError:
@@ -182,6 +185,7 @@ class TelegramSeam:
     adapter: TelegramAdapter
     app: TgApplication
     request: OfflineRequest
+    inbox: Dispatcher
     slept: list[float] = field(default_factory=list)
 
     def update(self, data: dict[str, Any]) -> Update:
@@ -190,12 +194,18 @@ class TelegramSeam:
         return update
 
     async def push(self, data: dict[str, Any]) -> None:
-        """Handle one update to the end (``application.process_update``)."""
-        await self.app.process_update(self.update(data))
+        """Handle one update to the end: kept, handled, answered (the inbox is idle)."""
+        await self.enqueue(data)
+        await self.settle()
 
     async def enqueue(self, data: dict[str, Any]) -> None:
-        """Queue one update as polling would (update queue -> PerChatUpdateProcessor)."""
-        await self.app.update_queue.put(self.update(data))
+        """Hand one update to the adapter as polling would; returns once the inbox kept it."""
+        await self.adapter.receiver.receive([self.update(data)])
+
+    async def settle(self) -> None:
+        """Until the inbox is idle and the press answers in flight are done."""
+        await self.inbox.idle()
+        await self.adapter.receiver.settle()
 
     async def text(self, user_id: int, text: str) -> dict[str, Any]:
         """A person writes ``text`` in their private chat with the bot; handled to the end."""
@@ -225,29 +235,38 @@ class TelegramSeam:
 
 @contextlib.asynccontextmanager
 async def offline_adapter(
-    server: FakeTelegram, coach: CoachPort, **kwargs: Any
+    server: FakeTelegram,
+    coach: CoachPort,
+    *,
+    inbox_options: dict[str, Any] | None = None,
+    **kwargs: Any,
 ) -> AsyncIterator[TelegramSeam]:
-    """A ``TelegramAdapter`` attached to its real application, with no HTTP anywhere.
+    """A ``TelegramAdapter`` attached to its real application and a real inbox (on a store
+    in memory, or as ``inbox_options`` say: ``stores``, ``clock``...), with no HTTP anywhere.
 
     Keywords go to ``TelegramAdapter`` (``rate_limits`` is off by default: the limiter only
     paces HTTP requests). Waits are recorded in ``seam.slept`` instead of slept.
     """
+    inbox_options = inbox_options or {}
     kwargs.setdefault("rate_limits", None)
-    adapter = TelegramAdapter(
-        TelegramSettings(token=server.token), coach, output=FakeBotApiOutput(server), **kwargs
-    )
-    request = OfflineRequest(server)
-    app = adapter.build_application(request=request)
-    await adapter.attach(app)
-    await app.start()  # the update queue's fetcher; nothing polls
-    seam = TelegramSeam(server, adapter, app, request)
+    kwargs.setdefault("output", FakeBotApiOutput(server))
+    async with open_inbox(coach, **inbox_options) as inbox:
+        adapter = TelegramAdapter(
+            TelegramSettings(token=server.token), coach, inbox=inbox, **kwargs
+        )
+        inbox.senders[adapter.platform] = adapter
+        request = OfflineRequest(server)
+        app = adapter.build_application(request=request)
+        await adapter.attach(app)
+        seam = TelegramSeam(server, adapter, app, request, inbox)
 
-    async def no_sleep(seconds: float) -> None:
-        seam.slept.append(seconds)
+        async def no_sleep(seconds: float) -> None:
+            seam.slept.append(seconds)
 
-    adapter.sleep = no_sleep
-    try:
-        yield seam
-    finally:
-        await adapter.stop()
+        adapter.sleep = no_sleep
+        try:
+            yield seam
+        finally:
+            await inbox.stop(2.0)
+            await adapter.stop()
     assert request.bypassed == [], f"calls that bypassed the Output: {request.bypassed}"

@@ -18,6 +18,7 @@ from bot.assembly import open_coach
 from bot.domain.clock import FakeClock
 from bot.engine.coach import Coach
 from bot.platforms import start_error
+from bot.schedule.gate import PlatformGate
 from bot.schedule.worker import DeliveryWorker
 from bot.service.health import HealthServer
 from bot.service.metered import ObservedTicker
@@ -25,6 +26,7 @@ from bot.service.startup import Started, StartError, start_with_retry
 from bot.service.wiring import Service
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
 from tests.support.content import shipped_bundle, shipped_pictures
+from tests.support.inbox import open_inbox
 from tests.support.recorder import Recorder
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # Monday 06:00 in London
@@ -64,19 +66,26 @@ async def svc_world(tmp_path: Path) -> AsyncIterator[SvcWorld]:
                              pictures=shipped_pictures())
     port = Recorder(service.coach_port(coach))  # type: ignore[arg-type]
     try:
-        async with FakeTelegram() as server, aiohttp.ClientSession() as http:
-            adapter = TelegramAdapter(adapter_settings(server), port, rate_limits=None)
+        async with (
+            FakeTelegram() as server,
+            aiohttp.ClientSession() as http,
+            open_inbox(port, stores=coach.stores, clock=clock,
+                       gate=PlatformGate(service.readiness)) as inbox,
+        ):
+            adapter = TelegramAdapter(adapter_settings(server), port, rate_limits=None,
+                                      inbox=inbox, readiness=service.readiness)
+            inbox.senders[adapter.platform] = adapter
 
             async def no_wait(seconds: float) -> bool:
                 return False
 
             started = await start_with_retry(
                 adapter, lambda exc: StartError(start_error(exc)), no_wait,
-                connections=service.connections, metrics=service.metrics)
+                connections=service.readiness, metrics=service.metrics)
             assert started is Started.STARTED
             try:
                 worker = DeliveryWorker(coach.stores, coach, service.senders([adapter]), clock)
-                ticker = service.ticker(coach.stores.outbox, worker)
+                ticker = service.ticker(coach.stores.outbox, worker, inbox)
                 health = service.health_server(coach.stores.db, TICK_SECONDS, ["telegram"])
                 await health.start()
                 try:

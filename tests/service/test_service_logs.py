@@ -54,17 +54,14 @@ def test_the_format_is_chosen_by_name() -> None:
 
 
 def test_configure_logging_replaces_only_its_own_handler() -> None:
-    root = logging.getLogger()
-    before = list(root.handlers)
-    level = root.level
-    try:
-        first = configure_logging("INFO", "json", io.StringIO())
-        second = configure_logging("DEBUG", "human", io.StringIO())
-        assert first not in root.handlers and second in root.handlers
-        assert all(h in root.handlers for h in before)
-        assert root.level == logging.DEBUG
-    finally:
-        for handler in list(root.handlers):
-            if handler not in before:
-                root.removeHandler(handler)
-        root.setLevel(level)
+    root = logging.getLogger("tests.configure")
+    first = configure_logging("INFO", "json", io.StringIO(), root)
+    second = configure_logging("DEBUG", "human", io.StringIO(), root)
+    assert first is not None and second is not None
+    assert root.handlers == [second] and root.level == logging.DEBUG
+    root.removeHandler(second)
+    foreign = logging.StreamHandler(io.StringIO())
+    root.addHandler(foreign)  # someone else's (a test runner's): left alone
+    assert configure_logging("WARNING", "json", io.StringIO(), root) is None
+    assert root.handlers == [foreign] and root.level == logging.WARNING
+    root.removeHandler(foreign)

@@ -12,11 +12,12 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.domain.clock import FakeClock
+from bot.domain.readiness import Readiness as Connections
 from bot.platforms import start_error
 from bot.service.metrics import Metrics
-from bot.service.readiness import Connections
 from bot.service.startup import Started, StartError, start_with_retry
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, ScriptedCoach, adapter_settings
+from tests.support.inbox import open_inbox
 
 
 def classify(exc: BaseException) -> StartError:
@@ -42,10 +43,11 @@ async def test_unreachable_telegram_is_tried_again_with_backoff(
     clock = FakeClock(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
     connections = Connections(clock)
     metrics = Metrics()
-    async with FakeTelegram() as server:
+    async with FakeTelegram() as server, open_inbox(ScriptedCoach()) as inbox:
         for _ in range(3):
             server.drop_next("getMe")  # the connection closes without an answer
-        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None)
+        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None,
+                                  inbox=inbox)
         waits = Waits()
         try:
             outcome = await start_with_retry(adapter, classify, waits,
@@ -68,10 +70,11 @@ async def test_unreachable_telegram_is_tried_again_with_backoff(
 
 
 async def test_backoff_is_capped() -> None:
-    async with FakeTelegram() as server:
+    async with FakeTelegram() as server, open_inbox(ScriptedCoach()) as inbox:
         for _ in range(9):
             server.drop_next("getMe")
-        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None)
+        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None,
+                                  inbox=inbox)
         waits = Waits()
         try:
             assert await start_with_retry(adapter, classify, waits, max_wait=30.0) is (
@@ -85,9 +88,10 @@ async def test_a_refused_token_is_not_tried_again(caplog: pytest.LogCaptureFixtu
     caplog.set_level(logging.INFO)
     clock = FakeClock(datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
     connections = Connections(clock)
-    async with FakeTelegram() as server:
+    async with FakeTelegram() as server, open_inbox(ScriptedCoach()) as inbox:
         wrong = "111111:wrong-token-for-this-bot"
-        adapter = TelegramAdapter(adapter_settings(server, token=wrong), ScriptedCoach())
+        adapter = TelegramAdapter(adapter_settings(server, token=wrong), ScriptedCoach(),
+                                  inbox=inbox)
         waits = Waits()
         outcome = await start_with_retry(adapter, classify, waits, connections=connections)
     assert outcome is Started.REFUSED
@@ -99,10 +103,11 @@ async def test_a_refused_token_is_not_tried_again(caplog: pytest.LogCaptureFixtu
 
 
 async def test_a_stop_while_waiting_ends_the_start() -> None:
-    async with FakeTelegram() as server:
+    async with FakeTelegram() as server, open_inbox(ScriptedCoach()) as inbox:
         for _ in range(5):
             server.drop_next("getMe")
-        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None)
+        adapter = TelegramAdapter(adapter_settings(server), ScriptedCoach(), rate_limits=None,
+                                  inbox=inbox)
         waits = Waits(stop_at=2)
         assert await start_with_retry(adapter, classify, waits) is Started.STOPPED
         assert not adapter.running

@@ -9,8 +9,11 @@ from datetime import datetime, timedelta
 
 from bot.domain.clock import FakeClock
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, NotPermitted, RetryAfter, SendResult, Sent
+from bot.domain.readiness import Readiness
+from bot.domain.results import Blocked, NotPermitted, RetryAfter, SendResult, Sent, Unreachable
 from bot.engine.coach import Coach
+from bot.engine.ports import Progress
+from bot.schedule.gate import PlatformGate
 from bot.schedule.simulate import advance
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
@@ -42,12 +45,22 @@ class RecordingPlatform:
     retry_once: dict[str, float] = field(default_factory=dict)
     crash_after_send: bool = False
     broken_once: set[str] = field(default_factory=set)
+    down: set[str] = field(default_factory=set)  # user ids whose platform does not answer
+    crash_after_parts: int | None = None  # die after recording this many parts of a send
+    parts: list[tuple[str, int]] = field(default_factory=list)  # (key, part) delivered
     calls: list[str] = field(default_factory=list)
     # user id -> the test client's history, so proactive messages can be pressed
     inboxes: dict[str, list[Reply]] = field(default_factory=dict)
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
         self.calls.append(idempotency_key)
         if ref.user_id in self.broken_once:
@@ -59,12 +72,23 @@ class RecordingPlatform:
             return NotPermitted("missing permissions")
         if ref.user_id in self.retry_once:
             return RetryAfter(self.retry_once.pop(ref.user_id), "429")
+        if ref.user_id in self.down:
+            return Unreachable(5.0, "network: down")
         if all(d.key != idempotency_key for d in self.delivered):
             self.delivered.append(Delivered(ref, list(replies), idempotency_key, self.clock.now()))
             self.inboxes.setdefault(ref.user_id, []).extend(replies)
         if self.crash_after_send:
             self.crash_after_send = False
             raise ProcessDied("the process died between sending and recording")
+        if progress is not None:
+            for n in range(len(progress.sent), len(replies)):
+                self.parts.append((idempotency_key, n))
+                await progress.record(f"{idempotency_key}#{n}")
+                if self.crash_after_parts is not None and len(progress.sent) >= (
+                    self.crash_after_parts
+                ):
+                    self.crash_after_parts = None
+                    raise ProcessDied("the process died between two messages of one send")
         return Sent((idempotency_key,))
 
     def to(self, user_id: str) -> list[Delivered]:
@@ -76,7 +100,9 @@ class World:
         self.coach = coach
         self.clock = clock
         self.platform = RecordingPlatform(clock)
-        self.worker = DeliveryWorker(coach.stores, coach, {"console": self.platform}, clock)
+        self.readiness = Readiness(clock)
+        self.worker = DeliveryWorker(coach.stores, coach, {"console": self.platform}, clock,
+                                     gate=PlatformGate(self.readiness))
         self.ticker = Ticker(coach.stores.outbox, self.worker, clock)
 
     def client(self, user_id: str) -> CoachClient:

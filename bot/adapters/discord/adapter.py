@@ -27,8 +27,9 @@ from bot.adapters.discord.inbound import DiscordInbound
 from bot.adapters.discord.outbound import ClientChannels, Outbound
 from bot.adapters.discord.settings import DiscordSettings, DMChannelStore, MemoryDMChannelStore
 from bot.domain.events import ConversationRef, Reply
+from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
-from bot.engine.ports import CoachPort
+from bot.engine.ports import CoachPort, Inbox, Progress
 
 if TYPE_CHECKING:
     from bot.engine.ports import Adapter
@@ -48,12 +49,15 @@ class DiscordAdapter:
         coach: CoachPort,
         *,
         dm_channel_store: DMChannelStore | None = None,
+        readiness: Readiness | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.settings = settings
         self.coach = coach
+        self.readiness = readiness
         self.dm_channel_store: DMChannelStore = dm_channel_store or MemoryDMChannelStore()
         self.outbound = Outbound(self.dm_channel_store)
-        self.inbound = DiscordInbound(coach, self.outbound, self.dm_channel_store)
+        self.inbound = DiscordInbound(coach, self.outbound, self.dm_channel_store, inbox)
         self._client: KneeClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._saved_base: str | None = None
@@ -85,6 +89,7 @@ class DiscordAdapter:
                 _, url, _ = await client.http.get_bot_gateway()
                 DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
             self._task = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
+            self._task.add_done_callback(self._gateway_ended)
             ready = asyncio.create_task(client.wait_until_ready(), name="discord-ready")
             done, _ = await asyncio.wait(
                 {ready, self._task},
@@ -98,6 +103,8 @@ class DiscordAdapter:
                     raise error or RuntimeError("the Discord gateway closed before READY")
                 raise TimeoutError("Discord did not become ready in time")
             log.info("discord: connected as %s", client.user)
+            if self.readiness is not None:
+                self.readiness.up(PLATFORM, "receiving")
         except BaseException:
             await self.stop()
             raise
@@ -121,6 +128,25 @@ class DiscordAdapter:
             except Exception:
                 log.debug("discord: the gateway task ended with an error", exc_info=True)
         self._restore_endpoints()
+
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """The gateway task ended by itself (``stop()`` ends it quietly): a refused token
+        or forbidden intents are fatal (the process must stop, not run on deaf); anything
+        else leaves Discord unreachable."""
+        if task.cancelled() or self.readiness is None:
+            return
+        error = task.exception()
+        if error is None:
+            return
+        refused = isinstance(error, discord.LoginFailure | discord.PrivilegedIntentsRequired) or (
+            isinstance(error, discord.ConnectionClosed) and error.code in (4004, 4013, 4014)
+        )
+        if refused:
+            reason = f"the gateway refused the bot ({type(error).__name__})"
+            log.critical("discord: %s; the bot cannot hear anyone and stops", reason)
+            self.readiness.fail(PLATFORM, reason)
+        else:
+            self.readiness.down(PLATFORM, "receiving", f"gateway: {type(error).__name__}")
 
     def _patch_endpoints(self) -> None:
         if self.settings.api_base:
@@ -163,11 +189,20 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ Sender
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
         """Deliver replies to ``ref.chat_id`` unprompted (reminders, the club's post); see
         ``Outbound.send``. Before start and after stop: ``RetryAfter``."""
-        return await self.outbound.send(ref, replies, idempotency_key)
+        return await self.outbound.send(
+            ref, replies, idempotency_key, progress=progress, answering=answering, wait=wait
+        )
 
 
 if TYPE_CHECKING:  # the adapter is the Discord door and its proactive Sender

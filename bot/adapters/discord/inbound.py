@@ -16,6 +16,13 @@ becomes it (text and buttons: the club post's new counter with its Done button; 
 private reply on a server message), otherwise ``Reply.chosen`` is shown under the question
 and its buttons go. Replies marked ``ephemeral`` are ephemeral follow-ups (the club's
 "thanks").
+
+What people type in a DM goes to the engine's ``Inbox`` (the message id is its event id, a
+repeat is dropped): it is kept before anything else happens, handled in the person's turn and
+answered through the adapter's ``Sender`` (posted to the DM with a nonce per message), so a
+crash mid-turn leaves it to the next start. Interactions (slash commands, presses) must be
+acknowledged within 3 s through the interaction itself and cannot be fetched again: they are
+handled directly, each in one turn (all or nothing).
 """
 
 from __future__ import annotations
@@ -41,8 +48,8 @@ from bot.adapters.discord.render import (
     render_reply,
 )
 from bot.adapters.discord.settings import DMChannelStore
-from bot.domain.events import ClubCommand, Command, ConversationRef, Press, Reply
-from bot.engine.ports import CoachPort
+from bot.domain.events import ClubCommand, Command, ConversationRef, Envelope, Press, Reply
+from bot.engine.ports import CoachPort, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +78,16 @@ class DiscordInbound:
     """The client's ``Handlers``: what to do with each interaction and DM."""
 
     def __init__(
-        self, coach: CoachPort, outbound: Outbound, dm_channel_store: DMChannelStore
+        self,
+        coach: CoachPort,
+        outbound: Outbound,
+        dm_channel_store: DMChannelStore,
+        inbox: Inbox | None = None,
     ) -> None:
         self.coach = coach
         self.outbound = outbound
         self.dm_channel_store = dm_channel_store
+        self.inbox = inbox
         # The personal commands people may type in a DM (the /knee group's, set at setup).
         self.commands: Collection[str] = ()
         self.inflight: set[asyncio.Task[Any]] = set()
@@ -321,7 +333,11 @@ class DiscordInbound:
         try:
             await self._remember_dm(user_id, channel_id)
             ref = ConversationRef(PLATFORM, user_id, channel_id, shared=False)
-            replies = await self.coach.handle(ref, parse_typed(message.content, self.commands))
+            inbound = parse_typed(message.content, self.commands)
+            if self.inbox is not None:  # kept, then handled and answered in its turn
+                await self.inbox.accept([Envelope(PLATFORM, str(message.id), ref, inbound)])
+                return
+            replies = await self.coach.handle(ref, inbound)
             await self.outbound.mark_typed(message.channel.id, replies)
             await self.outbound.post(message.channel.id, render_replies(replies))
         except Exception:

@@ -11,13 +11,15 @@ Proactive delivery (``Outbound.send``, behind the adapter's ``Sender.send``) pos
 summary, where only ``private=False`` replies go: a channel the client knows to be in a
 server is shared whatever the ref says) with a nonce derived from the idempotency key
 (Discord returns the first message for a repeated nonce for a few minutes, so a retried send
-is not duplicated). A private ref with no ``chat_id`` (a club admin's note) goes to that
-user's DM channel, from the ``DMChannelStore`` or opened. Results: DMs closed (403 50007) ->
-``Blocked``; the bot may not view or send in the channel (403 50001 Missing Access, 50013
-Missing Permissions) -> ``NotPermitted``; a 429 longer than ``max_ratelimit_timeout``
-(discord.py waits out shorter ones) -> ``RetryAfter``; 5xx or network trouble ->
-``RetryAfter``; any other 4xx -> ``Failed``; a send of nothing but private replies to a
-shared channel -> ``Failed``. Never raises.
+is not duplicated), one nonce per message of the delivery, and the delivery's ``Progress``:
+messages Discord already has are skipped, each new one recorded as soon as Discord accepted
+it. A private ref with no ``chat_id`` (a club admin's note) goes to that user's DM channel,
+from the ``DMChannelStore`` or opened. Results: DMs closed (403 50007) -> ``Blocked``; the
+bot may not view or send in the channel (403 50001 Missing Access, 50013 Missing
+Permissions) -> ``NotPermitted``; a 429 longer than ``max_ratelimit_timeout`` (discord.py
+waits out shorter ones) -> ``RetryAfter``; 5xx or network trouble -> ``Unreachable``; any
+other 4xx -> ``Failed``; a send of nothing but private replies to a shared channel ->
+``Failed``. Never raises.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ from bot.adapters.discord.render import (
 )
 from bot.adapters.discord.settings import DMChannelStore, MemoryDMChannelStore
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
+from bot.domain.results import (
+    Blocked,
+    Failed,
+    NotPermitted,
+    RetryAfter,
+    SendResult,
+    Sent,
+    Unreachable,
+)
+from bot.engine.ports import MemoryProgress, Progress
 
 log = logging.getLogger(__name__)
 
@@ -187,20 +198,24 @@ class Outbound:
         messages: Sequence[RenderedMessage],
         *,
         idempotency_key: str | None = None,
+        progress: Progress | None = None,
     ) -> list[str]:
-        """Post ``messages`` in order; raises discord.py's errors. With a key, each message
+        """Post the ``messages`` that ``progress`` does not have yet, in order, recording
+        each as Discord accepts it; raises discord.py's errors. With a key, each message
         carries a nonce derived from (key, index)."""
         channels = self.require()
-        ids: list[str] = []
-        for index, message in enumerate(messages):
+        progress = progress if progress is not None else MemoryProgress()
+        for index in range(len(progress.sent), len(messages)):
+            message = messages[index]
             nonce = make_nonce(idempotency_key, index) if idempotency_key is not None else None
-            ids.append(await channels.post(channel_id, message, nonce=nonce))
-            if message.asks and ids[-1].isdigit():
-                self.questions[channel_id] = int(ids[-1])
+            message_id = await channels.post(channel_id, message, nonce=nonce)
+            await progress.record(message_id)
+            if message.asks and message_id.isdigit():
+                self.questions[channel_id] = int(message_id)
                 self.questions.move_to_end(channel_id)
                 while len(self.questions) > QUESTION_MEMORY:
                     self.questions.popitem(last=False)
-        return ids
+        return list(progress.sent)
 
     async def mark_typed(self, channel_id: int, replies: Sequence[Reply]) -> None:
         """When the coach took typed text as the answer to its last question
@@ -216,9 +231,18 @@ class Outbound:
             log.warning("discord: dropping the answered question's buttons failed: %r", exc)
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
-        """Deliver replies to ``ref.chat_id`` unprompted (reminders, the club's post)."""
+        """Deliver replies to ``ref.chat_id`` unprompted (reminders, the club's post): the
+        messages ``progress`` does not have yet, each with its nonce. ``answering`` and
+        ``wait`` are not used: discord.py waits out short rate limits itself."""
         channels = self.channels
         if channels is None or not channels.open:
             return RetryAfter(NOT_RUNNING_RETRY_S, "the Discord adapter is not running")
@@ -236,7 +260,7 @@ class Outbound:
         except (discord.HTTPException, discord.RateLimited) as exc:
             return self._answer(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return RetryAfter(SERVER_RETRY_S, f"network: {exc!r}")
+            return Unreachable(SERVER_RETRY_S, f"network: {type(exc).__name__}")
         # A channel in a server is shared whatever the ref says: private replies never go there.
         shared = ref.shared or channels.is_server_channel(channel_id)
         deliverable = [r for r in replies if not (shared and r.private)]
@@ -248,12 +272,16 @@ class Outbound:
             if not deliverable:
                 return Failed("refused: private replies addressed to a server channel")
         messages = render_replies(deliverable)
+        progress = progress if progress is not None else MemoryProgress()
+        if not shared and not progress.sent:  # an answer typed in a DM drops the old buttons
+            await self.mark_typed(channel_id, deliverable)
         try:
-            ids = await self.post(channel_id, messages, idempotency_key=idempotency_key)
+            ids = await self.post(channel_id, messages, idempotency_key=idempotency_key,
+                                  progress=progress)
         except (discord.HTTPException, discord.RateLimited) as exc:
             return self._answer(exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return RetryAfter(SERVER_RETRY_S, f"network: {exc!r}")
+            return Unreachable(SERVER_RETRY_S, f"network: {type(exc).__name__}")
         return Sent(tuple(ids))
 
     @staticmethod
@@ -270,5 +298,5 @@ class Outbound:
         if exc.status == 429:  # without Discord's headers: an edge (Cloudflare) limit
             return RetryAfter(EDGE_RETRY_S, "rate limited by Discord's edge")
         if exc.status >= 500:
-            return RetryAfter(SERVER_RETRY_S, f"Discord {exc.status}")
+            return Unreachable(SERVER_RETRY_S, f"Discord {exc.status}")
         return Failed(f"Discord {exc.status} {exc.code}: {exc.text}")

@@ -1,21 +1,29 @@
 """``TelegramAdapter``: the lifecycle of the Telegram door and the wiring of its parts.
 
-``start()``/``stop()`` run inside the caller's event loop (initialize, updater polling or
-webhook, start, and the reverse), so Telegram, Discord and the scheduler can share one
-process. Long polling by default; a webhook server when ``webhook_url`` is set, checking
-Telegram's ``X-Telegram-Bot-Api-Secret-Token`` header.
+``start()``/``stop()`` run inside the caller's event loop (initialize, poll or serve the
+webhook, and the reverse), so Telegram, Discord and the scheduler can share one process.
+Long polling by default (``polling.Poller``: an update is confirmed to Telegram only once
+the inbox has it); a webhook server when ``webhook_url`` is set, checking Telegram's
+``X-Telegram-Bot-Api-Secret-Token`` header and answering 200 only once the inbox has the
+update (``inbound.DurableUpdateQueue``).
+
+Every update goes to the engine's ``Inbox`` (``inbox``), which handles it in its turn and
+answers through this adapter's ``send`` (the ``Sender``, with the press's note). A refused
+token (getUpdates or a send answered 401/404) is reported to ``readiness`` as fatal: the
+process stops with a non-zero exit instead of running on deaf. Whether Telegram answers at
+all is reported there too (the "receiving" part).
 
 ``attach(app)`` is the part of ``start()`` that receives nothing: it initializes an
 ``Application`` from ``build_application()`` (getMe) and points the outbound at the
 ``Output``. A test that needs no HTTP hands the adapter its own ``Output``, builds the
-application over a request that only answers getMe, attaches it and pushes real
-``telegram.Update`` objects through ``application.process_update(...)`` (or its update queue
-after ``application.start()``).
+application over a request that only answers getMe, attaches it and hands real
+``telegram.Update`` objects to ``adapter.receiver.receive([...])``.
 
 Logging: never the token (PTB's own loggers that print request URLs or payloads are held at
 INFO, httpx/httpcore at WARNING, see ``_QUIET_LOGGERS``; transport errors name only their
-class; PTB's ``InvalidToken`` message, which quotes the token, is replaced) and never message
-text.
+class; PTB's ``InvalidToken`` message, which quotes the token, is replaced; and
+``kneecoach run`` redacts the token from every log record whatever its source,
+``bot.logging_policy``) and never message text.
 """
 
 from __future__ import annotations
@@ -23,7 +31,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -36,24 +43,25 @@ from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import CAPABILITIES, PLATFORM
 from bot.adapters.telegram.inbound import (
     ALLOWED_UPDATES,
-    PerChatUpdateProcessor,
+    DurableUpdateQueue,
+    Receiver,
     TgApplication,
-    UpdateHandlers,
 )
 from bot.adapters.telegram.outbound import BotApiOutput, Outbound, Output
+from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import TELEGRAM_LIMITS, RateLimits, TelegramRateLimiter
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.domain.events import ConversationRef, Reply
+from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
-from bot.engine.ports import CoachPort
+from bot.engine.ports import CoachPort, Inbox, Progress
 
 if TYPE_CHECKING:
     from bot.engine.ports import Adapter
 
 logger = logging.getLogger(__name__)
 
-POLL_TIMEOUT = timedelta(seconds=10)
 
 # Loggers that would print the token (request URLs) or message payloads below these levels.
 _QUIET_LOGGERS: dict[str, int] = {
@@ -77,6 +85,8 @@ def quiet_third_party_loggers() -> None:
 class TelegramAdapter:
     """Telegram door of the coach; also the proactive ``Sender`` for platform "telegram".
 
+    ``inbox``: where updates go (needed to receive; a send-only adapter has none).
+    ``readiness``: where connection state and a refused token are reported.
     ``output``: where messages go; ``None`` (production) is the Bot API of the attached
     application (``BotApiOutput``).
     """
@@ -89,18 +99,21 @@ class TelegramAdapter:
         settings: TelegramSettings,
         coach: CoachPort,
         *,
+        inbox: Inbox | None = None,
+        readiness: Readiness | None = None,
         rate_limits: RateLimits | None = TELEGRAM_LIMITS,
-        max_concurrent_updates: int = 64,
         connection_pool_size: int = 16,
         output: Output | None = None,
     ) -> None:
         self.settings = settings
         self.coach = coach
+        self.readiness = readiness
         self.rate_limits = rate_limits
-        self.max_concurrent_updates = max_concurrent_updates
         self.connection_pool_size = connection_pool_size
         self.outbound = Outbound()
-        self.inbound = UpdateHandlers(coach, self.outbound)
+        self.outbound.on_refused = self._refused
+        self.receiver = Receiver(inbox, self.outbound)
+        self.poller: Poller | None = None
         self._output = output
         self._app: TgApplication | None = None
         self._running = False
@@ -143,14 +156,15 @@ class TelegramAdapter:
         """A configured, not yet initialized PTB ``Application`` with the handlers attached.
 
         ``request``: PTB's transport for every call (default: ``AiohttpRequest``, one pool
-        for sends and a single connection for getUpdates).
+        for sends and a single connection for getUpdates). PTB's handlers are not used:
+        updates go to the inbox (the webhook's update queue keeps them there).
         """
         quiet_third_party_loggers()
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             ApplicationBuilder()
             .token(self.settings.token)
             .job_queue(None)
-            .concurrent_updates(PerChatUpdateProcessor(self.max_concurrent_updates))
+            .update_queue(DurableUpdateQueue(self.receiver.receive))
             .request(request or AiohttpRequest(self.connection_pool_size))
             .get_updates_request(request or AiohttpRequest(1))
         )
@@ -160,7 +174,6 @@ class TelegramAdapter:
         if self.rate_limits is not None:
             builder = builder.rate_limiter(TelegramRateLimiter(self.rate_limits))
         app: TgApplication = builder.build()
-        self.inbound.install(app)
         return app
 
     async def attach(self, app: TgApplication) -> None:
@@ -189,22 +202,25 @@ class TelegramAdapter:
         """Connect (getMe), publish the command menu, then poll or serve the webhook."""
         if self._running or self._app is not None:
             raise RuntimeError("TelegramAdapter is already running")
+        if self.receiver.inbox is None:
+            raise RuntimeError("TelegramAdapter needs an inbox to receive updates")
         app = self.build_application()
         await self.attach(app)
         try:
             await self._set_commands(app.bot)
-            updater = app.updater
-            if updater is None:  # pragma: no cover - the builder always makes one
-                raise RuntimeError("PTB application has no updater")
             if self.settings.webhook:
                 await self._start_webhook(app)
             else:
-                await updater.start_polling(
-                    timeout=POLL_TIMEOUT,
-                    allowed_updates=list(ALLOWED_UPDATES),
-                    drop_pending_updates=False,
+                # A webhook left over from another deployment would make every getUpdates
+                # a 409: polling means no webhook.
+                await app.bot.delete_webhook(drop_pending_updates=False)
+                self.poller = Poller(
+                    app.bot, self.receiver.receive, ALLOWED_UPDATES,
+                    on_up=lambda: self._report(True), on_down=lambda r: self._report(False, r),
+                    on_refused=self._refused, sleep=self.outbound.sleep,
                 )
-            await app.start()
+                self.poller.start()
+            self._report(True)
         except BaseException:
             await self.stop()
             raise
@@ -231,16 +247,21 @@ class TelegramAdapter:
         )
 
     async def stop(self) -> None:
-        """Stop receiving, finish the updates in hand, close connections. Idempotent."""
+        """Stop receiving (confirming what the inbox kept), let the press answers in flight
+        finish, close connections. Idempotent."""
         app = self._app
         if app is None:
             return
         self._running = False
         try:
+            if self.poller is not None:
+                await self.poller.stop()
+                self.poller = None
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:
                 await app.stop()
+            await self.receiver.settle()
         finally:
             self.outbound.output = None
             self.outbound.username = None
@@ -257,13 +278,36 @@ class TelegramAdapter:
         except TelegramError as exc:
             logger.warning("setMyCommands failed: %s", exc.message)
 
+    def _report(self, connected: bool, reason: str = "") -> None:
+        if self.readiness is None:
+            return
+        if connected:
+            self.readiness.up(PLATFORM, "receiving")
+        else:
+            self.readiness.down(PLATFORM, "receiving", reason)
+
+    def _refused(self, reason: str) -> None:
+        """Telegram refuses the token: nothing will ever work again in this process."""
+        if self.readiness is not None:
+            self.readiness.fail(PLATFORM, reason)
+
     # -- Sender ----------------------------------------------------------------------------
 
     async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
     ) -> SendResult:
-        """Deliver ``replies`` unprompted (the outbox path); see ``Outbound.send``."""
-        return await self.outbound.send(ref, replies, idempotency_key)
+        """Deliver ``replies`` (a reminder, or the answer to an update); see
+        ``Outbound.send``."""
+        return await self.outbound.send(
+            ref, replies, idempotency_key, progress=progress, answering=answering, wait=wait
+        )
 
 
 if TYPE_CHECKING:  # the adapter is the Telegram door and its proactive Sender

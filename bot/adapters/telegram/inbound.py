@@ -1,5 +1,5 @@
-"""Telegram updates in: PTB handlers that turn updates into ``ConversationRef`` + ``Inbound``,
-call the coach and hand its replies to ``Outbound``.
+"""Telegram updates in: each update becomes an ``Envelope`` (``ConversationRef`` + ``Inbound``)
+kept by the engine's ``Inbox`` before Telegram is told it arrived.
 
 A private message becomes ``ConversationRef(platform="telegram", user_id=from.id,
 chat_id=chat.id, shared=False)``; a group or supergroup message the same with ``shared=True``.
@@ -8,41 +8,39 @@ is its text; stickers and other non-text messages are ``Text("")`` so the coach 
 kindly), a button press ``Press(data)``. Service messages (joins, pins...) and messages from
 bots are ignored, and so is a command addressed to another bot.
 
-Every button press is answered (answerCallbackQuery) before the coach is asked. When the
-coach takes a press as the answer to its question (it sets ``Reply.chosen``), the pressed
-message is edited to end with "✓ <chosen>" and lose its keyboard, before the coach's replies
-are sent, so an answered question cannot be answered twice; other presses (a menu such as
-the exercise list, a stale question, a club post) leave the message as it is and the coach's
-reply says what happened.
+The event id is Telegram's ``update_id``: a repeat (a webhook Telegram thinks we missed,
+updates fetched again after a restart) is dropped by the inbox. A press carries the
+message it was pressed on (``Envelope.origin``: repeated presses of one button are answered
+once) and, in its note, what marking the choice on that message needs (``Pressed``):
+when the coach takes the press as the answer to its question (it sets ``Reply.chosen``), the
+pressed message is edited to end with "✓ <chosen>" and lose its keyboard before the replies
+are sent, so an answered question cannot be answered twice.
 
-Updates of one chat are handled one after the other, in order (``PerChatUpdateProcessor``);
-different chats concurrently. A handler's exception is logged by ``on_error`` (its class
-only) and the next update is handled as usual.
+Every button press is answered (answerCallbackQuery, which stops the button's spinner) as
+soon as the inbox has it, in the background: it is not the coach's answer, only Telegram's
+"received".
+
+Ordering, concurrency and the turns are the inbox's (``bot.schedule.inbox``): one chat's
+updates in order, different people concurrently, one slot per chat however long its
+backlog.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Chat, Message, Update
 from telegram.constants import ChatType
-from telegram.ext import (
-    Application,
-    BaseUpdateProcessor,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import Application, filters
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import PLATFORM
 from bot.adapters.telegram.outbound import Outbound, Pressed
-from bot.domain.events import ConversationRef, Inbound, Press, Text
-from bot.engine.ports import CoachPort
+from bot.domain.events import ConversationRef, Envelope, Inbound, Press, Text
+from bot.engine.ports import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -50,34 +48,13 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 
 TgApplication = Application[Any, Any, Any, Any, Any, Any]
 
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Updates of different chats run concurrently; those of one chat strictly in order."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, tuple[asyncio.Lock, list[int]]] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock, users = self._locks.setdefault(chat.id, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            users[0] -= 1
-            if users[0] == 0:
-                self._locks.pop(chat.id, None)
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
+# A text message is never a service message: TEXT first spares the ~40 checks of
+# StatusUpdate.ALL for almost every update.
+MESSAGES = (
+    filters.UpdateType.MESSAGE
+    & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
+    & (filters.TEXT | ~filters.StatusUpdate.ALL)
+)
 
 
 def conversation(user_id: int, chat: Chat) -> ConversationRef:
@@ -108,65 +85,94 @@ def pressed_of(message: Message) -> Pressed:
     )
 
 
-class UpdateHandlers:
-    """The adapter's PTB handlers: one for messages, one for button presses, one for errors."""
-
-    def __init__(self, coach: CoachPort, outbound: Outbound) -> None:
-        self.coach = coach
-        self.outbound = outbound
-
-    def install(self, app: TgApplication) -> None:
-        # A text message is never a service message: TEXT first spares the ~40 checks of
-        # StatusUpdate.ALL for almost every update.
-        message_filter = (
-            filters.UpdateType.MESSAGE
-            & (filters.ChatType.PRIVATE | filters.ChatType.GROUPS)
-            & (filters.TEXT | ~filters.StatusUpdate.ALL)
-        )
-        app.add_handler(MessageHandler(message_filter, self.on_message))
-        app.add_handler(CallbackQueryHandler(self.on_press))
-        app.add_error_handler(self.on_error)
-
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, user, chat = update.message, update.effective_user, update.effective_chat
-        if message is None or user is None or chat is None or user.is_bot:
-            return
-        inbound = inbound_of(message, self.outbound.username)
-        if inbound is None:  # a command for another bot
-            return
-        logger.debug("message update %s in chat %s", update.update_id, chat.id)
-        await self.handle(conversation(user.id, chat), inbound)
-
-    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None:
-            return
-        await self.outbound.answer_press(query.id)
+def envelope_of(update: Update, bot_username: str | None) -> Envelope | None:
+    """The update for the inbox, or ``None`` when it is nothing for the coach."""
+    event_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
         message = query.message
         if query.data is None or message is None:  # game or inline-mode press: nothing to do
-            return
-        logger.debug("press update %s in chat %s", update.update_id, message.chat.id)
-        pressed = pressed_of(message) if isinstance(message, Message) else None
-        await self.handle(
-            conversation(query.from_user.id, message.chat), Press(query.data), pressed=pressed
-        )
+            return None
+        ref = conversation(query.from_user.id, message.chat)
+        if isinstance(message, Message):
+            note = pressed_of(message).note()
+        else:  # too old for Telegram to send its content: nothing to edit
+            note = ""
+        origin = f"{message.chat.id}:{message.message_id}"
+        return Envelope(PLATFORM, event_id, ref, Press(query.data), origin, note)
+    if not MESSAGES.check_update(update):
+        return None
+    message, user, chat = update.message, update.effective_user, update.effective_chat
+    if message is None or user is None or chat is None or user.is_bot:
+        return None
+    inbound = inbound_of(message, bot_username)
+    if inbound is None:  # a command for another bot
+        return None
+    return Envelope(PLATFORM, event_id, conversation(user.id, chat), inbound)
 
-    async def handle(
-        self, ref: ConversationRef, inbound: Inbound, *, pressed: Pressed | None = None
-    ) -> None:
-        replies = await self.coach.handle(ref, inbound)
-        if pressed is not None:  # before the answer, so the chat reads in order
-            await self.outbound.mark_chosen(pressed, replies)
-        elif isinstance(inbound, Text) and not ref.shared and ref.chat_id.lstrip("-").isdigit():
-            await self.outbound.mark_typed(int(ref.chat_id), replies)
-        await self.outbound.reply(ref, replies)
 
-    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        error = context.error
-        update_id = update.update_id if isinstance(update, Update) else None
-        logger.error(
-            "handling telegram update %s failed: %s",
-            update_id,
-            type(error).__name__,
-            exc_info=error,
-        )
+class Receiver:
+    """Updates -> envelopes -> the inbox; presses answered once the inbox has them."""
+
+    def __init__(self, inbox: Inbox | None, outbound: Outbound) -> None:
+        self.inbox = inbox
+        self.outbound = outbound
+        self._answering: set[asyncio.Task[None]] = set()
+
+    async def receive(self, updates: Sequence[Update]) -> None:
+        """Keep every update meant for the coach; returns once the inbox has them (the
+        caller may then confirm them to Telegram). Raises if the inbox could not keep them:
+        they are then not confirmed, and Telegram sends them again."""
+        inbox = self.inbox
+        if inbox is None:
+            raise RuntimeError("the Telegram adapter has no inbox to keep updates in")
+        envelopes: list[Envelope] = []
+        presses: dict[str, str] = {}
+        unanswered: list[str] = []
+        for update in updates:
+            envelope = envelope_of(update, self.outbound.username)
+            query = update.callback_query
+            if envelope is None:
+                if query is not None:
+                    unanswered.append(query.id)
+                continue
+            envelopes.append(envelope)
+            if query is not None:
+                presses[envelope.event_id] = query.id
+            logger.debug("update %s kept for the inbox", update.update_id)
+        fresh = await inbox.accept(envelopes) if envelopes else []
+        for envelope, new in zip(envelopes, fresh, strict=True):
+            query_id = presses.get(envelope.event_id)
+            if new and query_id is not None:
+                unanswered.append(query_id)
+        for query_id in unanswered:
+            self._soon(self.outbound.answer_press(query_id))
+
+    def _soon(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def settle(self, within: float = 2.0) -> None:
+        """Let the press answers in flight finish (or give up on them after ``within``)."""
+        if self._answering:
+            _, pending = await asyncio.wait(set(self._answering), timeout=within)
+            for task in pending:
+                task.cancel()
+
+
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """PTB's update queue for the webhook: ``put`` keeps the update in the inbox before it
+    returns, and PTB's webhook handler answers Telegram only after ``put`` (a failure is a
+    500, and Telegram sends the update again). Nothing is queued for PTB's own processing."""
+
+    def __init__(self, receive: Callable[[Sequence[Update]], Awaitable[None]]) -> None:
+        super().__init__()
+        self._receive = receive
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            await self._receive([item])
+
+    def put_nowait(self, item: object) -> None:
+        raise RuntimeError("updates must be kept in the inbox: use await put()")

@@ -4,32 +4,36 @@ Everything leaves through an ``Output`` (send a text, a photo, an animation or a
 edit a text or a caption, drop a keyboard, answer a button press). ``BotApiOutput`` is the
 production one, over PTB's ``Bot``; a test can hand the adapter another
 (tests/fakes/telegram_output.py records into the fake Bot API's model without HTTP) and
-drive the real PTB ``Application`` through it. An ``Output`` raises python-telegram-bot's
-own errors (``Forbidden``, ``RetryAfter``, ``BadRequest``...), which ``Outbound`` turns
-into typed results:
+drive the adapter through it. An ``Output`` raises python-telegram-bot's own errors
+(``Forbidden``, ``RetryAfter``, ``BadRequest``...), which ``Outbound`` turns into typed
+results:
 
 * ``Sent(message ids)``: one id per rendered message, in order;
 * ``Blocked``: Telegram refuses the chat (403: the person blocked the bot, left the group);
 * ``NotPermitted``: the bot is in the chat but may not send there (400 "not enough rights":
   a group's admins restricted it);
-* ``RetryAfter(seconds)``: a 429, or a network error or timeout (``NETWORK_BACKOFF``; a timeout
-  is ambiguous, Telegram may have delivered the message, so a retry can repeat it);
+* ``RetryAfter(seconds)``: a 429 longer than the send may wait in place (``wait``: 0 for a
+  reminder, the outbox retries it later; a few seconds for the answer to a message);
+* ``Unreachable``: a network error, a timeout or a 5xx (``NETWORK_BACKOFF``; a timeout is
+  ambiguous, Telegram may have delivered the message, so the retry can repeat it);
 * ``Failed``: anything else (a bad request, a migrated chat, a refused token), never raised.
+  A refused token (401/404) is also reported to ``on_refused``: the bot cannot work at all.
 
-A 429 is never retried inside PTB. ``send()`` (the outbox path) returns ``RetryAfter`` at
-once, so the delivery worker keeps serving other people and retries that row later; replies
-to something the person just did (no outbox behind them) wait in place while the total wait
-stays under ``INTERACTIVE_MAX_WAIT`` and are dropped with a warning past it (the person can
-ask again).
+A 429 is never retried inside PTB.
 
-Idempotency: ``send()`` remembers, per idempotency key and in this process, the parts already
-delivered (a retry sends only the rest) and the keys completed (a repeat returns the same
-``Sent`` and sends nothing). Telegram has no such key of its own, so a process that dies
-between Telegram's answer and the outbox's commit can repeat a message after a restart.
+Progress: ``send()`` skips the messages its ``Progress`` says Telegram already has and
+records each new one as soon as Telegram accepted it, before the next; with no progress
+given, it keeps one per idempotency key in this process (a repeat sends only what is
+missing, and nothing once complete). Telegram has no idempotency key of its own, so the one
+message in flight when the process dies can arrive twice; none before it does.
+
+Answering a press (``answering``: the envelope's note, the pressed message): before the
+first reply message, the pressed message shows the choice (``mark_chosen``); done again after
+a restart it changes nothing ("message is not modified" is not an error).
 
 Privacy: a reply with ``private=True`` is never sent into a shared chat (dropped with a
-warning); a proactive send of nothing but private replies to a shared chat is ``Failed``, as
-on Discord and the console.
+warning); a send of nothing but private replies to a shared chat is ``Failed``, as on
+Discord and the console.
 
 Logging: never message text; method names and Telegram's reasons at INFO/WARNING, chat ids
 at DEBUG only.
@@ -38,6 +42,7 @@ at DEBUG only.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import warnings
 from collections import OrderedDict
@@ -62,8 +67,18 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
+from bot.adapters.telegram.ratelimit import until_recorded
 from bot.domain.events import ConversationRef, Reply
-from bot.domain.results import Blocked, Failed, NotPermitted, RetryAfter, SendResult, Sent
+from bot.domain.results import (
+    Blocked,
+    Failed,
+    NotPermitted,
+    RetryAfter,
+    SendResult,
+    Sent,
+    Unreachable,
+)
+from bot.engine.ports import MemoryProgress, Progress
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +88,6 @@ METHODS: dict[type, str] = {
     render.AnimationPart: "sendAnimation",
     render.DocumentPart: "sendDocument",
 }
-INTERACTIVE_MAX_WAIT = 30.0
 NETWORK_BACKOFF = 5.0
 IDEMPOTENCY_MEMORY = 4096
 QUESTION_MEMORY = 4096  # chats whose last question's message id is remembered
@@ -214,6 +228,27 @@ class Pressed:
     caption_html: str | None
     has_keyboard: bool
 
+    def note(self) -> str:
+        """As an envelope's note (JSON), kept with the press until it has been answered."""
+        return json.dumps(
+            {"chat": self.chat_id, "message": self.message_id, "text": self.text,
+             "text_html": self.text_html, "caption": self.caption,
+             "caption_html": self.caption_html, "keyboard": self.has_keyboard},
+            ensure_ascii=False, separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_note(cls, note: str) -> Pressed | None:
+        """The pressed message of an envelope's note (None for anything else)."""
+        try:
+            data = json.loads(note)
+            return cls(int(data["chat"]), int(data["message"]), data["text"],
+                       data["text_html"], data["caption"], data["caption_html"],
+                       bool(data["keyboard"]))
+        except (ValueError, KeyError, TypeError):
+            logger.warning("a pressed-message note could not be read; the choice is not shown")
+            return None
+
 
 def retry_seconds(exc: TelegramRetryAfter) -> float:
     with warnings.catch_warnings():
@@ -243,20 +278,36 @@ class Outbound:
         self.username: str | None = None  # the bot's, for t.me links
         # Injected so tests can run the waiting paths without wall-clock sleeps.
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._progress: OrderedDict[str, list[str]] = OrderedDict()
-        self._completed: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        # Told when Telegram refuses the token itself (the adapter stops the process).
+        self.on_refused: Callable[[str], None] | None = None
+        self._memory: OrderedDict[str, MemoryProgress] = OrderedDict()
         # chat id -> the message id of the last question with buttons sent there, so an
         # answer typed instead of pressed can drop them (``Reply.typed_answer``).
         self.questions: OrderedDict[int, int] = OrderedDict()
 
-    async def send(
-        self, ref: ConversationRef, replies: Sequence[Reply], idempotency_key: str
-    ) -> SendResult:
-        """Deliver ``replies`` unprompted (the outbox path). Never raises, never waits on 429.
+    def _progress_for(self, idempotency_key: str) -> MemoryProgress:
+        progress = self._memory.get(idempotency_key)
+        if progress is None:
+            progress = self._memory[idempotency_key] = MemoryProgress()
+        self._memory.move_to_end(idempotency_key)
+        while len(self._memory) > IDEMPOTENCY_MEMORY:
+            self._memory.popitem(last=False)
+        return progress
 
-        Parts already delivered for ``idempotency_key`` (in this process) are not sent again,
-        and a key already completed returns its ``Sent`` at once.
-        """
+    async def send(
+        self,
+        ref: ConversationRef,
+        replies: Sequence[Reply],
+        idempotency_key: str,
+        *,
+        progress: Progress | None = None,
+        answering: str = "",
+        wait: float = 0.0,
+    ) -> SendResult:
+        """Deliver ``replies``: the messages ``progress`` does not have yet, each recorded
+        as Telegram accepts it. Never raises; waits in place only for a 429 within
+        ``wait`` seconds in all. ``answering``: the pressed message (a note made by
+        ``inbound.pressed_note``) to show the choice on first."""
         if ref.platform != PLATFORM:
             return Failed(f"not a telegram conversation: {ref.platform}")
         if self.output is None:
@@ -264,33 +315,26 @@ class Outbound:
         if ref.shared and replies and all(r.private for r in replies):
             logger.warning("refused %d private reply(ies) for a shared chat", len(replies))
             return Failed("refused: private replies addressed to a shared chat")
-        done_before = self._completed.get(idempotency_key)
-        if done_before is not None:
-            return Sent(done_before)
-        done = self._progress.setdefault(idempotency_key, [])
-        self._progress.move_to_end(idempotency_key)
-        result = await self.deliver(ref, replies, done=done, max_wait=0.0)
-        if isinstance(result, Sent):
-            self._progress.pop(idempotency_key, None)
-            self._completed[idempotency_key] = result.message_ids
-            while len(self._completed) > IDEMPOTENCY_MEMORY:
-                self._completed.popitem(last=False)
-        elif not isinstance(result, RetryAfter):
-            self._progress.pop(idempotency_key, None)
-        while len(self._progress) > IDEMPOTENCY_MEMORY:
-            self._progress.popitem(last=False)
-        return result
+        if progress is None:
+            progress = self._progress_for(idempotency_key)
+        if answering and not progress.sent:
+            pressed = Pressed.from_note(answering)
+            if pressed is not None:
+                await self.mark_chosen(pressed, replies)
+        elif not progress.sent and not ref.shared and ref.chat_id.lstrip("-").isdigit():
+            await self.mark_typed(int(ref.chat_id), replies)
+        return await self.deliver(ref, replies, progress=progress, max_wait=wait)
 
     async def deliver(
         self,
         ref: ConversationRef,
         replies: Sequence[Reply],
         *,
-        done: list[str],
+        progress: Progress,
         max_wait: float,
     ) -> SendResult:
-        """Send the parts not yet in ``done`` (message ids, appended as they go), waiting out
-        429s and network errors while the total wait stays within ``max_wait``."""
+        """Send the parts ``progress`` does not have yet (recording each), waiting out 429s
+        while the total wait stays within ``max_wait``."""
         try:
             # A person's private chat with the bot has their user id as its chat id.
             chat_id = int(ref.chat_id or ("" if ref.shared else ref.user_id))
@@ -303,21 +347,32 @@ class Outbound:
         rendered = [(r, p) for r in allowed(ref, replies) for p in render.render_reply(r, username)]
         parts = [p for _, p in rendered]
         waited = 0.0
-        while len(done) < len(parts):
-            part = parts[len(done)]
+        while len(progress.sent) < len(parts):
+            part = parts[len(progress.sent)]
             method = METHODS[type(part)]
             try:
-                if isinstance(part, render.PhotoPart):
-                    sent = await output.send_photo(chat_id, part)
-                elif isinstance(part, render.AnimationPart):
-                    sent = await output.send_animation(chat_id, part)
-                elif isinstance(part, render.DocumentPart):
-                    sent = await output.send_document(chat_id, part)
-                else:
-                    sent = await output.send_text(chat_id, part)
+                with until_recorded():
+                    if isinstance(part, render.PhotoPart):
+                        sent = await output.send_photo(chat_id, part)
+                    elif isinstance(part, render.AnimationPart):
+                        sent = await output.send_animation(chat_id, part)
+                    elif isinstance(part, render.DocumentPart):
+                        sent = await output.send_document(chat_id, part)
+                    else:
+                        sent = await output.send_text(chat_id, part)
+                    await progress.record(str(sent))
+                    if rendered[len(progress.sent) - 1][0].asks is not None and (
+                        part.keyboard is not None
+                    ):
+                        self.remember_question(chat_id, sent)
             except TelegramRetryAfter as exc:
                 seconds = retry_seconds(exc)
-                reason = "flood control"
+                if waited + seconds > max_wait:
+                    logger.info("%s: retry after %.0f s (flood control)", method, seconds)
+                    return RetryAfter(seconds, "flood control")
+                waited += seconds
+                await self.sleep(seconds)
+                continue
             except Forbidden as exc:
                 logger.info("%s: chat refuses the bot (%s)", method, exc.message)
                 logger.debug("blocked chat %s", chat_id)
@@ -331,32 +386,17 @@ class Outbound:
                     return NotPermitted(f"{method}: {exc.message}")
                 return Failed(f"{method}: {exc.message}")
             except (TimedOut, NetworkError) as exc:
-                seconds = NETWORK_BACKOFF
-                reason = f"network: {type(exc).__name__}"
+                logger.info("%s: Telegram unreachable (%s)", method, type(exc).__name__)
+                return Unreachable(NETWORK_BACKOFF, f"network: {type(exc).__name__}")
             except InvalidToken as exc:
                 logger.error("%s: the bot token was refused", method)
+                if self.on_refused is not None:
+                    self.on_refused(f"{method} refused the bot token")
                 return Failed(f"{method}: invalid token ({type(exc).__name__})")
             except TelegramError as exc:
                 logger.warning("%s failed: %s", method, exc.message)
                 return Failed(f"{method}: {exc.message}")
-            else:
-                done.append(str(sent))
-                asked = rendered[len(done) - 1][0].asks is not None
-                if asked and part.keyboard is not None:
-                    self.remember_question(chat_id, sent)
-                continue
-            if waited + seconds > max_wait:
-                logger.info("%s: retry after %.0f s (%s)", method, seconds, reason)
-                return RetryAfter(seconds, reason)
-            waited += seconds
-            await self.sleep(seconds)
-        return Sent(tuple(done))
-
-    async def reply(self, ref: ConversationRef, replies: Sequence[Reply]) -> None:
-        """Answer something the person just did (no outbox behind it)."""
-        result = await self.deliver(ref, replies, done=[], max_wait=INTERACTIVE_MAX_WAIT)
-        if not isinstance(result, Sent):
-            logger.warning("reply not delivered: %s", result)
+        return Sent(tuple(progress.sent))
 
     async def answer_press(self, query_id: str) -> None:
         """Stop the pressed button's spinner; a failure is only logged."""

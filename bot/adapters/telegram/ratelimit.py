@@ -3,6 +3,13 @@
 ``TelegramRateLimiter`` never retries a 429 itself: the outbound module reports it
 (``RetryAfter`` for the outbox, a bounded wait for an interactive reply). Why not PTB's
 ``AIORateLimiter``: docs/DESIGN.md and bench/telegram_delivery.py.
+
+It also keeps the number of messages "in flight" (sent, and not yet recorded as delivered
+by whoever sent them) at ``RateLimits.in_flight``: Telegram has no idempotency key, so each
+of them is one that a crash can repeat. A sender that records its messages wraps the send
+and the record in ``until_recorded()``; the flight slot is taken after the chat's and the
+bot's pace allowed the message (a chat waiting for its own pace never holds it) and given
+back once the record is written.
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,9 +40,30 @@ class RateLimits:
     per_chat_per_second: float = MESSAGES_PER_SECOND_PER_CHAT
     per_chat_burst: int = 3
     group_messages_per_minute: float = MESSAGES_PER_MINUTE_PER_GROUP
+    # Messages sent and not yet recorded, at most (each can arrive twice after a crash).
+    # One costs nothing while Telegram answers within the 1/messages_per_second spacing.
+    in_flight: int = 1
 
 
 TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's default
+
+# The flight slots a task holds until its sender recorded what it sent (see until_recorded).
+_LANDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("kneecoach-tg-landing",
+                                                                  default=None)
+
+
+@contextlib.contextmanager
+def until_recorded() -> Iterator[None]:
+    """Hold the flight slot of the message sent inside until the block ends (the sender has
+    recorded it), instead of until Telegram answered."""
+    landing: list[Callable[[], None]] = []
+    token = _LANDING.set(landing)
+    try:
+        yield
+    finally:
+        _LANDING.reset(token)
+        for release in landing:
+            release()
 
 
 class SlidingWindow:
@@ -97,6 +126,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._group_rate = limits.group_messages_per_minute
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self._flight = asyncio.Semaphore(max(1, limits.in_flight))
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -147,4 +177,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             if limiter is not None:
                 await stack.enter_async_context(limiter)
             await stack.enter_async_context(self._window.slot())
+            await self._flight.acquire()
+            landing = _LANDING.get()
+            if landing is None:  # nobody records it: in flight until Telegram answered
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self._flight.release()
+            landing.append(self._flight.release)
             return await callback(*args, **kwargs)

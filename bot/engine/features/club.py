@@ -15,7 +15,6 @@ post that goes out starts the count again.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
 from bot.content import Bundle
@@ -23,6 +22,7 @@ from bot.domain.clock import Clock
 from bot.domain.events import Button, ClubCommand, ConversationRef, Inbound, Press, Reply
 from bot.domain.localtime import local_date, next_occurrence, parse_local_time
 from bot.domain.records import Club as ClubRecord
+from bot.domain.results import NotPermitted, SendResult, Sent
 from bot.domain.zones import parse_zone, zone_from_name
 from bot.engine.feature import Registry
 from bot.engine.ports import Delivery
@@ -86,6 +86,8 @@ class Club:
         registry.shared(self.handle)
         registry.target_reminder("club_daily", self.compose_daily)
         registry.target_reminder("club_weekly", self.compose_weekly)
+        registry.outcome("club_daily", self.settle_post)
+        registry.outcome("club_weekly", self.settle_post)
         registry.target_reminder(REFUSED, self.compose_refused)
         registry.target_reminder(SWITCHED_OFF, self.compose_switched_off)
         registry.texts(TEXTS)
@@ -189,29 +191,24 @@ class Club:
             reply = await self._weekly(club.id, local_day)
         else:
             return None
-        return Delivery(ref, [reply], on_sent=self._delivered(club),
-                        on_refused=self._refused(club, local_day))
+        return Delivery(ref, [reply])
 
-    def _delivered(self, club: ClubRecord) -> Callable[[tuple[str, ...]], Awaitable[None]]:
-        async def delivered(message_ids: tuple[str, ...]) -> None:
-            await self.clubs.post_delivered(club.id)
-
-        return delivered
-
-    def _refused(self, club: ClubRecord, local_day: date) -> Callable[[], Awaitable[None]]:
-        async def refused() -> None:
-            """The platform does not let the bot post in the club's channel: count it, and
-            tell the admin privately (at most one note of a kind a day); the third refusal
-            in a row switches the post off."""
-            count = await self.clubs.post_refused(club.id)
-            kind = REFUSED
-            if count >= MAX_REFUSED:
-                await self.clubs.deactivate(club.id)
-                kind = SWITCHED_OFF
-            await self.outbox.add(f"c:{club.id}", kind, local_day, self.clock.now(),
-                                  club_id=club.id)
-
-        return refused
+    async def settle_post(self, target: str, local_day: date, result: SendResult) -> None:
+        """A club post went out: the refusal count starts again. The platform does not let
+        the bot post in the club's channel: count it, and tell the admin privately (at most
+        one note of a kind a day); the third refusal in a row switches the post off."""
+        club_id = int(target[2:])
+        if isinstance(result, Sent):
+            await self.clubs.post_delivered(club_id)
+            return
+        if not isinstance(result, NotPermitted):
+            return
+        count = await self.clubs.post_refused(club_id)
+        kind = REFUSED
+        if count >= MAX_REFUSED:
+            await self.clubs.deactivate(club_id)
+            kind = SWITCHED_OFF
+        await self.outbox.add(target, kind, local_day, self.clock.now(), club_id=club_id)
 
     async def compose_refused(self, target: str, local_day: date) -> Delivery | None:
         club = await self.clubs.get(int(target[2:]))

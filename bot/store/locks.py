@@ -1,4 +1,5 @@
-"""One asyncio lock per person, dropped again when nobody waits on it."""
+"""One asyncio lock per key (a person), dropped again when nobody waits on it: the SQLite
+backend's person lock (one process holds the file; a shared backend locks in the database)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from contextlib import asynccontextmanager
 
 class KeyedLocks:
     def __init__(self) -> None:
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._users: dict[tuple[str, str], int] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
 
     @asynccontextmanager
-    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+    async def hold(self, key: str) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
