@@ -1,6 +1,7 @@
 """What the service's metrics cost: updates per second through the real TelegramAdapter and
-the real coach, with and without the metered wiring of ``kneecoach run`` (the coach port
-timed and counted, the screener counting levels, a scrape of /metrics after each round),
+the real coach and the durable inbox, with and without the metered wiring of ``kneecoach
+run`` (the inbox's coach port timed and counted, the screener counting levels, a scrape of
+/metrics after each round),
 side by side in one run.
 
     python -m bench.metrics_overhead [--updates N] [--users N] [--repeats R] [--warmup N]
@@ -29,19 +30,22 @@ from bot.content import load_bundle
 from bot.domain.clock import SystemClock
 from bot.engine.ports import CoachPort
 from bot.service.wiring import Service
+from bot.store.stores import Stores
 from tests.fakes.telegram_api import FakeTelegram
 
 TARGET = 0.05
 
 
 @contextlib.asynccontextmanager
-async def coach_port(metered: bool) -> AsyncIterator[tuple[CoachPort, Service | None]]:
+async def coach_port(
+    metered: bool,
+) -> AsyncIterator[tuple[CoachPort, Stores, Service | None]]:
     bundle = load_bundle()
     with tempfile.TemporaryDirectory() as tmp:
         if not metered:
             coach = await open_coach(Path(tmp) / "bench.db", bundle=bundle)
             try:
-                yield coach, None
+                yield coach, coach.stores, None
             finally:
                 await coach.close()
             return
@@ -50,15 +54,15 @@ async def coach_port(metered: bool) -> AsyncIterator[tuple[CoachPort, Service | 
         coach = await open_coach(Path(tmp) / "bench.db", bundle=bundle,
                                  screener=service.screener(bundle.rules))
         try:
-            yield service.coach_port(coach), service
+            yield service.coach_port(coach), coach.stores, service
         finally:
             await coach.close()
 
 
 async def one_round(metered: bool, messages: list[tuple[int, str]],
                     warmup: list[tuple[int, str]], concurrency: int) -> Run:
-    async with FakeTelegram() as server, coach_port(metered) as (port, service):
-        run = await run_adapter(server, messages, warmup, port, concurrency, None)
+    async with FakeTelegram() as server, coach_port(metered) as (port, stores, service):
+        run = await run_adapter(server, messages, warmup, port, stores, concurrency, None)
         if service is not None:
             service.metrics.exposition()  # what a scrape costs, once a round
         return run
