@@ -21,6 +21,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from bench.telegram_updates import USER_BASE, WARMUP_USER_BASE, Run, run_adapter
 from bot.assembly import open_coach
 from bot.content import load_bundle
 from bot.domain.clock import SystemClock
+from bot.domain.events import ConversationRef, Inbound, Reply, Text
 from bot.engine.ports import CoachPort
 from bot.service.wiring import Service
 from bot.store.stores import Stores
@@ -68,7 +70,44 @@ async def one_round(metered: bool, messages: list[tuple[int, str]],
         return run
 
 
+class NoopCoach:
+    """A coach that answers at once: what is left is the wrapper's own cost."""
+
+    reply = [Reply(key="k", text="ok")]
+
+    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
+        return self.reply
+
+    def text(self, key: str, **values: object) -> str:
+        return key
+
+    def command_menu(self) -> list[tuple[str, str]]:
+        return []
+
+
+async def wrapper_cost(calls: int, rounds: int) -> tuple[float, float]:
+    """Microseconds per handled update: (plain no-op coach, the same behind MeteredCoach),
+    medians of interleaved rounds."""
+    metered = Service(SystemClock()).coach_port(NoopCoach())
+    plain = NoopCoach()
+    ref = ConversationRef("telegram", "1", "1")
+    message = Text("hello")
+    times: dict[str, list[float]] = {"plain": [], "metered": []}
+    for _ in range(rounds):
+        for name, port in (("plain", plain), ("metered", metered)):
+            started = time.perf_counter()
+            for _ in range(calls):
+                await port.handle(ref, message)
+            times[name].append((time.perf_counter() - started) / calls * 1e6)
+    return statistics.median(times["plain"]), statistics.median(times["metered"])
+
+
 async def main_async(args: argparse.Namespace) -> int:
+    plain_us, metered_us = await wrapper_cost(20_000, 7)
+    print(f"MeteredCoach around a coach that answers at once: {metered_us - plain_us:.1f} us "
+          f"per update ({plain_us:.1f} us plain, {metered_us:.1f} us metered)", flush=True)
+    if args.micro_only:
+        return 0
     messages = script(args.users, args.updates, USER_BASE)
     warmup = script(10, args.warmup, WARMUP_USER_BASE) if args.warmup else []
     rates: dict[bool, list[float]] = {False: [], True: []}
@@ -89,6 +128,9 @@ async def main_async(args: argparse.Namespace) -> int:
               f"{max(rates[key]):.1f} |")
     print(f"\noverhead of the metrics: {overhead * 100:.1f}% (target under "
           f"{TARGET * 100:.0f}%): {'met' if overhead < TARGET else 'NOT met'}")
+    per_update = 1e6 / plain
+    print(f"the wrapper's own cost against the plain median's {per_update:.0f} us per update: "
+          f"{(metered_us - plain_us) / per_update * 100:.2f}%")
     return 0
 
 
@@ -100,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--micro-only", action="store_true",
+                        help="only the wrapper's own cost per update")
     args = parser.parse_args(argv)
     return asyncio.run(main_async(args))
 
