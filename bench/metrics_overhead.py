@@ -73,7 +73,8 @@ async def one_round(metered: bool, messages: list[tuple[int, str]],
 class NoopCoach:
     """A coach that answers at once: what is left is the wrapper's own cost."""
 
-    reply = [Reply(key="k", text="ok")]
+    def __init__(self) -> None:
+        self.reply = [Reply(key="k", text="ok")]
 
     async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
         return self.reply
