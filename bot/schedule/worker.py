@@ -84,6 +84,7 @@ class DrainStats:
     skipped: int = 0
     waiting: int = 0  # rows held back while their platform is down
     details: list[str] = field(default_factory=list)
+    late: list[float] = field(default_factory=list)  # seconds after due, of each row sent
 
 
 class DeliveryWorker:
@@ -179,6 +180,7 @@ class DeliveryWorker:
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
             await self.outbox.finish(outbox_id, "sent", now, None)
+            stats.late.append(max(0.0, (self.clock.now() - r.due_at).total_seconds()))
             stats.sent += 1
         elif isinstance(result, Unreachable):
             until = self.gate.next_probe(platform) or now + timedelta(seconds=result.seconds)

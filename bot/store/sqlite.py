@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import re
@@ -24,52 +23,7 @@ from bot.store.database import Row, Tx
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations, split_sql
 
-__all__ = ["DatabaseInUse", "SQLiteDatabase", "migrations"]
-
-class DatabaseInUse(RuntimeError):
-    """Another process has the SQLite file open: one file serves one ``kneecoach`` process."""
-
-
-_claims: dict[str, list[int]] = {}  # real path -> [lock file descriptor, opens in this process]
-
-
-def _claim_file(target: str) -> str:
-    """Hold ``<file>.lock`` exclusively (``flock``) while this process has the file open: a
-    second process on the same file (two ``kneecoach run``, a chat beside a run) would send
-    every reminder twice, so it refuses to start instead. Opens within one process share
-    the claim; the kernel drops it when the process dies, however it dies."""
-    key = os.path.realpath(target)
-    held = _claims.get(key)
-    if held is not None:
-        held[1] += 1
-        return key
-    lock_path = key + ".lock"
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise DatabaseInUse(
-            f"another kneecoach process (pid {holder}) is using the database {target}; "
-            "one SQLite file serves one process: stop the other one, or give each its own "
-            "KNEECOACH_DB, or share PostgreSQL (KNEECOACH_DATABASE_URL=postgresql://...)"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode("ascii"))
-    _claims[key] = [fd, 1]
-    return key
-
-
-def _release_file(key: str) -> None:
-    held = _claims.get(key)
-    if held is None:
-        return
-    held[1] -= 1
-    if held[1] == 0:
-        del _claims[key]
-        os.close(held[0])  # closing the descriptor drops the flock
-
+__all__ = ["SQLiteDatabase", "migrations"]
 
 def _create_private_file(path: Path) -> None:
     """Create the database file readable by its owner only (mode 0600)."""
@@ -207,9 +161,8 @@ class SQLiteDatabase:
     their lock (``KeyedLocks``: one process holds the file) before the connection's.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: str, claim: str | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
-        self._claim = claim
         self._lock = _StoreLock()
         self._people = KeyedLocks()
         self._held: ContextVar[_Held | None] = ContextVar(f"kneecoach-tx-{id(self)}",
@@ -223,22 +176,15 @@ class SQLiteDatabase:
         # never reach a log, whatever the level.
         logging.getLogger("aiosqlite").setLevel(logging.INFO)
         target = str(path)
-        claim = None
         if target != ":memory:":
             _create_private_file(Path(target))
-            claim = _claim_file(target)
-        try:
-            conn = await aiosqlite.connect(target, isolation_level=None)
-        except BaseException:
-            if claim is not None:
-                _release_file(claim)
-            raise
+        conn = await aiosqlite.connect(target, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=5000")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        db = cls(conn, target, claim)
+        db = cls(conn, target)
         try:
             await db.migrate()
         except BaseException:
@@ -291,12 +237,7 @@ class SQLiteDatabase:
             return current
 
     async def close(self) -> None:
-        try:
-            await self._conn.close()
-        finally:
-            if self._claim is not None:
-                _release_file(self._claim)
-                self._claim = None
+        await self._conn.close()
 
     def _mine(self) -> _Held | None:
         """The transaction this task holds, if any (a child task inherits the variable but

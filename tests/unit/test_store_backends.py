@@ -1,6 +1,6 @@
 """Two backends, one store: the PostgreSQL migrations reach the SQLite schema, processes
 starting together migrate once, a schema from a newer version is refused, and a second
-process on one SQLite file refuses to start."""
+process on one SQLite file refuses to start (PostgreSQL's do not)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import pytest
 
 from bot.store.backends import open_database
 from bot.store.introspect import describe
+from bot.store.maintenance import BotRunning, RunLock
 from bot.store.postgres import PostgresDatabase, SchemaMismatch, dialect, masked
 from bot.store.schema import migrations
-from bot.store.sqlite import DatabaseInUse, SQLiteDatabase
+from bot.store.sqlite import SQLiteDatabase
 from tests.support.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,21 +120,20 @@ async def test_a_worker_refuses_a_database_not_migrated_yet(postgres: PostgresSe
 
 
 async def test_a_second_process_on_one_sqlite_file_refuses_to_start(tmp_path: Path) -> None:
+    """`kneecoach run` and `chat` hold the file's lock (``RunLock``) while they run."""
     path = tmp_path / "k.db"
-    db = await SQLiteDatabase.open(path)
-    try:
-        again = await SQLiteDatabase.open(path)  # the same process may open it again
-        await again.close()
+    with RunLock(path):  # as a running `kneecoach run` holds it
         code, out = await kneecoach("chat", "--db", str(path), "--script", "-",
                                     stdin=b"/start\n")
         assert code == 1
-        assert f"another kneecoach process (pid {os.getpid()}) is using the database" in out
+        assert f"a bot is running on this database (pid {os.getpid()})" in out
         assert "KNEECOACH_DATABASE_URL" in out and "Traceback" not in out
-        code, out = await kneecoach("migrate", "--db", str(path))
-        assert code == 1 and "another kneecoach process" in out
-    finally:
-        await db.close()
-    code, out = await kneecoach("migrate", "--db", str(path))  # free again
+        code, out = await kneecoach("run", env={"KNEECOACH_DB": str(path),
+                                                "TELEGRAM_BOT_TOKEN": "1:x"})
+        assert code == 1 and "a bot is running on this database" in out
+        assert "nothing was started" in out
+    code, out = await kneecoach("chat", "--db", str(path), "--script", "-",
+                                stdin=b"/start\n")  # free again
     assert code == 0, out
 
 
@@ -141,21 +141,33 @@ async def test_the_lock_goes_with_a_process_that_dies(tmp_path: Path) -> None:
     path = tmp_path / "k.db"
     holder = await asyncio.create_subprocess_exec(
         sys.executable, "-c",
-        "import asyncio, sys; from bot.store.sqlite import SQLiteDatabase\n"
-        "async def main():\n"
-        f"    await SQLiteDatabase.open({str(path)!r}); print('open', flush=True)\n"
-        "    await asyncio.sleep(3600)\n"
-        "asyncio.run(main())",
+        "import time; from pathlib import Path; from bot.store.maintenance import RunLock\n"
+        f"RunLock(Path({str(path)!r})).acquire(); print('held', flush=True)\n"
+        "time.sleep(3600)",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE,
     )
-    assert holder.stdout is not None
-    assert await asyncio.wait_for(holder.stdout.readline(), 60) == b"open\n"
-    with pytest.raises(DatabaseInUse, match=f"pid {holder.pid}"):
-        await SQLiteDatabase.open(path)
-    holder.kill()  # SIGKILL: no clean-up of its own
-    await holder.wait()
-    db = await SQLiteDatabase.open(path)
-    await db.close()
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), 60) == b"held\n"
+        with pytest.raises(BotRunning, match=f"pid {holder.pid}"):
+            RunLock(path).acquire()
+    finally:
+        holder.kill()  # SIGKILL: no clean-up of its own
+        await holder.wait()
+    RunLock(path).acquire().release()
+
+
+async def test_several_processes_on_postgres_take_no_file_lock(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    """On PostgreSQL the processes share the database: the file lock is not taken (a
+    second process on the same host waits as a standby instead: test_run_app.py)."""
+    url = await postgres.new_database()
+    with RunLock(tmp_path / "k.db"):
+        code, out = await kneecoach("migrate", env={"KNEECOACH_DB": str(tmp_path / "k.db"),
+                                                    "KNEECOACH_DATABASE_URL": url})
+    assert code == 0, out
+    assert f"schema {migrations('postgres')[-1][0]:03d}" in out
 
 
 def test_placeholders_become_numbered_outside_literals() -> None:
