@@ -12,6 +12,8 @@ from bot.store.programme import ProgrammeStore
 INTAKE = "intake"  # the dialog this feature runs
 # Set in the intake's data when consent was given during it (none before).
 GIVEN_HERE = "consent_given_here"
+# Answer set when "No thanks" came from someone who had agreed before this intake.
+KEPT = "consent_kept"
 
 TEXTS = {
     "start.welcome": (),
@@ -46,6 +48,7 @@ class Intake:
         at_the_door = state.dialog == INTAKE and session.user.consent_at is None
         if state.dialog is not None and state.step is not None and not at_the_door:
             session.say("start.resume")
+            state.seq += 1  # the question asked again: the old copy's buttons are stale
             session.reask()
             return
         plan = await self.programme.plan(session.user.id)
@@ -72,11 +75,16 @@ class Intake:
         """ "No thanks" to the consent question. Someone who agreed earlier in this same
         intake and went back to say no is as new: their consent time is cleared and what was
         stored under it (the answers and triage, red flags they typed, the age band) goes.
-        The reply, as for anyone who declines, says no answers are stored."""
+        The reply, as for anyone who declines, says no answers are stored. Someone who had
+        agreed before this intake keeps what they told us then, and the reply says so."""
         if session.state.data.pop(GIVEN_HERE, False):
             await session.users.withdraw_consent(session.user.id)
             session.user.consent_at = None
             session.user.age_band = None
+        elif session.user.consent_at is not None:
+            # Agreed before this intake: what they told us then stays (and is said to),
+            # as does any programme; /forget is how to delete it.
+            session.state.data.setdefault("answers", {})[KEPT] = "yes"
         return None
 
     async def under13(self, session: Session) -> str | None:
