@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.domain.events import Reply
@@ -12,6 +13,8 @@ from bot.store.programme import ProgrammeStore
 INTAKE = "intake"  # the dialog this feature runs
 # Set in the intake's data when consent was given during it (none before).
 GIVEN_HERE = "consent_given_here"
+# Set in the intake's data when the race advice was given (the programme's start reads it).
+RACE_ADVISED = "race_advised"
 # Answer set when "No thanks" came from someone who had agreed before this intake.
 KEPT = "consent_kept"
 
@@ -116,12 +119,18 @@ class Intake:
         await users.save_answers(user_id, profile, session.now)
         if answers.get("age_band"):
             await users.set_age_band(user_id, str(answers["age_band"]))
+        race_advice = "race_soon" in result.signals and result.outcome == "pfp_program"
+        if race_advice:  # said once, in its own message below, not also among the reasons
+            result = dataclasses.replace(result, reasons=tuple(
+                reason for signal, reason in zip(result.signals, result.reasons, strict=True)
+                if signal != "race_soon"))
         session.add(session.book.triage_reply(result))
         if result.outcome == "pfp_program" and await users.on_clinician_hold(user_id):
             # An earlier urgent or see-a-clinician outcome (or red flag) still stands: doing
             # the intake again does not lift it; only "a clinician has checked it" does.
             session.add(session.book.hold_reply("gate.hold_remains"))
             return "after_referral"
-        if "race_soon" in result.signals and result.outcome == "pfp_program":
+        if race_advice:
             session.add(Reply(key="safety.race_soon", text=session.book.safety_text("race_soon")))
+            data[RACE_ADVISED] = True  # the programme's start records it without saying it again
         return None

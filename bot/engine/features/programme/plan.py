@@ -125,9 +125,13 @@ class Kit:
             card = self.card(session, plan, today)
             workout = dataclasses.replace(workout, card_shown=True)
             await self.progression.save_workout(session.user.id, workout, session.now)
+        # A tough programme day eases the next strength work (one set fewer): not a
+        # stretch-only day, which has no sets, and not pain reported about a day before the
+        # programme began (the first check-in asks about yesterday).
         checkins = await self.store.checkins(session.user.id)
-        recent = [c for c in checkins if (today - c.local_date).days <= 3]
-        eased = bool(recent) and needs_easing(recent[-1])
+        recent = [c for c in checkins if (today - c.local_date).days <= 3
+                  and c.local_date > plan.started_on]
+        eased = bool(recent) and needs_easing(recent[-1]) and bool(workout.strength)
         parts = [greeting, card, *notes, session.text("session.eased") if eased else None]
         preface = "\n\n".join(p for p in parts if p) or None
         return session.book.session_reply(week=week, workout=workout, key=key,
@@ -294,10 +298,11 @@ class Kit:
 
     async def recommend(
         self, session: Session, key: str, reason: str,
-        buttons: tuple[tuple[Button, ...], ...] = (),
+        buttons: tuple[tuple[Button, ...], ...] = (), say: bool = True,
     ) -> None:
-        """A recommendation, made once: it is recorded, and said only the first time."""
-        if await self.store.recommend(session.user.id, key, reason, session.now):
+        """A recommendation, made once: it is recorded, and said only the first time (not
+        at all with ``say`` False: it was just said in other words)."""
+        if await self.store.recommend(session.user.id, key, reason, session.now) and say:
             session.add(Reply(key=key, text=session.text(key, reason=reason), buttons=buttons))
 
     async def next_prompt(

@@ -69,9 +69,10 @@ class Settings:
         await session.users.set_active(user_id, True)
         session.say("programme.started", when=self.kit.when(session, scheduled.due, zone_name),
                     days=self.kit.day_names(session, days))
-        if race == "soon":
+        if race == "soon":  # recorded for the clinician's page; said once in the intake
             await self.kit.recommend(session, "escalate.race",
-                                     session.text("escalate.reason.race"))
+                                     session.text("escalate.reason.race"),
+                                     say=not session.state.data.get("race_advised"))
         if carry_on and BASELINE in await self.kit.outcomes.function_totals(user_id):
             if await self.rebuild_today(session):  # with the equipment and minutes just given
                 session.add(await self.kit.session_reply(session, today, "today.session"))
