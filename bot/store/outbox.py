@@ -30,6 +30,8 @@ ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetim
 ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
+# Why a claimed reminder was not sent (outbox kind 'daily_skipped', status 'skipped').
+SKIPPED_DETAIL = "that local day already had its prompt: one a day"
 CLAIM_BATCH = 500  # reminders a PostgreSQL sweep claims per transaction
 # How long a row taken to send is its taker's alone (PostgreSQL): past it, another process
 # may take it over (its holder died or froze) and send it again, from its recorded progress.
@@ -110,12 +112,28 @@ class OutboxStore:
                 (now_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
+            skipped: list[tuple[object, ...]] = []
             advance: list[tuple[str, int]] = []
             for user_id, local_time, zone_name, due_text, platform in rows:
                 day, due, following = plan(local_time, zone_name, due_text, now)
-                outbox.append((f"u:{user_id}", user_id, platform, "daily", day.isoformat(),
+                target = f"u:{user_id}"
+                outbox.append((target, user_id, platform, "daily", day.isoformat(),
                                to_db(due), now_text))
+                skipped.append((target, user_id, day.isoformat(), to_db(due), now_text,
+                                f"{SKIPPED_DETAIL} (due {to_db(due)})", target,
+                                day.isoformat()))
                 advance.append((to_db(following), user_id))
+            # One prompt a local day: a reminder falling due on a day that already has its
+            # prompt (a time or zone changed earlier) is recorded as skipped, never dropped
+            # in silence. Before the insert below, which would make every day look taken.
+            await tx.executemany(
+                "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt,"
+                " status, detail) SELECT ?, CAST(? AS INTEGER), 'daily_skipped', ?, ?, ?,"
+                " 'skipped', ?"
+                " WHERE EXISTS (SELECT 1 FROM outbox WHERE target=? AND kind='daily'"
+                " AND local_date=?) ON CONFLICT DO NOTHING",
+                skipped,
+            )
             await tx.executemany(
                 "INSERT INTO outbox (target, user_id, platform, kind, local_date, due_at,"
                 " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
