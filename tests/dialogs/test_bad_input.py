@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import weakref
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,8 +13,6 @@ from tests.support.client import CoachClient
 
 # The conversations run on both stores (tests/conftest.py).
 pytestmark = pytest.mark.both_backends
-
-_ANSWERED: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
 NASTY = [
     "",
@@ -106,6 +103,9 @@ async def test_garbage_button_data_is_stale(client: CoachClient) -> None:
         assert replies[0].key == "input.stale", data
 
 
+LAST_ANSWERED: dict[int, str] = {}
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -144,9 +144,9 @@ async def test_garbage_button_data_is_stale(client: CoachClient) -> None:
 async def test_any_input_in_any_state_gets_a_reply_and_valid_state(
     client: CoachClient, steps: list[object]
 ) -> None:
-    # The dialog button answered last. Hypothesis runs every example on the same client (and
-    # store), so a button answered in an earlier example may be tapped again in this one.
-    answered = _ANSWERED.get(client.coach)
+    # The dialog button answered last. Hypothesis runs every example on the same client (the
+    # fixture is the function's), so it carries over from the examples before.
+    answered = LAST_ANSWERED.get(id(client))
     for step in steps:
         if isinstance(step, str):
             labels = [b for r in client.history[-4:] for row in r.buttons for b in row]
@@ -162,7 +162,7 @@ async def test_any_input_in_any_state_gets_a_reply_and_valid_state(
                 assert inbound.data == answered, inbound
                 continue
             if replies[0].key != "input.stale":
-                answered = _ANSWERED[client.coach] = inbound.data
+                answered = LAST_ANSWERED[id(client)] = inbound.data
         assert replies, inbound
         assert all(r.key and r.text.strip() for r in replies)
         assert all(r.key != "error.internal" for r in replies), inbound
