@@ -1,4 +1,4 @@
--- PostgreSQL mirror of ../012_outbox_lease.sql (the same columns).
+-- PostgreSQL mirror of ../009_outbox_lease.sql (the same columns).
 -- Kneecoach schema, version 12: the outbox's lease, for several processes on one database.
 -- A process that takes a due row to send (PostgreSQL: FOR UPDATE SKIP LOCKED) writes its
 -- name and how long the row is its own; another process takes the row only once the lease
