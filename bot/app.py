@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -136,7 +136,11 @@ async def run_app(
     senders: dict[str, Sender] = {a.platform: a for a in adapters}
     inbox.senders.update(senders)
     worker = DeliveryWorker(coach.stores, coach, senders, clock, gate=gate)
-    ticker = Ticker(coach.stores.outbox, worker, clock, inbox)
+    ticker = Ticker(
+        coach.stores.outbox, worker, clock, inbox,
+        claim_ahead=timedelta(seconds=settings.kneecoach_claim_ahead_seconds),
+        retention=timedelta(days=settings.kneecoach_outbox_retention_days),
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -157,7 +161,8 @@ async def run_app(
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         inbox.start()
-        await ticker.tick()  # catch up on what fell due while the bot was down
+        # The sweep and delivery loops; their first pass, in the background, catches up on
+        # what fell due while the bot was down.
         ticker.start(settings.kneecoach_tick_seconds)
         log.info("Kneecoach is running; data in %s", db)
         refused = asyncio.ensure_future(readiness.wait_fatal())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
     kneecoach_tick_seconds: float = 5.0
+    # The sweep claims reminders this long before they fall due (they are sent on time).
+    kneecoach_claim_ahead_seconds: float = Field(default=600.0, ge=0, le=3600)
+    # Sent and missed outbox rows are forgotten after this many days.
+    kneecoach_outbox_retention_days: int = Field(default=30, ge=1)
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None

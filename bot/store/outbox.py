@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.timefmt import from_db, to_db
@@ -27,6 +27,7 @@ ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetim
 ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
+_ZERO = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,63 +49,69 @@ class OutboxRow:
         return delivery_of(self.payload) if self.payload else None
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    reminders: int
-    clubs: int
+def utc_text(instant: datetime) -> str:
+    """``to_db`` for an instant already in UTC, without strftime (the sweep writes two a row)."""
+    if instant.utcoffset() != _ZERO:
+        return to_db(instant)
+    return instant.isoformat(timespec="seconds")[:19] + "Z"
 
 
 class OutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim_due(
-        self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
-    ) -> Claimed:
-        """Turn every due reminder and club post into outbox rows, in one transaction."""
-        now_text = to_db(now)
+    async def claim_reminders(self, horizon: datetime, plan: ReminderPlan, limit: int) -> int:
+        """Claim up to ``limit`` reminders due by ``horizon``, earliest first, in one short
+        transaction: an outbox row each (waiting until its due instant: ``next_attempt``)
+        and each reminder moved on to its next occurrence. Returns how many were claimed."""
+        horizon_text = to_db(horizon)
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT r.user_id, r.local_time, r.timezone, r.next_due, u.platform"
                 " FROM reminders r JOIN users u ON u.id=r.user_id"
                 " WHERE r.active=1 AND r.next_due<=? ORDER BY r.next_due LIMIT ?",
-                (now_text, limit),
+                (horizon_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
             advance: list[tuple[str, int]] = []
             for user_id, local_time, zone_name, due_text, platform in rows:
-                day, due, following = plan(local_time, zone_name, due_text, now)
+                day, due, following = plan(local_time, zone_name, due_text, horizon)
+                due_db = utc_text(due)
                 outbox.append((f"u:{user_id}", user_id, platform, "daily", day.isoformat(),
-                               to_db(due), now_text))
-                advance.append((to_db(following), user_id))
+                               due_db, due_db))
+                advance.append((utc_text(following), user_id))
             await tx.executemany(
                 "INSERT INTO outbox (target, user_id, platform, kind, local_date, due_at,"
                 " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 outbox,
             )
             await tx.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
+        return len(rows)
 
+    async def claim_clubs(self, horizon: datetime, plan_club: ClubPlan) -> int:
+        """Claim every club post due by ``horizon`` (clubs are few: one transaction)."""
+        horizon_text = to_db(horizon)
+        async with self.db.transaction() as tx:
             clubs = await tx.fetchall(
                 "SELECT id, local_time, timezone, next_due, next_weekly, platform FROM clubs"
                 " WHERE active=1 AND (next_due<=? OR next_weekly<=?)",
-                (now_text, now_text),
+                (horizon_text, horizon_text),
             )
             for club_id, local_time, zone_name, due_text, weekly_text, platform in clubs:
                 for (kind, column), text in zip(CLUB_KINDS, (due_text, weekly_text), strict=True):
-                    if text > now_text:
+                    if text > horizon_text:
                         continue
-                    day, following = plan_club(kind, local_time, zone_name, text, now)
+                    day, following = plan_club(kind, local_time, zone_name, text, horizon)
                     await tx.execute(
                         "INSERT INTO outbox (target, club_id, platform, kind, local_date,"
                         " due_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT DO NOTHING",
-                        (f"c:{club_id}", club_id, platform, kind, day.isoformat(), text,
-                         now_text),
+                        (f"c:{club_id}", club_id, platform, kind, day.isoformat(), text, text),
                     )
                     await tx.execute(
                         f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
                     )
-        return Claimed(reminders=len(rows), clubs=len(clubs))
+        return len(clubs)
 
     async def add(
         self, target: str, kind: str, local_day: date, due: datetime, *,
@@ -135,7 +142,7 @@ class OutboxStore:
                 club_id=None if r["club_id"] is None else int(r["club_id"]),
                 kind=str(r["kind"]),
                 local_date=date.fromisoformat(r["local_date"]),
-                due_at=from_db(r["due_at"]),
+                due_at=datetime.fromisoformat(r["due_at"]),
                 attempts=int(r["attempts"]),
                 platform=r["platform"],
                 payload=r["payload"],
@@ -196,6 +203,45 @@ class OutboxStore:
                 "UPDATE outbox SET status='blocked' WHERE user_id=? AND status='pending'",
                 (user_id,),
             )
+
+    async def next_pending_after(self, now: datetime) -> datetime | None:
+        """When the next waiting row falls due (a row claimed ahead, a retry, a snooze)."""
+        row = await self.db.fetchone(
+            "SELECT min(next_attempt) FROM outbox WHERE status='pending' AND next_attempt>?",
+            (to_db(now),),
+        )
+        return None if row is None or row[0] is None else from_db(str(row[0]))
+
+    async def lateness(self, since: datetime) -> list[float]:
+        """Seconds between due and sent for every row sent since ``since`` (``sent_at`` is
+        taken when the platform took the message, so this is what people saw)."""
+        rows = await self.db.fetchall(
+            "SELECT due_at, sent_at FROM outbox WHERE status='sent' AND sent_at>=?"
+            " ORDER BY sent_at",
+            (to_db(since),),
+        )
+        return [
+            (datetime.fromisoformat(r["sent_at"]) - datetime.fromisoformat(r["due_at"]))
+            .total_seconds()
+            for r in rows
+        ]
+
+    async def prune(self, before: datetime, batch: int = 5_000) -> int:
+        """Forget rows sent or missed before ``before`` (the retention period), ``batch`` a
+        statement so the writer is never held long. A row's ``next_attempt`` is never after
+        its ``sent_at``, so the condition on it lets the index find the oldest rows first."""
+        cutoff = to_db(before)
+        removed = 0
+        while True:
+            deleted = await self.db.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                " WHERE status IN ('sent', 'missed') AND next_attempt<? AND sent_at<?"
+                " LIMIT ?)",
+                (cutoff, cutoff, batch),
+            )
+            removed += deleted
+            if deleted < batch:
+                return removed
 
     async def next_event_after(self, now: datetime) -> datetime | None:
         """The next instant anything falls due: a reminder, a retry or a club post."""
