@@ -47,7 +47,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BEFORE = "b272782"
 LIMIT = 30
-LEAD = 20.0  # seconds from the child's start to the due instant (its start-up is ~5 s)
+LEAD = 60.0  # seconds from the child's start to the due instant (start-up: 5-20 s)
 CHATTER_BASE = 50_000_000
 SENDS = ("sendMessage", "sendPhoto", "sendAnimation", "sendDocument")
 
@@ -122,7 +122,61 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+CLAIM_AT = datetime(2026, 3, 2, 7, 0, 30, tzinfo=UTC)
+ZONES = ["Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
+         "Pacific/Chatham", "Europe/Berlin", "America/Los_Angeles", "UTC"]
+
+
+async def _claim(args: argparse.Namespace) -> dict[str, Any]:
+    """100,000 runners in eight zones, ``--reminders`` of them due at 07:00 UTC (their own
+    wall time there), the rest later in the day; one sweep at 07:00:30, as the scheduler
+    runs it, with a task asking to wake every millisecond beside it."""
+    from zoneinfo import ZoneInfo
+
+    from bot.assembly import open_coach
+    from bot.domain.clock import FakeClock
+    from bot.schedule.sweep import sweep
+    from bot.store.sqlite import SQLiteDatabase
+
+    due = CLAIM_AT.replace(second=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "claim.db"
+        db = await SQLiteDatabase.open(path)
+        stamp = _stamp(due - timedelta(days=1))
+        users, reminders = [], []
+        for n in range(1, args.population + 1):
+            zone = ZONES[n % len(ZONES)]
+            when = due if n <= args.reminders else due + timedelta(minutes=15 * (n % 56) + 15)
+            wall = when.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+            users.append((n, str(n), str(n), stamp, stamp))
+            reminders.append((n, wall, zone, _stamp(when)))
+        async with db.transaction() as tx:
+            await tx.executemany(
+                "INSERT INTO users (id, platform, platform_user_id, chat_id, created_at,"
+                " consent_at) VALUES (?, 'telegram', ?, ?, ?, ?)", users)
+            await tx.executemany(
+                "INSERT INTO reminders (user_id, local_time, timezone, next_due)"
+                " VALUES (?, ?, ?, ?)", reminders)
+        await db.close()
+        coach = await open_coach(path, clock=FakeClock(CLAIM_AT))
+        try:
+            lags: list[tuple[float, float]] = []
+            watcher = asyncio.create_task(_watch_loop(lags, period=0.001))
+            await asyncio.sleep(0.05)
+            started = time.perf_counter()
+            result = await sweep(coach.stores.outbox, CLAIM_AT)
+            spent = time.perf_counter() - started
+            await asyncio.sleep(0.05)
+            watcher.cancel()
+        finally:
+            await coach.close()
+    return {"scenario": "claim", "claimed": result.claimed, "claim_s": spent,
+            "claim_stall": max(lag for _, lag in lags), "population": args.population}
+
+
 async def _child(args: argparse.Namespace) -> dict[str, Any]:
+    if args.child == "claim":
+        return await _claim(args)
     from pydantic import SecretStr
 
     from bot.app import run_app
@@ -274,6 +328,7 @@ def _spawn(tree: Path, ahead: float | None, scenario: str, args: argparse.Namesp
         sys.executable, str(Path(__file__).resolve()), "--child", scenario,
         "--reminders", str(args.reminders), "--overdue", str(args.overdue),
         "--chat-every", str(args.chat_every), "--timeout", str(args.timeout),
+        "--population", str(args.population),
     ]
     return subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -292,7 +347,7 @@ def _row(label: str, values: list[str]) -> str:
 
 
 def _report(args: argparse.Namespace, sides: list[str], drain: dict[str, dict[str, Any]],
-            startup: dict[str, dict[str, Any]]) -> str:
+            startup: dict[str, dict[str, Any]], claim: dict[str, dict[str, Any]]) -> str:
     s = "s"
     lines = [
         f"Delivery: {args.reminders:,} reminders due at the same instant through run_app,"
@@ -331,7 +386,11 @@ def _report(args: argparse.Namespace, sides: list[str], drain: dict[str, dict[st
         ("first answer to /start p50", lambda x: fmt(x, "reply_p50", drain)),
         ("first answer to /start p95", lambda x: fmt(x, "reply_p95", drain)),
         ("first answer to /start max", lambda x: fmt(x, "reply_max", drain)),
-        ("event-loop stall around the claim (max)", lambda x: fmt(x, "stall_claim", drain)),
+        (f"claim {args.reminders:,} due among {args.population:,}: time",
+         lambda x: fmt(x, "claim_s", claim)),
+        ("... event-loop stall during it (max)", lambda x: fmt(x, "claim_stall", claim)),
+        ("event-loop stall after running, to 15 s after due (max)",
+         lambda x: fmt(x, "stall_claim", drain)),
         ("event-loop stall, whole run: max / p99", lambda x: f"{fmt(x, 'stall_max', drain)}"
          f" / {fmt(x, 'stall_p99', drain)}"),
         (f"start-up with {args.overdue:,} overdue: run_app to running",
@@ -353,10 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overdue", type=int, default=1_000)
     parser.add_argument("--before", default=BEFORE)
     parser.add_argument("--sides", default="before,after,after-no-ahead")
-    parser.add_argument("--scenarios", default="drain,startup")
+    parser.add_argument("--scenarios", default="claim,drain,startup")
     parser.add_argument("--chat-every", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--child", choices=("drain", "startup"), help=argparse.SUPPRESS)
+    parser.add_argument("--population", type=int, default=100_000,
+                        help="runners in the store of the claim scenario")
+    parser.add_argument("--child", choices=("drain", "startup", "claim"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
         logging.basicConfig(level=logging.WARNING)
@@ -371,14 +433,19 @@ def main(argv: list[str] | None = None) -> int:
             trees["before"] = (Path(tmp), None)
         drain: dict[str, dict[str, Any]] = {}
         startup: dict[str, dict[str, Any]] = {}
+        claim: dict[str, dict[str, Any]] = {}
+        if "claim" in scenarios:
+            for side in sides:  # one at a time: it is CPU-bound
+                if side != "after-no-ahead":
+                    claim[side] = _collect(side, _spawn(*trees[side], "claim", args))
         if "drain" in scenarios:
             procs = {side: _spawn(*trees[side], "drain", args) for side in sides}
             drain = {side: _collect(side, proc) for side, proc in procs.items()}
         if "startup" in scenarios:
             for side in sides:  # one at a time: start-up is CPU-bound
                 startup[side] = _collect(side, _spawn(*trees[side], "startup", args))
-    print(_report(args, sides, drain, startup))
-    print("\nraw:", json.dumps({"drain": drain, "startup": startup}))
+    print(_report(args, sides, drain, startup, claim))
+    print("\nraw:", json.dumps({"claim": claim, "drain": drain, "startup": startup}))
     return 0
 
 

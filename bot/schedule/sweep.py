@@ -32,7 +32,9 @@ _zone = lru_cache(maxsize=4096)(zone_from_name)
 _wall = lru_cache(maxsize=4096)(time.fromisoformat)
 
 WEEKLY_STEP = timedelta(days=6)  # a weekly post's next occurrence is at least six days on
-BATCH = 2_000  # reminders claimed per transaction: a few tens of ms of Python each
+# Reminders claimed per transaction: 30-50 ms of the event loop each on the shared 2-core box
+# (2,000 held it for 80 ms: BENCHMARKS.md, "Delivery at scale").
+BATCH = 1_000
 _DAY = timedelta(days=1)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.timefmt import from_db, to_db
@@ -27,7 +27,6 @@ ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetim
 ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
-_ZERO = timedelta(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +50,10 @@ class OutboxRow:
 
 def utc_text(instant: datetime) -> str:
     """``to_db`` for an instant already in UTC, without strftime (the sweep writes two a row)."""
-    if instant.utcoffset() != _ZERO:
+    if instant.tzinfo is not UTC:
         return to_db(instant)
-    return instant.isoformat(timespec="seconds")[:19] + "Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031 - the fastest way here
+        instant.year, instant.month, instant.day, instant.hour, instant.minute, instant.second)
 
 
 class OutboxStore:

@@ -39,19 +39,30 @@ async def test_a_waiting_reply_goes_before_the_waiting_bulk() -> None:
 
 
 async def test_bulk_keeps_a_share_of_the_window_free_while_people_write() -> None:
-    window = SlidingWindow(10, 0.1, reserve=3)
+    window = SlidingWindow(10, 0.5, reserve=3)
     order: list[str] = []
-    await _started(window, "reply", True, order)  # someone just wrote
+    for n in range(4):  # four people just wrote: three starts (the reserve) stay theirs
+        await _started(window, f"reply{n}", True, order)
     starts = await asyncio.gather(*(_started(window, f"b{n}", False, order) for n in range(8)))
-    # at most 7 bulk starts in any 0.1 s window: the 8th waits for the 1st to leave it
-    assert starts[7] - starts[0] >= 0.1 - 1e-3, starts
+    # at most 7 bulk starts in any 0.5 s window: the 8th waits for the 1st to leave it
+    # (without the reserve it would start 0.35 s after the 1st)
+    assert starts[7] - starts[0] >= 0.5 - 1e-3, starts
+
+
+async def test_the_share_kept_follows_how_many_wrote() -> None:
+    window = SlidingWindow(10, 0.5, reserve=3)
+    order: list[str] = []
+    await _started(window, "reply", True, order)  # one person wrote: one start kept
+    starts = await asyncio.gather(*(_started(window, f"b{n}", False, order) for n in range(10)))
+    # nine bulk starts in a window, not ten (without the reserve: 0.45 s)
+    assert starts[9] - starts[0] >= 0.5 - 1e-3, starts
 
 
 async def test_with_nobody_writing_bulk_has_the_whole_window() -> None:
-    window = SlidingWindow(10, 0.1, reserve=3)
+    window = SlidingWindow(10, 0.5, reserve=3)
     order: list[str] = []
     starts = await asyncio.gather(*(_started(window, f"b{n}", False, order) for n in range(10)))
-    assert starts[9] - starts[0] < 0.1  # ten in the first window, evenly paced
+    assert starts[9] - starts[0] < 0.5  # ten in the first window, evenly paced (0.45 s)
 
 
 async def test_an_answer_overtakes_the_reminders_queued_in_the_adapter(

@@ -43,8 +43,8 @@ class RateLimits:
     # Messages sent and not yet recorded, at most (each can arrive twice after a crash).
     # One costs nothing while Telegram answers within the 1/messages_per_second spacing.
     in_flight: int = 1
-    # Of each second's messages, this many are kept for replies while people are writing
-    # (bulk reminders fill the rest; with nobody writing they have it all).
+    # Of each second's messages, as many as replies took in the last second (at most this
+    # many) are kept for replies (bulk reminders fill the rest; with nobody writing, all).
     reply_reserve: int = 3
 
 
@@ -129,9 +129,9 @@ class SlidingWindow:
     slower pace), which spreads a burst over the window instead of sending it at once.
 
     Replies first: a waiting reply takes the next start before any waiting bulk request,
-    and while replies are being sent (one within the last ``seconds * 2``) bulk requests
-    may take only ``count - reserve`` of any window, so the rest stays free for replies.
-    With no one writing, bulk has the whole window.
+    and bulk requests leave free in every window as many starts as replies took in the
+    last one (at most ``reserve``), so the replies' share is kept for them while people
+    write. With no one writing, bulk has the whole window.
     """
 
     def __init__(self, count: int, seconds: float, reserve: int = 0) -> None:
@@ -144,7 +144,7 @@ class SlidingWindow:
         self._answered: deque[asyncio.Future[float]] = deque()  # the last ``count`` requests
         self._bulk: deque[asyncio.Future[float]] = deque()  # the last bulk ones
         self._next = 0.0
-        self._last_reply = float("-inf")
+        self._replies: deque[float] = deque()  # when the replies of the last window started
         self._turns = _Turns()
 
     @contextlib.asynccontextmanager
@@ -157,13 +157,13 @@ class SlidingWindow:
             if len(self._answered) >= self.count:
                 oldest = await asyncio.shield(self._answered[0])
                 start = max(start, oldest + self.seconds)
-            bulk_share = self.count - self.reserve
-            if reply:
-                self._last_reply = loop.time()
-            elif (self.reserve and len(self._bulk) >= bulk_share
-                  and loop.time() - self._last_reply < self.seconds * 2):
-                oldest_bulk = await asyncio.shield(self._bulk[-bulk_share])
-                start = max(start, oldest_bulk + self.seconds)
+            if not reply:
+                while self._replies and self._replies[0] < loop.time() - self.seconds:
+                    self._replies.popleft()
+                bulk_share = self.count - min(self.reserve, len(self._replies))
+                if len(self._bulk) >= bulk_share:
+                    oldest_bulk = await asyncio.shield(self._bulk[-bulk_share])
+                    start = max(start, oldest_bulk + self.seconds)
             delay = start - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -175,6 +175,8 @@ class SlidingWindow:
                     self._bulk.popleft()
                 self._bulk.append(answered)
             self._next = start + self._spacing
+            if reply:
+                self._replies.append(start)
         finally:
             self._turns.release()
         try:
