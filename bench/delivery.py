@@ -192,7 +192,8 @@ async def _child(args: argparse.Namespace) -> dict[str, Any]:
         t0 = time.monotonic()
         now = datetime.now(UTC)
         if args.child == "drain":
-            due = now + timedelta(seconds=LEAD)
+            # a whole second, as a reminder's due instant always is (whole minutes)
+            due = (now + timedelta(seconds=LEAD + 1)).replace(microsecond=0)
             count = args.reminders
         else:
             due = now - timedelta(minutes=10)
