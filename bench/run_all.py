@@ -11,6 +11,7 @@ BENCHES = [
     ["bench.telegram_updates"],
     ["bench.inbox_cost"],
     ["bench.telegram_delivery"],
+    ["bench.metrics_overhead"],
 ]
 
 

@@ -9,6 +9,7 @@ import gc
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -23,18 +24,21 @@ from bot.domain.events import ConversationRef
 from bot.domain.readiness import Readiness
 from bot.engine.ports import Adapter, Sender
 from bot.logging_policy import redact_secrets
-from bot.platforms import Wiring, build_adapters, configured
+from bot.platforms import Wiring, build_adapters, configured, start_error
 from bot.schedule.gate import PlatformGate
 from bot.schedule.inbox import Dispatcher
 from bot.schedule.simulate import advance, parse_duration
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
+from bot.service.startup import Started, StartError, start_with_retry, stop_aware_wait
+from bot.service.wiring import Service
 
 log = logging.getLogger(__name__)
 
 EXIT_REFUSED = 3  # a platform refused the bot itself (revoked token, deleted bot)
 EXIT_CANNOT_START = 2  # a door did not open at start
-SHUTDOWN_GRACE = 3.0  # seconds the work in hand gets at shutdown
+START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
+              Started.BROKEN: EXIT_CANNOT_START}
 
 
 async def run_chat(
@@ -113,34 +117,55 @@ async def _script_line(
 
 
 async def run_app(
-    settings: Settings, stop: asyncio.Event | None = None, *, bundle: Bundle | None = None
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    bundle: Bundle | None = None,
+    terminal: Callable[[], bool] | None = None,
 ) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file.
 
-    Returns the exit code: 0 after a stop (SIGINT, SIGTERM, ``stop``);
-    ``EXIT_REFUSED`` when a platform refuses the bot itself (a revoked token: a deaf bot
-    is a dead bot, its supervisor must notice); ``EXIT_CANNOT_START`` when a door does not
-    open at start.
+    Returns the exit code: 0 after a stop (SIGINT, SIGTERM, ``stop``), also while a door
+    that could not be reached was waiting to be tried again; ``EXIT_REFUSED`` when a
+    platform refuses the bot itself (a wrong or revoked token: a deaf bot is a dead bot,
+    its supervisor must notice); ``EXIT_CANNOT_START`` when a door fails at start for
+    another reason than the network, or when there is no platform and no terminal.
     """
     redact_secrets(_secrets(settings))
     db = settings.db_path()
     bundle = bundle or await build_checked(settings.content_root(), default_dialogs_root())
     if not configured(settings):
+        if not (terminal or sys.stdin.isatty)():  # under a service manager: nobody to chat
+            print("kneecoach: no platform configured (set TELEGRAM_BOT_TOKEN or "
+                  "DISCORD_BOT_TOKEN) and no terminal for the chat; nothing was started",
+                  file=sys.stderr)
+            return EXIT_CANNOT_START
         return await run_chat(db, "local", None, False, None, bundle=bundle,
                               files_dir=settings.files_path())
     clock = SystemClock()
-    coach = await open_coach(db, clock=clock, bundle=bundle)
     readiness = Readiness(clock)
+    service = Service(clock, readiness)
+    names = [p.name for p in configured(settings)]
+    service.platforms(names)
+    service.count_logged_errors()
+    coach = await open_coach(db, clock=clock, bundle=bundle,
+                             screener=service.screener(bundle.rules))
     gate = PlatformGate(readiness)
-    inbox = Dispatcher(coach.stores, coach, clock, gate=gate)
+    inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)
     adapters = build_adapters(settings, coach, Wiring(inbox, readiness))
     senders: dict[str, Sender] = {a.platform: a for a in adapters}
     inbox.senders.update(senders)
-    worker = DeliveryWorker(coach.stores, coach, senders, clock, gate=gate)
-    ticker = Ticker(
-        coach.stores.outbox, worker, clock, inbox,
+    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate)
+    ticker = service.ticker(
+        coach.stores.outbox, worker, inbox,
         claim_ahead=timedelta(seconds=settings.kneecoach_claim_ahead_seconds),
         retention=timedelta(days=settings.kneecoach_outbox_retention_days),
+    )
+    health = (
+        service.health_server(coach.stores.db, settings.kneecoach_tick_seconds, names,
+                              host=settings.kneecoach_metrics_host,
+                              port=settings.kneecoach_metrics_port)
+        if settings.kneecoach_metrics_port is not None else None
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -148,17 +173,21 @@ async def run_app(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     started: list[Adapter] = []
+    grace = settings.kneecoach_shutdown_grace
     try:
+        if health is not None:
+            await health.start()
         # What the last run left unfinished goes first: queued before anything new arrives,
         # handled once the doors can send.
         await inbox.recover()
         for adapter in adapters:
-            try:
-                await adapter.start()
-            except Exception as exc:
-                log.critical("%s could not start (%s); stopping", adapter.platform,
-                             _reason(exc))
-                return EXIT_CANNOT_START
+            # A platform that cannot be reached is tried again with backoff (one line an
+            # attempt); one that refuses the token, or fails otherwise, stops the process.
+            outcome = await start_with_retry(
+                adapter, lambda exc: StartError(start_error(exc)), stop_aware_wait(stop),
+                connections=readiness, metrics=service.metrics)
+            if outcome is not Started.STARTED:
+                return START_EXIT[outcome]
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
         inbox.start()
@@ -183,13 +212,17 @@ async def run_app(
         log.info("shutting down")
         return 0
     finally:
-        # Stop taking new work: the tick and the turns in hand get a few seconds (anything
-        # unsent stays in the outbox and the inbox for next time, and a delivery cut short
-        # resumes from its first unrecorded message), then close the doors and the store.
-        await asyncio.gather(ticker.stop(SHUTDOWN_GRACE), inbox.stop(SHUTDOWN_GRACE))
+        # Stop taking new work: the tick and the turns in hand get the grace period
+        # (KNEECOACH_SHUTDOWN_GRACE; anything unsent stays in the outbox and the inbox for
+        # next time, and a delivery cut short resumes from its first unrecorded message),
+        # then close the doors, the health port and the store.
+        await asyncio.gather(ticker.stop(grace), inbox.stop(grace))
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if health is not None:
+            await health.stop()
+        service.close()
         await coach.close()
         gc.unfreeze()  # the process may go on (tests, an embedding program)
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -201,10 +234,3 @@ def _secrets(settings: Settings) -> list[str | None]:
     values = (settings.telegram_bot_token, settings.discord_bot_token,
               settings.telegram_webhook_secret)
     return [v.get_secret_value() if v is not None else None for v in values]
-
-
-def _reason(exc: BaseException) -> str:
-    """An exception, named without its text unless it is short (the redactor removes any
-    token that slips through)."""
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text and len(text) <= 200 else type(exc).__name__

@@ -1,16 +1,20 @@
-"""The `kneecoach` command: run | chat | triage | check | export | diagrams."""
+"""The `kneecoach` command: run | chat | triage | check | export | diagrams | backup |
+restore | migrate | version | health."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from bot.config import Settings, load_settings
 
@@ -19,10 +23,14 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kneecoach", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--env-file", type=Path, default=argparse.SUPPRESS,
+                        help="read settings from FILE (default: KNEECOACH_ENV_FILE, else .env)")
+    parser = argparse.ArgumentParser(prog="kneecoach", description=__doc__, parents=[common])
     sub = parser.add_subparsers(dest="command")
 
-    sub.add_parser("run", help="start the bot: Telegram/Discord if configured, else the chat")
+    sub.add_parser("run", parents=[common],
+                   help="start the bot: Telegram/Discord if configured, else the chat")
 
     chat = sub.add_parser("chat", help="talk to the coach in this terminal")
     chat.add_argument("--script", help="read one message per line from FILE ('-' = stdin)")
@@ -45,14 +53,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     diagrams = sub.add_parser("diagrams", help="write the Mermaid diagram of each dialog")
     diagrams.add_argument("--out", help="folder (default: beside the dialogs)")
 
-    args = parser.parse_args(argv)
-    settings = load_settings()
-    logging.basicConfig(
-        level=getattr(logging, settings.kneecoach_log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from bot.logging_policy import quiet_noisy_loggers, redact_secrets
+    for name, text in (("backup", "copy the database to PATH, consistent while the bot runs"),
+                       ("restore", "put the backup PATH in place of the database (bot stopped)")):
+        command = sub.add_parser(name, parents=[common], help=text)
+        command.add_argument("path", type=Path)
+        command.add_argument("--db", help="SQLite file (default: KNEECOACH_DB or the data "
+                             "directory)")
+    migrate = sub.add_parser("migrate", parents=[common],
+                             help="bring the database's schema up to this version")
+    migrate.add_argument("--db")
+    version = sub.add_parser("version", parents=[common],
+                             help="this version, its schema, and the database's")
+    version.add_argument("--db")
+    health = sub.add_parser("health", parents=[common],
+                            help="ask the running bot's KNEECOACH_METRICS_PORT: alive (or ready)")
+    health.add_argument("--ready", action="store_true", help="ask /readyz instead of /healthz")
 
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(getattr(args, "env_file", None))
+    except (FileNotFoundError, ValidationError) as exc:
+        print(f"kneecoach: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    from bot.logging_policy import quiet_noisy_loggers, redact_secrets
+    from bot.service.log_format import configure_logging
+
+    configure_logging(settings.kneecoach_log_level, settings.kneecoach_log_format)
     quiet_noisy_loggers()
     # Before anything can log: the tokens and the webhook secret never reach a log line.
     redact_secrets(
@@ -64,21 +90,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in (None, "run"):
         from bot.app import run_app
         from bot.content import ContentError
-
         try:
-            return asyncio.run(run_app(settings))
+            with _run_lock(settings.db_path()):
+                return asyncio.run(run_app(settings))
         except ContentError as exc:
             return _refuse(exc)
+        except _Busy as exc:
+            print(f"kneecoach: {exc}", file=sys.stderr)
+            return 1
     if args.command == "chat":
         logging.getLogger().setLevel(logging.WARNING)
         from bot.app import run_chat
 
         db = Path(args.db) if args.db else settings.db_path()
         clock = _parse_instant(args.clock) if args.clock else None
-        return asyncio.run(
-            run_chat(db, args.user, args.script, args.json, clock, bundle=_bundle(settings),
-                     files_dir=settings.files_path() if settings.kneecoach_files else None)
-        )
+        try:
+            with _run_lock(db):
+                return asyncio.run(
+                    run_chat(db, args.user, args.script, args.json, clock,
+                             bundle=_bundle(settings),
+                             files_dir=settings.files_path() if settings.kneecoach_files
+                             else None)
+                )
+        except _Busy as exc:
+            print(f"kneecoach: {exc}", file=sys.stderr)
+            return 1
+    if args.command in ("backup", "restore", "migrate", "version"):
+        from bot.maintenance_cli import run_maintenance
+
+        db = Path(args.db) if args.db else settings.db_path()
+        return run_maintenance(args.command, db, getattr(args, "path", None))
+    if args.command == "health":
+        return _health(settings, args.ready)
     if args.command == "triage":
         from bot.triage_cli import run_triage
 
@@ -94,6 +137,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _diagrams(Path(args.out) if args.out else None, _bundle(settings))
     parser.print_help()
     return 2
+
+
+class _Busy(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _run_lock(db: Path) -> Iterator[None]:
+    """Held while a bot runs on ``db`` (``kneecoach restore`` and ``migrate`` refuse then)."""
+    from bot.store.maintenance import BotRunning, RunLock
+
+    if str(db) == ":memory:":
+        yield
+        return
+    try:
+        lock = RunLock(db).acquire()
+    except BotRunning as exc:
+        raise _Busy(f"{exc}: {db}") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _one_line(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    return str(exc)
+
+
+def _health(settings: Settings, ready: bool) -> int:
+    """Exit 0 when the running bot answers (and, with --ready, is ready)."""
+    from bot.service.health import pretty, probe
+
+    if settings.kneecoach_metrics_port is None:
+        print("kneecoach: KNEECOACH_METRICS_PORT is not set; there is no port to ask",
+              file=sys.stderr)
+        return 2
+    status, body = probe(settings.kneecoach_metrics_host, settings.kneecoach_metrics_port,
+                         "/readyz" if ready else "/healthz")
+    print(pretty(body))
+    return 0 if status == 200 else 1
 
 
 def _bundle(settings: Settings) -> Bundle:

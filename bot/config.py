@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_path
 from pydantic import Field, SecretStr
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     kneecoach_claim_ahead_seconds: float = Field(default=600.0, ge=0, le=3600)
     # Sent and missed outbox rows are forgotten after this many days.
     kneecoach_outbox_retention_days: int = Field(default=30, ge=1)
+    # Running as a service (README, "Self-hosting").
+    kneecoach_log_format: Literal["human", "json"] = "human"
+    kneecoach_metrics_port: int | None = None  # /healthz, /readyz, /metrics; off by default
+    kneecoach_metrics_host: str = "127.0.0.1"
+    kneecoach_shutdown_grace: float = 3.0  # seconds turns and deliveries in hand get
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
@@ -68,6 +74,16 @@ def cache_beside(db_path: Path) -> Path:
     return db_path.parent / "kneecoach-cache"
 
 
-def load_settings() -> Settings:
-    """Settings from the environment and .env."""
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Settings from the environment and an env file: ``env_file`` (``--env-file``), else
+    ``KNEECOACH_ENV_FILE``, else ``.env`` in the current directory if there is one. The
+    environment wins over the file. A file named explicitly must exist."""
+    import os
+
+    named = env_file or (Path(p) if (p := os.environ.get("KNEECOACH_ENV_FILE")) else None)
+    if named is not None:
+        named = named.expanduser()
+        if not named.is_file():
+            raise FileNotFoundError(f"no env file at {named}")
+        return Settings(_env_file=named)
     return Settings()

@@ -104,3 +104,25 @@ def configured(settings: Settings) -> list[Platform]:
 def build_adapters(settings: Settings, coach: Coach, wiring: Wiring) -> list[Adapter]:
     """An adapter for every platform whose token is configured."""
     return [p.build(settings, coach, wiring) for p in configured(settings)]
+
+
+def start_error(exc: BaseException) -> str:
+    """Why a door did not open at start: "unreachable" (the network, a timeout, a 5xx, a
+    rate limit: worth trying again), "refused" (the platform refuses the bot itself: a
+    wrong or revoked token) or "broken" (anything else)."""
+    import aiohttp
+    import discord
+    from telegram import error as tg
+
+    if isinstance(exc, tg.InvalidToken | tg.Forbidden | discord.LoginFailure):
+        return "refused"
+    if isinstance(exc, tg.RetryAfter | tg.TimedOut | tg.Conflict):
+        return "unreachable"
+    if isinstance(exc, tg.NetworkError) and not isinstance(exc, tg.BadRequest):
+        return "unreachable"
+    if isinstance(exc, discord.HTTPException):
+        return "unreachable" if exc.status >= 500 or exc.status == 429 else "broken"
+    if isinstance(exc, discord.GatewayNotFound | discord.ConnectionClosed
+                  | aiohttp.ClientError | OSError | TimeoutError):
+        return "unreachable"
+    return "broken"

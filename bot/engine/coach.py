@@ -47,6 +47,8 @@ from bot.store.stores import Stores
 log = logging.getLogger(__name__)
 
 ALARM_LEVELS = ("urgent", "see_clinician")
+# The dialog data of the button answered last: the same press again is a double tap.
+LAST_PRESS = "last_press"
 # Texts the host itself uses, with the placeholders it fills in.
 HOST_TEXTS: dict[str, tuple[str, ...]] = {
     "error.internal": (),
@@ -315,7 +317,9 @@ class Coach:
             or state.step != parts[2]
             or str(state.seq) != parts[3]
         ):
-            session.stale()
+            if data != state.data.get(LAST_PRESS):
+                session.stale()
+            # else: the very button just answered, pressed again (a double tap): no-op
             return
         runner = self._runner(session)
         step = self._current_step(session)
@@ -327,6 +331,7 @@ class Coach:
                      None)
         start = len(session.replies)
         await self._advance(session, value)
+        session.state.data[LAST_PRESS] = data
         if label is not None and len(session.replies) > start:
             # Adapters edit the pressed question to show this choice and drop its buttons.
             first = session.replies[start]

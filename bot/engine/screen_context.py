@@ -64,6 +64,9 @@ class ContextRule:
     whole_clause: bool = False  # the trigger is a clause of its own ("It hasn't.")
     reaches_previous_sentence: bool = False  # backward over the sentence before it too
     own_words: bool = False  # a finding may begin inside the trigger ("if it swelled")
+    # the trigger names one of these words and its scope another, never the same one
+    # ("my right knee was scoped ... it's my left knee that hurts")
+    contrast: frozenset[str] = frozenset()
 
 
 def _starts_with(canons: Sequence[str], i: int, phrases: Sequence[tuple[str, ...]]) -> bool:
@@ -144,6 +147,8 @@ class ContextRules:
             whole_clause=bool(rule.get("whole_clause", False)),
             reaches_previous_sentence=bool(rule.get("reaches_previous_sentence", False)),
             own_words=bool(rule.get("own_words", False)),
+            contrast=frozenset(w for item in str_list(rule.get("contrast"), f"{where}.contrast")
+                               for w in item.split()),
         )
 
     def modifiers(
@@ -190,6 +195,9 @@ class ContextRules:
                 if rule.reaches_previous_sentence and scope_start == start and start > 0 and (
                         canons[start - 1] in ENDS):
                     scope_start = self._backward(canons, start - 1, rule)
+            if rule.contrast and not self._contrasts(canons, start, end, scope_start,
+                                                     scope_end, rule.contrast):
+                continue
             modifier = Modifier(rule.modifier, rule.id, raw(start, end))
             set_apart = any(e <= start or s >= scope_end for s, e in selves)
             for index, (signal, m_start, m_end) in enumerate(matches):
@@ -206,6 +214,14 @@ class ContextRules:
                     if all(b.kind != modifier.kind for b in bucket):
                         bucket.append(modifier)
         return out
+
+    @staticmethod
+    def _contrasts(canons: Sequence[str], start: int, end: int, scope_start: int,
+                   scope_end: int, words: frozenset[str]) -> bool:
+        """The trigger names one of ``words`` and the rest of its scope names only others."""
+        named = {t for t in canons[start:end] if t in words}
+        rest = {t for t in (*canons[scope_start:start], *canons[end:scope_end]) if t in words}
+        return len(named) == 1 and bool(rest) and not rest & named
 
     @staticmethod
     def _in_question(canons: Sequence[str], k: int) -> bool:

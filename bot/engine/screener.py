@@ -130,6 +130,7 @@ class SignalSpec:
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
     keep: frozenset[str] = frozenset()  # modifiers that do not stop this signal counting
+    asked: tuple[str, ...] = ()  # an ability asked about and answered no ("Able to walk: no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +176,7 @@ class _Match:
     end: int
     gaps: tuple[int, ...] = ()  # token positions a "..." skipped
     lang: str = "en"
+    asked: bool = False  # an ability asked about and answered no: the answer is the finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +298,8 @@ class Screener:
         self._recurrence = phrases_of("recurrence")
         self._answer_negatives = phrases_of("answer_negatives")
         self._answer_labels = words_of("answer_labels")
+        self._ability_negatives = phrases_of("ability_negatives")
+        self._ability_cancel = words_of("ability_cancelled_by_next")
         self._list_phrases = phrases_of
 
         # Phrase trie and per-signal "unless" tries.
@@ -313,6 +317,13 @@ class Screener:
                     for tokens in self._located(f"signal '{spec.id}'", f"unless[{i + 1}]", phrase):
                         insert(node, tokens, spec.id)
                 self._unless[spec.id] = node
+        # Abilities asked about ("Able to walk:", "Can you put weight on it?"): answered no,
+        # the answer is the finding.
+        self._asked = TrieNode()
+        for spec in self.signals.values():
+            for i, phrase in enumerate(spec.asked):
+                for tokens in self._located(f"signal '{spec.id}'", f"asked[{i + 1}]", phrase):
+                    insert(self._asked, tokens, spec.id)
 
         self.context = ContextRules(
             mapping_of(data.get("context", {}), "context"),
@@ -377,6 +388,7 @@ class Screener:
             phrases=tuple(phrases),
             unless=tuple(str_list(spec_map.get("unless"), f"{where}.unless")),
             keep=frozenset(keep),
+            asked=tuple(str_list(spec_map.get("asked"), f"{where}.asked")),
         )
 
     def _phrases_at(self, where: str, name: str, value: object) -> tuple[tuple[str, ...], ...]:
@@ -506,6 +518,8 @@ class Screener:
                 if low > high:
                     raise TriageDataError(f"phrase {pattern!r}: empty range {word}")
                 tokens.append(f"{NUM_RANGE}{low:g}-{high:g}")
+            elif word == "<label>":
+                tokens.append(LABEL)  # "Age: 10", "Age - 10"
             elif word == "..." and allow_gaps:
                 tokens.append(GAP)
             elif word.startswith("<"):
@@ -616,6 +630,24 @@ class Screener:
             matches.append(_Match(signal, start, end, lang=lang or "en"))
         return matches
 
+    def _denied_abilities(self, canons: Sequence[str]) -> list[_Match]:
+        """An ability asked about and answered no: "Able to walk: no, only 2 steps", "Can you
+        put weight on it? No", "Walking - impossible". The question's words are the finding;
+        the answer is what makes it one, so the `answer` rule does not negate it."""
+        found: list[_Match] = []
+        for signal, start, end in self._spans(self._asked, canons):
+            if end >= len(canons) or canons[end] not in (QUESTION, LABEL):
+                continue
+            at = end + 1
+            if at + 1 < len(canons) and canons[at] in self._answer_labels and (
+                    canons[at + 1] == LABEL):
+                at += 2  # "Q: able to walk? A: no"
+            size = self._phrase_at(canons, at, self._ability_negatives)
+            if size == 0 or self._cancelled(canons, at + size, self._ability_cancel):
+                continue
+            found.append(_Match(signal, start, end, asked=True))
+        return found
+
     def _drop_unless(self, canons: Sequence[str], matches: list[_Match]) -> list[_Match]:
         found: dict[str, list[tuple[int, int]]] = {}
         for signal in {m.signal for m in matches if m.signal in self._unless}:
@@ -690,7 +722,7 @@ class Screener:
                     n += 1
                     continue
                 size = size or 1
-                if any(t in syntax.cancel for t in canons[n + size : n + size + 2]):
+                if self._cancelled(canons, n + size, syntax.cancel):
                     n += size
                     continue  # "not sure if", "don't think": uncertainty, not negation
                 if token in self._without and self._cancels_without(canons, n):
@@ -728,9 +760,8 @@ class Screener:
         cancel = self._negator_cancel | (own.cancel if own else frozenset())
         for k in range(m.start + 1, m.end - 1):
             token = canons[k]
-            if token in negators and token not in literal and not any(
-                t in cancel for t in canons[k + 1 : k + 3]
-            ):
+            if token in negators and token not in literal and not self._cancelled(
+                    canons, k + 1, cancel):
                 return k
         return None
 
@@ -749,16 +780,27 @@ class Screener:
             size = self._phrase_at(canons, at, self._answer_negatives)
             if size == 0:
                 continue
-            if any(t in self._negator_cancel for t in canons[at + size : at + size + 2]):
+            if self._cancelled(canons, at + size, self._negator_cancel):
                 continue
             start = q
             while start > 0 and canons[start - 1] not in (SENTENCE_END, QUESTION, LABEL):
                 start -= 1
             modifier = Modifier("negated", "answer", self._raw(tokens, at, at + size))
             for index, m in enumerate(matches):
-                if start <= m.start and m.end <= q:
+                if start <= m.start and m.end <= q and not m.asked:
                     out[index] = modifier
         return out
+
+    @staticmethod
+    def _cancelled(canons: Sequence[str], k: int, cancel: frozenset[str]) -> bool:
+        """One of the two words from ``k`` on, in the same sentence, turns a negation into
+        uncertainty ("not sure", "don't think"); "Locking? Nope. Just sore" is still no."""
+        for token in canons[k : k + 2]:
+            if token in ENDS:
+                return False
+            if token in cancel:
+                return True
+        return False
 
     def _cancels_without(self, canons: Sequence[str], n: int) -> bool:
         k = n - 1
@@ -852,7 +894,7 @@ class Screener:
             return ScreenResult()
         tokens = self._tokenise(text)
         canons = [t.canon for t in tokens]
-        matches = self._find(canons)
+        matches = self._find(canons) + self._denied_abilities(canons)
         if not matches:
             return ScreenResult()
         matches = sorted(self._drop_contained(self._drop_unless(canons, matches)),

@@ -88,6 +88,7 @@ class Ticker:
                 await self._prune(now)
             finally:
                 self._current = None
+            self.observe(swept, drained)
             if swept.claimed or drained.sent or drained.missed or drained.refused:
                 log.info(
                     "tick: %d claimed, %d sent, %d retried, %d missed, %d blocked, %d refused",
@@ -95,6 +96,13 @@ class Ticker:
                     drained.blocked, drained.refused,
                 )
             return TickResult(swept, drained)
+
+    def observe(self, swept: SweepResult, drained: DrainStats) -> None:
+        """Told after every pass (a tick, a sweep, a drain): the service's metrics and
+        heartbeat hook in here (``bot.service.metered.ObservedTicker``)."""
+
+    def failed(self) -> None:
+        """Told when a pass raised (it is logged and the loop goes on)."""
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
@@ -126,7 +134,10 @@ class Ticker:
         self.worker.stopping = False
         self._loops = [
             asyncio.create_task(self._sweep_loop(every_seconds), name="kneecoach-sweep"),
-            asyncio.create_task(self.worker.run(self._nap), name="kneecoach-delivery"),
+            asyncio.create_task(
+                self.worker.run(self._nap, lambda d: self.observe(SweepResult(0, 0), d),
+                                self.failed),
+                name="kneecoach-delivery"),
         ]
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
@@ -164,9 +175,11 @@ class Ticker:
                              (now + self.claim_ahead).strftime("%H:%M:%S"))
                 if not self._stopping:
                     await self._prune(now)
+                self.observe(self.swept, DrainStats())
             except asyncio.CancelledError:
                 raise
             except Exception:
+                self.failed()
                 log.exception("the sweep failed; the next one will try again")
             if self._stopping:
                 return

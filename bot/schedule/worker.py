@@ -95,10 +95,10 @@ class DrainStats:
     skipped: int = 0
     waiting: int = 0  # rows held back while their platform is down
     details: list[str] = field(default_factory=list)
-    lateness: list[float] = field(default_factory=list)  # sent minus due, s, per row sent
+    late: list[float] = field(default_factory=list)  # seconds after due, of each row sent
 
     def add(self, other: DrainStats) -> None:
-        """Count ``other`` in (the delivery loop's running totals; lateness is not kept)."""
+        """Count ``other`` in (the delivery loop's running totals; ``late`` is not kept)."""
         self.sent += other.sent
         self.retried += other.retried
         self.blocked += other.blocked
@@ -193,17 +193,28 @@ class DeliveryWorker:
         self.idle.clear()
         self.wake.set()
 
-    async def run(self, nap: Nap, max_nap: float = 60.0) -> None:
+    async def run(
+        self,
+        nap: Nap,
+        drained: Callable[[DrainStats], None] | None = None,
+        failed: Callable[[], None] | None = None,
+        max_nap: float = 60.0,
+    ) -> None:
         """The delivery loop: drain what is due, then rest until the next row falls due, or
-        until woken (``wake``: the sweep claimed rows, a tick), whichever comes first."""
+        until woken (``wake``: the sweep claimed rows, a tick), whichever comes first.
+        ``drained`` is told what each pass did, ``failed`` when one raised."""
         while not self.stopping:
             self.wake.clear()
             try:
                 stats = await self.drain()
                 self.total.add(stats)
+                if drained is not None:
+                    drained(stats)
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if failed is not None:
+                    failed()
                 log.exception("the delivery loop failed; it goes on")
             if self.stopping:
                 return
@@ -256,8 +267,8 @@ class DeliveryWorker:
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
             await self.outbox.finish(outbox_id, "sent", now, None)
+            stats.late.append(max(0.0, (now - r.due_at).total_seconds()))
             stats.sent += 1
-            stats.lateness.append((now - r.due_at).total_seconds())
         elif isinstance(result, Unreachable):
             until = self.gate.next_probe(platform) or now + timedelta(seconds=result.seconds)
             await self.outbox.retry(outbox_id, r.attempts + 1, until, result.reason[:200])

@@ -27,6 +27,8 @@ ReminderPlan = Callable[[str, str, str, datetime], tuple[date, datetime, datetim
 ClubPlan = Callable[[str, str, str, str, datetime], tuple[date, datetime]]
 
 CLUB_KINDS = (("club_daily", "next_due"), ("club_weekly", "next_weekly"))
+# Why a claimed reminder was not sent (outbox kind 'daily_skipped', status 'skipped').
+SKIPPED_DETAIL = "that local day already had its prompt: one a day"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +75,25 @@ class OutboxStore:
                 (horizon_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
+            skipped: list[tuple[object, ...]] = []
             advance: list[tuple[str, int]] = []
             for user_id, local_time, zone_name, due_text, platform in rows:
                 day, due, following = plan(local_time, zone_name, due_text, horizon)
-                due_db = utc_text(due)
-                outbox.append((f"u:{user_id}", user_id, platform, "daily", day.isoformat(),
-                               due_db, due_db))
+                due_db, local_day, target = utc_text(due), day.isoformat(), f"u:{user_id}"
+                outbox.append((target, user_id, platform, "daily", local_day, due_db, due_db))
+                skipped.append((target, user_id, local_day, due_db, due_db,
+                                f"{SKIPPED_DETAIL} (due {due_db})", target, local_day))
                 advance.append((utc_text(following), user_id))
+            # One prompt a local day: a reminder falling due on a day that already has its
+            # prompt (a time or zone changed earlier) is recorded as skipped, never dropped
+            # in silence. Before the insert below, which would make every day look taken.
+            await tx.executemany(
+                "INSERT INTO outbox (target, user_id, kind, local_date, due_at, next_attempt,"
+                " status, detail) SELECT ?, ?, 'daily_skipped', ?, ?, ?, 'skipped', ?"
+                " WHERE EXISTS (SELECT 1 FROM outbox WHERE target=? AND kind='daily'"
+                " AND local_date=?) ON CONFLICT DO NOTHING",
+                skipped,
+            )
             await tx.executemany(
                 "INSERT INTO outbox (target, user_id, platform, kind, local_date, due_at,"
                 " next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -110,6 +110,15 @@ class ProgrammeStore:
         )
         return int(row[0]) if row else 0
 
+    async def daily_taken(self, user_id: int, local_day: date) -> bool:
+        """That local day already has its daily prompt in the outbox (sent, or claimed to
+        be sent): the outbox keeps one a day."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM outbox WHERE target=? AND kind='daily' AND local_date=?",
+            (f"u:{user_id}", local_day.isoformat()),
+        )
+        return row is not None
+
     async def cancel_pending(self, user_id: int) -> None:
         await self.db.execute(
             "UPDATE outbox SET status='failed', detail='cancelled' WHERE user_id=?"

@@ -34,7 +34,7 @@ async def test_run_starts_telegram_and_stops_cleanly(
     caplog.set_level(logging.DEBUG)
     stop = asyncio.Event()
     running = asyncio.create_task(run_app(settings(tmp_path, tg_server.base_url), stop))
-    await tg_server.wait_for_calls("setMyCommands")
+    await tg_server.wait_for_calls("setMyCommands", within=30)  # content check + start
     tg_server.inject_private_text(4242, "/start")
     sent = await tg_server.wait_for_calls("sendMessage", count=2, within=30)
     assert "Kneecoach" in sent[0]["text"]

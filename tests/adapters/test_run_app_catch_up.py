@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SHUTDOWN_GRACE, run_app
+from bot.app import run_app
 from bot.domain.clock import FakeClock
 from bot.domain.events import ConversationRef
 from bot.domain.timefmt import to_db
@@ -53,7 +53,8 @@ async def test_runs_at_once_with_reminders_overdue_and_a_stop_mid_catch_up_loses
     await _overdue_runners(tmp_path / "k.db")
     tg_server.latency = 0.2  # slow answers: the catch-up would take 10 s
     stop = asyncio.Event()
-    running = asyncio.create_task(run_app(settings(tmp_path, tg_server.base_url), stop))
+    config = settings(tmp_path, tg_server.base_url)
+    running = asyncio.create_task(run_app(config, stop))
 
     await tg_server.wait_for_calls("sendMessage", count=1)
     # the first reminder of the catch-up is going out: the bot already said it is running
@@ -63,7 +64,7 @@ async def test_runs_at_once_with_reminders_overdue_and_a_stop_mid_catch_up_loses
     asked = time.monotonic()
     stop.set()  # SIGTERM
     assert await asyncio.wait_for(running, timeout=20) == 0
-    assert time.monotonic() - asked < SHUTDOWN_GRACE + 1.0
+    assert time.monotonic() - asked < config.kneecoach_shutdown_grace + 1.0
 
     coach = await open_test_coach(tmp_path / "k.db")
     try:

@@ -365,6 +365,11 @@ async def test_a_stale_button_is_answered_and_changes_nothing(world: World) -> N
     state = await w.dialog_state(ALICE)
     edits = sum(len(w.server.calls_to(m)) for m in ("editMessageText", "editMessageReplyMarkup"))
     replies, update = await alice.press_data(question.message_id, data)  # the old button again
+    assert replies == []  # the answer just given, tapped again: a double tap does nothing
+    assert w.server.answered(update)
+    # another button of the answered question
+    replies, update = await alice.press_data(question.message_id,
+                                             data.replace(":kneecap", ":outer"))
 
     assert [r.key for r in replies] == ["input.stale", "intake.ask.side"]
     assert all(r.chosen is None for r in replies)

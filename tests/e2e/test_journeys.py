@@ -220,6 +220,25 @@ async def test_non_improving_runner_is_sent_to_a_clinician_at_three_and_six_week
     check_golden("journey_not_improving", records)
 
 
+async def test_the_week_three_and_six_referrals_follow_that_days_review_one_thing_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """Issue 16, item 12: the referral comes after that day's weekly question, its function
+    check and their answers, and quotes this week's rating, not last week's."""
+    runner = Runner(pain=lambda d: 5 if d % 2 else 6,
+                    weekly=lambda d: "About the same" if d in (21, 42) else "A little worse")
+    records = await run(tmp_path, runner)
+    for day, key in (("2026-03-23", "escalate.week3"), ("2026-04-13", "escalate.week6")):
+        found = [str(r["key"]) for r in records if str(r["at"]).startswith(day)]
+        assert (found.index("weekly.ask.rating") < found.index("function.ask.kneeling_jumping")
+                < found.index("function.result") < found.index(key)), found
+        referral = next(r for r in records if r["key"] == key)
+        assert "you said the knee was about the same" in str(referral["text"])
+        assert "a little worse" not in str(referral["text"])
+    week6 = found.index("escalate.week6")
+    assert not [k for k in found[week6 + 1:] if k.startswith(("weekly.ask", "function.ask"))]
+
+
 async def test_swelling_on_day_ten_pauses_until_a_clinician_has_seen_it(tmp_path: Path) -> None:
     runner = Runner(pain=lambda d: 4, weekly=lambda d: "A little better", days=20,
                     swelling_day=10, seen_day=14)
@@ -236,7 +255,9 @@ async def test_race_soon_suggests_a_clinician_early(tmp_path: Path) -> None:
     records = await transcript(
         tmp_path, Runner(pain=lambda d: 3, weekly=lambda d: "Better", race="soon",
                          days=2).script())
-    assert days_of(records, "escalate.race") == ["2026-03-02"]
+    # said once, at the triage (issue 16, item 12); recorded for the clinician's page
+    assert days_of(records, "safety.race_soon") == ["2026-03-02"]
+    assert days_of(records, "escalate.race") == []
 
 
 async def test_a_race_within_eight_weeks_adds_no_distance(tmp_path: Path) -> None:
@@ -246,7 +267,7 @@ async def test_a_race_within_eight_weeks_adds_no_distance(tmp_path: Path) -> Non
     weekly = [r for r in records if str(r["key"]).startswith("running.week.")]
     assert [r["key"] for r in weekly] == ["running.week.hold", "running.week.hold"]
     assert all("With your race this close, add nothing now" in str(r["text"]) for r in weekly)
-    assert days_of(records, "escalate.race") == ["2026-03-02"]
+    assert days_of(records, "safety.race_soon") == ["2026-03-02"]
 
 
 async def test_too_easy_climbs_the_squat_and_step_ladders(tmp_path: Path) -> None:

@@ -409,6 +409,8 @@ class FakeTelegram:
         self._callback_ids = itertools.count(1)
         self._open_callbacks: dict[str, dict[str, Any]] = {}
         self._waiters: set[asyncio.Future[None]] = set()
+        self._held: dict[str, asyncio.Event] = {}  # method -> released when set
+        self.holding = 0  # calls currently held (``hold``)
         self._started = False
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -444,7 +446,8 @@ class FakeTelegram:
         # No access log: the URL holds the token.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        # A restarted fake listens on the port it had (the platform comes back).
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
         return self
@@ -539,6 +542,12 @@ class FakeTelegram:
         self._failures.setdefault(method.lower(), deque()).append(
             _Failure(error_code, description, retry_after, after, html)
         )
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait, unanswered, until the returned event is set."""
+        release = asyncio.Event()
+        self._held[method.lower()] = release
+        return release
 
     def drop_next(self, method: str) -> None:
         """The next call of ``method`` gets its connection closed without an answer."""
@@ -776,6 +785,14 @@ class FakeTelegram:
             self.on_call(method_name, "received")
         if self.latency > 0:
             await asyncio.sleep(self.latency)
+        release = self._held.get(key)
+        if release is not None and not release.is_set():
+            self.holding += 1
+            self._wake()
+            try:
+                await release.wait()
+            finally:
+                self.holding -= 1
         if self._drops.get(key):
             self._drops[key] -= 1
             transport = request.transport

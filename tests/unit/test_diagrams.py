@@ -24,7 +24,7 @@ def test_diagram_shows_every_step_branch_question_and_option() -> None:
     for step in intake.steps:
         assert f"    {step}" in chart
     assert 'consent -- "consent=no" --> decline_consent' in chart
-    assert "decline_consent --> declined" in chart
+    assert 'decline_consent -- "otherwise" --> declined' in chart
     assert "Which knee is it?" in chart
     assert "▸ Left<br/>▸ Right<br/>▸ Both" in chart
     assert "▸ I agree<br/>▸ No thanks" in chart

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from bot.domain.events import Reply
@@ -12,6 +13,10 @@ from bot.store.programme import ProgrammeStore
 INTAKE = "intake"  # the dialog this feature runs
 # Set in the intake's data when consent was given during it (none before).
 GIVEN_HERE = "consent_given_here"
+# Set in the intake's data when the race advice was given (the programme's start reads it).
+RACE_ADVISED = "race_advised"
+# Answer set when "No thanks" came from someone who had agreed before this intake.
+KEPT = "consent_kept"
 
 TEXTS = {
     "start.welcome": (),
@@ -46,6 +51,7 @@ class Intake:
         at_the_door = state.dialog == INTAKE and session.user.consent_at is None
         if state.dialog is not None and state.step is not None and not at_the_door:
             session.say("start.resume")
+            state.seq += 1  # the question asked again: the old copy's buttons are stale
             session.reask()
             return
         plan = await self.programme.plan(session.user.id)
@@ -72,11 +78,16 @@ class Intake:
         """ "No thanks" to the consent question. Someone who agreed earlier in this same
         intake and went back to say no is as new: their consent time is cleared and what was
         stored under it (the answers and triage, red flags they typed, the age band) goes.
-        The reply, as for anyone who declines, says no answers are stored."""
+        The reply, as for anyone who declines, says no answers are stored. Someone who had
+        agreed before this intake keeps what they told us then, and the reply says so."""
         if session.state.data.pop(GIVEN_HERE, False):
             await session.users.withdraw_consent(session.user.id)
             session.user.consent_at = None
             session.user.age_band = None
+        elif session.user.consent_at is not None:
+            # Agreed before this intake: what they told us then stays (and is said to),
+            # as does any programme; /forget is how to delete it.
+            session.state.data.setdefault("answers", {})[KEPT] = "yes"
         return None
 
     async def under13(self, session: Session) -> str | None:
@@ -108,12 +119,18 @@ class Intake:
         await users.save_answers(user_id, profile, session.now)
         if answers.get("age_band"):
             await users.set_age_band(user_id, str(answers["age_band"]))
+        race_advice = "race_soon" in result.signals and result.outcome == "pfp_program"
+        if race_advice:  # said once, in its own message below, not also among the reasons
+            result = dataclasses.replace(result, reasons=tuple(
+                reason for signal, reason in zip(result.signals, result.reasons, strict=True)
+                if signal != "race_soon"))
         session.add(session.book.triage_reply(result))
         if result.outcome == "pfp_program" and await users.on_clinician_hold(user_id):
             # An earlier urgent or see-a-clinician outcome (or red flag) still stands: doing
             # the intake again does not lift it; only "a clinician has checked it" does.
             session.add(session.book.hold_reply("gate.hold_remains"))
             return "after_referral"
-        if "race_soon" in result.signals and result.outcome == "pfp_program":
+        if race_advice:
             session.add(Reply(key="safety.race_soon", text=session.book.safety_text("race_soon")))
+            data[RACE_ADVISED] = True  # the programme's start records it without saying it again
         return None

@@ -31,16 +31,34 @@ TEXTS = {
     "escalate.reason.no_weekly": (),
     "buttons.pause_programme": (),
     "buttons.keep_going": (),
+    "checkin_brief.fine": (),
+    "checkin_brief.acceptable": (),
+    "checkin_brief.ease": (),
 }
 
 
 FINE_PAIN = 2  # pain monitoring model: 0-2 is fine
+ADVICE_EVERY = 7  # days: a band's full advice once a week, a short form in between
 
 
 def band_name(pain: int, worse_morning: bool) -> str:
     if pain > 5 or worse_morning:
         return "ease"
     return "fine" if pain <= FINE_PAIN else "acceptable"
+
+
+def full_advice_due(earlier: list[Checkin], band: str, today: date) -> bool:
+    """The check-in advice of a band is said in full once a week and in a short form in
+    between (a band's full advice came ``ADVICE_EVERY`` days or more ago, or never):
+    worked out from the earlier check-ins (oldest first), as each was answered."""
+    last_full: dict[str, date] = {}
+    for c in earlier:
+        if c.swelling:
+            continue  # the swelling hold was said instead
+        said = band_name(c.worst_pain, c.worse_morning)
+        if said not in last_full or (c.local_date - last_full[said]).days >= ADVICE_EVERY:
+            last_full[said] = c.local_date
+    return band not in last_full or (today - last_full[band]).days >= ADVICE_EVERY
 
 
 def settled(recent_pain: float) -> bool:
@@ -78,9 +96,14 @@ class Checkins:
             await self.hold_for_swelling(session)
             return None
         await self.progression.after_checkin(session, today, Checkin(today, pain, worse, False))
-        band = session.content.programme.advice_for(pain, worse)
-        session.add(Reply(key=f"advice.{band_name(pain, worse)}",
-                          text=f"**{band.title}**\n\n{band.text.strip()}"))
+        name = band_name(pain, worse)
+        earlier = [c for c in await self.store.checkins(user_id) if c.local_date < today]
+        if full_advice_due(earlier, name, today):
+            band = session.content.programme.advice_for(pain, worse)
+            text = f"**{band.title}**\n\n{band.text.strip()}"
+        else:  # said in full this week: the short form
+            text = session.text(f"checkin_brief.{name}")
+        session.add(Reply(key=f"advice.{name}", text=text))
         await self.escalate_if_needed(session, today)
         plan = await self.store.plan(user_id)
         if plan is not None:

@@ -6,10 +6,10 @@ clinician, recommendations, and how times are worded."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.domain.events import Button, Reply
-from bot.domain.localtime import local_date
+from bot.domain.localtime import local_date, next_occurrence
 from bot.domain.records import Checkin, LevelChange, Plan, Workout
 from bot.domain.weeks import programme_week
 from bot.domain.zones import zone_from_name
@@ -52,7 +52,21 @@ TEXTS = {
     "equipment.either": (),
     "equipment.both": (),
     "plan.change.bottom": ("old", "how"),
+    "schedule.today": (),
+    "schedule.tomorrow": (),
+    "schedule.on_date": ("date",),
+    "schedule.date": ("weekday", "day", "month"),
+    "schedule.months": (),
 }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scheduled:
+    """When the next prompt is due, and whether today (the local day the new time or zone
+    would have fallen on) had already had its prompt."""
+
+    due: datetime
+    day_taken: bool
 
 
 def week_of(plan: Plan, today: date) -> int:
@@ -111,9 +125,13 @@ class Kit:
             card = self.card(session, plan, today)
             workout = dataclasses.replace(workout, card_shown=True)
             await self.progression.save_workout(session.user.id, workout, session.now)
+        # A tough programme day eases the next strength work (one set fewer): not a
+        # stretch-only day, which has no sets, and not pain reported about a day before the
+        # programme began (the first check-in asks about yesterday).
         checkins = await self.store.checkins(session.user.id)
-        recent = [c for c in checkins if (today - c.local_date).days <= 3]
-        eased = bool(recent) and needs_easing(recent[-1])
+        recent = [c for c in checkins if (today - c.local_date).days <= 3
+                  and c.local_date > plan.started_on]
+        eased = bool(recent) and needs_easing(recent[-1]) and bool(workout.strength)
         parts = [greeting, card, *notes, session.text("session.eased") if eased else None]
         preface = "\n\n".join(p for p in parts if p) or None
         return session.book.session_reply(week=week, workout=workout, key=key,
@@ -274,24 +292,72 @@ class Kit:
             session.say("programme.needs_start")
             return
         await self.store.set_status(session.user.id, "active", session.now)
-        due = await self.store.set_reminder(
-            session.user.id, reminder.local_time, reminder.timezone, session.now
-        )
-        session.say("settings.resumed", when=self.when(session, due, reminder.timezone))
+        scheduled = await self.schedule(session, reminder.local_time, reminder.timezone)
+        session.say("settings.resumed",
+                    when=self.when(session, scheduled.due, reminder.timezone))
 
     async def recommend(
         self, session: Session, key: str, reason: str,
-        buttons: tuple[tuple[Button, ...], ...] = (),
+        buttons: tuple[tuple[Button, ...], ...] = (), say: bool = True,
     ) -> None:
-        """A recommendation, made once: it is recorded, and said only the first time."""
-        if await self.store.recommend(session.user.id, key, reason, session.now):
+        """A recommendation, made once: it is recorded, and said only the first time (not
+        at all with ``say`` False: it was just said in other words)."""
+        if await self.store.recommend(session.user.id, key, reason, session.now) and say:
             session.add(Reply(key=key, text=session.text(key, reason=reason), buttons=buttons))
+
+    async def next_prompt(
+        self, user_id: int, local_time: str, zone_name: str, after: datetime
+    ) -> Scheduled:
+        """The first occurrence of the wall time after ``after`` on a local day that has not
+        had its prompt yet: one prompt a local day (the outbox keeps one), so a time or zone
+        changed after today's prompt starts tomorrow."""
+        zone = zone_from_name(zone_name)
+        wall = time.fromisoformat(local_time)
+        due = next_occurrence(wall, zone, after)
+        taken = False
+        for _ in range(3):  # a zone change can make the next local day a taken one too
+            if not await self.store.daily_taken(user_id, local_date(due, zone)):
+                break
+            taken = True
+            due = next_occurrence(wall, zone, due)
+        return Scheduled(due, taken)
+
+    async def schedule(
+        self, session: Session, local_time: str, zone_name: str, active: bool = True,
+        after: datetime | None = None,
+    ) -> Scheduled:
+        """Store the reminder's wall time and zone, due at its next prompt (``next_prompt``
+        after ``after``, by default now)."""
+        user_id = session.user.id
+        scheduled = await self.next_prompt(user_id, local_time, zone_name,
+                                           after or session.now)
+        await self.store.set_reminder(user_id, local_time, zone_name,
+                                      scheduled.due - timedelta(seconds=1), active)
+        return scheduled
 
     @staticmethod
     def when(session: Session, due: datetime, zone_name: str) -> str:
-        local = due.astimezone(zone_from_name(zone_name))
-        return session.text("settings.when", day=local.strftime("%a %d %b"),
-                            time=local.strftime("%H:%M"), zone=zone_name)
+        """"today at 18:00 (Europe/London)", "tomorrow at ...", "on Fri 6 Mar at ..."."""
+        zone = zone_from_name(zone_name)
+        local = due.astimezone(zone)
+        today = local_date(session.now, zone)
+        day = local.date()
+        if day == today:
+            said = session.text("schedule.today")
+        elif day == today + timedelta(days=1):
+            said = session.text("schedule.tomorrow")
+        else:
+            said = session.text("schedule.on_date", date=Kit.date_text(session, day))
+        return session.text("settings.when", day=said, time=local.strftime("%H:%M"),
+                            zone=zone_name)
+
+    @staticmethod
+    def date_text(session: Session, day: date) -> str:
+        """A date in the runner's language ("Fri 6 Mar")."""
+        weekdays = session.text("settings.day_names").split()
+        months = session.text("schedule.months").split()
+        return session.text("schedule.date", weekday=weekdays[day.weekday()], day=day.day,
+                            month=months[day.month - 1])
 
     @staticmethod
     def day_names(session: Session, days: list[int]) -> str:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from bot.domain.localtime import local_date, next_occurrence
+from bot.domain.events import Reply
+from bot.domain.localtime import local_date
 from bot.domain.zones import zone_from_name
-from bot.engine.features.programme.plan import Kit
+from bot.engine.features.programme.plan import Kit, Scheduled
 from bot.engine.measures import BASELINE
 from bot.engine.session import Session
 
@@ -25,7 +26,9 @@ TEXTS = {
     "settings.time_set": ("when",),
     "settings.zone_set": ("zone", "when"),
     "settings.days_set": ("days",),
-    "settings.paused": ("days", "when"),
+    "settings.paused": ("days", "when", "first", "last"),
+    "schedule.paused_one": ("first", "when"),
+    "schedule.one_a_day": (),
     "stop.done": (),
     "held.equipment_saved": ("equipment",),
     "held.minutes_saved": ("minutes",),
@@ -62,13 +65,14 @@ class Settings:
         if not carry_on:
             await self.kit.progression.reset(user_id)
             await self.kit.outcomes.reset(user_id)
-        due = await self.store.set_reminder(user_id, local_time, zone_name, session.now)
+        scheduled = await self.kit.schedule(session, local_time, zone_name)
         await session.users.set_active(user_id, True)
-        session.say("programme.started", when=self.kit.when(session, due, zone_name),
+        session.say("programme.started", when=self.kit.when(session, scheduled.due, zone_name),
                     days=self.kit.day_names(session, days))
-        if race == "soon":
+        if race == "soon":  # recorded for the clinician's page; said once in the intake
             await self.kit.recommend(session, "escalate.race",
-                                     session.text("escalate.reason.race"))
+                                     session.text("escalate.reason.race"),
+                                     say=not session.state.data.get("race_advised"))
         if carry_on and BASELINE in await self.kit.outcomes.function_totals(user_id):
             if await self.rebuild_today(session):  # with the equipment and minutes just given
                 session.add(await self.kit.session_reply(session, today, "today.session"))
@@ -123,6 +127,40 @@ class Settings:
             return False
         return True
 
+    def say_scheduled(
+        self, session: Session, key: str, scheduled: Scheduled, zone_name: str, **values: str
+    ) -> None:
+        """The new time or zone, and when the next session comes; when today has had its
+        prompt already, that the change starts tomorrow (one a day)."""
+        text = session.text(key, when=self.kit.when(session, scheduled.due, zone_name),
+                            **values)
+        if scheduled.day_taken:
+            text += " " + session.text("schedule.one_a_day")
+        session.add(Reply(key=key, text=text))
+
+    async def pause(self, session: Session, count: int, local_time: str, zone_name: str) -> None:
+        """No prompts for ``count`` days, counted from the next prompt (today when today's
+        has not come yet, otherwise tomorrow), named as dates."""
+        user_id, now = session.user.id, session.now
+        zone = zone_from_name(zone_name)
+        upcoming = await self.kit.next_prompt(user_id, local_time, zone_name, now)
+        first = local_date(upcoming.due, zone)
+        last = first + timedelta(days=count - 1)
+        until = last + timedelta(days=1)
+        await self.store.set_status(user_id, "paused", now, paused_until=until)
+        midnight = datetime.combine(until, time(0), zone)
+        scheduled = await self.kit.schedule(session, local_time, zone_name,
+                                            after=midnight - timedelta(seconds=1))
+        await self.store.cancel_pending(user_id)
+        when = self.kit.when(session, scheduled.due, zone_name)
+        if count == 1:
+            session.say("schedule.paused_one", first=self.kit.date_text(session, first),
+                        when=when)
+        else:
+            session.say("settings.paused", days=count, when=when,
+                        first=self.kit.date_text(session, first),
+                        last=self.kit.date_text(session, last))
+
     async def apply_settings(self, session: Session) -> str | None:
         answers = session.state.data.get("answers", {})
         change = str(answers.get("change"))
@@ -131,18 +169,15 @@ class Settings:
         if reminder is None:
             session.say("programme.needs_start")
             return None
-        when = self.kit.when
         if change == "time":
-            due = await self.store.set_reminder(
-                user_id, str(answers["reminder_time"]), reminder.timezone, now, reminder.active,
-            )
-            session.say("settings.time_set", when=when(session, due, reminder.timezone))
+            local_time, zone_name = str(answers["reminder_time"]), reminder.timezone
+            scheduled = await self.kit.schedule(session, local_time, zone_name, reminder.active)
+            self.say_scheduled(session, "settings.time_set", scheduled, zone_name)
         elif change == "zone":
-            due = await self.store.set_reminder(
-                user_id, reminder.local_time, str(answers["timezone"]), now, reminder.active
-            )
-            session.say("settings.zone_set", zone=answers["timezone"],
-                        when=when(session, due, str(answers["timezone"])))
+            local_time, zone_name = reminder.local_time, str(answers["timezone"])
+            scheduled = await self.kit.schedule(session, local_time, zone_name, reminder.active)
+            self.say_scheduled(session, "settings.zone_set", scheduled, zone_name,
+                               zone=zone_name)
         elif change == "days":
             days = [int(d) for d in answers["strength_days"]]
             await self.store.set_strength_days(user_id, days, now)
@@ -164,19 +199,8 @@ class Settings:
             else:
                 session.say("held.minutes_saved", minutes=minutes)
         elif change == "pause":
-            count = int(answers["pause_days"])
-            zone = zone_from_name(reminder.timezone)
-            until = local_date(now, zone) + timedelta(days=count)
-            await self.store.set_status(user_id, "paused", now, paused_until=until)
-            resume_at = next_occurrence(
-                time.fromisoformat(reminder.local_time), zone,
-                datetime.combine(until, time(0), zone) - timedelta(seconds=1),
-            )
-            await self.store.set_reminder(user_id, reminder.local_time, reminder.timezone,
-                                          resume_at - timedelta(seconds=1), True)
-            await self.store.cancel_pending(user_id)
-            session.say("settings.paused", days=count,
-                        when=when(session, resume_at, reminder.timezone))
+            await self.pause(session, int(answers["pause_days"]), reminder.local_time,
+                             reminder.timezone)
         elif change == "resume":
             await self.resume(session)
         elif change == "stop":
