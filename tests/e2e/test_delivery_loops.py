@@ -263,3 +263,29 @@ async def test_pruning_keeps_rows_still_waiting_however_old(world: World) -> Non
     assert await outbox_store.prune(world.clock.now() - timedelta(days=30)) == 1
     left = await world.coach.stores.db.fetchall("SELECT kind, status FROM outbox")
     assert [(r["kind"], r["status"]) for r in left] == [("snooze", "pending")]
+
+
+async def test_the_loops_beat_the_service_heartbeat_and_count_what_they_did(
+    world: World, running: list[Ticker]
+) -> None:
+    from bot.service.wiring import Service
+    from tests.service.svc_world import metric
+
+    service = Service(world.clock)
+    await world.enrol("r1", at="07:30")
+    platform = SlowPlatform(world.clock, takes=timedelta(0))
+    world.platform = platform
+    worker = DeliveryWorker(world.coach.stores, world.coach, {"console": platform}, world.clock)
+    ticker = service.ticker(world.coach.stores.outbox, worker, claim_ahead=AHEAD,
+                            nap=wake_only)
+    world.clock.set(datetime(2026, 3, 2, 7, 25, tzinfo=UTC))
+    ticker.start(every_seconds=3600)
+    running.append(ticker)
+    await ticker.settled()
+    assert service.heartbeat.last == world.clock.now()  # /readyz: the scheduler is alive
+    await at(ticker, world.clock, datetime(2026, 3, 2, 7, 30, tzinfo=UTC))
+    assert service.heartbeat.last == world.clock.now()
+    text = service.metrics.exposition().decode()
+    assert metric(text, "kneecoach_reminders_due_total") == 1
+    assert metric(text, "kneecoach_reminders_total", outcome="sent") == 1
+    assert metric(text, "kneecoach_reminder_late_seconds_count") == 1
