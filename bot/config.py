@@ -7,7 +7,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_path
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
     kneecoach_tick_seconds: float = 5.0
+    # The sweep claims reminders this long before they fall due (they are sent on time).
+    kneecoach_claim_ahead_seconds: float = Field(default=600.0, ge=0, le=3600)
+    # Sent and missed outbox rows are forgotten after this many days.
+    kneecoach_outbox_retention_days: int = Field(default=30, ge=1)
     # Running as a service (README, "Self-hosting").
     kneecoach_log_format: Literal["human", "json"] = "human"
     kneecoach_metrics_port: int | None = None  # /healthz, /readyz, /metrics; off by default

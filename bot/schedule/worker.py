@@ -24,6 +24,7 @@ drops it by its nonce). docs/DESIGN.md, "Nothing lost, nothing doubled".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,16 @@ log = logging.getLogger(__name__)
 LATE_LIMIT = timedelta(hours=3)
 MAX_BACKOFF = 60.0  # seconds between two tries of one row, at most (unless told longer)
 NO_ADAPTER_RETRY = 300.0
+
+# How a loop rests: until ``wake`` is set or ``seconds`` have passed (``rest`` in production;
+# tests pass one that waits for ``wake`` only and move the fake clock themselves).
+Nap = Callable[[asyncio.Event, float], Awaitable[None]]
+
+
+async def rest(wake: asyncio.Event, seconds: float) -> None:
+    """Wait until ``wake`` is set or ``seconds`` have passed on the wall clock."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), timeout=seconds)
 
 
 def backoff(attempts: int, asked: float) -> float:
@@ -86,6 +97,17 @@ class DrainStats:
     details: list[str] = field(default_factory=list)
     late: list[float] = field(default_factory=list)  # seconds after due, of each row sent
 
+    def add(self, other: DrainStats) -> None:
+        """Count ``other`` in (the delivery loop's running totals; ``late`` is not kept)."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.blocked += other.blocked
+        self.refused += other.refused
+        self.failed += other.failed
+        self.missed += other.missed
+        self.skipped += other.skipped
+        self.waiting += other.waiting
+
 
 class DeliveryWorker:
     def __init__(
@@ -107,39 +129,103 @@ class DeliveryWorker:
         self.late_limit = late_limit
         self.gate = gate or PlatformGate()
         self.stopping = False
+        self.wake = asyncio.Event()  # set to end the loop's rest early
+        self.idle = asyncio.Event()  # set while the loop rests (nothing due)
+        self.total = DrainStats()
 
     async def drain(self, batch: int = 500) -> DrainStats:
-        """Deliver everything due. Different targets are served concurrently (bounded), so
-        one slow or rate-limited chat never holds up the rest; one target's rows stay in
-        order. Stops starting new rows once ``stopping`` is set."""
+        """Deliver everything due, earliest due first, until nothing more is due. Different
+        targets are served concurrently (at most ``concurrency`` at once), so one slow or
+        rate-limited chat never holds up the rest; one target's rows stay in order. Rows are
+        fed to free slots as they free up (no batch waits for its slowest row). Stops
+        starting new rows once ``stopping`` is set."""
         stats = DrainStats()
         seen: set[int] = set()  # each row at most once a drain
-        while not self.stopping:
-            now = self.clock.now()
-            for platform, until in self.gate.closed_platforms().items():
-                if until > now:
-                    stats.waiting += await self.outbox.postpone(platform, until, now)
-            rows = [row for row in await self.outbox.due(now, batch) if row.id not in seen]
-            if not rows:
-                return stats
-            seen.update(row.id for row in rows)
-            by_target: dict[str, list[OutboxRow]] = {}
-            for row in rows:
-                by_target.setdefault(row.target, []).append(row)
-            slots = asyncio.Semaphore(self.concurrency)
-            async with asyncio.TaskGroup() as group:
-                for queue in by_target.values():
-                    group.create_task(self._serve(queue, slots, stats))
+        queued: dict[str, list[OutboxRow]] = {}  # targets being served -> their next rows
+        slots = asyncio.Semaphore(self.concurrency)
+        freed = asyncio.Event()
+
+        async def serve(row: OutboxRow) -> None:
+            try:
+                current: OutboxRow | None = row
+                while current is not None and not self.stopping:
+                    await self._deliver_one(current, self.clock.now(), stats)
+                    waiting = queued[row.target]
+                    current = waiting.pop(0) if waiting else None
+            finally:
+                del queued[row.target]
+                slots.release()
+                freed.set()
+
+        async with asyncio.TaskGroup() as group:
+            while not self.stopping:
+                now = self.clock.now()
+                for platform, until in self.gate.closed_platforms().items():
+                    if until > now:
+                        stats.waiting += await self.outbox.postpone(platform, until, now)
+                busy = sum(1 + len(waiting) for waiting in queued.values())  # in hand
+                rows = [
+                    row
+                    for row in await self.outbox.due(now, batch + busy)
+                    if row.id not in seen
+                ][:batch]
+                if not rows:
+                    if not queued:
+                        break
+                    freed.clear()
+                    await freed.wait()  # a row ended: it may have queued another (a notice)
+                    continue
+                for row in rows:
+                    seen.add(row.id)
+                    if row.target in queued:
+                        queued[row.target].append(row)
+                        continue
+                    await slots.acquire()
+                    if self.stopping:
+                        slots.release()
+                        break
+                    queued[row.target] = []
+                    group.create_task(serve(row))
         return stats
 
-    async def _serve(
-        self, queue: list[OutboxRow], slots: asyncio.Semaphore, stats: DrainStats
+    def nudge(self) -> None:
+        """Wake the delivery loop now (rows were claimed or added)."""
+        self.idle.clear()
+        self.wake.set()
+
+    async def run(
+        self,
+        nap: Nap,
+        drained: Callable[[DrainStats], None] | None = None,
+        failed: Callable[[], None] | None = None,
+        max_nap: float = 60.0,
     ) -> None:
-        async with slots:
-            for row in queue:
-                if self.stopping:
-                    return
-                await self._deliver_one(row, self.clock.now(), stats)
+        """The delivery loop: drain what is due, then rest until the next row falls due, or
+        until woken (``wake``: the sweep claimed rows, a tick), whichever comes first.
+        ``drained`` is told what each pass did, ``failed`` when one raised."""
+        while not self.stopping:
+            self.wake.clear()
+            try:
+                stats = await self.drain()
+                self.total.add(stats)
+                if drained is not None:
+                    drained(stats)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if failed is not None:
+                    failed()
+                log.exception("the delivery loop failed; it goes on")
+            if self.stopping:
+                return
+            now = self.clock.now()
+            upcoming = await self.outbox.next_pending_after(now)
+            rest = max_nap if upcoming is None else (upcoming - now).total_seconds()
+            self.idle.set()
+            try:
+                await nap(self.wake, min(max(rest, 0.0), max_nap))
+            finally:
+                self.idle.clear()
 
     async def _deliver_one(self, r: OutboxRow, now: datetime, stats: DrainStats) -> None:
         outbox_id = r.id
@@ -177,10 +263,11 @@ class DeliveryWorker:
         except Exception as exc:  # an adapter bug must not stop everyone else's reminders
             log.error("sending outbox row %s raised %s", outbox_id, type(exc).__name__)
             result = RetryAfter(60.0, type(exc).__name__)
+        now = self.clock.now()  # when the platform answered: what people saw
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
             await self.outbox.finish(outbox_id, "sent", now, None)
-            stats.late.append(max(0.0, (self.clock.now() - r.due_at).total_seconds()))
+            stats.late.append(max(0.0, (now - r.due_at).total_seconds()))
             stats.sent += 1
         elif isinstance(result, Unreachable):
             until = self.gate.next_probe(platform) or now + timedelta(seconds=result.seconds)

@@ -26,7 +26,9 @@ from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.domain.results import SendResult, Unreachable
 from bot.engine.ports import CoachPort, Sender
 from bot.engine.screener import Screener, ScreenResult
+from bot.schedule.sweep import SweepResult
 from bot.schedule.ticker import Ticker, TickResult
+from bot.schedule.worker import DrainStats
 from bot.service.log_format import turn_context
 from bot.service.metrics import Metrics
 from bot.service.readiness import ConnectionReports
@@ -131,21 +133,25 @@ class ObservedTicker(Ticker):
     async def tick(self) -> TickResult:
         self.heartbeat.beat()
         try:
-            result = await super().tick()
+            return await super().tick()
         except Exception:
-            self.metrics.error("tick")
+            self.failed()
             raise
+
+    def observe(self, swept: SweepResult, drained: DrainStats) -> None:
+        """After every tick, and every pass of the sweep and delivery loops."""
         self.heartbeat.beat()
-        drained = result.drain
         self.metrics.tick(
-            result.sweep.claimed + result.sweep.clubs,
+            swept.claimed + swept.clubs,
             {"sent": drained.sent, "retried": drained.retried, "missed": drained.missed,
              "blocked": drained.blocked, "refused": drained.refused,
              "failed": drained.failed, "skipped": drained.skipped},
             drained.late,
             self.clock.now().timestamp(),
         )
-        return result
+
+    def failed(self) -> None:
+        self.metrics.error("tick")
 
 
 class ErrorCounter(logging.Handler):

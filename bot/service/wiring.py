@@ -51,9 +51,10 @@ class Service:
                                self.readiness)
 
     def ticker(self, outbox: OutboxStore, worker: DeliveryWorker,
-               inbox: Dispatcher | None = None) -> ObservedTicker:
+               inbox: Dispatcher | None = None, **options: Any) -> ObservedTicker:
+        """``options``: the ticker's own (``claim_ahead``, ``retention``, ``nap``)."""
         return ObservedTicker(outbox, worker, self.clock, inbox, metrics=self.metrics,
-                              heartbeat=self.heartbeat)
+                              heartbeat=self.heartbeat, **options)
 
     def health_server(
         self, db: Database, tick_seconds: float, platforms: Sequence[str], *,

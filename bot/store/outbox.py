@@ -16,7 +16,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.timefmt import from_db, to_db
@@ -66,6 +66,15 @@ class OutboxRow:
         return delivery_of(self.payload) if self.payload else None
 
 
+def utc_text(instant: datetime) -> str:
+    """``to_db`` for an instant already in UTC, without strftime (the sweep writes two a row)."""
+    if instant.tzinfo is not UTC:
+        return to_db(instant)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (  # noqa: UP031 - the fastest way here
+        instant.year, instant.month, instant.day, instant.hour, instant.minute, instant.second)
+
+
+
 @dataclass(frozen=True, slots=True)
 class Claimed:
     reminders: int
@@ -80,49 +89,48 @@ class OutboxStore:
     async def claim_due(
         self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
     ) -> Claimed:
-        """Turn every due reminder and club post into outbox rows. SQLite: one transaction
-        (the file has one writer). PostgreSQL: batches of ``CLAIM_BATCH``, one transaction
-        each, taking only rows no other process holds (``FOR UPDATE SKIP LOCKED``): several
-        processes sweep together, none claims a reminder another claimed, and a process
-        killed mid-batch gives its rows back with its connection."""
-        if self.db.dialect == "postgres":
-            claimed = 0
-            while claimed < limit:
-                size = min(CLAIM_BATCH, limit - claimed)
-                got = await self._claim_reminders(now, plan, size, " FOR UPDATE OF r SKIP LOCKED")
-                claimed += got
-                if got < size:
-                    break
-            clubs = await self._claim_clubs(now, plan_club, " FOR UPDATE SKIP LOCKED")
-            return Claimed(reminders=claimed, clubs=clubs)
-        async with self.db.transaction():
-            claimed = await self._claim_reminders(now, plan, limit, "")
-            clubs = await self._claim_clubs(now, plan_club, "")
-        return Claimed(reminders=claimed, clubs=clubs)
+        """Every reminder and club post due by ``now``, ``CLAIM_BATCH`` reminders a
+        transaction (the sweep runs its own loop over ``claim_reminders``; this is the same
+        for a tool or a test in one call)."""
+        claimed = 0
+        while claimed < limit:
+            size = min(CLAIM_BATCH, limit - claimed)
+            got = await self.claim_reminders(now, plan, size)
+            claimed += got
+            if got < size:
+                break
+        return Claimed(reminders=claimed, clubs=await self.claim_clubs(now, plan_club))
 
-    async def _claim_reminders(
-        self, now: datetime, plan: ReminderPlan, limit: int, lock: str
-    ) -> int:
-        now_text = to_db(now)
+    def _lock(self, clause: str) -> str:
+        """PostgreSQL takes only rows no other process holds (``FOR UPDATE SKIP LOCKED``):
+        several processes sweep together, none claims a reminder another claimed, and a
+        process killed mid-batch gives its rows back with its connection. SQLite has one
+        writer: nothing to add."""
+        return clause if self.db.dialect == "postgres" else ""
+
+    async def claim_reminders(self, horizon: datetime, plan: ReminderPlan, limit: int) -> int:
+        """Claim up to ``limit`` reminders due by ``horizon``, earliest first, in one short
+        transaction: an outbox row each (waiting until its due instant: ``next_attempt``)
+        and each reminder moved on to its next occurrence. Returns how many were claimed."""
+        horizon_text = to_db(horizon)
+        lock = self._lock(" FOR UPDATE OF r SKIP LOCKED")
         async with self.db.transaction() as tx:
             rows = await tx.fetchall(
                 "SELECT r.user_id, r.local_time, r.timezone, r.next_due, u.platform"
                 " FROM reminders r JOIN users u ON u.id=r.user_id"
                 f" WHERE r.active=1 AND r.next_due<=? ORDER BY r.next_due LIMIT ?{lock}",
-                (now_text, limit),
+                (horizon_text, limit),
             )
             outbox: list[tuple[object, ...]] = []
             skipped: list[tuple[object, ...]] = []
             advance: list[tuple[str, int]] = []
             for user_id, local_time, zone_name, due_text, platform in rows:
-                day, due, following = plan(local_time, zone_name, due_text, now)
-                target = f"u:{user_id}"
-                outbox.append((target, user_id, platform, "daily", day.isoformat(),
-                               to_db(due), now_text))
-                skipped.append((target, user_id, day.isoformat(), to_db(due), now_text,
-                                f"{SKIPPED_DETAIL} (due {to_db(due)})", target,
-                                day.isoformat()))
-                advance.append((to_db(following), user_id))
+                day, due, following = plan(local_time, zone_name, due_text, horizon)
+                due_db, local_day, target = utc_text(due), day.isoformat(), f"u:{user_id}"
+                outbox.append((target, user_id, platform, "daily", local_day, due_db, due_db))
+                skipped.append((target, user_id, local_day, due_db, due_db,
+                                f"{SKIPPED_DETAIL} (due {due_db})", target, local_day))
+                advance.append((utc_text(following), user_id))
             # One prompt a local day: a reminder falling due on a day that already has its
             # prompt (a time or zone changed earlier) is recorded as skipped, never dropped
             # in silence. Before the insert below, which would make every day look taken.
@@ -142,25 +150,26 @@ class OutboxStore:
             await tx.executemany("UPDATE reminders SET next_due=? WHERE user_id=?", advance)
         return len(rows)
 
-    async def _claim_clubs(self, now: datetime, plan_club: ClubPlan, lock: str) -> int:
-        now_text = to_db(now)
+    async def claim_clubs(self, horizon: datetime, plan_club: ClubPlan) -> int:
+        """Claim every club post due by ``horizon`` (clubs are few: one transaction)."""
+        horizon_text = to_db(horizon)
+        lock = self._lock(" FOR UPDATE SKIP LOCKED")
         async with self.db.transaction() as tx:
             clubs = await tx.fetchall(
                 "SELECT id, local_time, timezone, next_due, next_weekly, platform FROM clubs"
                 f" WHERE active=1 AND (next_due<=? OR next_weekly<=?){lock}",
-                (now_text, now_text),
+                (horizon_text, horizon_text),
             )
             for club_id, local_time, zone_name, due_text, weekly_text, platform in clubs:
                 for (kind, column), text in zip(CLUB_KINDS, (due_text, weekly_text), strict=True):
-                    if text > now_text:
+                    if text > horizon_text:
                         continue
-                    day, following = plan_club(kind, local_time, zone_name, text, now)
+                    day, following = plan_club(kind, local_time, zone_name, text, horizon)
                     await tx.execute(
                         "INSERT INTO outbox (target, club_id, platform, kind, local_date,"
                         " due_at, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT DO NOTHING",
-                        (f"c:{club_id}", club_id, platform, kind, day.isoformat(), text,
-                         now_text),
+                        (f"c:{club_id}", club_id, platform, kind, day.isoformat(), text, text),
                     )
                     await tx.execute(
                         f"UPDATE clubs SET {column}=? WHERE id=?", (to_db(following), club_id)
@@ -208,7 +217,7 @@ class OutboxStore:
                 club_id=None if r["club_id"] is None else int(r["club_id"]),
                 kind=str(r["kind"]),
                 local_date=date.fromisoformat(r["local_date"]),
-                due_at=from_db(r["due_at"]),
+                due_at=datetime.fromisoformat(r["due_at"]),
                 attempts=int(r["attempts"]),
                 platform=r["platform"],
                 payload=r["payload"],
@@ -273,6 +282,45 @@ class OutboxStore:
                 "UPDATE outbox SET status='blocked' WHERE user_id=? AND status='pending'",
                 (user_id,),
             )
+
+    async def next_pending_after(self, now: datetime) -> datetime | None:
+        """When the next waiting row falls due (a row claimed ahead, a retry, a snooze)."""
+        row = await self.db.fetchone(
+            "SELECT min(next_attempt) FROM outbox WHERE status='pending' AND next_attempt>?",
+            (to_db(now),),
+        )
+        return None if row is None or row[0] is None else from_db(str(row[0]))
+
+    async def lateness(self, since: datetime) -> list[float]:
+        """Seconds between due and sent for every row sent since ``since`` (``sent_at`` is
+        taken when the platform took the message, so this is what people saw)."""
+        rows = await self.db.fetchall(
+            "SELECT due_at, sent_at FROM outbox WHERE status='sent' AND sent_at>=?"
+            " ORDER BY sent_at",
+            (to_db(since),),
+        )
+        return [
+            (datetime.fromisoformat(r["sent_at"]) - datetime.fromisoformat(r["due_at"]))
+            .total_seconds()
+            for r in rows
+        ]
+
+    async def prune(self, before: datetime, batch: int = 5_000) -> int:
+        """Forget rows sent or missed before ``before`` (the retention period), ``batch`` a
+        statement so the writer is never held long. A row's ``next_attempt`` is never after
+        its ``sent_at``, so the condition on it lets the index find the oldest rows first."""
+        cutoff = to_db(before)
+        removed = 0
+        while True:
+            deleted = await self.db.execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                " WHERE status IN ('sent', 'missed') AND next_attempt<? AND sent_at<?"
+                " LIMIT ?)",
+                (cutoff, cutoff, batch),
+            )
+            removed += deleted
+            if deleted < batch:
+                return removed
 
     async def next_event_after(self, now: datetime) -> datetime | None:
         """The next instant anything falls due: a reminder, a retry or a club post."""

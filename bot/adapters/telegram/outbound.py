@@ -42,6 +42,7 @@ at DEBUG only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import warnings
@@ -67,7 +68,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
-from bot.adapters.telegram.ratelimit import until_recorded
+from bot.adapters.telegram.ratelimit import replying, until_recorded
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import (
     Blocked,
@@ -317,13 +318,16 @@ class Outbound:
             return Failed("refused: private replies addressed to a shared chat")
         if progress is None:
             progress = self._progress_for(idempotency_key)
-        if answering and not progress.sent:
-            pressed = Pressed.from_note(answering)
-            if pressed is not None:
-                await self.mark_chosen(pressed, replies)
-        elif not progress.sent and not ref.shared and ref.chat_id.lstrip("-").isdigit():
-            await self.mark_typed(int(ref.chat_id), replies)
-        return await self.deliver(ref, replies, progress=progress, max_wait=wait)
+        # Someone waits for an answer (the port's ``wait``: 0 for a reminder): it goes
+        # before the reminders waiting for the rate limit.
+        with replying() if wait > 0 else contextlib.nullcontext():
+            if answering and not progress.sent:
+                pressed = Pressed.from_note(answering)
+                if pressed is not None:
+                    await self.mark_chosen(pressed, replies)
+            elif not progress.sent and not ref.shared and ref.chat_id.lstrip("-").isdigit():
+                await self.mark_typed(int(ref.chat_id), replies)
+            return await self.deliver(ref, replies, progress=progress, max_wait=wait)
 
     async def deliver(
         self,

@@ -43,6 +43,9 @@ class RateLimits:
     # Messages sent and not yet recorded, at most (each can arrive twice after a crash).
     # One costs nothing while Telegram answers within the 1/messages_per_second spacing.
     in_flight: int = 1
+    # Of each second's messages, as many as replies took in the last second (at most this
+    # many) are kept for replies (bulk reminders fill the rest; with nobody writing, all).
+    reply_reserve: int = 3
 
 
 TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's default
@@ -50,6 +53,8 @@ TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's def
 # The flight slots a task holds until its sender recorded what it sent (see until_recorded).
 _LANDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("kneecoach-tg-landing",
                                                                   default=None)
+# Whether the messages sent in this task answer someone who just wrote (see replying).
+_REPLYING: ContextVar[bool] = ContextVar("kneecoach-tg-replying", default=False)
 
 
 @contextlib.contextmanager
@@ -66,6 +71,52 @@ def until_recorded() -> Iterator[None]:
             release()
 
 
+@contextlib.contextmanager
+def replying() -> Iterator[None]:
+    """Messages sent inside answer someone who just wrote: they go before bulk sends (the
+    outbox's reminders) waiting for the same window, and a share of it is kept for them."""
+    token = _REPLYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLYING.reset(token)
+
+
+class _Turns:
+    """A lock whose waiters take their turn replies first, then bulk, each in arrival order."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
+            deque(), deque())
+
+    async def acquire(self, reply: bool) -> None:
+        if not self._held and not any(self._waiting):
+            self._held = True
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiting[0 if reply else 1]
+        queue.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.release()  # it was handed the turn just as it was cancelled
+            else:
+                with contextlib.suppress(ValueError):
+                    queue.remove(turn)
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_result(None)  # the lock passes on, still held
+                    return
+        self._held = False
+
+
 class SlidingWindow:
     """At most ``count`` requests in any ``seconds`` long window, evenly paced when busy.
 
@@ -76,34 +127,58 @@ class SlidingWindow:
     also spaced ``seconds / count`` apart, counted from the previous *scheduled* start (a
     timer that fires late makes the next wait shorter, so lateness does not add up into a
     slower pace), which spreads a burst over the window instead of sending it at once.
+
+    Replies first: a waiting reply takes the next start before any waiting bulk request,
+    and bulk requests leave free in every window as many starts as replies took in the
+    last one (at most ``reserve``), so the replies' share is kept for them while people
+    write. With no one writing, bulk has the whole window.
     """
 
-    def __init__(self, count: int, seconds: float) -> None:
+    def __init__(self, count: int, seconds: float, reserve: int = 0) -> None:
         if count < 1 or seconds <= 0:
             raise ValueError("a sliding window needs a positive count and length")
         self.count = count
         self.seconds = seconds
+        self.reserve = min(max(0, reserve), count - 1)
         self._spacing = seconds / count
         self._answered: deque[asyncio.Future[float]] = deque()  # the last ``count`` requests
+        self._bulk: deque[asyncio.Future[float]] = deque()  # the last bulk ones
         self._next = 0.0
-        self._turn = asyncio.Lock()  # first come, first served
+        self._replies: deque[float] = deque()  # when the replies of the last window started
+        self._turns = _Turns()
 
     @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, reply: bool = False) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[float] = loop.create_future()
-        async with self._turn:
+        await self._turns.acquire(reply)
+        try:
             start = max(loop.time(), self._next)
             if len(self._answered) >= self.count:
                 oldest = await asyncio.shield(self._answered[0])
                 start = max(start, oldest + self.seconds)
+            if not reply:
+                while self._replies and self._replies[0] < loop.time() - self.seconds:
+                    self._replies.popleft()
+                bulk_share = self.count - min(self.reserve, len(self._replies))
+                if len(self._bulk) >= bulk_share:
+                    oldest_bulk = await asyncio.shield(self._bulk[-bulk_share])
+                    start = max(start, oldest_bulk + self.seconds)
             delay = start - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             if len(self._answered) >= self.count:
                 self._answered.popleft()
             self._answered.append(answered)
+            if not reply:
+                if len(self._bulk) >= self.count:
+                    self._bulk.popleft()
+                self._bulk.append(answered)
             self._next = start + self._spacing
+            if reply:
+                self._replies.append(start)
+        finally:
+            self._turns.release()
         try:
             yield
         finally:
@@ -120,7 +195,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """
 
     def __init__(self, limits: RateLimits) -> None:
-        self._window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0)
+        self._window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
+                                     limits.reply_reserve)
         self._burst = max(1, limits.per_chat_burst)
         self._chat_period = self._burst / limits.per_chat_per_second
         self._group_rate = limits.group_messages_per_minute
@@ -176,7 +252,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         async with contextlib.AsyncExitStack() as stack:
             if limiter is not None:
                 await stack.enter_async_context(limiter)
-            await stack.enter_async_context(self._window.slot())
+            await stack.enter_async_context(self._window.slot(_REPLYING.get()))
             await self._flight.acquire()
             landing = _LANDING.get()
             if landing is None:  # nobody records it: in flight until Telegram answered
