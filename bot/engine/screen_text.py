@@ -139,6 +139,12 @@ def one_missing(typed: str, word: str) -> bool:
 
 def expand(pattern: str) -> list[str]:
     """Expand ``{a|b|}`` groups (an empty alternative makes the group optional)."""
+    return [" ".join("".join(choice).split()) for choice in itertools.product(*groups(pattern))]
+
+
+def groups(pattern: str) -> list[list[str]]:
+    """A phrase as its pieces: the text between ``{a|b|}`` groups (one option each) and
+    each group's alternatives; refuses unbalanced braces and too many variants."""
     parts: list[list[str]] = []
     position = 0
     for group in GROUP_RE.finditer(pattern):
@@ -153,7 +159,7 @@ def expand(pattern: str) -> list[str]:
         total *= len(options)
     if total > MAX_EXPANSIONS:
         raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
-    return [" ".join("".join(choice).split()) for choice in itertools.product(*parts)]
+    return parts
 
 
 def number_value(token: str, words: Mapping[str, int]) -> float | None:

@@ -69,7 +69,6 @@ from bot.engine.screen_text import (
     GROUP_RE,
     LABEL,
     MARKS,
-    MAX_EXPANSIONS,
     NUM,
     NUM_RANGE,
     QUESTION,
@@ -78,6 +77,7 @@ from bot.engine.screen_text import (
     TriageDataError,
     collapse,
     expand,
+    groups,
     mapping_of,
     normalise,
     one_missing,
@@ -490,22 +490,8 @@ class Screener:
         (``swell{ing|s}``) is expanded as text first."""
         if GROUP_RE.search(pattern) and re.search(r"[^\s{}]\{|\}[^\s{}]", pattern):
             return [[self._words_of(v, pattern, allow_gaps) for v in expand(pattern)]]
-        parts: list[list[str]] = []
-        position = 0
-        for group in GROUP_RE.finditer(pattern):
-            parts.append([pattern[position : group.start()]])
-            parts.append(group.group(1).split("|"))
-            position = group.end()
-        parts.append([pattern[position:]])
-        if "{" in pattern[position:] or "}" in pattern[position:]:
-            raise TriageDataError(f"unbalanced braces in phrase {pattern!r}")
-        total = 1
-        for options in parts:
-            total *= len(options)
-        if total > MAX_EXPANSIONS:
-            raise TriageDataError(f"phrase {pattern!r} expands to {total} variants")
         return [[self._words_of(text, pattern, allow_gaps) for text in options]
-                for options in parts]
+                for options in groups(pattern)]
 
     def _words_of(self, text: str, pattern: str, allow_gaps: bool) -> tuple[str, ...]:
         tokens: list[str] = []
