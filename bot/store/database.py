@@ -99,3 +99,14 @@ class Database(Protocol):
     async def columns(self, table: str) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+
+def refuse_nested_turn(held: str | None, person: str) -> None:
+    """A turn nests only in a turn of the same person (``held``: whose turn this task is
+    in, ``None`` for a plain transaction): anything else would take locks out of order."""
+    if held != person:
+        raise RuntimeError(
+            "a turn may only be nested in a turn of the same person"
+            if held is not None
+            else "a turn cannot start inside a plain transaction (lock order)"
+        )

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.store.database import Row, Tx
+from bot.store.database import Row, Tx, refuse_nested_turn
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations
 
@@ -235,12 +235,7 @@ class PostgresDatabase:
     async def turn(self, person: str) -> AsyncIterator[Tx]:
         held = self._mine()
         if held is not None:
-            if held.person != person:
-                raise RuntimeError(
-                    "a turn may only be nested in a turn of the same person"
-                    if held.person is not None
-                    else "a turn cannot start inside a plain transaction (lock order)"
-                )
+            refuse_nested_turn(held.person, person)
             async with held.conn.transaction():
                 yield _PgTx(held.conn)
             return

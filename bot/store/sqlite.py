@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.database import Row, Tx
+from bot.store.database import Row, Tx, refuse_nested_turn
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations, split_sql
 
@@ -264,12 +264,7 @@ class SQLiteDatabase:
         """``person``'s lock, then one transaction (see ``Database.turn``)."""
         held = self._mine()
         if held is not None:
-            if held.person != person:
-                raise RuntimeError(
-                    "a turn may only be nested in a turn of the same person"
-                    if held.person is not None
-                    else "a turn cannot start inside a plain transaction (lock order)"
-                )
+            refuse_nested_turn(held.person, person)
             async with self._savepoint(held) as tx:
                 yield tx
             return
