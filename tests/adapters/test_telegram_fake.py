@@ -270,6 +270,40 @@ async def test_long_poll_wakes_at_once_and_honours_offset(
     assert after["result"] == []
 
 
+async def test_updates_per_poll_caps_each_get_updates_whatever_its_limit(
+    api: Api, tg_server: FakeTelegram
+) -> None:
+    ids = [tg_server.inject_private_text(20 + n, f"hi {n}")["update_id"] for n in range(3)]
+    tg_server.updates_per_poll(1)
+    assert tg_server.per_poll == 1
+    seen: list[int] = []
+    for _ in ids:
+        _, body = await api.call("getUpdates", timeout=0, limit=100,
+                                 offset=seen[-1] + 1 if seen else 0)
+        assert len(body["result"]) == 1
+        seen.append(body["result"][0]["update_id"])
+    assert seen == ids  # one at a time, in order, each confirmed by the next offset
+
+    tg_server.updates_per_poll(2)
+    more = [tg_server.inject_private_text(30 + n, "again")["update_id"] for n in range(3)]
+    _, body = await api.call("getUpdates", timeout=0, offset=seen[-1] + 1)
+    assert [u["update_id"] for u in body["result"]] == more[:2]
+    _, body = await api.call("getUpdates", timeout=0, offset=seen[-1] + 1, limit=1)
+    assert [u["update_id"] for u in body["result"]] == more[:1]  # the bot's limit still holds
+
+    tg_server.updates_per_poll(None)
+    _, body = await api.call("getUpdates", timeout=0, offset=seen[-1] + 1)
+    assert [u["update_id"] for u in body["result"]] == more
+
+
+@pytest.mark.parametrize("count", [0, -1, True, 1.5, "1"])
+def test_updates_per_poll_refuses_anything_but_a_positive_int(count: Any) -> None:
+    server = FakeTelegram()
+    with pytest.raises(ValueError, match="updates_per_poll"):
+        server.updates_per_poll(count)
+    assert server.per_poll is None
+
+
 async def test_get_updates_conflicts_with_a_webhook(api: Api) -> None:
     status, _ = await api.call("setWebhook", url="https://example.org/hook", secret_token="abc")
     assert status == 200

@@ -21,7 +21,9 @@ does), ``drop_next`` (close the connection), ``outage`` (every call answers that
 such a page until it is set back to None), ``rate_limit(n)`` (at most n messages in any
 sliding second, 429 above, counted in ``rate_limited``), ``on_call(method, phase)`` (called
 when a valid call arrives, phase "received", and once it is recorded, "accepted", before
-the answer goes out: a test can kill the bot's process right there). Long polling
+the answer goes out: a test can kill the bot's process right there),
+``updates_per_poll(n)`` (one getUpdates hands out at most n updates whatever its
+``limit``: live traffic reaches a bot about one update per call). Long polling
 (getUpdates honours offset, limit and timeout and wakes as soon as an update is queued);
 ``post_webhook`` delivers an update to the registered webhook with a
 right or wrong secret token. The fake uses real time only for its own rate window and its long
@@ -399,6 +401,7 @@ class FakeTelegram:
         self.outage: int | None = None  # every call answers this status (an HTML page)
         self.on_call: Callable[[str, str], None] | None = None
         self._rate_per_second: int | None = None
+        self._per_poll: int | None = None
         self._rate_window: deque[float] = deque()
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
@@ -558,6 +561,22 @@ class FakeTelegram:
         """Allow at most ``per_second`` messages in any sliding second (None: unlimited)."""
         self._rate_per_second = per_second
         self._rate_window.clear()
+
+    def updates_per_poll(self, count: int | None) -> None:
+        """Hand out at most ``count`` updates per getUpdates, whatever the bot asks for
+        with ``limit`` (None: up to its ``limit``, 100 by default, as Telegram does with a
+        backlog). With ``1`` every update costs the bot a getUpdates round trip of its own,
+        which is what live traffic of a few people at a time looks like."""
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 1
+        ):
+            raise ValueError(f"updates_per_poll must be a positive int or None, not {count!r}")
+        self._per_poll = count
+
+    @property
+    def per_poll(self) -> int | None:
+        """The cap set by ``updates_per_poll`` (None: none)."""
+        return self._per_poll
 
     def _check_rate(self) -> None:
         if self._rate_per_second is None:
@@ -1046,6 +1065,8 @@ class FakeTelegram:
         offset = _int_value(params.get("offset", 0) or 0, "offset")
         limit = _int_value(params.get("limit", PollingLimit.MAX_LIMIT), "limit")
         limit = max(int(PollingLimit.MIN_LIMIT), min(int(PollingLimit.MAX_LIMIT), limit))
+        if self._per_poll is not None:
+            limit = min(limit, self._per_poll)
         timeout = float(_int_value(params.get("timeout", 0) or 0, "timeout"))
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
