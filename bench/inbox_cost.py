@@ -1,4 +1,4 @@
-"""What the durable inbox costs per update: bench.telegram_updates before and after, side by
+"""What the durable inbox costs per update: the backlog workload before and after, side by
 side in one run.
 
     python -m bench.inbox_cost [--before REF] [--rounds R] [--updates N] [--users N]
@@ -6,7 +6,9 @@ side in one run.
 
 "Before" is the code at ``REF`` (default: the commit before the inbox, e309329), checked out
 with ``git archive`` into a temporary folder; "after" is this working tree. Each round runs
-``python -m bench.telegram_updates --repeats 1`` once in each tree, in its own process,
+the backlog workload with one repeat once in each tree, in its own process
+(``python -m bench.telegram_updates`` in the before tree, where it was the only workload;
+``python -m bench.telegram_burst``, the same code moved, in this one),
 before then after, so drift on a shared machine hits both alike; each side reports the
 median of its rounds. Both runs include the bare python-telegram-bot echo bot measured in
 the same process, so the ratios to it are comparable across the two trees even when the
@@ -62,8 +64,11 @@ def extract(ref: str, into: Path) -> None:
 
 
 def run_once(side: Side, args: argparse.Namespace) -> None:
+    module = "bench.telegram_burst"
+    if not (side.tree / "bench" / "telegram_burst.py").exists():  # before the move
+        module = "bench.telegram_updates"
     command = [
-        sys.executable, "-m", "bench.telegram_updates", "--repeats", "1",
+        sys.executable, "-m", module, "--repeats", "1",
         "--updates", str(args.updates), "--users", str(args.users),
         "--warmup", str(args.warmup), "--latency-ms", str(args.latency_ms),
     ]

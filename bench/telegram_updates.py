@@ -1,387 +1,422 @@
-"""End-to-end Telegram throughput: fake Bot API -> PTB -> coach -> reply, in updates/second.
+"""End-to-end Telegram: runners enrolling through the fake Bot API, bare echo bots beside
+the Kneecoach adapter with the real coach (issue 12, "fair benchmarks").
 
-    python -m bench.telegram_updates [--updates N] [--users N] [--concurrency C]
-                                     [--repeats R] [--warmup N] [--latency-ms MS]
-                                     [--coach both|echo|kneecoach] [--with-limits]
+    python -m bench.telegram_updates [--runners N] [--warmup N] [--repeats R]
+                                     [--rate U] [--open-updates N] [--open-runners N]
+                                     [--per-poll N] [--concurrency C] [--latency-ms MS]
+                                     [--rows KEY,...] [--profile FILE]
 
-The target (issue 12): the Kneecoach ``TelegramAdapter`` with the REAL coach (fake server ->
-PTB -> engine -> SQLite -> reply) handles at least 0.6x the updates/s of the fastest bare
-python-telegram-bot echo bot measured in the same run, on the same transport.
+The workload (bench/enrolment.py): each simulated runner writes /start and enrols like a
+person with ordinary runner's knee: taps the buttons of the question just asked, types its
+age, its story, its weekly distance, a time and a time zone, reaches the triage outcome,
+starts the programme and answers the function check (about 30 updates each). The echo bots
+get the same updates (recorded from one runner enrolling with the real coach first): a
+press is answered with answerCallbackQuery and one sendMessage, a text with one sendMessage.
+The fake hands the bot ONE update per getUpdates call (``--per-poll``), as live traffic
+does.
 
-What makes the comparison fair:
-* one loopback fake Bot API (tests/fakes/telegram_api.py) serves every row of a run, in
-  the same process and on the same event loop as the bot (so every row pays for the fake);
-* every row gets the same N private messages from the same ``--users`` people (each starts
-  with /start), all queued at once, and is timed from the first queued update until the
-  last reply has been accepted by the fake;
-* every row first handles ``--warmup`` messages from other people, untimed (the real
-  coach builds its screener and SQLite warms its caches on first use; PTB and aiohttp warm
-  their code paths too);
-* concurrency is comparable: the bare bot runs both sequentially (PTB's default, and its
-  fastest against an instant fake) and with ``concurrent_updates(C)`` and the same
-  connection-pool size as the adapter; the adapter processes up to C updates at once (one
-  chat strictly in order);
-* the transport is comparable: the bare bot also runs on the aiohttp ``BaseRequest`` the
-  adapter plugs into PTB (issue 12: PTB's default httpx transport alone made the bare bot
-  2.46x slower, which flattered the adapter), and the ratio is taken against the fastest
-  bare row, whichever transport it used;
-* Telegram's rate limits are off for every row (the fake answers at once, so a limiter would
-  measure itself); ``--with-limits`` adds a row with them on;
-* rows are interleaved over ``--repeats`` rounds and each setup reports its median, so drift
-  on a shared machine hits all setups alike. The ratio is taken against the FASTEST bare row.
+Two measurements per row and round, on one started bot:
+* closed loop: ``--runners`` runners at once, each sending its next update only once the
+  bot has finished with the previous one (every reply accepted by the fake, a press's
+  callback answered): updates/s, process CPU ms per update (split between the bot, the fake
+  and the simulated runners, bench/cpu_share.py), Bot API calls per update;
+* open loop: ``--open-updates`` updates made available at a fixed ``--rate``, below every
+  row's saturation, by ``--open-runners`` runners taking turns (the slot goes to the runner
+  whose answer came first; a new one when none is free or one has enrolled): latency from
+  the update being queued to the last call for it accepted by the fake (p50/p95/p99 over
+  all rounds' updates).
 
-The real coach answers most updates with more than one message (a question and its
-buttons, a hint and the question again...), so its row makes ~1.75 Bot API calls per update
-against the echo bot's one; the "Bot API calls" column shows it.
+The rows (``--rows``): ``ptb-httpx`` bare PTB echo bot, sequential, PTB's defaults (httpx);
+``ptb-httpx-conc`` the same with ``concurrent_updates(C)``; ``ptb-aio`` / ``ptb-aio-conc``
+the same two on Kneecoach's aiohttp transport; ``aiogram`` a bare aiogram 3 echo bot;
+``echo`` the Kneecoach adapter and durable inbox with an echo coach; ``kneecoach`` the
+adapter with the real coach on a fresh SQLite file (bench/telegram_bots.py). Every row-run
+gets a fresh fake of its own, in the same process and on the same event loop as the bot, and
+first handles ``--warmup`` runners untimed. Rows are interleaved over ``--repeats`` rounds
+and each reports its median, so drift on a shared machine hits all rows alike. Telegram's
+rate limits are off everywhere.
+
+The target (issue 12): the adapter with the real coach handles at least 0.6x the updates/s
+of the fastest bare PTB echo bot on the same (aiohttp) transport, on this workload.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import contextlib
+import cProfile
+import itertools
 import platform
+import pstats
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 import telegram
-from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.adapters.telegram.transport import AiohttpRequest
-from bot.domain.clock import SystemClock
-from bot.domain.events import ConversationRef, Inbound, Reply
-from bot.engine.ports import CoachPort
-from bot.schedule.inbox import Dispatcher, _Item
-from bot.store.sqlite import SQLiteDatabase
-from bot.store.stores import Stores
-from tests.fakes.telegram_api import FakeTelegram, adapter_settings
+from bench import telegram_bots
+from bench.cpu_share import FAKE, PEOPLE, CpuSample, CpuShares, run_as
+from bench.enrolment import Enrolling, Replay, Step, inject
+from tests.fakes.telegram_api import FakeTelegram
 
 TARGET_RATIO = 0.6  # issue 12: against bare PTB on the same transport
-WARMUP_USER_BASE = 90_000
-USER_BASE = 10_000
-POOL = 16  # the adapter's default connection pool, given to the concurrent bare bot too
+UPDATE_WITHIN = 60.0  # seconds: a bot that takes longer over one update is broken
+
+ROWS: dict[str, str] = {
+    "ptb-httpx": "bare PTB echo bot, sequential (PTB defaults: httpx)",
+    "ptb-httpx-conc": "bare PTB echo bot, concurrent_updates({c}), pool {pool} (httpx)",
+    "ptb-aio": "bare PTB echo bot, sequential, Kneecoach's aiohttp transport",
+    "ptb-aio-conc": "bare PTB echo bot, concurrent_updates({c}), Kneecoach's aiohttp transport",
+    "aiogram": "bare aiogram {aiogram} echo bot (its aiohttp session, updates as tasks)",
+    "echo": "Kneecoach adapter + durable inbox + echo coach, {c} at once",
+    "kneecoach": "Kneecoach adapter + durable inbox + real Coach (SQLite), {c} at once",
+}
+BARE_SAME_TRANSPORT = ("ptb-aio", "ptb-aio-conc")
+
+
+class Runner(Protocol):
+    chat_id: int
+
+    def next_step(self) -> Step | None: ...
 
 
 @dataclass
-class Run:
+class Sent:
+    """One update the runners queued: its chat, when it was queued, its press's query id."""
+
+    chat_id: int
+    at: float
+    query_id: str | None
+    done_at: float = 0.0  # the last call for it accepted by the fake
+
+
+@dataclass
+class Closed:
     updates: int
     seconds: float
-    api_calls: int
-    refused: int
+    cpu: CpuSample
+    sends: int
+    polls: int
+    runners: int
 
     @property
     def rate(self) -> float:
         return self.updates / self.seconds if self.seconds > 0 else float("inf")
 
+    def ms(self, seconds: float) -> float:
+        return 1000 * seconds / self.updates
+
 
 @dataclass
-class Setup:
+class Opened:
+    updates: int
+    latencies: list[float]
+    latest_queueing: float  # the worst delay of an update behind its slot (s)
+
+
+@dataclass
+class Row:
     key: str
     label: str
-    bare: bool
-    note: str = ""
-    runs: list[Run] = field(default_factory=list)
+    closed: list[Closed] = field(default_factory=list)
+    opened: list[Opened] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
-        return statistics.median(r.rate for r in self.runs)
+        return statistics.median(c.rate for c in self.closed)
 
-
-def script(users: int, updates: int, first_user: int = USER_BASE) -> list[tuple[int, str]]:
-    """(user id, text) pairs: each person starts with /start, then help and free text."""
-    lines = ["/help", "my knee hurts going down stairs", "/today", "it was a 3 out of 10"]
-    out: list[tuple[int, str]] = []
-    for n in range(updates):
-        user = first_user + n % users
-        turn = n // users
-        out.append((user, "/start" if turn == 0 else lines[turn % len(lines)]))
-    return out
-
-
-class Finished:
-    """Counts updates whose replies have all been accepted (the bot has Telegram's answer)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._changed = asyncio.Event()
-
-    def one(self) -> None:
-        self.count += 1
-        self._changed.set()
-
-    async def reach(self, target: int, within: float = 3600) -> None:
-        async with asyncio.timeout(within):
-            while self.count < target:
-                self._changed.clear()
-                await self._changed.wait()
-
-
-async def timed(server: FakeTelegram, messages: list[tuple[int, str]], finished: Finished) -> Run:
-    """Queue ``messages`` and wait until the bot has finished with all of them."""
-    before_calls, before_refused = len(server.calls), len(server.rejections)
-    target = finished.count + len(messages)
-    start = time.perf_counter()
-    for user, text in messages:
-        server.inject_private_text(user, text)
-    await finished.reach(target)
-    elapsed = time.perf_counter() - start
-    return Run(
-        len(messages),
-        elapsed,
-        len(server.calls) - before_calls,
-        len(server.rejections) - before_refused,
-    )
+    def median(self, value: Callable[[Closed], float]) -> float:
+        return statistics.median(value(c) for c in self.closed)
 
 
 # ---------------------------------------------------------------------------------------------
-# Bare PTB echo bot
+# Driving the runners
 
 
-async def run_bare(
-    server: FakeTelegram,
-    messages: list[tuple[int, str]],
-    warmup: list[tuple[int, str]],
-    concurrency: int,
-    aiohttp_transport: bool = False,
-) -> Run:
-    finished = Finished()
+async def answer_of(
+    server: FakeTelegram, answered: telegram_bots.Answered, runner: Runner, step: Step,
+    sent: list[Sent],
+) -> None:
+    """Queue ``step`` for ``runner`` and wait until the bot has finished with it."""
+    done = answered.expect(runner.chat_id)
+    update = inject(server, runner.chat_id, step)
+    query = update.get("callback_query")
+    sent.append(Sent(runner.chat_id, time.monotonic(), str(query["id"]) if query else None))
+    async with asyncio.timeout(UPDATE_WITHIN):
+        await done
+        if query is not None and not server.answered(update):
+            await server.wait_until(lambda: server.answered(update), UPDATE_WITHIN)
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.message is not None and update.message.text is not None
-        try:
-            await update.message.reply_text(update.message.text)
-        finally:
-            finished.one()
 
-    builder = (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(f"{server.base_url}/bot")
-        .base_file_url(f"{server.base_url}/file/bot")
-        .job_queue(None)
-    )
-    if aiohttp_transport:  # the very transport the Kneecoach adapter plugs into PTB
-        builder = builder.request(AiohttpRequest(POOL)).get_updates_request(AiohttpRequest(1))
-        if concurrency > 1:
-            builder = builder.concurrent_updates(concurrency)
-    elif concurrency > 1:
-        builder = builder.concurrent_updates(concurrency).connection_pool_size(POOL)
-    app = builder.build()
-    app.add_handler(MessageHandler(filters.TEXT, echo))
-    await app.initialize()
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=10)
-    await app.start()
+async def closed_loop(
+    server: FakeTelegram, answered: telegram_bots.Answered, runners: Sequence[Runner],
+    shares: CpuShares,
+) -> Closed:
+    """All ``runners`` at once, each waiting for the bot's answer before its next update."""
+    sent: list[Sent] = []
+
+    async def one(runner: Runner) -> None:
+        while (step := runner.next_step()) is not None:
+            await answer_of(server, answered, runner, step, sent)
+
+    counts = dict(server.counts)
+    mark = shares.mark()
+    start = time.monotonic()
+    async with asyncio.TaskGroup() as group:
+        for runner in runners:
+            group.create_task(one(runner))
+    seconds = time.monotonic() - start
+    cpu = shares.since(mark)
+    calls = {m: n - counts.get(m, 0) for m, n in server.counts.items()}
+    polls = calls.pop("getUpdates", 0)
+    return Closed(len(sent), seconds, cpu, sum(calls.values()), polls, len(runners))
+
+
+async def open_loop(
+    server: FakeTelegram, answered: telegram_bots.Answered, new_runner: Callable[[], Runner],
+    rate: float, total: int, people: int,
+) -> Opened:
+    """``total`` updates made available ``rate`` a second by ``people`` runners in turn
+    (each slot goes to the runner that has waited longest since its answer came; a new
+    runner when none is free, or in place of one that has enrolled)."""
+    sent: list[Sent] = []
+    ready: deque[Runner] = deque(new_runner() for _ in range(people))
+    first_call = len(server.calls)
+    worst = 0.0
+
+    async def answer(runner: Runner, step: Step) -> None:
+        await answer_of(server, answered, runner, step, sent)
+        ready.append(runner)
+
+    start = time.monotonic()
+    async with asyncio.TaskGroup() as group:
+        for n in range(total):
+            due = start + n / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            worst = max(worst, time.monotonic() - due)
+            step: Step | None = None
+            while step is None:
+                runner = ready.popleft() if ready else new_runner()
+                step = runner.next_step()
+            group.create_task(answer(runner, step))
+    return Opened(len(sent), latencies(server, first_call, sent), worst)
+
+
+def latencies(server: FakeTelegram, first_call: int, sent: list[Sent]) -> list[float]:
+    """Seconds from each update being queued to the last call for it accepted by the fake:
+    a call for chat C belongs to C's newest update queued before it; a callback answer to
+    the press it answers."""
+    by_chat: dict[int, list[Sent]] = {}
+    by_query: dict[str, Sent] = {}
+    for update in sorted(sent, key=lambda s: s.at):
+        by_chat.setdefault(update.chat_id, []).append(update)
+        if update.query_id is not None:
+            by_query[update.query_id] = update
+    starts = {chat: [u.at for u in updates] for chat, updates in by_chat.items()}
+    for call in server.calls[first_call:]:
+        owner: Sent | None = None
+        if "callback_query_id" in call.params:
+            owner = by_query.get(str(call.params["callback_query_id"]))
+        elif "chat_id" in call.params:
+            chat = int(call.params["chat_id"])
+            index = bisect.bisect_right(starts.get(chat, []), call.at) - 1
+            owner = by_chat[chat][index] if index >= 0 else None
+        if owner is not None:
+            owner.done_at = max(owner.done_at, call.at)
+    return [s.done_at - s.at for s in sent if s.done_at]
+
+
+# ---------------------------------------------------------------------------------------------
+# One row, one round
+
+
+@dataclass
+class Plan:
+    runners: int
+    warmup: int
+    rate: float
+    open_updates: int
+    open_runners: int
+    per_poll: int
+    concurrency: int
+    latency_ms: float
+    script: tuple[Step, ...] = ()  # what an enrolment sends, for the echo bots
+    profiler: cProfile.Profile | None = None  # on during the timed closed loops
+
+
+CHAT_IDS = itertools.count(10_000)
+
+
+def runner_for(key: str, server: FakeTelegram, plan: Plan) -> Runner:
+    chat_id = next(CHAT_IDS)
+    if key == "kneecoach":
+        return Enrolling(server, chat_id)
+    return Replay(server, chat_id, plan.script)
+
+
+async def started_fake(plan: Plan) -> FakeTelegram:
+    server = FakeTelegram()
+    server.updates_per_poll(plan.per_poll)
+    server.latency = plan.latency_ms / 1000
+    await run_as(FAKE, server.start)  # everything it does from now on counts as the fake's
+    return server
+
+
+async def one_round(row: Row, plan: Plan, shares: CpuShares) -> None:
+    server = await started_fake(plan)
+    answered = telegram_bots.Answered()
     try:
-        if warmup:
-            await timed(server, warmup, finished)
-        return await timed(server, messages, finished)
+        async with telegram_bots.start(row.key, server, answered, plan.concurrency):
+            # The runners' own work (making updates, reading the chat) counts as theirs.
+            if plan.warmup:
+                warm = [runner_for(row.key, server, plan) for _ in range(plan.warmup)]
+                await run_as(PEOPLE, lambda: closed_loop(server, answered, warm, shares))
+            runners = [runner_for(row.key, server, plan) for _ in range(plan.runners)]
+            if plan.profiler is not None:
+                plan.profiler.enable()
+            try:
+                row.closed.append(
+                    await run_as(PEOPLE, lambda: closed_loop(server, answered, runners, shares))
+                )
+            finally:
+                if plan.profiler is not None:
+                    plan.profiler.disable()
+            if plan.open_updates:
+                row.opened.append(await run_as(PEOPLE, lambda: open_loop(
+                    server, answered, lambda: runner_for(row.key, server, plan), plan.rate,
+                    plan.open_updates, plan.open_runners,
+                )))
     finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
+        await server.stop()
 
 
-# ---------------------------------------------------------------------------------------------
-# The Kneecoach adapter
-
-
-class EchoCoach:
-    """The smallest CoachPort: echo the text back (measures the adapter itself)."""
-
-    async def handle(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
-        return [Reply("echo", getattr(inbound, "text", "") or getattr(inbound, "name", "?"))]
-
-    def text(self, key: str, **values: object) -> str:
-        return key
-
-    def command_menu(self) -> list[tuple[str, str]]:
-        return [("start", "Begin"), ("help", "Help")]
-
-
-class CountingInbox(Dispatcher):
-    """The real inbox, counting updates whose replies have all been delivered."""
-
-    finished: Finished
-
-    async def _answer(self, lane: str, item: _Item) -> bool:
-        done = await super()._answer(lane, item)
-        if done:
-            self.finished.one()
-        return done
-
-
-@contextlib.asynccontextmanager
-async def real_coach() -> AsyncIterator[tuple[CoachPort, Stores]]:
-    """The real coach on a fresh SQLite file; the inbox keeps its rows in the same file."""
-    from bot.assembly import open_coach
-
-    with tempfile.TemporaryDirectory() as tmp:
-        coach = await open_coach(Path(tmp) / "bench.db")
-        try:
-            yield coach, coach.stores
-        finally:
-            await coach.close()
-
-
-@contextlib.asynccontextmanager
-async def echo_coach() -> AsyncIterator[tuple[CoachPort, Stores]]:
-    """The echo coach; the inbox on a fresh SQLite file of its own."""
-    with tempfile.TemporaryDirectory() as tmp:
-        db = await SQLiteDatabase.open(Path(tmp) / "inbox.db")
-        try:
-            yield EchoCoach(), Stores.over(db)
-        finally:
-            await db.close()
-
-
-async def run_adapter(
-    server: FakeTelegram,
-    messages: list[tuple[int, str]],
-    warmup: list[tuple[int, str]],
-    coach: CoachPort,
-    stores: Stores,
-    concurrency: int,
-    limits: RateLimits | None,
-) -> Run:
-    """The adapter polling the fake, every update kept in the durable inbox first and
-    handled in its person's turn (``concurrency`` people at once)."""
-    inbox = CountingInbox(stores, coach, SystemClock(), max_concurrent=concurrency)
-    inbox.finished = Finished()
-    adapter = TelegramAdapter(
-        adapter_settings(server),
-        coach,
-        inbox=inbox,
-        rate_limits=limits,
-        connection_pool_size=POOL,
-    )
-    inbox.senders[adapter.platform] = adapter
-    await adapter.start()
+async def record_script(plan: Plan) -> tuple[Step, ...]:
+    """One runner enrols with the real coach (untimed): the updates the echo bots get."""
+    server = await started_fake(plan)
+    answered = telegram_bots.Answered()
     try:
-        if warmup:
-            await timed(server, warmup, inbox.finished)
-        return await timed(server, messages, inbox.finished)
+        async with telegram_bots.start("kneecoach", server, answered, plan.concurrency):
+            runner = Enrolling(server, next(CHAT_IDS))
+            await closed_loop(server, answered, [runner], CpuShares())
     finally:
-        await inbox.stop(5.0)
-        await adapter.stop()
+        await server.stop()
+    return tuple(runner.steps)
 
 
 # ---------------------------------------------------------------------------------------------
+# Report
 
 
-def table(setups: list[Setup], best_bare: Setup) -> str:
+def percentile(values: list[float], p: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+
+
+def table(rows: list[Row], plan: Plan) -> str:
+    best = max(rows, key=lambda r: r.rate)
     out = [
-        "| setup | updates | median s | updates/s (median) | min-max updates/s | Bot API calls"
-        " | refused | vs fastest bare | note |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| setup | updates/s (median) | min-max | CPU ms/update: total | bot (of which other"
+        " threads) | fake | runners | Bot API calls/update: sends + getUpdates | latency at"
+        f" {plan.rate:g}/s p50 / p95 / p99 ms | vs fastest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for s in setups:
-        rates = [r.rate for r in s.runs]
-        seconds = statistics.median(r.seconds for r in s.runs)
-        run = s.runs[0]
+    for row in rows:
+        rates = [c.rate for c in row.closed]
+        total = row.median(lambda c: c.ms(c.cpu.process))
+        bot = row.median(lambda c: c.ms(c.cpu.bot))
+        threads = row.median(lambda c: c.ms(c.cpu.other_threads))
+        fake = row.median(lambda c: c.ms(c.cpu.share(FAKE)))
+        people = row.median(lambda c: c.ms(c.cpu.share(PEOPLE)))
+        sends = row.median(lambda c: c.sends / c.updates)
+        polls = row.median(lambda c: c.polls / c.updates)
+        lat = [x for o in row.opened for x in o.latencies]
+        latency = (
+            " / ".join(f"{1000 * percentile(lat, p):.1f}" for p in (50, 95, 99))
+            if len(lat) >= 2 else "n/a"
+        )
         out.append(
-            f"| {s.label} | {run.updates} | {seconds:.2f} | {s.rate:.0f} | "
-            f"{min(rates):.0f}-{max(rates):.0f} | {run.api_calls} | "
-            f"{max(r.refused for r in s.runs)} | {s.rate / best_bare.rate:.2f}x | {s.note} |"
+            f"| {row.label} | {row.rate:.0f} | {min(rates):.0f}-{max(rates):.0f} | "
+            f"{total:.2f} | {bot:.2f} ({threads:.2f}) | {fake:.2f} | {people:.2f} | "
+            f"{sends:.2f} + {polls:.2f} | {latency} | {row.rate / best.rate:.2f}x |"
         )
     return "\n".join(out)
 
 
-async def main_async(args: argparse.Namespace) -> int:
-    messages = script(args.users, args.updates)
-    warmup = script(min(args.users, 10), args.warmup, WARMUP_USER_BASE) if args.warmup else []
-    conc = args.concurrency
-    setups: list[Setup] = [
-        Setup("bare-seq", "bare PTB echo bot, sequential (PTB defaults)", bare=True),
-    ]
-    if conc > 1:
-        setups.append(
-            Setup(
-                "bare-conc",
-                f"bare PTB echo bot, concurrent_updates({conc}), pool {POOL}",
-                bare=True,
-            )
-        )
-    setups.append(Setup("bare-aio-seq", "bare PTB echo bot, sequential, Kneecoach's aiohttp"
-                        " transport", bare=True))
-    if conc > 1:
-        setups.append(Setup("bare-aio-conc", f"bare PTB echo bot, concurrent_updates({conc}),"
-                            f" Kneecoach's aiohttp transport (pool {POOL})", bare=True))
-    if args.coach in ("both", "echo"):
-        setups.append(Setup("echo", f"Kneecoach adapter + echo coach, {conc} at once", bare=False))
-    if args.coach in ("both", "kneecoach"):
-        setups.append(
-            Setup(
-                "kneecoach",
-                f"Kneecoach adapter + real Coach (SQLite), {conc} at once",
-                bare=False,
-                note="fresh database each round",
-            )
-        )
-
-    async with FakeTelegram() as server:
-        server.latency = args.latency_ms / 1000
-        for _ in range(args.repeats):
-            for setup in setups:
-                run: Awaitable[Run]
-                if setup.key == "bare-seq":
-                    setup.runs.append(await run_bare(server, messages, warmup, 1))
-                elif setup.key == "bare-conc":
-                    setup.runs.append(await run_bare(server, messages, warmup, conc))
-                elif setup.key == "bare-aio-seq":
-                    setup.runs.append(await run_bare(server, messages, warmup, 1, True))
-                elif setup.key == "bare-aio-conc":
-                    setup.runs.append(await run_bare(server, messages, warmup, conc, True))
-                elif setup.key == "echo":
-                    async with echo_coach() as (coach, stores):
-                        run = run_adapter(server, messages, warmup, coach, stores, conc, None)
-                        setup.runs.append(await run)
-                else:
-                    async with real_coach() as (coach, stores):
-                        run = run_adapter(server, messages, warmup, coach, stores, conc, None)
-                        setup.runs.append(await run)
-        limited: Setup | None = None
-        if args.with_limits:
-            limited = Setup(
-                "limits",
-                "Kneecoach adapter + real Coach, Telegram's limits on",
-                bare=False,
-                note="~30 messages/s by design",
-            )
-            few = messages[: min(len(messages), 150)]
-            async with real_coach() as (coach, stores):
-                limited.runs.append(
-                    await run_adapter(server, few, [], coach, stores, conc, RateLimits())
-                )
-
-    bare = [s for s in setups if s.bare]
-    best_bare = max(bare, key=lambda s: s.rate)
-    print(
-        f"Telegram updates end to end: {args.updates} private messages from {args.users} "
-        f"people, {args.warmup} warm-up messages untimed, median of {args.repeats} "
-        f"interleaved rounds; Python {platform.python_version()}, python-telegram-bot "
-        f"{telegram.__version__}, aiohttp {aiohttp.__version__}; loopback fake Bot API in "
-        f"the same process answering after {args.latency_ms:g} ms; rate limiters off.\n"
+def verdict(rows: list[Row]) -> str:
+    real = next((r for r in rows if r.key == "kneecoach"), None)
+    same = [r for r in rows if r.key in BARE_SAME_TRANSPORT]
+    if real is None or not same:
+        return "(the target needs the rows kneecoach and ptb-aio or ptb-aio-conc)"
+    best = max(same, key=lambda r: r.rate)
+    ratio = real.rate / best.rate
+    bare = [r for r in rows if r.key not in ("echo", "kneecoach")]
+    fastest = max(bare, key=lambda r: r.rate)
+    return (
+        f"Adapter + real Coach: {real.rate:.0f} updates/s = **{ratio:.2f}x** the fastest bare "
+        f"PTB echo bot on the same transport ({best.label}: {best.rate:.0f}/s); "
+        f"{real.rate / fastest.rate:.2f}x the fastest bare bot of any kind ({fastest.label}). "
+        f"Target >= {TARGET_RATIO:.2f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}."
     )
-    print(table([*setups, *([limited] if limited else [])], best_bare))
-    verdict = next((s for s in setups if s.key == "kneecoach"), None)
-    if verdict is not None:
-        ratio = verdict.rate / best_bare.rate
-        same = next((s for s in bare if s.key == "bare-conc"), bare[0])
-        print(
-            f"\nAdapter + real Coach: {verdict.rate:.0f} updates/s = {ratio:.2f}x the fastest "
-            f"bare echo bot ({best_bare.label}: {best_bare.rate:.0f}/s); "
-            f"{verdict.rate / same.rate:.2f}x the bare bot at the same concurrency. "
-            f"Target >= {TARGET_RATIO:.2f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}."
-        )
+
+
+def labels(plan: Plan) -> dict[str, str]:
+    try:
+        import aiogram
+
+        aiogram_version = aiogram.__version__
+    except ImportError:  # pragma: no cover - aiogram is a dev dependency
+        aiogram_version = "(not installed)"
+    return {
+        key: text.format(c=plan.concurrency, pool=telegram_bots.POOL, aiogram=aiogram_version)
+        for key, text in ROWS.items()
+    }
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    keys = [k.strip() for k in args.rows.split(",") if k.strip()]
+    plan = Plan(args.runners, args.warmup, args.rate, args.open_updates, args.open_runners,
+                args.per_poll, args.concurrency, args.latency_ms)
+    if args.profile:
+        plan.profiler = cProfile.Profile()
+    names = labels(plan)
+    rows = [Row(key, names[key]) for key in keys]
+    shares = CpuShares()
+    with shares.installed():
+        if any(key != "kneecoach" for key in keys):
+            plan.script = await record_script(plan)
+        for _ in range(args.repeats):
+            for row in rows:
+                await one_round(row, plan, shares)
+    per_runner = {r.key: r.closed[0].updates / r.closed[0].runners for r in rows}
+    print(
+        f"Telegram, runners enrolling: {args.runners} runners at once in the closed loop "
+        f"({', '.join(f'{k} {v:.1f}' for k, v in per_runner.items())} updates each), "
+        f"{args.warmup} warm-up runners untimed; open loop {args.open_updates} updates at "
+        f"{args.rate:g}/s from {args.open_runners} runners in turn; {args.per_poll} update(s) "
+        f"per getUpdates; median of {args.repeats} interleaved rounds (latency percentiles "
+        f"over all rounds' updates); Python {platform.python_version()}, "
+        f"python-telegram-bot {telegram.__version__}, aiohttp {aiohttp.__version__}; "
+        f"loopback fake Bot API in the same process answering after {args.latency_ms:g} ms; "
+        "rate limiters off.\n"
+    )
+    print(table(rows, plan))
+    worst = max((o.latest_queueing for r in rows for o in r.opened), default=0.0)
+    print(f"\nOpen loop: the worst delay of an update behind its slot was {1000 * worst:.1f} ms.")
+    print(verdict(rows))
+    if plan.profiler is not None:
+        plan.profiler.dump_stats(args.profile)
+        print(f"\ncProfile of the timed closed loops (the event loop's thread only; "
+              f"saved to {args.profile}), the top by own time:\n")
+        stats = pstats.Stats(plan.profiler, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(30)
     return 0
 
 
@@ -391,28 +426,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--coach", choices=("both", "echo", "kneecoach"), default="both")
-    parser.add_argument("--updates", type=int, default=2000)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rows", default=",".join(ROWS),
+                        help=f"comma-separated, of: {', '.join(ROWS)}")
+    parser.add_argument("--runners", type=int, default=64,
+                        help="runners enrolling at once in the closed loop")
+    parser.add_argument("--warmup", type=int, default=4, help="warm-up runners, untimed")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument(
-        "--latency-ms",
-        type=float,
-        default=0.0,
-        help="delay every Bot API answer by this much (a remote API)",
-    )
-    parser.add_argument(
-        "--with-limits",
-        action="store_true",
-        help="also run the adapter with Telegram's rate limits (150 updates)",
-    )
+    parser.add_argument("--rate", type=float, default=20.0,
+                        help="updates a second offered in the open loop")
+    parser.add_argument("--open-updates", type=int, default=200,
+                        help="updates in the open loop (0: none)")
+    parser.add_argument("--open-runners", type=int, default=40,
+                        help="runners taking turns in the open loop (40 at 20/s: each "
+                        "answers every 2 s)")
+    parser.add_argument("--per-poll", type=int, default=1,
+                        help="updates the fake hands out per getUpdates (100: a backlog)")
+    parser.add_argument("--concurrency", type=int, default=64,
+                        help="updates handled at once by the concurrent bots and the inbox")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="cProfile the timed closed loops of every row run into FILE "
+                        "(use with one row and --repeats 1) and print the top costs")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="delay every Bot API answer by this much (a remote API)")
     args = parser.parse_args(argv)
-    if min(args.updates, args.users, args.concurrency, args.repeats) < 1:
-        parser.error("--updates, --users, --concurrency and --repeats must be positive")
-    if args.latency_ms < 0 or args.warmup < 0:
-        parser.error("--latency-ms and --warmup must not be negative")
+    unknown = [k for k in args.rows.split(",") if k.strip() and k.strip() not in ROWS]
+    if unknown or not args.rows.strip():
+        parser.error(f"--rows: unknown {unknown}; choose from {', '.join(ROWS)}")
+    if min(args.runners, args.repeats, args.per_poll, args.concurrency, args.open_runners) < 1:
+        parser.error("--runners, --open-runners, --repeats, --per-poll and --concurrency must "
+                     "be positive")
+    if args.rate <= 0 or min(args.latency_ms, args.warmup, args.open_updates) < 0:
+        parser.error("--rate must be positive; --latency-ms, --warmup, --open-updates not "
+                     "negative")
     return args
 
 
@@ -421,4 +466,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
