@@ -20,7 +20,7 @@ from bot.app import EXIT_REFUSED, run_app
 from bot.config import Settings
 from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, free_port
-from tests.support.content import shipped_bundle
+from tests.support.content import shipped_checked
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -57,7 +57,7 @@ async def start(server: FakeTelegram, cfg: Settings) -> Running:
     stop = asyncio.Event()
     seen: list[str] = []
     server.on_call = lambda method, phase: seen.append(method) if phase == "received" else None
-    task = asyncio.create_task(run_app(cfg, stop, bundle=shipped_bundle()))
+    task = asyncio.create_task(run_app(cfg, stop, checked=shipped_checked()))
     await server.wait_until(
         lambda: "getUpdates" in seen or "setWebhook" in seen or task.done(), WITHIN
     )
