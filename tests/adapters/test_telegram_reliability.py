@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -221,7 +220,7 @@ async def test_errors_that_pass_keep_it_polling_and_never_log_the_token(
 # --------------------------------------------------------------------------- fairness
 
 
-async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_a_second(
+async def test_a_hundred_presses_of_one_button_do_not_hold_up_the_others(
     tmp_path: Path, server: FakeTelegram
 ) -> None:
     flooder, others = 7200, [7300 + n for n in range(10)]
@@ -248,13 +247,17 @@ async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_
     finally:
         assert await running.finish() == 0
 
-    waits = []
+    # Fair, not first come first served: the ten who wrote after the hundred presses were
+    # queued are each answered before the flood's last answer (counted in the calls the
+    # fake received, not in seconds; every spinner was stopped, below).
+    calls = server.calls
+    flood_done = max(i for i, c in enumerate(calls)  # its last message sent or edited
+                     if c.method in {"sendMessage", "editMessageText"}
+                     and c["chat_id"] == str(flooder))
     for person in others:
-        first = min(c.at for c in server.calls_to("sendMessage")
-                    if c["chat_id"] == str(person))
-        waits.append(first - asked_at[person])
-    p95 = statistics.quantiles(waits, n=20)[-1]
-    assert p95 < 1.0, sorted(waits)
+        first = min(i for i, c in enumerate(calls)
+                    if c.method == "sendMessage" and c["chat_id"] == str(person))
+        assert first < flood_done, (person, first, flood_done)
     # The presses collapsed: the live one answered, the rest once as "moved on".
     answers = server.bot_messages(flooder)[before:]
     assert 1 <= len(answers) <= 3, [m.text for m in answers]
