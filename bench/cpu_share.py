@@ -14,7 +14,9 @@ does between callbacks (waiting in epoll, picking the next ready callback) is co
 bot's; so is the garbage collector whenever the bot's code triggers it.
 
 Cost: a context lookup per callback, and two ``thread_time()`` calls per callback of a
-measured role (about a microsecond).
+measured role (about a microsecond). Why not a profiler (yappi can tell coroutines apart):
+a profiler charges its overhead to every Python call, which changes the very shares it
+measures; this wraps the loop's callbacks only, and the split is exact to the callback.
 """
 
 from __future__ import annotations

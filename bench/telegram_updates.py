@@ -366,11 +366,16 @@ def verdict(rows: list[Row]) -> str:
     ratio = real.rate / best.rate
     bare = [r for r in rows if r.key not in ("echo", "kneecoach")]
     fastest = max(bare, key=lambda r: r.rate)
+    own = real.median(lambda c: c.ms(c.cpu.bot))
+    best_own = best.median(lambda c: c.ms(c.cpu.bot))
     return (
         f"Adapter + real Coach: {real.rate:.0f} updates/s = **{ratio:.2f}x** the fastest bare "
         f"PTB echo bot on the same transport ({best.label}: {best.rate:.0f}/s); "
         f"{real.rate / fastest.rate:.2f}x the fastest bare bot of any kind ({fastest.label}). "
-        f"Target >= {TARGET_RATIO:.2f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}."
+        f"Target >= {TARGET_RATIO:.2f}x: {'met' if ratio >= TARGET_RATIO else 'NOT met'}.\n"
+        f"The bot's own CPU per update (the fake's and the runners' left out, as they would "
+        f"be against Telegram): {own:.2f} ms against {best_own:.2f} ms, "
+        f"{best_own / own:.2f}x the bare bot's capacity on one core."
     )
 
 
