@@ -51,7 +51,8 @@ POLL_TIMEOUT = 10  # seconds, every bot's long poll
 
 
 class Answered:
-    """Which chats' updates the bot has finished with; ``wait(chat)`` for the next one."""
+    """Which chats' updates the bot has finished with: ``expect(chat)`` before queueing a
+    chat's update, then await the future it returns; the bot calls ``one(chat)``."""
 
     def __init__(self) -> None:
         self.count = 0
