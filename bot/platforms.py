@@ -27,12 +27,26 @@ class Platform:
     capabilities: Callable[[], Capabilities]
     configured: Callable[[Settings], bool]
     build: Callable[[Settings, Coach, Wiring], Adapter]
+    # Messages a second its reminders go out at with these settings (Telegram's paid
+    # broadcast raises it); by default its capabilities' ``messages_per_second``.
+    send_rate: Callable[[Settings], float] | None = None
+
+    def rate(self, settings: Settings | None) -> float:
+        if settings is None or self.send_rate is None:
+            return self.capabilities().messages_per_second
+        return self.send_rate(settings)
 
 
 def _telegram_capabilities() -> Capabilities:
     from bot.adapters.telegram.capabilities import CAPABILITIES
 
     return CAPABILITIES
+
+
+def _telegram_rate(settings: Settings) -> float:
+    from bot.adapters.telegram.capabilities import MESSAGES_PER_SECOND, PAID_MESSAGES_PER_SECOND
+
+    return PAID_MESSAGES_PER_SECOND if settings.telegram_paid_broadcast else MESSAGES_PER_SECOND
 
 
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
@@ -52,7 +66,8 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         inbox=wiring.inbox,
         readiness=wiring.readiness,
-        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight)),
+        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight),
+                               paid_broadcast=settings.telegram_paid_broadcast),
     )
 
 
@@ -86,7 +101,7 @@ def _console_capabilities() -> Capabilities:
 
 PLATFORMS: tuple[Platform, ...] = (
     Platform("telegram", _telegram_capabilities,
-             lambda s: s.telegram_bot_token is not None, _telegram),
+             lambda s: s.telegram_bot_token is not None, _telegram, _telegram_rate),
     Platform("discord", _discord_capabilities,
              lambda s: s.discord_bot_token is not None, _discord),
 )
@@ -95,6 +110,14 @@ PLATFORMS: tuple[Platform, ...] = (
 def all_capabilities() -> list[Capabilities]:
     """What every door can show, the terminal included."""
     return [_console_capabilities(), *(p.capabilities() for p in PLATFORMS)]
+
+
+def send_rates(settings: Settings | None = None) -> dict[str, float]:
+    """Messages a second each door sends reminders at (with ``settings``: as configured,
+    Telegram's paid broadcast included; without: the platforms' own limits)."""
+    rates = {"console": _console_capabilities().messages_per_second}
+    rates.update({p.name: p.rate(settings) for p in PLATFORMS})
+    return rates
 
 
 def configured(settings: Settings) -> list[Platform]:

@@ -70,6 +70,7 @@ CAPABILITIES: Final = Capabilities(
     ephemeral_replies=False,
     animations=False,
     command_prefix="/",
+    messages_per_second=float(NO_LIMIT),
 )
 
 

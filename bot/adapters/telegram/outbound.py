@@ -68,7 +68,13 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
-from bot.adapters.telegram.ratelimit import replying, until_recorded
+from bot.adapters.telegram.ratelimit import (
+    PAID_FLAG,
+    broadcasting,
+    paid_broadcast,
+    replying,
+    until_recorded,
+)
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import (
     Blocked,
@@ -195,6 +201,8 @@ class BotApiOutput:
         ``Message``: only the id is needed, and parsing the answer (keyboard included) was
         the largest single cost of a reply after the HTTP client (bench/telegram_updates.py).
         """
+        if paid_broadcast():  # a reminder, with TELEGRAM_PAID_BROADCAST on
+            data[PAID_FLAG] = True
         result = await self.bot._post(endpoint, data)
         if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
             raise TelegramError(f"{endpoint}: unexpected answer from the Bot API")
@@ -285,6 +293,8 @@ class Outbound:
         # chat id -> the message id of the last question with buttons sent there, so an
         # answer typed instead of pressed can drop them (``Reply.typed_answer``).
         self.questions: OrderedDict[int, int] = OrderedDict()
+        # Bulk sends (``wait`` 0: reminders) carry allow_paid_broadcast (TELEGRAM_PAID_BROADCAST).
+        self.paid_broadcast = False
 
     def _progress_for(self, idempotency_key: str) -> MemoryProgress:
         progress = self._memory.get(idempotency_key)
@@ -320,7 +330,8 @@ class Outbound:
             progress = self._progress_for(idempotency_key)
         # Someone waits for an answer (the port's ``wait``: 0 for a reminder): it goes
         # before the reminders waiting for the rate limit.
-        with replying() if wait > 0 else contextlib.nullcontext():
+        with replying() if wait > 0 else (
+                broadcasting() if self.paid_broadcast else contextlib.nullcontext()):
             if answering and not progress.sent:
                 pressed = Pressed.from_note(answering)
                 if pressed is not None:

@@ -4,6 +4,12 @@
 (``RetryAfter`` for the outbox, a bounded wait for an interactive reply). Why not PTB's
 ``AIORateLimiter``: docs/DESIGN.md and bench/telegram_delivery.py.
 
+Paid broadcast (``RateLimits.paid_broadcast``, off by default): the bulk sends made inside
+``broadcasting()`` (the outbox's reminders, never a reply) carry ``allow_paid_broadcast`` and
+are paced by a window of their own at Telegram's paid rate (1000 a second, 0.1 Stars a
+message); every other request keeps the free window of 30. A request carrying the flag while
+paid broadcast is off, or a reply, is paced as usual.
+
 It also keeps the number of messages "in flight" (sent, and not yet recorded as delivered
 by whoever sent them) at ``RateLimits.in_flight``: Telegram has no idempotency key, so each
 of them is one that a crash can repeat. A sender that records its messages wraps the send
@@ -29,6 +35,7 @@ from bot.adapters.telegram.capabilities import (
     MESSAGES_PER_MINUTE_PER_GROUP,
     MESSAGES_PER_SECOND,
     MESSAGES_PER_SECOND_PER_CHAT,
+    PAID_MESSAGES_PER_SECOND,
 )
 
 
@@ -46,6 +53,10 @@ class RateLimits:
     # Of each second's messages, as many as replies took in the last second (at most this
     # many) are kept for replies (bulk reminders fill the rest; with nobody writing, all).
     reply_reserve: int = 3
+    # Bulk sends (reminders) carry allow_paid_broadcast and are paced at the paid rate
+    # instead (Telegram charges 0.1 Stars a message): off unless TELEGRAM_PAID_BROADCAST.
+    paid_broadcast: bool = False
+    paid_messages_per_second: float = PAID_MESSAGES_PER_SECOND
 
 
 TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's default
@@ -55,6 +66,9 @@ _LANDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("kneecoach-tg
                                                                   default=None)
 # Whether the messages sent in this task answer someone who just wrote (see replying).
 _REPLYING: ContextVar[bool] = ContextVar("kneecoach-tg-replying", default=False)
+# Whether the messages sent in this task are bulk sends that may use paid broadcast.
+_BROADCASTING: ContextVar[bool] = ContextVar("kneecoach-tg-broadcasting", default=False)
+PAID_FLAG = "allow_paid_broadcast"  # the Bot API parameter of sendMessage and the other sends
 
 
 @contextlib.contextmanager
@@ -80,6 +94,22 @@ def replying() -> Iterator[None]:
         yield
     finally:
         _REPLYING.reset(token)
+
+
+@contextlib.contextmanager
+def broadcasting() -> Iterator[None]:
+    """Messages sent inside are bulk sends (reminders, nobody waiting) that carry
+    ``allow_paid_broadcast`` (``BotApiOutput`` adds it; only with paid broadcast on)."""
+    token = _BROADCASTING.set(True)
+    try:
+        yield
+    finally:
+        _BROADCASTING.reset(token)
+
+
+def paid_broadcast() -> bool:
+    """Whether the message about to be sent is a bulk send that may pay for broadcast."""
+    return _BROADCASTING.get() and not _REPLYING.get()
 
 
 class _Turns:
@@ -203,6 +233,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._flight = asyncio.Semaphore(max(1, limits.in_flight))
+        # Bulk sends that pay for broadcast: a window of their own at the paid rate.
+        self._paid = (SlidingWindow(max(1, int(limits.paid_messages_per_second)), 1.0)
+                      if limits.paid_broadcast else None)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -252,7 +285,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         async with contextlib.AsyncExitStack() as stack:
             if limiter is not None:
                 await stack.enter_async_context(limiter)
-            await stack.enter_async_context(self._window.slot(_REPLYING.get()))
+            replying = _REPLYING.get()
+            if self._paid is not None and data.get(PAID_FLAG) is True and not replying:
+                await stack.enter_async_context(self._paid.slot())
+            else:
+                await stack.enter_async_context(self._window.slot(replying))
             await self._flight.acquire()
             landing = _LANDING.get()
             if landing is None:  # nobody records it: in flight until Telegram answered
