@@ -41,6 +41,7 @@ EXIT_CANNOT_START = 2  # a door did not open at start
 START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
               Started.BROKEN: EXIT_CANNOT_START}
 LEADER = "kneecoach run"  # what one process at a time does on a shared database
+WORKER_CONCURRENCY = 16  # outbox targets served at once, at least
 
 
 async def run_chat(
@@ -159,7 +160,10 @@ async def run_app(
     adapters = build_adapters(settings, coach, Wiring(inbox, readiness))
     senders: dict[str, Sender] = {a.platform: a for a in adapters}
     inbox.senders.update(senders)
-    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate)
+    # Targets served at once: enough for every message Telegram may have in flight (its
+    # paid broadcast needs about 30 to reach its rate).
+    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate,
+                            concurrency=max(WORKER_CONCURRENCY, settings.telegram_in_flight))
     ticker = service.ticker(
         coach.stores.outbox, worker, inbox,
         claim_ahead=timedelta(seconds=settings.kneecoach_claim_ahead_seconds),

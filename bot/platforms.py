@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.domain.readiness import Readiness
 from bot.engine.coach import Coach
 from bot.engine.ports import Adapter, Capabilities, Inbox
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import RateLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +47,21 @@ def _telegram_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
-def _telegram_rate(settings: Settings) -> float:
-    from bot.adapters.telegram.capabilities import MESSAGES_PER_SECOND, PAID_MESSAGES_PER_SECOND
+def _telegram_limits(settings: Settings) -> RateLimits:
+    from bot.adapters.telegram import RateLimits
 
-    return PAID_MESSAGES_PER_SECOND if settings.telegram_paid_broadcast else MESSAGES_PER_SECOND
+    return RateLimits(in_flight=max(1, settings.telegram_in_flight),
+                      paid_broadcast=settings.telegram_paid_broadcast)
+
+
+def _telegram_rate(settings: Settings) -> float:
+    """What reminders go out at (paid broadcast: up to 1000 a second, as far as the messages
+    in flight reach)."""
+    return _telegram_limits(settings).bulk_messages_per_second
 
 
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
-    from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramSettings
+    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
@@ -66,8 +77,7 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         inbox=wiring.inbox,
         readiness=wiring.readiness,
-        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight),
-                               paid_broadcast=settings.telegram_paid_broadcast),
+        rate_limits=_telegram_limits(settings),
     )
 
 

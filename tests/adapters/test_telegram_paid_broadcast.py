@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from bot.adapters.telegram import RateLimits
+from bot.config import Settings
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import Sent
 from bot.platforms import send_rates
@@ -39,7 +40,6 @@ async def test_reminders_pay_for_broadcast_and_go_past_the_free_rate(
     tg_server.rate_limit(2)
     adapter = await tg_start_adapter(
         tg_coach, rate_limits=RateLimits(messages_per_second=2, paid_broadcast=True))
-    assert adapter.capabilities.messages_per_second == 1000
     results = await asyncio.gather(*(adapter.send(r, [REMINDER], f"kc-ob-{r.chat_id}")
                                      for r in refs(3000, 20)))
     assert all(isinstance(r, Sent) for r in results)
@@ -76,6 +76,17 @@ async def test_off_by_default(
     assert isinstance(await adapter.send(refs(3000, 1)[0], [REMINDER], "kc-ob-1"), Sent)
     (call,) = tg_server.calls_to("sendMessage")
     assert FLAG not in call.params and tg_server.paid_messages == 0
+
+
+def test_the_paid_rate_is_what_the_messages_in_flight_reach() -> None:
+    """Each message in flight waits for Telegram's answer (about 30 ms): one reaches about
+    33 a second, thirty the paid 1000; without paid broadcast, the free 30."""
+    assert RateLimits(paid_broadcast=True).bulk_messages_per_second == pytest.approx(33.3, 0.01)
+    assert RateLimits(paid_broadcast=True, in_flight=30).bulk_messages_per_second == 1000
+    assert RateLimits(in_flight=30).bulk_messages_per_second == 30
+    on = Settings(telegram_paid_broadcast=True, telegram_in_flight=40)
+    assert send_rates(on)["telegram"] == 1000 and send_rates(on)["discord"] == 50
+    assert send_rates(Settings())["telegram"] == 30
 
 
 def test_the_fake_checks_the_parameter_and_its_own_limit() -> None:

@@ -64,6 +64,10 @@ MESSAGES_PER_MINUTE_PER_GROUP: Final = float(FloodLimit.MESSAGES_PER_MINUTE_PER_
 # messages per second, ignoring broadcasting limits for a fee of 0.1 Telegram Stars per
 # message" (opt-in: TELEGRAM_PAID_BROADCAST).
 PAID_MESSAGES_PER_SECOND: Final = float(FloodLimit.PAID_MESSAGES_PER_SECOND)  # 1000
+# How long Telegram usually takes to answer a send (BENCHMARKS.md): with N messages in
+# flight at most (TELEGRAM_IN_FLIGHT) no more than N / this go out a second, so the paid
+# rate needs about 30 in flight.
+TYPICAL_ANSWER_SECONDS: Final = 0.03
 
 CAPABILITIES: Final = Capabilities(
     platform=PLATFORM,

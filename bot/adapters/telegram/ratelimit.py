@@ -36,6 +36,7 @@ from bot.adapters.telegram.capabilities import (
     MESSAGES_PER_SECOND,
     MESSAGES_PER_SECOND_PER_CHAT,
     PAID_MESSAGES_PER_SECOND,
+    TYPICAL_ANSWER_SECONDS,
 )
 
 
@@ -57,6 +58,16 @@ class RateLimits:
     # instead (Telegram charges 0.1 Stars a message): off unless TELEGRAM_PAID_BROADCAST.
     paid_broadcast: bool = False
     paid_messages_per_second: float = PAID_MESSAGES_PER_SECOND
+
+    @property
+    def bulk_messages_per_second(self) -> float:
+        """What reminders go out at: ``messages_per_second``; with paid broadcast up to the
+        paid rate, as far as ``in_flight`` messages at Telegram's usual answer time reach
+        (1 in flight: about 33 a second; about 30 reach 1000)."""
+        if not self.paid_broadcast:
+            return self.messages_per_second
+        reach = max(1, self.in_flight) / TYPICAL_ANSWER_SECONDS
+        return min(self.paid_messages_per_second, max(self.messages_per_second, reach))
 
 
 TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's default
