@@ -52,8 +52,9 @@ class MinuteLoad:
 
     @property
     def overfull(self) -> bool:
-        """Its last reminder would not go out within its own minute."""
-        return self.late_seconds > MINUTE.total_seconds()
+        """It holds more than can be sent within it (a minute late only because an earlier
+        one spilled over is not: that one's warning says so)."""
+        return self.send_seconds > MINUTE.total_seconds()
 
 
 def span_text(seconds: float) -> str:

@@ -6,11 +6,13 @@ within it.
 within ``ahead`` of the sweep's horizon (``LoadStore.due_by_minute``: one grouped count
 over the reminders' index, only for the minutes not counted yet, so about one small
 statement a minute), and follows each platform's send queue from minute to minute: what a
-minute leaves unsent delays the next. A minute whose last reminder would go out more than a
-minute late is overfull: one WARNING line says so, with counts and times only (no person,
-no health data), e.g. "07:00 UTC: 12,000 reminders due on telegram, about 6 min 40 s to send
-at 30/s; the last about 6 min 40 s late". ``outlook()`` gives, per platform, the upcoming
-minute with the most reminders and the latest expected last reminder (the metrics' gauges).
+minute leaves unsent delays the next. A minute holding more than its platform sends within
+it is overfull: one WARNING line says so, with counts and times only (no person, no health
+data), and with what earlier minutes left over; a minute late only because an earlier one
+spilled over gets no line of its own (that one's says it), e.g. "07:00 UTC: 12,000
+reminders due on telegram, about 6 min 40 s to send at 30/s; the last about 6 min 40 s
+late". ``outlook()`` gives, per platform, the upcoming minute with the most reminders and
+the latest expected last reminder (the metrics' gauges).
 
 Messages per reminder are what reminders actually sent lately (``messages_per_reminder``),
 asked again every ``refresh``.

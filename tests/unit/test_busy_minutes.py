@@ -35,6 +35,7 @@ async def test_an_overfull_minute_is_said_once_and_shown_in_the_gauges(
     db = coach.stores.db
     await fill_minute(db, SEVEN, 12_000)
     await fill_minute(db, SEVEN + timedelta(minutes=1), 2_000)
+    await fill_minute(db, SEVEN + timedelta(minutes=2), 100)  # late only by the spill-over
     await fill_minute(db, SEVEN + timedelta(minutes=10), 100, platform="discord")
     await fill_minute(db, SEVEN + timedelta(minutes=12), 100)
     service = Service(clock)

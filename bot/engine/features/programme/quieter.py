@@ -68,13 +68,16 @@ class QuieterTimes:
         zone_name = str(answers.get("timezone") or (reminder.timezone if reminder else "UTC"))
         chosen = time.fromisoformat(str(chosen_text))
         due = next_occurrence(chosen, zone_from_name(zone_name), session.now)
+        platform, user_id = session.user.platform, session.user.id
+        limit = busy_limit(rate, await self.load.messages_per_reminder(platform))
+        # The chosen minute first (the usual answer: not busy), its neighbours only if it is.
+        mine = await self.load.due_by_time_of_day(platform, due, due, besides=user_id)
+        if mine.get(_utc(due), 0) <= limit:
+            return None
         offsets = nearby(chosen)
         counts = await self.load.due_by_time_of_day(
-            session.user.platform, due - timedelta(minutes=REACH),
-            due + timedelta(minutes=REACH), besides=session.user.id)
-        limit = busy_limit(rate, await self.load.messages_per_reminder(session.user.platform))
-        if counts.get(_utc(due), 0) <= limit:
-            return None
+            platform, due - timedelta(minutes=REACH), due + timedelta(minutes=REACH),
+            besides=user_id)
         quiet = [d for d in offsets
                  if counts.get(_utc(due + timedelta(minutes=d)), 0) + 1 <= limit]
         picks = [d for d in (next((d for d in quiet if d < 0), None),
