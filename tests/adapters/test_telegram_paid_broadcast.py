@@ -1,16 +1,18 @@
 """Telegram's paid broadcast (issue 12, item 4), opt-in: with it on, reminders (sends nobody
-waits for) carry ``allow_paid_broadcast`` and are paced at the paid rate; replies never
-are. The fake Bot API checks the parameter (a Boolean, only on the methods that take it)
-and lets only the calls that carry it past the free limit. The real python-telegram-bot
-against the fake."""
+waits for) carry ``allow_paid_broadcast`` and are paced by the paid window; replies never
+are (the tests count which window let each request start; they time nothing). The fake Bot
+API checks the parameter (a Boolean, only on the methods that take it) and lets only the
+calls that carry it past the free limit. The real python-telegram-bot against the fake."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
-from bot.adapters.telegram import RateLimits
+from bot.adapters.telegram import RateLimits, TelegramAdapter
+from bot.adapters.telegram.ratelimit import TelegramRateLimiter
 from bot.config import Settings
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import Sent
@@ -27,6 +29,13 @@ FLAG = "allow_paid_broadcast"
 def pays(params: dict[str, object]) -> bool:
     """The call carries allow_paid_broadcast=true (as PTB encodes it: JSON's true)."""
     return str(params.get(FLAG)).lower() == "true"
+
+
+def windows(adapter: TelegramAdapter) -> Any:
+    """The adapter's rate limiter (the free window and, with paid broadcast, the paid one)."""
+    limiter = adapter.application.bot.rate_limiter
+    assert isinstance(limiter, TelegramRateLimiter) and limiter.paid is not None
+    return limiter
 
 
 def refs(first: int, count: int) -> list[ConversationRef]:
@@ -47,7 +56,8 @@ async def test_reminders_pay_for_broadcast_and_go_past_the_free_rate(
     assert len(calls) == 20 and tg_server.rate_limited == 0
     assert all(pays(c.params) for c in calls)
     assert tg_server.paid_messages == 20
-    assert calls[-1].at - calls[0].at < 5.0  # paced at the paid rate, not at 2 a second
+    limiter = windows(adapter)  # paced by the paid window (1000 a second), not the free 2
+    assert (limiter.paid.started, limiter.window.started) == (20, 0)
 
 
 async def test_a_reply_never_pays_and_keeps_the_free_limit(
@@ -65,6 +75,8 @@ async def test_a_reply_never_pays_and_keeps_the_free_limit(
     assert all(FLAG not in sent[str(n)] for n in range(4000, 4003))
     assert all(pays(sent[str(n)]) for n in range(3000, 3006))
     assert tg_server.rate_limited == 0  # three replies at 2 a second: paced, never refused
+    limiter = windows(adapter)
+    assert (limiter.paid.started, limiter.window.started) == (6, 3)
 
 
 async def test_off_by_default(

@@ -187,6 +187,7 @@ class SlidingWindow:
         self._next = 0.0
         self._replies: deque[float] = deque()  # when the replies of the last window started
         self._turns = _Turns()
+        self.started = 0  # requests it let start (for the tests and benchmarks)
 
     @contextlib.asynccontextmanager
     async def slot(self, reply: bool = False) -> AsyncIterator[None]:
@@ -216,6 +217,7 @@ class SlidingWindow:
                     self._bulk.popleft()
                 self._bulk.append(answered)
             self._next = start + self._spacing
+            self.started += 1
             if reply:
                 self._replies.append(start)
         finally:
@@ -236,8 +238,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """
 
     def __init__(self, limits: RateLimits) -> None:
-        self._window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
-                                     limits.reply_reserve)
+        self.window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
+                                    limits.reply_reserve)
         self._burst = max(1, limits.per_chat_burst)
         self._chat_period = self._burst / limits.per_chat_per_second
         self._group_rate = limits.group_messages_per_minute
@@ -245,8 +247,8 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._flight = asyncio.Semaphore(max(1, limits.in_flight))
         # Bulk sends that pay for broadcast: a window of their own at the paid rate.
-        self._paid = (SlidingWindow(max(1, int(limits.paid_messages_per_second)), 1.0)
-                      if limits.paid_broadcast else None)
+        self.paid = (SlidingWindow(max(1, int(limits.paid_messages_per_second)), 1.0)
+                     if limits.paid_broadcast else None)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -297,10 +299,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             if limiter is not None:
                 await stack.enter_async_context(limiter)
             replying = _REPLYING.get()
-            if self._paid is not None and data.get(PAID_FLAG) is True and not replying:
-                await stack.enter_async_context(self._paid.slot())
+            if self.paid is not None and data.get(PAID_FLAG) is True and not replying:
+                await stack.enter_async_context(self.paid.slot())
             else:
-                await stack.enter_async_context(self._window.slot(replying))
+                await stack.enter_async_context(self.window.slot(replying))
             await self._flight.acquire()
             landing = _LANDING.get()
             if landing is None:  # nobody records it: in flight until Telegram answered
