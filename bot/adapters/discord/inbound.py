@@ -14,8 +14,9 @@ Every interaction is deferred before the engine is called (Discord wants an answ
 3 s). After a press, the pressed message is edited: a reply marked ``replaces_pressed``
 becomes it (text and buttons: the club post's new counter with its Done button; never a
 private reply on a server message), otherwise ``Reply.chosen`` is shown under the question
-and its buttons go. Replies marked ``ephemeral`` are ephemeral follow-ups (the club's
-"thanks").
+and its buttons go; a reply marked ``joins_pressed`` (the only one, a question) is then
+shown in the same edit, under the choice, with its buttons, where it fits one message.
+Replies marked ``ephemeral`` are ephemeral follow-ups (the club's "thanks").
 
 What people type in a DM goes to the engine's ``Inbox`` (the message id is its event id, a
 repeat is dropped): it is kept before anything else happens, handled in the person's turn and

@@ -29,7 +29,10 @@ message in flight when the process dies can arrive twice; none before it does.
 
 Answering a press (``answering``: the envelope's note, the pressed message): before the
 first reply message, the pressed message shows the choice (``mark_chosen``); done again after
-a restart it changes nothing ("message is not modified" is not an error).
+a restart it changes nothing ("message is not modified" is not an error). When the engine
+marked the only reply ``joins_pressed`` and it fits, one edit does both (``join_pressed``):
+the pressed message shows the choice and becomes that question, with its keyboard; the edit
+is recorded as that reply's message.
 
 Privacy: a reply with ``private=True`` is never sent into a shared chat (dropped with a
 warning); a send of nothing but private replies to a shared chat is ``Failed``, as on
