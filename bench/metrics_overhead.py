@@ -31,6 +31,7 @@ from bot.content import load_bundle
 from bot.domain.clock import SystemClock
 from bot.domain.events import ConversationRef, Inbound, Reply, Text
 from bot.engine.ports import CoachPort
+from bot.engine.screener import Screener
 from bot.service.wiring import Service
 from bot.store.stores import Stores
 from tests.fakes.telegram_api import FakeTelegram
@@ -54,7 +55,7 @@ async def coach_port(
         service = Service(SystemClock())
         service.platforms(["telegram"])
         coach = await open_coach(Path(tmp) / "bench.db", bundle=bundle,
-                                 screener=service.screener(bundle.rules))
+                                 screener=service.count_screens(Screener(bundle.rules)))
         try:
             yield service.coach_port(coach), coach.stores, service
         finally:

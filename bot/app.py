@@ -16,13 +16,14 @@ from typing import TextIO
 
 from bot.adapters.console import ConsoleChat
 from bot.assembly import open_coach
-from bot.check import build_checked
+from bot.check import Checked, build_checked
 from bot.config import Settings, files_beside
 from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef
 from bot.domain.readiness import Readiness
 from bot.engine.ports import Adapter, Sender
+from bot.engine.screener import Screener
 from bot.logging_policy import redact_secrets
 from bot.platforms import Wiring, build_adapters, configured, start_error
 from bot.schedule.gate import PlatformGate
@@ -51,13 +52,14 @@ async def run_chat(
     out: TextIO | None = None,
     bundle: Bundle | None = None,
     files_dir: Path | None = None,
+    screener: Screener | None = None,
 ) -> int:
     """The terminal chat, interactive or from a script file ('-' reads stdin). Files it is
     sent (charts, pictures, the summary, the export) go to ``files_dir``, by default a
     folder beside the database."""
     fake = FakeClock(start) if start is not None else None
     clock: Clock = fake or SystemClock()
-    coach = await open_coach(db_path, clock=clock, bundle=bundle)
+    coach = await open_coach(db_path, clock=clock, bundle=bundle, screener=screener)
     stream = out or sys.stdout
     chat = ConsoleChat(
         coach,
@@ -121,7 +123,7 @@ async def run_app(
     settings: Settings,
     stop: asyncio.Event | None = None,
     *,
-    bundle: Bundle | None = None,
+    checked: Checked | None = None,
     terminal: Callable[[], bool] | None = None,
 ) -> int:
     """`make run`: platforms with tokens, otherwise the terminal chat on the local file.
@@ -134,7 +136,8 @@ async def run_app(
     """
     redact_secrets(_secrets(settings))
     db = settings.db_path()
-    bundle = bundle or await build_checked(settings.content_root(), default_dialogs_root())
+    checked = checked or await build_checked(settings.content_root(), default_dialogs_root())
+    bundle = checked.bundle
     if not configured(settings):
         if not (terminal or sys.stdin.isatty)():  # under a service manager: nobody to chat
             print("kneecoach: no platform configured (set TELEGRAM_BOT_TOKEN or "
@@ -142,6 +145,7 @@ async def run_app(
                   file=sys.stderr)
             return EXIT_CANNOT_START
         return await run_chat(db, "local", None, False, None, bundle=bundle,
+                              screener=checked.screener,
                               files_dir=settings.files_path())
     clock = SystemClock()
     readiness = Readiness(clock)
@@ -150,7 +154,7 @@ async def run_app(
     service.platforms(names)
     service.count_logged_errors()
     coach = await open_coach(settings.database_target(), clock=clock, bundle=bundle,
-                             screener=service.screener(bundle.rules),
+                             screener=service.count_screens(checked.screener),
                              pool_max=settings.kneecoach_db_pool_max)
     gate = PlatformGate(readiness)
     inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)

@@ -5,11 +5,12 @@ field (a broken rules file stops the bot; it never switches the safety net off).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content import Bundle, ContentError, TextLimits, load_bundle
 from bot.engine.feature import Registry
-from bot.engine.screener import TriageDataError
+from bot.engine.screener import Screener, TriageDataError
 from bot.engine.triage import Triage
 
 
@@ -63,15 +64,20 @@ def check_buttons(bundle: Bundle) -> list[str]:
     return problems
 
 
-def compile_rules(bundle: Bundle) -> list[str]:
-    """Problems building the screener and triage rules from the bundle, per language."""
+def compile_rules(bundle: Bundle) -> tuple[Screener | None, list[str]]:
+    """The screener, compiled once from the bundle's rules (every language's triage words
+    checked against it), or the problems building it."""
+    try:
+        screener = Screener(bundle.rules)
+    except TriageDataError as exc:
+        return None, [f"{bundle.root.name}/triage.yaml: {exc}"]
     for code, content in bundle.locales.items():
         try:
-            Triage(bundle.rules, content.triage)
+            Triage(bundle.rules, content.triage, screener)
         except TriageDataError as exc:
-            return [f"{bundle.root.name}/triage.yaml: {exc}"
-                    + ("" if code == bundle.default_locale else f" (with the {code} words)")]
-    return []
+            return None, [f"{bundle.root.name}/triage.yaml: {exc}"
+                          + ("" if code == bundle.default_locale else f" (with the {code} words)")]
+    return screener, []
 
 
 def check_registry(registry: Registry, bundle: Bundle) -> list[str]:
@@ -100,22 +106,33 @@ def check_registry(registry: Registry, bundle: Bundle) -> list[str]:
     return problems
 
 
-async def build_checked(content_root: Path, dialogs_root: Path) -> Bundle:
-    """The bundle, or ``ContentError`` with every problem (content, rules, wiring)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Content that passed every check, and the rules compiled from it (compiling them is
+    most of a start-up: done once, then handed to the coach)."""
+
+    bundle: Bundle
+    screener: Screener
+
+
+async def build_checked(content_root: Path, dialogs_root: Path) -> Checked:
+    """The checked bundle and its compiled rules, or ``ContentError`` with every problem
+    (content, rules, wiring)."""
     from bot.assembly import open_coach
 
     bundle = load_bundle(content_root, dialogs_root, text_limits())
-    problems = compile_rules(bundle) + check_buttons(bundle)
-    if problems:
+    screener, problems = compile_rules(bundle)
+    problems += check_buttons(bundle)
+    if problems or screener is None:
         raise ContentError(problems)
-    coach = await open_coach(":memory:", bundle=bundle)
+    coach = await open_coach(":memory:", bundle=bundle, screener=screener)
     try:
         problems = check_registry(coach.registry, bundle)
     finally:
         await coach.close()
     if problems:
         raise ContentError(problems)
-    return bundle
+    return Checked(bundle, screener)
 
 
 def run_check(content_root: Path, dialogs_root: Path) -> list[str]:
@@ -126,5 +143,5 @@ def run_check(content_root: Path, dialogs_root: Path) -> list[str]:
     return []
 
 
-__all__ = ["build_checked", "check_buttons", "check_registry", "compile_rules", "run_check",
-           "text_limits"]
+__all__ = ["Checked", "build_checked", "check_buttons", "check_registry", "compile_rules",
+           "run_check", "text_limits"]

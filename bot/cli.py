@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from bot.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from bot.check import Checked
     from bot.content import Bundle, ContentError
 
 
@@ -113,11 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         db = Path(args.db) if args.db else settings.db_path()
         clock = _parse_instant(args.clock) if args.clock else None
+        checked = _checked(settings)
         try:
             with _run_lock(db):
                 return asyncio.run(
                     run_chat(db, args.user, args.script, args.json, clock,
-                             bundle=_bundle(settings),
+                             bundle=checked.bundle, screener=checked.screener,
                              files_dir=settings.files_path() if settings.kneecoach_files
                              else None)
                 )
@@ -210,8 +212,9 @@ def _migrate(url: str) -> int:
     return 0
 
 
-def _bundle(settings: Settings) -> Bundle:
-    """The checked content bundle, or a clear exit naming every problem."""
+def _checked(settings: Settings) -> Checked:
+    """The checked content bundle and its compiled rules, or a clear exit naming every
+    problem."""
     from bot.check import build_checked
     from bot.content import ContentError, default_dialogs_root
 
@@ -219,6 +222,11 @@ def _bundle(settings: Settings) -> Bundle:
         return asyncio.run(build_checked(settings.content_root(), default_dialogs_root()))
     except ContentError as exc:
         raise SystemExit(_refuse(exc)) from None
+
+
+def _bundle(settings: Settings) -> Bundle:
+    """The checked content bundle, or a clear exit naming every problem."""
+    return _checked(settings).bundle
 
 
 def _refuse(exc: ContentError) -> int:

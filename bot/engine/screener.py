@@ -53,10 +53,11 @@ How a text is screened (linear in the length of the text, which is capped):
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,6 +210,8 @@ class Screener:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         lang = mapping_of(data.get("language", {}), "language")
+        # Called with the level of every screened text (the service counts them).
+        self.observers: list[Callable[[str | None], None]] = []
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
         self.max_gap: int = int(lang.get("max_gap", 4))
@@ -874,8 +877,21 @@ class Screener:
 
     # ------------------------------------------------------------------ public
 
+    def observed(self, observe: Callable[[str | None], None]) -> Screener:
+        """This screener (its compiled rules shared, never rebuilt) also calling ``observe``
+        with the level of every text it screens; this one is left as it was."""
+        twin = copy.copy(self)
+        twin.observers = [*self.observers, observe]
+        return twin
+
     def screen(self, text: str) -> ScreenResult:
         """Screen ``text`` (only its first ``max_chars`` characters) for signals."""
+        result = self._screen(text)
+        for observe in self.observers:
+            observe(result.level)
+        return result
+
+    def _screen(self, text: str) -> ScreenResult:
         if not text:
             return ScreenResult()
         tokens = self._tokenise(text)

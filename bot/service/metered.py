@@ -8,7 +8,6 @@ here decides anything; no engine or adapter module knows these exist.
   answered (sent, 429 and its wait, blocked, refused); any answer means the platform is
   reachable, ``Unreachable`` (a network error, a timeout, a 5xx) that it is not (as the
   platform gate also reports).
-* ``CountingScreener`` (the coach's ``Screener``): every screened text by its level.
 * ``ObservedTicker`` (the ``Ticker``): reminders due and what became of them, how late each
   went out, and the heartbeat ``/readyz`` reads.
 """
@@ -25,7 +24,6 @@ from bot.domain.clock import Clock
 from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.domain.results import SendResult, Unreachable
 from bot.engine.ports import CoachPort, Sender
-from bot.engine.screener import Screener, ScreenResult
 from bot.schedule.sweep import SweepResult
 from bot.schedule.ticker import Ticker, TickResult
 from bot.schedule.worker import DrainStats
@@ -90,19 +88,6 @@ class MeteredSender:
 def metered_senders(senders: Mapping[str, Sender], metrics: Metrics,
                     connections: ConnectionReports | None = None) -> dict[str, Sender]:
     return {name: MeteredSender(s, metrics, connections) for name, s in senders.items()}
-
-
-class CountingScreener(Screener):
-    """The screener, counting each screened text by the most serious level found."""
-
-    def __init__(self, rules: Mapping[str, Any], metrics: Metrics) -> None:
-        super().__init__(rules)
-        self.metrics = metrics
-
-    def screen(self, text: str) -> ScreenResult:
-        result = super().screen(text)
-        self.metrics.screen(result.level)
-        return result
 
 
 class Heartbeat:

@@ -4,17 +4,17 @@ uses it, and so do the tests (with a ``FakeClock``), so both run the same wiring
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.domain.clock import Clock
 from bot.domain.readiness import Readiness
 from bot.engine.ports import CoachPort, Sender
+from bot.engine.screener import Screener
 from bot.schedule.inbox import Dispatcher
 from bot.schedule.worker import DeliveryWorker
 from bot.service.health import HealthServer, HealthSources
 from bot.service.metered import (
-    CountingScreener,
     ErrorCounter,
     Heartbeat,
     MeteredCoach,
@@ -43,8 +43,9 @@ class Service:
     def coach_port(self, coach: CoachPort) -> MeteredCoach:
         return MeteredCoach(coach, self.metrics)
 
-    def screener(self, rules: Mapping[str, Any]) -> CountingScreener:
-        return CountingScreener(rules, self.metrics)
+    def count_screens(self, screener: Screener) -> Screener:
+        """The coach's screener, counting every screened text by its level."""
+        return screener.observed(self.metrics.screen)
 
     def senders(self, senders: Iterable[Sender]) -> dict[str, Sender]:
         return metered_senders({s.platform: s for s in senders}, self.metrics,

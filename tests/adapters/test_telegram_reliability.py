@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.app import EXIT_REFUSED, run_app
 from bot.config import Settings
 from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, free_port
-from tests.support.content import shipped_bundle
+from tests.support.content import shipped_checked
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
@@ -57,7 +56,7 @@ async def start(server: FakeTelegram, cfg: Settings) -> Running:
     stop = asyncio.Event()
     seen: list[str] = []
     server.on_call = lambda method, phase: seen.append(method) if phase == "received" else None
-    task = asyncio.create_task(run_app(cfg, stop, bundle=shipped_bundle()))
+    task = asyncio.create_task(run_app(cfg, stop, checked=shipped_checked()))
     await server.wait_until(
         lambda: "getUpdates" in seen or "setWebhook" in seen or task.done(), WITHIN
     )
@@ -232,7 +231,7 @@ async def test_errors_that_pass_keep_it_polling_and_never_log_the_token(
 # --------------------------------------------------------------------------- fairness
 
 
-async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_a_second(
+async def test_a_hundred_presses_on_one_message_do_not_hold_up_the_others(
     tmp_path: Path, server: FakeTelegram
 ) -> None:
     flooder, others = 7200, [7300 + n for n in range(10)]
@@ -241,11 +240,16 @@ async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_
         server.inject_private_text(flooder, "/start")
         await server.wait_until(lambda: len(server.bot_messages(flooder)) >= 1, WITHIN)
         consent = server.bot_messages(flooder)[-1]
-        agree = _button(consent, "I agree")
+        agree, refuse = _button(consent, "I agree"), _button(consent, "No thanks")
         before = len(server.bot_messages(flooder))
 
-        presses = [server.make_press(chat_id=flooder, message_id=consent.message_id, data=agree)
-                   for _ in range(100)]
+        # Two buttons in turn, so that no press repeats the one before it (a run of one
+        # button is answered once: test_inbox): a hundred turns, the first the answer (the
+        # question becomes the next one), then "moved on" for each "No thanks", nothing
+        # for "I agree" again (a double tap).
+        presses = [server.make_press(chat_id=flooder, message_id=consent.message_id,
+                                     data=agree if n % 2 == 0 else refuse)
+                   for n in range(100)]
         for press in presses:
             server.enqueue(press)
         asked_at: dict[int, float] = {}
@@ -259,17 +263,21 @@ async def test_a_hundred_presses_of_one_button_leave_the_others_answered_within_
     finally:
         assert await running.finish() == 0
 
-    waits = []
+    # Fair, not first come first served: the ten who wrote after the hundred presses were
+    # queued are each answered before the flood's last answer (counted in the calls the
+    # fake received, not in seconds; every spinner was stopped, below).
+    calls = server.calls
+    flood_done = max(i for i, c in enumerate(calls)  # its last message sent or edited
+                     if c.method in {"sendMessage", "editMessageText"}
+                     and c["chat_id"] == str(flooder))
     for person in others:
-        first = min(c.at for c in server.calls_to("sendMessage")
-                    if c["chat_id"] == str(person))
-        waits.append(first - asked_at[person])
-    p95 = statistics.quantiles(waits, n=20)[-1]
-    assert p95 < 1.0, sorted(waits)
-    # The presses collapsed: the live one answered (the question became the next one), the
-    # rest at most once or twice as "moved on".
+        first = min(i for i, c in enumerate(calls)
+                    if c.method == "sendMessage" and c["chat_id"] == str(person))
+        assert first < flood_done, (person, first, flood_done)
+    # The live press answered once (the question became the next one), the stale ones as
+    # "moved on" at most once each.
     answers = server.bot_messages(flooder)[before:]
-    assert len(answers) <= 2, [m.text for m in answers]
+    assert 1 <= len(answers) <= 50, [m.text for m in answers]
     taken = server.message(flooder, consent.message_id).text or ""
     assert taken.count("✓ I agree") == 1 and "how old" in taken.lower()
     assert len(server.calls_to("answerCallbackQuery")) == 100  # every spinner stopped

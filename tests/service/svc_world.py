@@ -25,7 +25,7 @@ from bot.service.metered import ObservedTicker
 from bot.service.startup import Started, StartError, start_with_retry
 from bot.service.wiring import Service
 from tests.fakes.telegram_api import FakeTelegram, adapter_settings
-from tests.support.content import shipped_bundle, shipped_pictures
+from tests.support.content import shipped_bundle, shipped_pictures, shipped_triage
 from tests.support.inbox import open_inbox
 from tests.support.recorder import Recorder
 
@@ -62,7 +62,7 @@ async def svc_world(tmp_path: Path) -> AsyncIterator[SvcWorld]:
     service.platforms(["telegram"])
     bundle = shipped_bundle()
     coach = await open_coach(tmp_path / "k.db", clock=clock, bundle=bundle,
-                             screener=service.screener(bundle.rules),
+                             screener=service.count_screens(shipped_triage().screener),
                              pictures=shipped_pictures())
     port = Recorder(service.coach_port(coach))  # type: ignore[arg-type]
     try:

@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from bot.assembly import open_coach
+from bot.check import Checked
 from bot.content import Bundle, Content, load_bundle
 from bot.content.texts import Texts
 from bot.domain.clock import Clock
@@ -37,6 +38,12 @@ def shipped_triage() -> Triage:
 def shipped_pictures() -> PictureLibrary:
     """The shipped exercises' pictures, drawn at most once for the whole run (in memory)."""
     return PictureLibrary(shipped_bundle().poses)
+
+
+def shipped_checked() -> Checked:
+    """The shipped content and its rules, compiled once for the whole run (as ``kneecoach
+    run`` gets them from its checks)."""
+    return Checked(shipped_bundle(), shipped_triage().screener)
 
 
 async def open_test_coach(

@@ -19,9 +19,11 @@ import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -117,6 +119,22 @@ class PostgresServer:
                   "-l", str(self.root / "server.log"), "-o", options)
         self.started = True
         atexit.register(self.stop)
+        self._stop_on_sigterm()
+
+    def _stop_on_sigterm(self) -> None:
+        """A test run ended by SIGTERM (a CI timeout, a supervisor) stops the server too:
+        the signal's default action skips ``atexit``. Only where nothing else handles it."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def stop_then_die(signum: int, _frame: object) -> None:
+            self.stop()
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        signal.signal(signal.SIGTERM, stop_then_die)
 
     def stop(self) -> None:
         if self.started:

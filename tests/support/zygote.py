@@ -23,7 +23,7 @@ import os
 import sys
 
 
-def _child(settings_json: str, stderr_path: str, bundle: object) -> None:
+def _child(settings_json: str, stderr_path: str, checked: object) -> None:
     fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(fd, 2)
     os.close(fd)
@@ -43,8 +43,8 @@ def _child(settings_json: str, stderr_path: str, bundle: object) -> None:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         quiet_noisy_loggers()
-        if "bundle" in inspect.signature(run_app).parameters:
-            code = asyncio.run(run_app(settings, bundle=bundle))  # type: ignore[arg-type]
+        if "checked" in inspect.signature(run_app).parameters:
+            code = asyncio.run(run_app(settings, checked=checked))  # type: ignore[arg-type]
         else:  # an older run_app (to show what a test found before a fix): checks again
             code = asyncio.run(run_app(settings))
     except BaseException:
@@ -58,7 +58,7 @@ def main() -> int:
     from bot.check import build_checked
     from bot.content import default_content_root, default_dialogs_root
 
-    bundle = asyncio.run(build_checked(default_content_root(), default_dialogs_root()))
+    checked = asyncio.run(build_checked(default_content_root(), default_dialogs_root()))
     print("ready", flush=True)
     for line in sys.stdin:
         command, _, rest = line.strip().partition(" ")
@@ -66,7 +66,7 @@ def main() -> int:
             settings_json, _, stderr_path = rest.rpartition(" ")
             pid = os.fork()
             if pid == 0:
-                _child(settings_json, stderr_path, bundle)
+                _child(settings_json, stderr_path, checked)
             print(f"pid {pid}", flush=True)
         elif command == "wait":
             _, status = os.waitpid(int(rest), 0)
