@@ -22,10 +22,13 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter
 from bot.adapters.discord.capabilities import MAX_CONTENT
+from bot.adapters.telegram.render import Keyboard
+from bot.domain.clock import SystemClock
 from bot.domain.events import Button, ConversationRef, Inbound, Press, Reply, Text
 from bot.domain.results import Sent
 from bot.engine.coach import Coach
 from bot.engine.ports import MemoryProgress
+from bot.schedule.inbox import Dispatcher
 from tests.adapters.discord_conftest import (
     DcCoach,
     DcWorld,
@@ -37,7 +40,7 @@ from tests.adapters.discord_conftest import (
 )
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage
-from tests.fakes.telegram_output import TelegramSeam, offline_adapter
+from tests.fakes.telegram_output import FakeBotApiOutput, TelegramSeam, offline_adapter
 from tests.support.content import open_test_coach
 
 __all__ = ["dc_adapter", "dc_coach", "dc_fake", "dc_settings", "dc_world"]  # fixtures
@@ -262,3 +265,53 @@ async def test_a_question_too_long_to_join_is_posted_as_before_on_discord(
                                       ("POST", "message")]
     assert dc_fake.messages[question.id].content == "Shall we start?\n\n\u2192 **Yes**"
     assert dc_fake.messages[question.id].components == []
+
+
+class DiesAfterTheEdit(FakeBotApiOutput):
+    """The process dies once right after Telegram accepted a joined edit, before the inbox
+    recorded it (the exception stands in for the kill)."""
+
+    died = False
+
+    async def edit_text(self, chat_id: int, message_id: int, html: str,
+                        keyboard: Keyboard | None = None) -> None:
+        await super().edit_text(chat_id, message_id, html, keyboard)
+        if keyboard is not None and not self.died:
+            self.died = True
+            raise ProcessDied
+
+
+class ProcessDied(Exception):
+    pass
+
+
+async def test_a_crash_after_the_joined_edit_neither_loses_nor_doubles_the_question(
+    coach: Coach,
+) -> None:
+    """The press's row is handled, the edit (the question's delivery) accepted, the record
+    not written: the next start sends the row's replies again from its progress; the edit
+    is "not modified", recorded as delivered, and no message is added."""
+    server = FakeTelegram()
+    output = DiesAfterTheEdit(server)
+    async with offline_adapter(server, coach, inbox_options={"stores": coach.stores},
+                               output=output) as seam:
+        await seam.text(USER, "/start")
+        (consent,) = server.bot_messages(USER)
+        await seam.press(USER, consent.message_id, data_of(consent, "I agree"))
+        assert output.died
+        (row,) = await coach.stores.inbox.open_rows()  # handled, its reply not recorded
+        assert row.status == "handled" and row.sent == () and row.replies[0].joins_pressed
+        asked = server.message(USER, consent.message_id).text
+
+        restarted = Dispatcher(coach.stores, coach, SystemClock())
+        restarted.senders["telegram"] = seam.adapter
+        assert await restarted.recover() == 1
+        restarted.start()
+        await restarted.idle()
+        await restarted.stop(1.0)
+
+    assert await coach.stores.inbox.open_rows() == []
+    (message,) = server.bot_messages(USER)  # no second copy of the question
+    assert message.text == asked and buttons(message) == ["Under 13", "13 to 17", "18 or over"]
+    assert [(r.method, "not modified" in r.description) for r in server.rejections] == [
+        ("editMessageText", True)]
