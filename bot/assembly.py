@@ -27,10 +27,13 @@ from bot.store.stores import Stores
 
 
 def layout() -> Layout:
-    """Buttons laid out for the narrowest door."""
+    """Buttons laid out, and messages held, within the narrowest door."""
     from bot.platforms import all_capabilities
 
-    return Layout(row_limit=min(c.buttons_per_row for c in all_capabilities()))
+    doors = all_capabilities()
+    return Layout(row_limit=min(c.buttons_per_row for c in doors),
+                  max_text=min(c.max_text for c in doors),
+                  max_rows=min(c.button_rows for c in doors))
 
 
 def send_rates() -> dict[str, float]:
