@@ -12,6 +12,7 @@ BENCHES = [
     ["bench.inbox_cost"],
     ["bench.telegram_delivery"],
     ["bench.metrics_overhead"],
+    ["bench.api_calls"],
 ]
 
 

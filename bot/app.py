@@ -25,10 +25,11 @@ from bot.domain.readiness import Readiness
 from bot.engine.ports import Adapter, Sender
 from bot.engine.screener import Screener
 from bot.logging_policy import redact_secrets
-from bot.platforms import Wiring, build_adapters, configured, start_error
+from bot.platforms import Wiring, build_adapters, configured, send_rates, start_error
 from bot.schedule.gate import PlatformGate
 from bot.schedule.inbox import Dispatcher
 from bot.schedule.simulate import advance, parse_duration
+from bot.schedule.spread import BusyMinutes
 from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
 from bot.service.startup import Started, StartError, start_with_retry, stop_aware_wait
@@ -41,6 +42,7 @@ EXIT_CANNOT_START = 2  # a door did not open at start
 START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
               Started.BROKEN: EXIT_CANNOT_START}
 LEADER = "kneecoach run"  # what one process at a time does on a shared database
+WORKER_CONCURRENCY = 16  # outbox targets served at once, at least
 
 
 async def run_chat(
@@ -153,19 +155,24 @@ async def run_app(
     names = [p.name for p in configured(settings)]
     service.platforms(names)
     service.count_logged_errors()
+    rates = send_rates(settings)  # what reminders go out at: busy minutes, quieter times
     coach = await open_coach(settings.database_target(), clock=clock, bundle=bundle,
                              screener=service.count_screens(checked.screener),
-                             pool_max=settings.kneecoach_db_pool_max)
+                             pool_max=settings.kneecoach_db_pool_max, rates=rates)
     gate = PlatformGate(readiness)
     inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)
     adapters = build_adapters(settings, coach, Wiring(inbox, readiness))
     senders: dict[str, Sender] = {a.platform: a for a in adapters}
     inbox.senders.update(senders)
-    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate)
+    # Targets served at once: enough for every message Telegram may have in flight (its
+    # paid broadcast needs about 30 to reach its rate).
+    worker = DeliveryWorker(coach.stores, coach, service.senders(adapters), clock, gate=gate,
+                            concurrency=max(WORKER_CONCURRENCY, settings.telegram_in_flight))
     ticker = service.ticker(
         coach.stores.outbox, worker, inbox,
         claim_ahead=timedelta(seconds=settings.kneecoach_claim_ahead_seconds),
         retention=timedelta(days=settings.kneecoach_outbox_retention_days),
+        busy=BusyMinutes(coach.stores.load, {name: rates[name] for name in names}),
     )
     health = (
         service.health_server(coach.stores.db, settings.kneecoach_tick_seconds, names,

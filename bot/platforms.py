@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.domain.readiness import Readiness
 from bot.engine.coach import Coach
 from bot.engine.ports import Adapter, Capabilities, Inbox
+
+if TYPE_CHECKING:
+    from bot.adapters.telegram import RateLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,14 @@ class Platform:
     capabilities: Callable[[], Capabilities]
     configured: Callable[[Settings], bool]
     build: Callable[[Settings, Coach, Wiring], Adapter]
+    # Messages a second its reminders go out at with these settings (Telegram's paid
+    # broadcast raises it); by default its capabilities' ``messages_per_second``.
+    send_rate: Callable[[Settings], float] | None = None
+
+    def rate(self, settings: Settings | None) -> float:
+        if settings is None or self.send_rate is None:
+            return self.capabilities().messages_per_second
+        return self.send_rate(settings)
 
 
 def _telegram_capabilities() -> Capabilities:
@@ -35,8 +47,21 @@ def _telegram_capabilities() -> Capabilities:
     return CAPABILITIES
 
 
+def _telegram_limits(settings: Settings) -> RateLimits:
+    from bot.adapters.telegram import RateLimits
+
+    return RateLimits(in_flight=max(1, settings.telegram_in_flight),
+                      paid_broadcast=settings.telegram_paid_broadcast)
+
+
+def _telegram_rate(settings: Settings) -> float:
+    """What reminders go out at (paid broadcast: up to 1000 a second, as far as the messages
+    in flight reach)."""
+    return _telegram_limits(settings).bulk_messages_per_second
+
+
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
-    from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramSettings
+    from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
@@ -52,7 +77,7 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         inbox=wiring.inbox,
         readiness=wiring.readiness,
-        rate_limits=RateLimits(in_flight=max(1, settings.telegram_in_flight)),
+        rate_limits=_telegram_limits(settings),
     )
 
 
@@ -86,7 +111,7 @@ def _console_capabilities() -> Capabilities:
 
 PLATFORMS: tuple[Platform, ...] = (
     Platform("telegram", _telegram_capabilities,
-             lambda s: s.telegram_bot_token is not None, _telegram),
+             lambda s: s.telegram_bot_token is not None, _telegram, _telegram_rate),
     Platform("discord", _discord_capabilities,
              lambda s: s.discord_bot_token is not None, _discord),
 )
@@ -95,6 +120,14 @@ PLATFORMS: tuple[Platform, ...] = (
 def all_capabilities() -> list[Capabilities]:
     """What every door can show, the terminal included."""
     return [_console_capabilities(), *(p.capabilities() for p in PLATFORMS)]
+
+
+def send_rates(settings: Settings | None = None) -> dict[str, float]:
+    """Messages a second each door sends reminders at (with ``settings``: as configured,
+    Telegram's paid broadcast included; without: the platforms' own limits)."""
+    rates = {"console": _console_capabilities().messages_per_second}
+    rates.update({p.name: p.rate(settings) for p in PLATFORMS})
+    return rates
 
 
 def configured(settings: Settings) -> list[Platform]:

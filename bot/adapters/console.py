@@ -70,6 +70,7 @@ CAPABILITIES: Final = Capabilities(
     ephemeral_replies=False,
     animations=False,
     command_prefix="/",
+    messages_per_second=float(NO_LIMIT),
 )
 
 
@@ -128,6 +129,8 @@ class ConsoleChat:
                     "text": reply.text,
                     "buttons": [b.label for row in reply.buttons for b in row],
                 }
+                if reply.parts:  # what was folded into this message, in order
+                    record["parts"] = list(reply.parts)
                 if reply.attachment is not None:
                     record["file"] = {
                         "kind": _kind(reply.attachment),

@@ -203,12 +203,29 @@ class Reply:
     ephemeral: bool = False
     # Set on a question: "choice" when a typed number may pick a button by its position (the
     # terminal's numbered choices), "value" when a typed number is the answer's value ("28"
-    # to the age question is 28 years, "3" is 3 km), never a position.
-    asks: Literal["choice", "value"] | None = None
+    # to the age question is 28 years, "3" is 3 km), never a position; "text" when the
+    # answer is typed words and there are no buttons (the story).
+    asks: Literal["choice", "value", "text"] | None = None
     # When set, the reply follows an answer the person typed to the last question: adapters
     # may mark that question (the last reply with ``asks`` they sent in this chat) as
     # answered with this text and drop its buttons, as they do for ``chosen`` on a press.
     typed_answer: str | None = None
+    # The keys of the replies folded into this one, in order (their texts open this
+    # reply's text, a blank line apart): the engine sends a text and the question right
+    # after it as one message (bot.engine.folding). ``key`` stays the question's.
+    parts: tuple[str, ...] = ()
+    # Set by the engine on the only reply to a press when it is a question the pressed
+    # message may become: adapters that can edit (Telegram, Discord) may edit the pressed
+    # message to its own text, the choice and this reply's text with this reply's buttons,
+    # one call instead of an edit and a new message, where the result fits the platform.
+    joins_pressed: bool = False
+    # Never folded with anything (a red flag's safety answer stands on its own).
+    alone: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The keys of everything this reply says: the folded ones, then its own."""
+        return (*self.parts, self.key)
 
 
 Outbound = Reply

@@ -34,6 +34,7 @@ from bot.domain.results import SendResult
 from bot.domain.text import clean
 from bot.engine.conversation import NO_ANSWER, ActionFn, Runner, Turn
 from bot.engine.feature import Feature, Registry
+from bot.engine.folding import fold, join_pressed
 from bot.engine.layout import Layout
 from bot.engine.parsing import Vocabulary
 from bot.engine.ports import Delivery
@@ -105,6 +106,7 @@ class Coach:
                 self._step_text(code), bundle.timezones, layout,
             )
         self.screener = screener
+        self.layout = layout
 
     async def close(self) -> None:
         await self.stores.db.close()
@@ -172,7 +174,10 @@ class Coach:
             session.say("command.unknown")
         if not session.erased:
             await self.users.save_dialog_state(user.id, session.state, now)
-        return session.replies
+        # What is said right before a question goes in its message; the only answer to a
+        # press may take the pressed message's place (bot/engine/folding.py).
+        replies = fold(session.replies, self.layout)
+        return join_pressed(replies) if isinstance(inbound, Press) else replies
 
     def session(self, user: User, state: DialogState) -> Session:
         """A session for one person (the caller holds their lock)."""
@@ -199,7 +204,7 @@ class Coach:
                 if not await compose_for_person(session, local_day):
                     return None
                 await self.users.save_dialog_state(user.id, session.state, session.now)
-            return Delivery(ref=user.ref, replies=session.replies)
+            return Delivery(ref=user.ref, replies=fold(session.replies, self.layout))
         compose_for_target = self.registry.target_reminders.get(kind)
         if compose_for_target is None:
             return None

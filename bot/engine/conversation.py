@@ -83,8 +83,8 @@ class Runner:
                 options, per_row=1 if any(len(o.label) > 14 for o in options) else None
             )
         )
-        asks: Literal["choice", "value"] | None = (
-            "value" if step.numeric else ("choice" if buttons else None))
+        asks: Literal["choice", "value", "text"] = (
+            "value" if step.numeric else ("choice" if buttons else "text"))
         return Reply(key=f"{dialog.id}.ask.{state.step}", text=text, buttons=buttons,
                      asks=asks)
 

@@ -50,6 +50,9 @@ class Capabilities:
     ephemeral_replies: bool  # can show a reply to one member only in a shared channel
     animations: bool  # plays a short looping animation (GIF/MP4) inline
     command_prefix: str  # how a person types a command: "/" or "/knee "
+    # Messages a second the platform takes from one bot when nobody is waiting for them (the
+    # reminders): how long a busy minute takes to send (``bot.domain.pace``).
+    messages_per_second: float
 
 
 class Progress(Protocol):

@@ -21,6 +21,9 @@ from bot.engine.triage import TriageResult
 from bot.engine.workouts import minutes_of, strength_moves, usable_equipment
 from bot.pictures.library import ExercisePictures
 
+# Triage outcomes whose answer is never folded into a question's message.
+ALARMS = frozenset({"urgent", "see_clinician"})
+
 # Texts the book uses, with the placeholders it fills in (checked by `kneecoach check`).
 TEXTS = {
     "safety.reasons_heading": (),
@@ -112,6 +115,9 @@ class TextBook:
         return Reply(
             key=result.key,
             text="\n\n".join(parts),
+            # A clinician's or an emergency's answer stands on its own, never as the
+            # preamble of a question (bot/engine/folding.py).
+            alone=result.outcome in ALARMS,
         )
 
     def hold_reply(self, key: str = "safety.hold") -> Reply:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain.clock import Clock
 from bot.schedule.inbox import Dispatcher
+from bot.schedule.spread import BusyMinutes, Outlook
 from bot.schedule.sweep import SweepResult, sweep
 from bot.schedule.worker import DeliveryWorker, DrainStats, Nap, rest
 from bot.store.outbox import OutboxStore
@@ -57,6 +58,7 @@ class Ticker:
         claim_ahead: timedelta = timedelta(0),
         retention: timedelta = RETENTION,
         nap: Nap = rest,
+        busy: BusyMinutes | None = None,
     ) -> None:
         self.outbox = outbox
         self.worker = worker
@@ -65,6 +67,7 @@ class Ticker:
         self.claim_ahead = claim_ahead
         self.retention = retention
         self._nap = nap
+        self.busy = busy  # looks at the minutes about to be claimed (overfull: a warning)
         self._scheduler: AsyncIOScheduler | None = None
         self._running = asyncio.Lock()
         self._current: asyncio.Task[object] | None = None
@@ -82,6 +85,7 @@ class Ticker:
             try:
                 now = self.clock.now()
                 swept = await sweep(self.outbox, now, ahead=self.claim_ahead)
+                await self._look(now)
                 drained = await self.worker.drain()
                 if self.inbox is not None:
                     self.inbox.wake(self.clock.now())
@@ -103,6 +107,16 @@ class Ticker:
 
     def failed(self) -> None:
         """Told when a pass raised (it is logged and the loop goes on)."""
+
+    def observe_busy(self, outlook: list[Outlook]) -> None:
+        """Told after the upcoming minutes were looked at: the busiest upcoming minute and
+        its lateness, per platform (``bot.service.metered.ObservedTicker``'s gauges)."""
+
+    async def _look(self, now: datetime) -> None:
+        """The minutes about to be claimed, counted (warns of an overfull one)."""
+        if self.busy is not None:
+            await self.busy.look(now + self.claim_ahead, now)
+            self.observe_busy(self.busy.outlook())
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned is not None and now - self._pruned < PRUNE_EVERY:
@@ -173,6 +187,8 @@ class Ticker:
                     log.info("sweep: %d reminders and %d club posts claimed up to %s",
                              self.swept.claimed, self.swept.clubs,
                              (now + self.claim_ahead).strftime("%H:%M:%S"))
+                if not self._stopping:
+                    await self._look(now)
                 if not self._stopping:
                     await self._prune(now)
                 self.observe(self.swept, DrainStats())

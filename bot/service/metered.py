@@ -9,7 +9,8 @@ here decides anything; no engine or adapter module knows these exist.
   reachable, ``Unreachable`` (a network error, a timeout, a 5xx) that it is not (as the
   platform gate also reports).
 * ``ObservedTicker`` (the ``Ticker``): reminders due and what became of them, how late each
-  went out, and the heartbeat ``/readyz`` reads.
+  went out, the busiest upcoming minute and how late its last reminder is expected to go
+  out, and the heartbeat ``/readyz`` reads.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.domain.clock import Clock
 from bot.domain.events import ConversationRef, Inbound, Reply
 from bot.domain.results import SendResult, Unreachable
 from bot.engine.ports import CoachPort, Sender
+from bot.schedule.spread import Outlook
 from bot.schedule.sweep import SweepResult
 from bot.schedule.ticker import Ticker, TickResult
 from bot.schedule.worker import DrainStats
@@ -137,6 +139,10 @@ class ObservedTicker(Ticker):
 
     def failed(self) -> None:
         self.metrics.error("tick")
+
+    def observe_busy(self, outlook: list[Outlook]) -> None:
+        for platform in outlook:
+            self.metrics.busy(platform.platform, platform.busiest, platform.late_seconds)
 
 
 class ErrorCounter(logging.Handler):

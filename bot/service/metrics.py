@@ -83,6 +83,14 @@ class Metrics:
         self.platform_up = Gauge(
             "kneecoach_platform_connected", "1 while the platform answers, else 0",
             ["platform"], registry=r)
+        self.busiest_minute = Gauge(
+            "kneecoach_busiest_minute_reminders", "Reminders due in the busiest minute of the "
+            "next quarter of an hour the sweep has looked at, by platform", ["platform"],
+            registry=r)
+        self.expected_backlog = Gauge(
+            "kneecoach_expected_backlog_seconds", "How late the last reminder of the worst of "
+            "those minutes is expected to go out at the platform's rate (over 60: a minute "
+            "holds more than can be sent on time)", ["platform"], registry=r)
         self.last_tick = Gauge(
             "kneecoach_last_tick_timestamp_seconds", "When the scheduler last ticked (Unix "
             "time)", registry=r)
@@ -100,6 +108,8 @@ class Metrics:
         self.replies.labels(name, "outbox")
         self.rate_limited.labels(name)
         self.blocked.labels(name)
+        self.busiest_minute.labels(name)
+        self.expected_backlog.labels(name)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -142,6 +152,11 @@ class Metrics:
     def backlog(self, pending: int, oldest_seconds: float) -> None:
         self.outbox_pending.set(pending)
         self.outbox_oldest.set(oldest_seconds)
+
+    def busy(self, platform: str, busiest: int, late_seconds: float) -> None:
+        """The upcoming minutes on one platform (``bot.schedule.spread``)."""
+        self.busiest_minute.labels(platform).set(busiest)
+        self.expected_backlog.labels(platform).set(late_seconds)
 
     def connected(self, platform: str, up: bool) -> None:
         self.platform_up.labels(platform).set(1 if up else 0)

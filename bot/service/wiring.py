@@ -53,7 +53,7 @@ class Service:
 
     def ticker(self, outbox: OutboxStore, worker: DeliveryWorker,
                inbox: Dispatcher | None = None, **options: Any) -> ObservedTicker:
-        """``options``: the ticker's own (``claim_ahead``, ``retention``, ``nap``)."""
+        """``options``: the ticker's own (``claim_ahead``, ``retention``, ``nap``, ``busy``)."""
         return ObservedTicker(outbox, worker, self.clock, inbox, metrics=self.metrics,
                               heartbeat=self.heartbeat, **options)
 

@@ -145,6 +145,12 @@ def reply_data(reply: Reply) -> dict[str, Any]:
         data["asks"] = reply.asks
     if reply.typed_answer is not None:
         data["typed_answer"] = reply.typed_answer
+    if reply.parts:
+        data["parts"] = list(reply.parts)
+    if reply.joins_pressed:
+        data["joins_pressed"] = True
+    if reply.alone:
+        data["alone"] = True
     return data
 
 
@@ -161,8 +167,11 @@ def reply_of(data: dict[str, Any]) -> Reply:
         chosen=data.get("chosen"),
         replaces_pressed=bool(data.get("replaces_pressed", False)),
         ephemeral=bool(data.get("ephemeral", False)),
-        asks="choice" if asks == "choice" else "value" if asks == "value" else None,
+        asks=asks if asks in ("choice", "value", "text") else None,
         typed_answer=data.get("typed_answer"),
+        parts=tuple(str(k) for k in data.get("parts", ())),
+        joins_pressed=bool(data.get("joins_pressed", False)),
+        alone=bool(data.get("alone", False)),
     )
 
 

@@ -9,6 +9,7 @@ from bot.store.clubs import ClubStore
 from bot.store.database import Database, Tx
 from bot.store.dm_channels import StoredDMChannels
 from bot.store.inbox import InboxStore
+from bot.store.load import LoadStore
 from bot.store.outbox import OutboxStore
 from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
@@ -27,6 +28,7 @@ class Stores:
     outbox: OutboxStore
     inbox: InboxStore
     dm_channels: StoredDMChannels
+    load: LoadStore
 
     def turn(self, person: str) -> AbstractAsyncContextManager[Tx]:
         """``person``'s turn: every repository call of this task inside it is one
@@ -45,4 +47,5 @@ class Stores:
             outbox=OutboxStore(db),
             inbox=InboxStore(db),
             dm_channels=StoredDMChannels(db),
+            load=LoadStore(db),
         )

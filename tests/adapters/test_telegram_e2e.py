@@ -87,7 +87,7 @@ class World:
         return sum(
             len(render.render_reply(r, username))
             for r in call.replies
-            if not (call.ref.shared and r.private)
+            if not (call.ref.shared and r.private) and not r.joins_pressed
         )
 
     async def exchange(
@@ -138,7 +138,7 @@ class Runner:
             self.user_id,
             lambda: self.server.inject_private_text(self.user_id, text),
         )
-        return [r.key for r in replies]
+        return [k for r in replies for k in r.keys]
 
     def newest_button(self, label: str) -> tuple[StoredMessage, str]:
         for message in reversed(self.messages()):
@@ -171,11 +171,21 @@ class Runner:
         self.answers.append(label)
         replies, _ = await self.press_data(message.message_id, data)
         chosen = next((r.chosen for r in replies if r.chosen), None)
-        if chosen is not None:  # taken as the answer: the question shows it, buttons gone
-            edited = self.server.message(self.user_id, message.message_id)
+        if replies and replies[0].joins_pressed:  # the question became the pressed message
+            shown = f"✓ {chosen}\n\n{render.markup_to_plain(replies[0].text)}"
+            await self.server.wait_until(lambda: (
+                self.server.message(self.user_id, message.message_id).text or ""
+            ).endswith(shown), WITHIN)
+        edited = self.server.message(self.user_id, message.message_id)
+        if replies and replies[0].joins_pressed:
+            assert chosen is not None
+            labels = [b["text"] for row in (edited.reply_markup or {}).get(
+                "inline_keyboard", []) for b in row]
+            assert labels == [b.label for row in replies[0].buttons for b in row]
+        elif chosen is not None:  # taken as the answer: the question shows it, buttons gone
             assert edited.reply_markup is None
             assert (edited.text or edited.caption or "").endswith(f"✓ {chosen}")
-        return [r.key for r in replies]
+        return [k for r in replies for k in r.keys]
 
     async def do(self, steps: list[tuple[str, str]]) -> list[str]:
         keys: list[str] = []
@@ -213,7 +223,7 @@ async def enrol(w: World, user_id: int) -> Runner:
     assert await runner.press("18 or over") == ["intake.ask.story"]
     assert await runner.say(STORY_TYPED) == ["intake.ask.location"]
     assert await runner.do(INTAKE) == ["safety.pfp_program", "intake.ask.offer"]
-    triage = runner.messages()[-2]
+    triage = runner.messages()[-1]  # the race question, become the triage answer and offer
     assert triage.text is not None and "not a diagnosis" in triage.text.lower()
     assert await runner.press("Yes, let's start") == ["intake.ask.reminder_time"]
     assert await runner.say("07:30") == ["intake.ask.timezone"]
@@ -233,11 +243,11 @@ async def enrol(w: World, user_id: int) -> Runner:
 
 
 def prompts(w: World, chat_id: int) -> list[StoredMessage]:
-    """The daily prompt's question messages (the second of its two messages)."""
+    """The daily prompts (the session card, which asks how it went)."""
     return [
         m
         for m in w.server.bot_messages(chat_id)
-        if m.text is not None and m.text.startswith("When you've had a go")
+        if m.text is not None and m.text.startswith("Good day!")
     ]
 
 
@@ -275,9 +285,9 @@ async def test_a_runner_from_start_to_progress(
     assert len(alice.messages()) == sent_before
     assert prompts(w, ALICE) == []
     await w.advance(timedelta(minutes=2))
-    assert len(alice.messages()) == sent_before + 2
+    assert len(alice.messages()) == sent_before + 1  # the session card asks how it went
     (question,) = prompts(w, ALICE)
-    assert [b["text"] for b in keyboard(question)] == [
+    assert [b["text"] for b in keyboard(question)][-5:] == [
         "Done ✅",
         "Did part of it",
         "Short version",
@@ -286,10 +296,9 @@ async def test_a_runner_from_start_to_progress(
     ]
     (row,) = await outbox(w, ALICE)
     assert row["status"] == "sent" and row["sent_at"] == "2026-03-02T07:30:00Z"
-    session, ask = w.server.calls[-2:]  # the worker sent both through the adapter
-    assert [session.method, ask.method] == ["sendMessage", "sendMessage"]
-    assert session["chat_id"] == ask["chat_id"] == str(ALICE)
-    assert json.loads(ask["reply_markup"])["inline_keyboard"][0][0]["text"] == "Done ✅"
+    (ask,) = w.server.calls[-1:]  # the worker sent it through the adapter
+    assert ask.method == "sendMessage" and ask["chat_id"] == str(ALICE)
+    assert json.loads(ask["reply_markup"])["inline_keyboard"][-1][0]["text"] == "Done ✅"
 
     # How the strength work felt, then the check-in, by buttons.
     assert await alice.press("Done ✅") == ["daily.recorded.done", "daily.ask.feel"]
@@ -358,9 +367,10 @@ async def test_a_stale_button_is_answered_and_changes_nothing(world: World) -> N
     await alice.say(STORY_TYPED)
     question, data = alice.newest_button("Behind or around the kneecap")
     assert await alice.press("Behind or around the kneecap") == ["intake.ask.side"]
-    answered = w.server.message(ALICE, question.message_id)
-    assert answered.reply_markup is None and answered.text is not None
-    assert answered.text.endswith("✓ Behind or around the kneecap")
+    answered = w.server.message(ALICE, question.message_id)  # now the next question
+    assert answered.text is not None
+    assert "✓ Behind or around the kneecap\n\nWhich knee" in answered.text
+    assert [b["text"] for b in keyboard(answered)] == ["Left", "Right", "Both"]
 
     state = await w.dialog_state(ALICE)
     edits = sum(len(w.server.calls_to(m)) for m in ("editMessageText", "editMessageReplyMarkup"))
@@ -371,7 +381,7 @@ async def test_a_stale_button_is_answered_and_changes_nothing(world: World) -> N
     replies, update = await alice.press_data(question.message_id,
                                              data.replace(":kneecap", ":outer"))
 
-    assert [r.key for r in replies] == ["input.stale", "intake.ask.side"]
+    assert [k for r in replies for k in r.keys] == ["input.stale", "intake.ask.side"]
     assert all(r.chosen is None for r in replies)
     assert w.server.answered(update)
     assert await w.dialog_state(ALICE) == state
@@ -416,11 +426,11 @@ async def test_a_429_on_a_reminder_is_waited_out_and_nothing_is_lost(world: Worl
     w = world
     alice = await enrol(w, ALICE)
     sent_before = len(alice.messages())
-    # The prompt's first message goes through, its question meets flood control.
-    w.server.fail_next("sendMessage", retry_after=30, after=1)
+    # The prompt (one message: the session card asks how it went) meets flood control.
+    w.server.fail_next("sendMessage", retry_after=30)
 
     await w.advance_to(PROMPT_AT + timedelta(seconds=10))
-    assert len(alice.messages()) == sent_before + 1  # the session, not yet the question
+    assert len(alice.messages()) == sent_before  # not yet
     (row,) = await outbox(w, ALICE)
     assert row["status"] == "pending" and row["attempts"] == 1
     assert [r.error_code for r in w.server.rejections] == [429]
@@ -429,7 +439,7 @@ async def test_a_429_on_a_reminder_is_waited_out_and_nothing_is_lost(world: Worl
     (row,) = await outbox(w, ALICE)
     assert row["status"] == "sent"
     assert row["sent_at"] == "2026-03-02T07:30:30Z"
-    assert len(alice.messages()) == sent_before + 2  # each message exactly once
+    assert len(alice.messages()) == sent_before + 1  # exactly once
     assert len(prompts(w, ALICE)) == 1
     # The question that arrived is the live one: pressing it works.
     assert await alice.press("Done ✅") == ["daily.recorded.done", "daily.ask.feel"]
@@ -451,7 +461,7 @@ async def test_a_ten_minute_outage_is_waited_out_and_each_reminder_arrives_once(
     w.server.outage = None
     await w.advance(timedelta(minutes=5))
     for runner in (alice, bob):
-        assert len(runner.messages()) == sent_before[int(runner.user_id)] + 2
+        assert len(runner.messages()) == sent_before[int(runner.user_id)] + 1
         assert len(prompts(w, runner.user_id)) == 1
     for row in await outbox(w, ALICE) + await outbox(w, BOB):
         assert row["status"] == "sent"
@@ -484,8 +494,9 @@ async def test_webhook_refuses_a_wrong_secret_and_passes_the_right_one_to_the_co
             genuine = server.make_message(chat_id=ALICE, user_id=ALICE, text="/start")
             assert await server.post_webhook(genuine) == 200
             call = await port.wait_call(0, ALICE)
-            assert [r.key for r in call.replies] == ["start.welcome", "intake.ask.consent"]
-            await server.wait_until(lambda: len(server.bot_messages(ALICE)) >= 2, WITHIN)
+            assert [k for r in call.replies for k in r.keys] == [
+                "start.welcome", "intake.ask.consent"]
+            await server.wait_until(lambda: len(server.bot_messages(ALICE)) >= 1, WITHIN)
             assert len(port.calls) == 1  # the forged updates never reached the coach
             assert server.calls_to("getUpdates") == []
     finally:

@@ -55,11 +55,11 @@ async def test_the_daily_card_comes_once_a_day_for_two_weeks(world: World) -> No
     await client.send("/today")
     assert "**Day 1:**" not in client.text, "never twice a day"
     await world.advance(timedelta(days=1, hours=2))  # Tuesday's prompt, day 2
-    prompt = next(r for r in reversed(client.history) if r.key == "daily.session")
+    prompt = next(r for r in reversed(client.history) if "daily.session" in r.keys)
     assert "**Day 2:** Your pain guide" in prompt.text
     assert "/learn pain_monitoring" in prompt.text
     await world.advance(timedelta(days=13))
-    prompt = next(r for r in reversed(client.history) if r.key == "daily.session")
+    prompt = next(r for r in reversed(client.history) if "daily.session" in r.keys)
     assert "**Day" not in prompt.text, "no cards after the first two weeks"
 
 
@@ -74,7 +74,7 @@ async def test_one_exercise_too_easy_moves_only_its_ladder(world: World) -> None
     await client.press("Clamshell")
     assert client.keys == ["feedback.thanks.too_easy", "checkin.ask.pain"]
     await world.advance(timedelta(days=2))  # Wednesday
-    prompt = next(r for r in reversed(client.history) if r.key == "daily.session")
+    prompt = next(r for r in reversed(client.history) if "daily.session" in r.keys)
     # no band: the clamshell goes straight to the side-lying leg raise
     assert "Clamshell felt too easy, so today it is **Side-lying leg raise**." in prompt.text
     assert "Sit-to-stand" in strength_lines(prompt.text)
@@ -87,7 +87,7 @@ async def test_a_worse_morning_steps_the_last_sessions_moves_back(world: World) 
     for answer in ["Done ✅", "Too easy", "All of them", "3", "No", "No", "No"]:
         await client.press(answer)
     await world.advance(timedelta(days=2))  # Wednesday: one level up
-    prompt = next(r for r in reversed(client.history) if r.key == "daily.session")
+    prompt = next(r for r in reversed(client.history) if "daily.session" in r.keys)
     assert "Sit-to-stand felt too easy, so today it is **Box squat**." in prompt.text
     for answer in ["Done ✅", "About right", "3", "No", "No", "No"]:
         await client.press(answer)
@@ -96,7 +96,7 @@ async def test_a_worse_morning_steps_the_last_sessions_moves_back(world: World) 
         await client.press(answer)
     assert client.keys == ["advice.ease"]
     await world.advance(timedelta(days=1))  # Friday
-    prompt = next(r for r in reversed(client.history) if r.key == "daily.session")
+    prompt = next(r for r in reversed(client.history) if "daily.session" in r.keys)
     assert ("Your knee was worse the morning after Box squat, so today it is "
             "**Sit-to-stand**.") in prompt.text
     assert strength_lines(prompt.text)[0] == "Sit-to-stand"
@@ -106,8 +106,9 @@ async def test_the_short_version_is_one_knee_one_hip_one_stretch(world: World) -
     client = await world.enrol("r1")
     await world.advance(timedelta(hours=2))
     await client.press("Short version")
-    short, question = client.last
-    assert short.key == "daily.short" and question.key == "daily.ask.session"
+    (short,) = client.last  # one message: the short session carries the question's buttons
+    assert short.keys == ("daily.short", "daily.ask.session")
+    assert "Done ✅" in client.labels() and short.joins_pressed
     assert short.text.startswith("**Short version** (week 1): about 14 minutes")
     assert strength_lines(short.text) == ["Sit-to-stand", "Clamshell"]
     assert "- Standing hamstring stretch:" in short.text

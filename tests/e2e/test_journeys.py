@@ -17,7 +17,7 @@ from PIL import Image
 
 from bot.store.progression import ProgressionStore
 from bot.store.sqlite import SQLiteDatabase
-from tests.e2e.test_transcripts import check_golden, keys, transcript
+from tests.e2e.test_transcripts import check_golden, keys, said, transcript
 from tests.support.content import shipped_content
 from tests.support.pdf import pdf_text
 
@@ -118,7 +118,7 @@ class Runner:
 
 
 def days_of(records: list[dict[str, object]], key: str) -> list[str]:
-    return [str(r["at"])[:10] for r in records if r["key"] == key]
+    return [str(r["at"])[:10] for r in records if key in said(r)]
 
 
 def day_of(date_text: str) -> int:
@@ -128,7 +128,7 @@ def day_of(date_text: str) -> int:
 
 def sessions_text(records: list[dict[str, object]]) -> list[tuple[int, str]]:
     return [(day_of(str(r["at"])[:10]), str(r["text"])) for r in records
-            if r["key"] in {"daily.session", "daily.short", "today.session"}]
+            if {"daily.session", "daily.short", "today.session"} & set(said(r))]
 
 
 async def run(tmp_path: Path, runner: Runner) -> list[dict[str, object]]:
@@ -184,7 +184,7 @@ async def test_improving_runner_gets_no_escalation(tmp_path: Path) -> None:
     pain_free = [d for d in range(7, 43, 7)
                  if all(runner.pain(r) <= 2 for r in range(d - 6, d + 1) if runner.ran(r))]
     assert adds == pain_free == [28, 35, 42]
-    review = next(r for r in records if r["key"] == "review.summary")
+    review = next(r for r in records if "review.summary" in said(r))
     assert "10/20 at the start, 20/20 now" in str(review["text"])
     assert found[-1] == "progress.chart"
     chart = records[-1]
@@ -213,7 +213,7 @@ async def test_non_improving_runner_is_sent_to_a_clinician_at_three_and_six_week
     records = await run(tmp_path, runner)
     assert days_of(records, "escalate.week3") == ["2026-03-23"]  # day 21
     assert days_of(records, "escalate.week6") == ["2026-04-13"]  # day 42
-    week6 = next(r for r in records if r["key"] == "escalate.week6")
+    week6 = next(r for r in records if "escalate.week6" in said(r))
     assert week6["buttons"] == ["Pause the programme", "Keep going"]
     assert "function score was 10/20 at the start and is 10/20 now" in str(week6["text"])
     assert "review.maintenance" not in keys(records)
@@ -229,10 +229,10 @@ async def test_the_week_three_and_six_referrals_follow_that_days_review_one_thin
                     weekly=lambda d: "About the same" if d in (21, 42) else "A little worse")
     records = await run(tmp_path, runner)
     for day, key in (("2026-03-23", "escalate.week3"), ("2026-04-13", "escalate.week6")):
-        found = [str(r["key"]) for r in records if str(r["at"]).startswith(day)]
+        found = [k for r in records if str(r["at"]).startswith(day) for k in said(r)]
         assert (found.index("weekly.ask.rating") < found.index("function.ask.kneeling_jumping")
                 < found.index("function.result") < found.index(key)), found
-        referral = next(r for r in records if r["key"] == key)
+        referral = next(r for r in records if key in said(r))
         assert "you said the knee was about the same" in str(referral["text"])
         assert "a little worse" not in str(referral["text"])
     week6 = found.index("escalate.week6")
@@ -264,8 +264,9 @@ async def test_a_race_within_eight_weeks_adds_no_distance(tmp_path: Path) -> Non
     runner = Runner(pain=lambda d: 1, weekly=lambda d: "Better", race="soon", days=15,
                     ran=lambda d: 6 if d % 2 else None)
     records = await run(tmp_path, runner)
-    weekly = [r for r in records if str(r["key"]).startswith("running.week.")]
-    assert [r["key"] for r in weekly] == ["running.week.hold", "running.week.hold"]
+    weekly = [r for r in records if any(k.startswith("running.week.") for k in said(r))]
+    assert [k for r in weekly for k in said(r) if k.startswith("running.week.")] == [
+        "running.week.hold", "running.week.hold"]
     assert all("With your race this close, add nothing now" in str(r["text"]) for r in weekly)
     assert days_of(records, "safety.race_soon") == ["2026-03-02"]
 
@@ -293,8 +294,8 @@ async def test_it_hurt_twice_steps_back_with_the_pain_advice(tmp_path: Path) -> 
                     feel=lambda d: HURT if d in hurts else EASY if d < 7 else RIGHT)
     records = await run(tmp_path, runner)
     # the ease-off advice straight after each "it hurt"
-    feedback = [(day_of(str(r["at"])[:10]), r["key"]) for r in records
-                if str(r["key"]).startswith(("feedback.", "advice.ease"))]
+    feedback = [(day_of(str(r["at"])[:10]), k) for r in records for k in said(r)
+                if k.startswith(("feedback.", "advice.ease"))]
     for day in hurts:
         assert (day, "feedback.thanks.hurt") in feedback and (day, "advice.ease") in feedback
     sessions = dict(sessions_text(records))
@@ -335,8 +336,8 @@ async def test_a_runner_who_stopped_gets_walk_run_and_steps_up_after_a_pain_free
                     duration="Over 3 months", ran=lambda d: 2 if d % 2 else None)
     records = await run(tmp_path, runner)
     assert days_of(records, "running.start.walk_run") == ["2026-03-02"]
-    suggestions = [(day_of(str(r["at"])[:10]), r["key"]) for r in records
-                   if str(r["key"]).startswith("running.week.")]
+    suggestions = [(day_of(str(r["at"])[:10]), k) for r in records for k in said(r)
+                   if k.startswith("running.week.")]
     assert suggestions == [
         (7, "running.week.walk_run_hold"),  # runs at 3/10: acceptable, hold
         (14, "running.week.walk_run_next"),  # a pain-free week: the next stage
@@ -359,7 +360,7 @@ async def test_function_gain_with_unchanged_pain_is_not_escalated_at_six_weeks(
     found = keys(records)
     assert "escalate.week6" not in found
     assert "review.maintenance" in found
-    review = next(r for r in records if r["key"] == "review.summary")
+    review = next(r for r in records if "review.summary" in said(r))
     assert "**What worked:** what the knee lets you do went up by 5 points." in str(
         review["text"])
     check_golden("journey_function_gain", records)

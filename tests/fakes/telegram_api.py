@@ -19,7 +19,11 @@ Behaviours for tests: ``blocked_chats`` (403), ``unknown_chats`` (400 chat not f
 error page that quotes the request path, token included, as a proxy in front of the Bot API
 does), ``drop_next`` (close the connection), ``outage`` (every call answers that status with
 such a page until it is set back to None), ``rate_limit(n)`` (at most n messages in any
-sliding second, 429 above, counted in ``rate_limited``), ``on_call(method, phase)`` (called
+sliding second, 429 above, counted in ``rate_limited``; a call carrying
+``allow_paid_broadcast=true`` counts in a window of its own instead, at most
+``paid_per_second`` (Telegram's 1000), and in ``paid_messages``: the Stars it would cost are
+``paid_messages`` x ``PAID_STARS``; the parameter must be a boolean and is refused on the
+methods the Bot API does not give it, ``PAID_METHODS``), ``on_call(method, phase)`` (called
 when a valid call arrives, phase "received", and once it is recorded, "accepted", before
 the answer goes out: a test can kill the bot's process right there),
 ``updates_per_poll(n)`` (one getUpdates hands out at most n updates whatever its
@@ -57,6 +61,7 @@ from telegram.constants import (
     BotCommandLimit,
     CallbackQueryLimit,
     FileSizeLimit,
+    FloodLimit,
     InlineKeyboardButtonLimit,
     InlineKeyboardMarkupLimit,
     MessageLimit,
@@ -96,6 +101,12 @@ MAX_PHOTO_SIDE_SUM = 10_000  # the Bot API's sendPhoto: width + height
 MAX_PHOTO_RATIO = 20
 # An uploaded file's name travels in its multipart part; the fake keeps it as a parameter.
 FILENAME = "filename:"
+# The methods of the fake that take allow_paid_broadcast (the Bot API's sendMessage,
+# sendPhoto, sendAnimation, sendDocument and its other sends; never an edit), its rate and
+# its price: "up to 1000 messages per second ... for a fee of 0.1 Telegram Stars per message".
+PAID_METHODS = frozenset({"sendmessage", "sendphoto", "sendanimation", "senddocument"})
+PAID_PER_SECOND = int(FloodLimit.PAID_MESSAGES_PER_SECOND)
+PAID_STARS = 0.1
 SENDING_METHODS = frozenset(
     {"sendmessage", "sendphoto", "sendanimation", "senddocument", "editmessagetext",
      "editmessagecaption", "editmessagereplymarkup"}
@@ -365,6 +376,16 @@ def _bool_value(value: Any) -> bool:
     return str(value).lower() in ("true", "1")
 
 
+def _strict_bool(value: Any, name: str) -> bool:
+    """A Boolean parameter: true or false (JSON, or as a form sends it), nothing else."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("true", "false"):
+        raise bad(f"can't parse {name}: a Boolean is expected")
+    return text == "true"
+
+
 # ---------------------------------------------------------------------------------------------
 # The server
 
@@ -403,6 +424,9 @@ class FakeTelegram:
         self._rate_per_second: int | None = None
         self._per_poll: int | None = None
         self._rate_window: deque[float] = deque()
+        self.paid_per_second = PAID_PER_SECOND  # with rate_limit set: paid calls' own limit
+        self.paid_messages = 0  # calls accepted with allow_paid_broadcast=true
+        self._paid_window: deque[float] = deque()
         self._failures: dict[str, deque[_Failure]] = {}
         self._drops: dict[str, int] = {}
         self._updates: list[dict[str, Any]] = []
@@ -561,6 +585,7 @@ class FakeTelegram:
         """Allow at most ``per_second`` messages in any sliding second (None: unlimited)."""
         self._rate_per_second = per_second
         self._rate_window.clear()
+        self._paid_window.clear()
 
     def updates_per_poll(self, count: int | None) -> None:
         """Hand out at most ``count`` updates per getUpdates, whatever the bot asks for
@@ -578,17 +603,21 @@ class FakeTelegram:
         """The cap set by ``updates_per_poll`` (None: none)."""
         return self._per_poll
 
-    def _check_rate(self) -> None:
+    def _check_rate(self, paid: bool = False) -> None:
+        """The sliding second of ``rate_limit``; a call that pays for broadcast is counted in
+        a window of its own at ``paid_per_second`` instead."""
         if self._rate_per_second is None:
             return
+        window, limit = ((self._paid_window, self.paid_per_second) if paid
+                         else (self._rate_window, self._rate_per_second))
         now = time.monotonic()
-        while self._rate_window and self._rate_window[0] <= now - 1.0:
-            self._rate_window.popleft()
-        if len(self._rate_window) >= self._rate_per_second:
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= limit:
             self.rate_limited += 1
-            wait = max(1, math.ceil(self._rate_window[0] + 1.0 - now))
+            wait = max(1, math.ceil(window[0] + 1.0 - now))
             raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
-        self._rate_window.append(now)
+        window.append(now)
 
     # -- injection (updates) ---------------------------------------------------------------
 
@@ -858,10 +887,23 @@ class FakeTelegram:
     def _run(self, method_name: str, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         key = method_name.lower()
         self._take_failure(key)
+        paid = self._paid_flag(key, method_name, params)
         if key in SENDING_METHODS:
             self._check_chat(params)
-            self._check_rate()
-        return self._methods[key](params, files)
+            self._check_rate(paid)
+        result = self._methods[key](params, files)
+        if paid:
+            self.paid_messages += 1
+        return result
+
+    @staticmethod
+    def _paid_flag(key: str, method_name: str, params: dict[str, Any]) -> bool:
+        """``allow_paid_broadcast``: a Boolean, on the methods that take it only."""
+        if "allow_paid_broadcast" not in params:
+            return False
+        if key not in PAID_METHODS:
+            raise bad(f"{method_name} has no parameter allow_paid_broadcast")
+        return _strict_bool(params["allow_paid_broadcast"], "allow_paid_broadcast")
 
     def _take_failure(self, key: str) -> None:
         failure = self._failures.get(key)

@@ -41,7 +41,13 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.adapters.telegram import TelegramAdapter, TelegramSettings
 from bot.adapters.telegram.inbound import TgApplication
-from bot.adapters.telegram.render import AnimationPart, DocumentPart, PhotoPart, TextPart
+from bot.adapters.telegram.render import (
+    AnimationPart,
+    DocumentPart,
+    Keyboard,
+    PhotoPart,
+    TextPart,
+)
 from bot.engine.ports import CoachPort
 from bot.schedule.inbox import Dispatcher
 from tests.fakes.telegram_api import FILENAME, ApiError, FakeTelegram
@@ -115,13 +121,17 @@ class FakeBotApiOutput:
             params["reply_markup"] = part.keyboard.json
         return int(self._call("sendDocument", params, {"document": part.data})["message_id"])
 
-    async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
+    async def edit_text(
+        self, chat_id: int, message_id: int, html: str, keyboard: Keyboard | None = None
+    ) -> None:
         params = {
             "chat_id": str(chat_id),
             "message_id": str(message_id),
             "text": html,
             "parse_mode": "HTML",
         }
+        if keyboard is not None:
+            params["reply_markup"] = keyboard.json
         self._call("editMessageText", params)
 
     async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:

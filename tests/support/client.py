@@ -54,7 +54,8 @@ class CoachClient:
 
     @property
     def keys(self) -> list[str]:
-        return [r.key for r in self.last]
+        """The keys of what the last turn said, a message's folded keys before its own."""
+        return [key for r in self.last for key in r.keys]
 
     @property
     def text(self) -> str:

@@ -193,7 +193,7 @@ async def test_typed_answers_through_the_programmes_questions(world: World) -> N
         assert replies[0].typed_answer in {"Yes", "No"}, replies[0]
     assert client.last[-1].asks == "value"
     replies = await client.send("half an hour")
-    assert replies[0].key == "programme.started" and replies[0].typed_answer == "30"
+    assert replies[0].keys[0] == "programme.started" and replies[0].typed_answer == "30"
     # the function check: 0-4 typed as numbers or words, never a button's position
     assert client.last[-1].key == "function.ask.stairs"
     assert client.last[-1].asks == "value"

@@ -35,6 +35,11 @@ MAX_ROWS: Final = 5  # action rows in one message
 # Our custom_ids are this prefix + the engine's Button.data (see render.custom_id_for).
 CUSTOM_ID_PREFIX: Final = "kc|"
 
+# Rate: "All bots can make up to 50 requests per second to our API" (Discord's documentation,
+# "Rate Limits": the global limit; discord.py waits it out and has no constant for it). A DM
+# to someone new also opens their DM channel once (kept: ``DMChannelStore``).
+REQUESTS_PER_SECOND: Final = 50.0
+
 # Application commands
 MAX_COMMAND_NAME: Final = 32  # characters, [-_a-z0-9] for a chat input command
 MAX_DESCRIPTION: Final = 100  # characters of a command's or an option's description
@@ -58,4 +63,5 @@ CAPABILITIES: Final = Capabilities(
     ephemeral_replies=True,
     animations=True,  # an attached GIF plays inline
     command_prefix=f"/{ROOT_COMMAND} ",
+    messages_per_second=REQUESTS_PER_SECOND,
 )

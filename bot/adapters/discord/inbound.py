@@ -14,8 +14,9 @@ Every interaction is deferred before the engine is called (Discord wants an answ
 3 s). After a press, the pressed message is edited: a reply marked ``replaces_pressed``
 becomes it (text and buttons: the club post's new counter with its Done button; never a
 private reply on a server message), otherwise ``Reply.chosen`` is shown under the question
-and its buttons go. Replies marked ``ephemeral`` are ephemeral follow-ups (the club's
-"thanks").
+and its buttons go; a reply marked ``joins_pressed`` (the only one, a question) is then
+shown in the same edit, under the choice, with its buttons, where it fits one message.
+Replies marked ``ephemeral`` are ephemeral follow-ups (the club's "thanks").
 
 What people type in a DM goes to the engine's ``Inbox`` (the message id is its event id, a
 repeat is dropped): it is kept before anything else happens, handled in the person's turn and
@@ -43,6 +44,7 @@ from bot.adapters.discord.render import (
     RenderedMessage,
     dm_link,
     render_chosen,
+    render_joined,
     render_markup,
     render_replies,
     render_reply,
@@ -288,12 +290,39 @@ class DiscordInbound:
                 allowed_mentions=discord.AllowedMentions.none(), **kwargs
             )
             return [r for r in replies if r is not replacement]
+        if await self._join_pressed(interaction, replies, shared=shared):
+            return []
         chosen = next((r.chosen for r in replies if r.chosen), None)
         if chosen is not None:
             await interaction.edit_original_response(
                 content=render_chosen(interaction.message.content, chosen), view=None
             )
         return list(replies)
+
+    async def _join_pressed(
+        self, interaction: Interaction, replies: Sequence[Reply], *, shared: bool
+    ) -> bool:
+        """One edit instead of an edit and a post: when the engine marked the only reply to
+        a press ``joins_pressed``, the pressed DM message becomes its own content, the
+        choice and the reply, with the reply's buttons, if that fits one message. False
+        when it does not apply (the caller shows the choice and posts the reply)."""
+        message = interaction.message
+        if shared or message is None or len(replies) != 1 or not replies[0].joins_pressed:
+            return False
+        reply = replies[0]
+        rendered = render_reply(reply)
+        if reply.chosen is None or len(rendered) != 1 or rendered[0].files:
+            return False
+        content = render_joined(message.content, reply.chosen, rendered[0])
+        if content is None:
+            return False
+        await interaction.edit_original_response(
+            content=content, view=view(rendered[0]),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        if rendered[0].asks and interaction.channel_id is not None:
+            self.outbound.remember_question(int(interaction.channel_id), message.id)
+        return True
 
     async def _answer_in_server(
         self, interaction: Interaction, replies: Sequence[Reply], *, original_pending: bool

@@ -211,11 +211,15 @@ class Outbound:
             message_id = await channels.post(channel_id, message, nonce=nonce)
             await progress.record(message_id)
             if message.asks and message_id.isdigit():
-                self.questions[channel_id] = int(message_id)
-                self.questions.move_to_end(channel_id)
-                while len(self.questions) > QUESTION_MEMORY:
-                    self.questions.popitem(last=False)
+                self.remember_question(channel_id, int(message_id))
         return list(progress.sent)
+
+    def remember_question(self, channel_id: int, message_id: int) -> None:
+        """The message holding the last question with buttons in this channel."""
+        self.questions[channel_id] = message_id
+        self.questions.move_to_end(channel_id)
+        while len(self.questions) > QUESTION_MEMORY:
+            self.questions.popitem(last=False)
 
     async def mark_typed(self, channel_id: int, replies: Sequence[Reply]) -> None:
         """When the coach took typed text as the answer to its last question

@@ -429,3 +429,10 @@ def render_chosen(content: str, chosen: str) -> str:
     if len(content) > room:
         content = content[: room - 1].rstrip("\\") + ELLIPSIS
     return (content + suffix).strip()
+
+
+def render_joined(content: str, chosen: str, question: RenderedMessage) -> str | None:
+    """The pressed message's content with the choice shown under it and then the next
+    question's (``Reply.joins_pressed``); None when that would not fit one message whole."""
+    joined = f"{render_chosen(content, chosen)}\n\n{question.content}"
+    return joined if len(joined) <= MAX_CONTENT else None

@@ -28,6 +28,7 @@ class; PTB's ``InvalidToken`` message, which quotes the token, is replaced; and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
@@ -112,6 +113,16 @@ class TelegramAdapter:
         self.connection_pool_size = connection_pool_size
         self.outbound = Outbound()
         self.outbound.on_refused = self._refused
+        self.outbound.paid_broadcast = bool(rate_limits and rate_limits.paid_broadcast)
+        if rate_limits is not None and rate_limits.paid_broadcast:  # reminders go out faster
+            self.capabilities = dataclasses.replace(
+                CAPABILITIES, messages_per_second=rate_limits.bulk_messages_per_second)
+            if rate_limits.bulk_messages_per_second < rate_limits.paid_messages_per_second:
+                logger.warning(
+                    "paid broadcast is on, but with %d message(s) in flight (TELEGRAM_IN_FLIGHT)"
+                    " reminders go out at about %.0f a second, not %.0f: each message in flight"
+                    " takes Telegram's answer time", rate_limits.in_flight,
+                    rate_limits.bulk_messages_per_second, rate_limits.paid_messages_per_second)
         self.receiver = Receiver(inbox, self.outbound)
         self.poller: Poller | None = None
         self._output = output

@@ -60,6 +60,14 @@ MAX_SECRET_TOKEN: Final = int(WebhookLimit.MAX_SECRET_TOKEN_LENGTH)  # 256
 MESSAGES_PER_SECOND: Final = float(FloodLimit.MESSAGES_PER_SECOND)  # 30, across all chats
 MESSAGES_PER_SECOND_PER_CHAT: Final = float(FloodLimit.MESSAGES_PER_SECOND_PER_CHAT)  # 1
 MESSAGES_PER_MINUTE_PER_GROUP: Final = float(FloodLimit.MESSAGES_PER_MINUTE_PER_GROUP)  # 20
+# With ``allow_paid_broadcast`` (Bot API sendMessage and the other sends): "up to 1000
+# messages per second, ignoring broadcasting limits for a fee of 0.1 Telegram Stars per
+# message" (opt-in: TELEGRAM_PAID_BROADCAST).
+PAID_MESSAGES_PER_SECOND: Final = float(FloodLimit.PAID_MESSAGES_PER_SECOND)  # 1000
+# How long Telegram usually takes to answer a send (BENCHMARKS.md): with N messages in
+# flight at most (TELEGRAM_IN_FLIGHT) no more than N / this go out a second, so the paid
+# rate needs about 30 in flight.
+TYPICAL_ANSWER_SECONDS: Final = 0.03
 
 CAPABILITIES: Final = Capabilities(
     platform=PLATFORM,
@@ -78,4 +86,5 @@ CAPABILITIES: Final = Capabilities(
     ephemeral_replies=False,
     animations=True,  # sendAnimation plays a GIF or a silent MP4 inline
     command_prefix="/",
+    messages_per_second=MESSAGES_PER_SECOND,
 )

@@ -14,7 +14,8 @@ message it was pressed on (``Envelope.origin``: repeated presses of one button a
 once) and, in its note, what marking the choice on that message needs (``Pressed``):
 when the coach takes the press as the answer to its question (it sets ``Reply.chosen``), the
 pressed message is edited to end with "✓ <chosen>" and lose its keyboard before the replies
-are sent, so an answered question cannot be answered twice.
+are sent, so an answered question cannot be answered twice (or, for a reply marked
+``joins_pressed``, to end with the choice and that next question, with its keyboard).
 
 Every button press is answered (answerCallbackQuery, which stops the button's spinner) as
 soon as the inbox has it, in the background: it is not the coach's answer, only Telegram's

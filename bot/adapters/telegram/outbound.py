@@ -29,7 +29,10 @@ message in flight when the process dies can arrive twice; none before it does.
 
 Answering a press (``answering``: the envelope's note, the pressed message): before the
 first reply message, the pressed message shows the choice (``mark_chosen``); done again after
-a restart it changes nothing ("message is not modified" is not an error).
+a restart it changes nothing ("message is not modified" is not an error). When the engine
+marked the only reply ``joins_pressed`` and it fits, one edit does both (``join_pressed``):
+the pressed message shows the choice and becomes that question, with its keyboard; the edit
+is recorded as that reply's message.
 
 Privacy: a reply with ``private=True`` is never sent into a shared chat (dropped with a
 warning); a send of nothing but private replies to a shared chat is ``Failed``, as on
@@ -68,7 +71,13 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import MAX_CAPTION, MAX_TEXT, PLATFORM
-from bot.adapters.telegram.ratelimit import replying, until_recorded
+from bot.adapters.telegram.ratelimit import (
+    PAID_FLAG,
+    broadcasting,
+    paid_broadcast,
+    replying,
+    until_recorded,
+)
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.results import (
     Blocked,
@@ -82,6 +91,11 @@ from bot.domain.results import (
 from bot.engine.ports import MemoryProgress, Progress
 
 logger = logging.getLogger(__name__)
+
+
+def _utf16(text: str) -> int:
+    """Telegram's count of a text's characters (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
 
 METHODS: dict[type, str] = {
     render.TextPart: "sendMessage",
@@ -117,8 +131,11 @@ class Output(Protocol):
         """sendDocument (a file to keep); returns the new message's id."""
         ...
 
-    async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
-        """editMessageText (HTML); the keyboard goes."""
+    async def edit_text(
+        self, chat_id: int, message_id: int, html: str,
+        keyboard: render.Keyboard | None = None,
+    ) -> None:
+        """editMessageText (HTML); the keyboard goes, or becomes ``keyboard``."""
         ...
 
     async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:
@@ -195,14 +212,20 @@ class BotApiOutput:
         ``Message``: only the id is needed, and parsing the answer (keyboard included) was
         the largest single cost of a reply after the HTTP client (bench/telegram_updates.py).
         """
+        if paid_broadcast():  # a reminder, with TELEGRAM_PAID_BROADCAST on
+            data[PAID_FLAG] = True
         result = await self.bot._post(endpoint, data)
         if not isinstance(result, dict) or not isinstance(result.get("message_id"), int):
             raise TelegramError(f"{endpoint}: unexpected answer from the Bot API")
         return int(result["message_id"])
 
-    async def edit_text(self, chat_id: int, message_id: int, html: str) -> None:
+    async def edit_text(
+        self, chat_id: int, message_id: int, html: str,
+        keyboard: render.Keyboard | None = None,
+    ) -> None:
         await self.bot.edit_message_text(
-            html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+            reply_markup=keyboard.markup() if keyboard is not None else None,
         )
 
     async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:
@@ -285,6 +308,8 @@ class Outbound:
         # chat id -> the message id of the last question with buttons sent there, so an
         # answer typed instead of pressed can drop them (``Reply.typed_answer``).
         self.questions: OrderedDict[int, int] = OrderedDict()
+        # Bulk sends (``wait`` 0: reminders) carry allow_paid_broadcast (TELEGRAM_PAID_BROADCAST).
+        self.paid_broadcast = False
 
     def _progress_for(self, idempotency_key: str) -> MemoryProgress:
         progress = self._memory.get(idempotency_key)
@@ -320,10 +345,13 @@ class Outbound:
             progress = self._progress_for(idempotency_key)
         # Someone waits for an answer (the port's ``wait``: 0 for a reminder): it goes
         # before the reminders waiting for the rate limit.
-        with replying() if wait > 0 else contextlib.nullcontext():
+        with replying() if wait > 0 else (
+                broadcasting() if self.paid_broadcast else contextlib.nullcontext()):
             if answering and not progress.sent:
                 pressed = Pressed.from_note(answering)
                 if pressed is not None:
+                    if await self.join_pressed(ref, pressed, replies, progress):
+                        return Sent(tuple(progress.sent))
                     await self.mark_chosen(pressed, replies)
             elif not progress.sent and not ref.shared and ref.chat_id.lstrip("-").isdigit():
                 await self.mark_typed(int(ref.chat_id), replies)
@@ -401,6 +429,54 @@ class Outbound:
                 logger.warning("%s failed: %s", method, exc.message)
                 return Failed(f"{method}: {exc.message}")
         return Sent(tuple(progress.sent))
+
+    async def join_pressed(
+        self, ref: ConversationRef, pressed: Pressed, replies: Sequence[Reply],
+        progress: Progress,
+    ) -> bool:
+        """One editMessageText instead of an edit and a sendMessage: when the engine marked
+        the only reply to a press ``joins_pressed``, the pressed text message becomes its
+        own text, "✓ <chosen>" and the reply, with the reply's keyboard, if that fits one
+        message. The edit is that reply's delivery: recorded in ``progress`` as the pressed
+        message's id (a repeat after a restart is "not modified", and recorded then). False
+        when it does not apply or Telegram refused the edit: the caller does what it did
+        before (mark the choice, send the reply)."""
+        output = self.output
+        kept = allowed(ref, replies)
+        if output is None or len(kept) != 1 or not kept[0].joins_pressed:
+            return False
+        reply = kept[0]
+        label = reply.chosen
+        if label is None or not pressed.has_keyboard or pressed.text is None \
+                or pressed.text_html is None:
+            return False
+        parts = render.render_reply(reply, self.username)
+        if len(parts) != 1 or not isinstance(parts[0], render.TextPart):
+            return False
+        part = parts[0]
+        shown = (_utf16(pressed.text) + render.choice_suffix_length(label)
+                 + len(render.JOIN) + _utf16(render.markup_to_plain(reply.text)))
+        if shown > MAX_TEXT:
+            return False
+        chat_id, message_id = pressed.chat_id, pressed.message_id
+        html = render.with_choice(pressed.text_html, label) + render.JOIN + part.html
+        try:
+            with until_recorded():
+                try:
+                    await output.edit_text(chat_id, message_id, html, part.keyboard)
+                except BadRequest as exc:
+                    if "not modified" not in exc.message:  # else: done before a restart
+                        raise
+                await progress.record(str(message_id))
+        except TelegramError as exc:
+            logger.warning("editing the pressed message into the next question failed (%s);"
+                           " sent as a message instead", type(exc).__name__)
+            return False
+        if part.keyboard is not None and reply.asks is not None:
+            self.remember_question(chat_id, message_id)
+        elif self.questions.get(chat_id) == message_id:
+            del self.questions[chat_id]
+        return True
 
     async def answer_press(self, query_id: str) -> None:
         """Stop the pressed button's spinner; a failure is only logged."""

@@ -4,6 +4,12 @@
 (``RetryAfter`` for the outbox, a bounded wait for an interactive reply). Why not PTB's
 ``AIORateLimiter``: docs/DESIGN.md and bench/telegram_delivery.py.
 
+Paid broadcast (``RateLimits.paid_broadcast``, off by default): the bulk sends made inside
+``broadcasting()`` (the outbox's reminders, never a reply) carry ``allow_paid_broadcast`` and
+are paced by a window of their own at Telegram's paid rate (1000 a second, 0.1 Stars a
+message); every other request keeps the free window of 30. A request carrying the flag while
+paid broadcast is off, or a reply, is paced as usual.
+
 It also keeps the number of messages "in flight" (sent, and not yet recorded as delivered
 by whoever sent them) at ``RateLimits.in_flight``: Telegram has no idempotency key, so each
 of them is one that a crash can repeat. A sender that records its messages wraps the send
@@ -29,6 +35,8 @@ from bot.adapters.telegram.capabilities import (
     MESSAGES_PER_MINUTE_PER_GROUP,
     MESSAGES_PER_SECOND,
     MESSAGES_PER_SECOND_PER_CHAT,
+    PAID_MESSAGES_PER_SECOND,
+    TYPICAL_ANSWER_SECONDS,
 )
 
 
@@ -46,6 +54,20 @@ class RateLimits:
     # Of each second's messages, as many as replies took in the last second (at most this
     # many) are kept for replies (bulk reminders fill the rest; with nobody writing, all).
     reply_reserve: int = 3
+    # Bulk sends (reminders) carry allow_paid_broadcast and are paced at the paid rate
+    # instead (Telegram charges 0.1 Stars a message): off unless TELEGRAM_PAID_BROADCAST.
+    paid_broadcast: bool = False
+    paid_messages_per_second: float = PAID_MESSAGES_PER_SECOND
+
+    @property
+    def bulk_messages_per_second(self) -> float:
+        """What reminders go out at: ``messages_per_second``; with paid broadcast up to the
+        paid rate, as far as ``in_flight`` messages at Telegram's usual answer time reach
+        (1 in flight: about 33 a second; about 30 reach 1000)."""
+        if not self.paid_broadcast:
+            return self.messages_per_second
+        reach = max(1, self.in_flight) / TYPICAL_ANSWER_SECONDS
+        return min(self.paid_messages_per_second, max(self.messages_per_second, reach))
 
 
 TELEGRAM_LIMITS = RateLimits()  # Telegram's published limits: the adapter's default
@@ -55,6 +77,9 @@ _LANDING: ContextVar[list[Callable[[], None]] | None] = ContextVar("kneecoach-tg
                                                                   default=None)
 # Whether the messages sent in this task answer someone who just wrote (see replying).
 _REPLYING: ContextVar[bool] = ContextVar("kneecoach-tg-replying", default=False)
+# Whether the messages sent in this task are bulk sends that may use paid broadcast.
+_BROADCASTING: ContextVar[bool] = ContextVar("kneecoach-tg-broadcasting", default=False)
+PAID_FLAG = "allow_paid_broadcast"  # the Bot API parameter of sendMessage and the other sends
 
 
 @contextlib.contextmanager
@@ -80,6 +105,22 @@ def replying() -> Iterator[None]:
         yield
     finally:
         _REPLYING.reset(token)
+
+
+@contextlib.contextmanager
+def broadcasting() -> Iterator[None]:
+    """Messages sent inside are bulk sends (reminders, nobody waiting) that carry
+    ``allow_paid_broadcast`` (``BotApiOutput`` adds it; only with paid broadcast on)."""
+    token = _BROADCASTING.set(True)
+    try:
+        yield
+    finally:
+        _BROADCASTING.reset(token)
+
+
+def paid_broadcast() -> bool:
+    """Whether the message about to be sent is a bulk send that may pay for broadcast."""
+    return _BROADCASTING.get() and not _REPLYING.get()
 
 
 class _Turns:
@@ -146,6 +187,7 @@ class SlidingWindow:
         self._next = 0.0
         self._replies: deque[float] = deque()  # when the replies of the last window started
         self._turns = _Turns()
+        self.started = 0  # requests it let start (for the tests and benchmarks)
 
     @contextlib.asynccontextmanager
     async def slot(self, reply: bool = False) -> AsyncIterator[None]:
@@ -175,6 +217,7 @@ class SlidingWindow:
                     self._bulk.popleft()
                 self._bulk.append(answered)
             self._next = start + self._spacing
+            self.started += 1
             if reply:
                 self._replies.append(start)
         finally:
@@ -195,14 +238,17 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """
 
     def __init__(self, limits: RateLimits) -> None:
-        self._window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
-                                     limits.reply_reserve)
+        self.window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
+                                    limits.reply_reserve)
         self._burst = max(1, limits.per_chat_burst)
         self._chat_period = self._burst / limits.per_chat_per_second
         self._group_rate = limits.group_messages_per_minute
         self._chats: dict[int, AsyncLimiter] = {}
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._flight = asyncio.Semaphore(max(1, limits.in_flight))
+        # Bulk sends that pay for broadcast: a window of their own at the paid rate.
+        self.paid = (SlidingWindow(max(1, int(limits.paid_messages_per_second)), 1.0)
+                     if limits.paid_broadcast else None)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -252,7 +298,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         async with contextlib.AsyncExitStack() as stack:
             if limiter is not None:
                 await stack.enter_async_context(limiter)
-            await stack.enter_async_context(self._window.slot(_REPLYING.get()))
+            replying = _REPLYING.get()
+            if self.paid is not None and data.get(PAID_FLAG) is True and not replying:
+                await stack.enter_async_context(self.paid.slot())
+            else:
+                await stack.enter_async_context(self.window.slot(replying))
             await self._flight.acquire()
             landing = _LANDING.get()
             if landing is None:  # nobody records it: in flight until Telegram answered

@@ -270,6 +270,10 @@ def with_choice(message_html: str, label: str) -> str:
     return f"{message_html.rstrip()}\n\n{CHOICE_MARK} {html.escape(label, quote=False)}"
 
 
+# Between the choice shown on a pressed message and the question it became.
+JOIN = "\n\n"
+
+
 def choice_suffix_length(label: str) -> int:
     """How many visible characters ``with_choice`` adds."""
     return len(f"\n\n{CHOICE_MARK} {label}")

@@ -5,6 +5,8 @@ progress."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.engine.feature import Registry
 from bot.engine.features.programme import (
     checkins,
@@ -14,6 +16,7 @@ from bot.engine.features.programme import (
     plan,
     progress,
     progression,
+    quieter,
     review,
     running,
     settings,
@@ -25,9 +28,11 @@ from bot.engine.features.programme.holds import Holds
 from bot.engine.features.programme.plan import Kit
 from bot.engine.features.programme.progress import Progress
 from bot.engine.features.programme.progression import Progression
+from bot.engine.features.programme.quieter import QuieterTimes
 from bot.engine.features.programme.review import Review
 from bot.engine.features.programme.running import Running
 from bot.engine.features.programme.settings import Settings
+from bot.store.load import LoadStore
 from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
 from bot.store.progression import ProgressionStore
@@ -37,7 +42,8 @@ class Programme:
     name = "programme"
 
     def __init__(
-        self, store: ProgrammeStore, levels: ProgressionStore, outcomes: OutcomeStore
+        self, store: ProgrammeStore, levels: ProgressionStore, outcomes: OutcomeStore,
+        load: LoadStore, rates: Mapping[str, float],
     ) -> None:
         kit = Kit(store, levels, outcomes)
         self.progression = Progression(kit)
@@ -49,6 +55,7 @@ class Programme:
         self.settings = Settings(kit)
         self.progress = Progress(kit)
         self.holds = Holds(kit)
+        self.quieter = QuieterTimes(kit, load, rates)
 
     def register(self, registry: Registry) -> None:
         registry.command("today", self.daily.today, menu=True)
@@ -67,11 +74,13 @@ class Programme:
         registry.action("apply_weekly", self.checkins.apply_weekly)
         registry.action("apply_function", self.function.apply_function)
         registry.action("apply_settings", self.settings.apply_settings)
+        registry.action("offer_quieter", self.quieter.offer)
+        registry.action("take_quieter", self.quieter.take)
         registry.press("prog", self.holds.press)
         registry.press("plan", self.review.press)
         registry.on_red_flag(self.holds.on_red_flag)
         registry.reminder("daily", self.daily.compose)
         registry.reminder("snooze", self.daily.compose)
         for module in (plan, daily, progression, checkins, running, function, review,
-                       settings, progress, holds):
+                       settings, progress, holds, quieter):
             registry.texts(module.TEXTS)
