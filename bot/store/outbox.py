@@ -266,10 +266,13 @@ class OutboxStore:
 
     async def postpone(self, platform: str, until: datetime, now: datetime) -> int:
         """Every due row for ``platform`` waits until ``until`` (the platform is down: one
-        probe at a time, not a retry for every row); attempts are not counted."""
+        probe at a time, not a retry for every row); attempts are not counted. On
+        PostgreSQL a row another transaction holds (a turn, a claim, a send) is left to it:
+        locking rows in whatever order the UPDATE met them deadlocked with those."""
         return await self.db.execute(
-            "UPDATE outbox SET next_attempt=? WHERE status='pending' AND platform=?"
-            " AND next_attempt<=?",
+            "UPDATE outbox SET next_attempt=? WHERE id IN (SELECT id FROM outbox"
+            " WHERE status='pending' AND platform=? AND next_attempt<=? ORDER BY id"
+            + self._lock(" FOR UPDATE SKIP LOCKED") + ")",
             (to_db(until), platform, to_db(now)),
         )
 

@@ -78,3 +78,30 @@ async def test_a_dead_takers_rows_wait_out_its_lease_and_its_late_word_does_not_
     finally:
         await one.close()
         await two.close()
+
+
+async def test_postponing_a_platform_leaves_a_row_another_transaction_holds(
+    postgres: PostgresServer,
+) -> None:
+    """A platform down postpones its due rows; a row a turn or a send holds locked is left
+    to it (waiting on it, in whatever order the rows came, deadlocked with those)."""
+    url = await postgres.new_database()
+    one, two = await open_database(url), await open_database(url)
+    try:
+        outbox = OutboxStore(one)
+        await fill(outbox, 3)
+        await one.execute("UPDATE outbox SET platform='telegram'")
+        rows = await one.fetchall("SELECT id FROM outbox ORDER BY id")
+        held, platform = int(rows[1]["id"]), "telegram"
+        until = NOW + timedelta(minutes=5)
+        async with two.transaction() as tx:
+            await tx.fetchone("SELECT id FROM outbox WHERE id=? FOR UPDATE", (held,))
+            moved = await asyncio.wait_for(outbox.postpone(platform, until, NOW), 30)
+        assert moved == 2
+        after = {int(r["id"]): str(r["next_attempt"]) for r in
+                 await one.fetchall("SELECT id, next_attempt FROM outbox")}
+        assert sum(1 for v in after.values() if v.startswith("2026-03-02T07:05")) == 2
+        assert not after[held].startswith("2026-03-02T07:05")
+    finally:
+        await one.close()
+        await two.close()
