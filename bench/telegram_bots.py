@@ -29,6 +29,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     ContextTypes,
@@ -79,6 +80,28 @@ async def _until_polling(server: FakeTelegram, within: float = 10.0) -> None:
 # Bare python-telegram-bot
 
 
+def bare_application(
+    server: FakeTelegram, *, concurrency: int, aiohttp_transport: bool
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """A bare python-telegram-bot application on the fake: PTB's own transport (httpx) or
+    the very aiohttp one the Kneecoach adapter plugs into PTB, sequential or with
+    ``concurrent_updates``."""
+    builder = (
+        ApplicationBuilder()
+        .token(server.token)
+        .base_url(f"{server.base_url}/bot")
+        .base_file_url(f"{server.base_url}/file/bot")
+        .job_queue(None)
+    )
+    if aiohttp_transport:
+        builder = builder.request(AiohttpRequest(POOL)).get_updates_request(AiohttpRequest(1))
+        if concurrency > 1:
+            builder = builder.concurrent_updates(concurrency)
+    elif concurrency > 1:
+        builder = builder.concurrent_updates(concurrency).connection_pool_size(POOL)
+    return builder.build()
+
+
 @contextlib.asynccontextmanager
 async def bare_ptb(
     server: FakeTelegram, answered: Answered, *, concurrency: int, aiohttp_transport: bool
@@ -100,20 +123,7 @@ async def bare_ptb(
         finally:
             answered.one(query.message.chat.id)
 
-    builder = (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(f"{server.base_url}/bot")
-        .base_file_url(f"{server.base_url}/file/bot")
-        .job_queue(None)
-    )
-    if aiohttp_transport:  # the very transport the Kneecoach adapter plugs into PTB
-        builder = builder.request(AiohttpRequest(POOL)).get_updates_request(AiohttpRequest(1))
-        if concurrency > 1:
-            builder = builder.concurrent_updates(concurrency)
-    elif concurrency > 1:
-        builder = builder.concurrent_updates(concurrency).connection_pool_size(POOL)
-    app = builder.build()
+    app = bare_application(server, concurrency=concurrency, aiohttp_transport=aiohttp_transport)
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.add_handler(CallbackQueryHandler(press))
     await app.initialize()

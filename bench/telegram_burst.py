@@ -43,11 +43,10 @@ from dataclasses import dataclass, field
 import aiohttp
 import telegram
 from telegram import Update
-from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bench.telegram_bots import POOL, echo_coach, real_coach
+from bench.telegram_bots import POOL, bare_application, echo_coach, real_coach
 from bot.adapters.telegram import RateLimits, TelegramAdapter
-from bot.adapters.telegram.transport import AiohttpRequest
 from bot.domain.clock import SystemClock
 from bot.engine.ports import CoachPort
 from bot.schedule.inbox import Dispatcher, _Item
@@ -150,20 +149,7 @@ async def run_bare(
         finally:
             finished.one()
 
-    builder = (
-        ApplicationBuilder()
-        .token(server.token)
-        .base_url(f"{server.base_url}/bot")
-        .base_file_url(f"{server.base_url}/file/bot")
-        .job_queue(None)
-    )
-    if aiohttp_transport:  # the very transport the Kneecoach adapter plugs into PTB
-        builder = builder.request(AiohttpRequest(POOL)).get_updates_request(AiohttpRequest(1))
-        if concurrency > 1:
-            builder = builder.concurrent_updates(concurrency)
-    elif concurrency > 1:
-        builder = builder.concurrent_updates(concurrency).connection_pool_size(POOL)
-    app = builder.build()
+    app = bare_application(server, concurrency=concurrency, aiohttp_transport=aiohttp_transport)
     app.add_handler(MessageHandler(filters.TEXT, echo))
     await app.initialize()
     assert app.updater is not None
