@@ -223,21 +223,30 @@ class BotApiOutput:
         self, chat_id: int, message_id: int, html: str,
         keyboard: render.Keyboard | None = None,
     ) -> None:
-        await self.bot.edit_message_text(
-            html, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-            reply_markup=keyboard.markup() if keyboard is not None else None,
-        )
+        await self._post_edit("editMessageText", {
+            "chat_id": chat_id, "message_id": message_id, "text": html,
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": keyboard.json if keyboard is not None else None,
+        })
 
     async def edit_caption(self, chat_id: int, message_id: int, html: str) -> None:
-        await self.bot.edit_message_caption(
-            chat_id=chat_id, message_id=message_id, caption=html, parse_mode=ParseMode.HTML
-        )
+        await self._post_edit("editMessageCaption", {
+            "chat_id": chat_id, "message_id": message_id, "caption": html,
+            "parse_mode": ParseMode.HTML,
+        })
 
     async def drop_keyboard(self, chat_id: int, message_id: int) -> None:
-        await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        await self._post_edit("editMessageReplyMarkup",
+                              {"chat_id": chat_id, "message_id": message_id})
 
     async def answer_callback(self, query_id: str) -> None:
-        await self.bot.answer_callback_query(query_id)
+        await self.bot._post("answerCallbackQuery", {"callback_query_id": query_id})
+
+    async def _post_edit(self, endpoint: str, data: dict[str, Any]) -> None:
+        """An edit through PTB's request pipeline (its errors included), without turning
+        the edited message Telegram sends back into PTB objects: nothing reads it, and
+        after one message per answer every press is an edit (bench.telegram_updates)."""
+        await self.bot._post(endpoint, data)
 
 
 @dataclass(frozen=True, slots=True)
