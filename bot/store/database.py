@@ -16,9 +16,11 @@ doubled").
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from contextvars import ContextVar
+from typing import Any, Protocol, TypeVar
 
 
 class Row(Protocol):
@@ -99,6 +101,25 @@ class Database(Protocol):
     async def columns(self, table: str) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+
+class HeldBy(Protocol):
+    """What a backend records of the transaction a task holds."""
+
+    @property
+    def owner(self) -> asyncio.Task[Any] | None: ...
+
+
+H = TypeVar("H", bound=HeldBy)
+
+
+def held_by_this_task(held: ContextVar[H | None]) -> H | None:
+    """The transaction this task holds, if any (a child task inherits the variable but is
+    not its owner: it waits for the lock like anyone else). Both backends ask it."""
+    current = held.get()
+    if current is not None and current.owner is asyncio.current_task():
+        return current
+    return None
 
 
 def refuse_nested_turn(held: str | None, person: str) -> None:

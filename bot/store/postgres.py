@@ -33,7 +33,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.store.database import Row, Tx, refuse_nested_turn
+from bot.store.database import Row, Tx, held_by_this_task, refuse_nested_turn
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations
 
@@ -216,10 +216,7 @@ class PostgresDatabase:
         await self._pool.close()
 
     def _mine(self) -> _Held | None:
-        held = self._held.get()
-        if held is not None and held.owner is asyncio.current_task():
-            return held
-        return None
+        return held_by_this_task(self._held)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.database import Row, Tx, refuse_nested_turn
+from bot.store.database import Row, Tx, held_by_this_task, refuse_nested_turn
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations, split_sql
 
@@ -240,12 +240,7 @@ class SQLiteDatabase:
         await self._conn.close()
 
     def _mine(self) -> _Held | None:
-        """The transaction this task holds, if any (a child task inherits the variable but
-        is not its owner: it waits for the lock like anyone else)."""
-        held = self._held.get()
-        if held is not None and held.owner is asyncio.current_task():
-            return held
-        return None
+        return held_by_this_task(self._held)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
