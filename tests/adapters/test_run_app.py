@@ -57,12 +57,15 @@ def test_only_configured_platforms_start(tmp_path: Path) -> None:
     assert [a.platform for a in adapters] == ["telegram"]
 
 
-async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
+Run = tuple["asyncio.Task[int]", asyncio.Event]
+
+
+async def _leader_and_standby(
     tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
     caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Two `kneecoach run` on one PostgreSQL: one runs the doors and the scheduler, the
-    other waits; when the first stops, the second takes over and answers."""
+) -> tuple[Run, Run]:
+    """Two `kneecoach run` on one new PostgreSQL database: the first leads (it has set
+    its commands), the second has said it waits as a standby."""
     caplog.set_level(logging.INFO)
     url = await postgres.new_database()
     shared = settings(tmp_path, tg_server.base_url).model_copy(
@@ -72,6 +75,17 @@ async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
     await tg_server.wait_for_calls("setMyCommands", within=60)
     second = asyncio.create_task(run_app(shared, second_stop))
     await tg_server.wait_until(lambda: _logged(caplog, "waiting as a standby"), 60)
+    return (first, first_stop), (second, second_stop)
+
+
+async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
+    tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two `kneecoach run` on one PostgreSQL: one runs the doors and the scheduler, the
+    other waits; when the first stops, the second takes over and answers."""
+    (first, first_stop), (second, second_stop) = await _leader_and_standby(
+        tmp_path, tg_server, postgres, caplog)
     tg_server.inject_private_text(4242, "/start")
     sent = await tg_server.wait_for_calls("sendMessage", count=1, within=60)  # one message
     assert "Kneecoach" in sent[0]["text"]
@@ -91,15 +105,8 @@ async def test_a_standby_told_to_stop_stops(
     tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO)
-    url = await postgres.new_database()
-    shared = settings(tmp_path, tg_server.base_url).model_copy(
-        update={"kneecoach_database_url": SecretStr(url)})
-    first_stop, second_stop = asyncio.Event(), asyncio.Event()
-    first = asyncio.create_task(run_app(shared, first_stop))
-    await tg_server.wait_for_calls("setMyCommands", within=60)
-    second = asyncio.create_task(run_app(shared, second_stop))
-    await tg_server.wait_until(lambda: _logged(caplog, "waiting as a standby"), 60)
+    (first, first_stop), (second, second_stop) = await _leader_and_standby(
+        tmp_path, tg_server, postgres, caplog)
     second_stop.set()
     assert await asyncio.wait_for(second, timeout=60) == 0
     first_stop.set()
