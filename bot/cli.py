@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -137,7 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.triage_cli import run_triage
 
         output, code = run_triage(args.text, args.json, _bundle(settings))
-        print(output)
+        try:
+            print(output, flush=True)
+        except BrokenPipeError:  # read by `head` or the like, which stopped reading
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return code
     if args.command == "check":
         return _check(settings.content_root())

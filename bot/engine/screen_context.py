@@ -96,6 +96,10 @@ class ContextRules:
         for i, phrase in enumerate(str_list(ctx.get("proxy"), "context.proxy")):
             for tokens in compile_("context", f"proxy[{i + 1}]", phrase):
                 insert(self.proxy, tokens, "proxy")
+        self.self_patient = TrieNode()
+        for i, phrase in enumerate(str_list(ctx.get("self_patient"), "context.self_patient")):
+            for tokens in compile_("context", f"self_patient[{i + 1}]", phrase):
+                insert(self.self_patient, tokens, "self")
         self.rules: dict[str, ContextRule] = {}
         self.triggers = TrieNode()
         raw_rules = ctx.get("rules", [])
@@ -176,6 +180,8 @@ class ContextRules:
                 for rule_id, start, end in triggers if self.rules[rule_id].modifier == "other"]
         proxy = any(not any(te <= s and e <= se for te, se in told)
                     for _, s, e in spans(self.proxy))
+        # ... unless the writer then presents themselves as the patient ("Me: 38, ...")
+        proxy = proxy and not spans(self.self_patient)
         selves = [(s, e) for _, s, e in spans(self.self_reference)]
         for rule_id, start, end in triggers:
             rule = self.rules[rule_id]

@@ -20,6 +20,7 @@ __all__ = [
     "NUM",
     "NUM_RANGE",
     "QUESTION",
+    "SAME",
     "SENTENCE_END",
     "TriageDataError",
     "collapse",
@@ -37,6 +38,7 @@ __all__ = [
 NUM = "\x00num"  # trie token standing for any number
 NUM_RANGE = "\x00num:"  # trie token prefix: a number in a range, "\x00num:13-17"
 GAP = "\x00gap"  # trie token: skip up to max_gap words
+SAME = "\x00same"  # trie token: the number the last number token read, again
 SENTENCE_END = "."
 QUESTION = "?"
 ENDS = frozenset({SENTENCE_END, QUESTION})

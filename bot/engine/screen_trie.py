@@ -1,12 +1,13 @@
 """The screener's phrase trie: phrases as token paths, ``...`` gaps and number tokens
-(``<num>``, ``<num:13-17>``), and the walk that finds every phrase starting at a word."""
+(``<num>``, ``<num:13-17>``, and ``<same>``: the number the phrase's last number token
+read, again), and the walk that finds every phrase starting at a word."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.engine.screen_text import ENDS, GAP, MARKS, NUM, NUM_RANGE, number_value
+from bot.engine.screen_text import ENDS, GAP, MARKS, NUM, NUM_RANGE, SAME, number_value
 
 __all__ = ["Numbers", "TrieNode", "insert", "spans", "walk"]
 
@@ -53,33 +54,39 @@ def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
     """All (entry, end) of phrases in ``root`` that start at ``start``; ``...`` in a phrase
     skips up to ``max_gap`` words within the sentence."""
     found: list[tuple[str, int]] = []
-    frontier: dict[int, tuple[TrieNode, int]] = {id(root): (root, 0)}
+    # (node, gap budget left, the value of the last number token read on the way)
+    Step = tuple[TrieNode, int, float | None]
+    frontier: dict[tuple[int, float | None], Step] = {(id(root), None): (root, 0, None)}
     i = start
     while frontier and i < len(canons):
         token = canons[i]
         if token in ENDS:
             break
-        for node, _budget in list(frontier.values()):
+        for node, _budget, seen in list(frontier.values()):
             gap = node.children.get(GAP)
-            if gap is not None and id(gap) not in frontier:
-                frontier[id(gap)] = (gap, max_gap)
+            if gap is not None and (id(gap), seen) not in frontier:
+                frontier[(id(gap), seen)] = (gap, max_gap, seen)
         is_number = token in numbers
         value = numbers.value(token) if is_number else None
-        nxt: dict[int, tuple[TrieNode, int]] = {}
-        for node, budget in frontier.values():
-            children = [node.children.get(token)]
+        nxt: dict[tuple[int, float | None], Step] = {}
+        for node, budget, seen in frontier.values():
+            children: list[tuple[TrieNode | None, float | None]] = [
+                (node.children.get(token), seen)]
             if is_number:
-                children.append(node.children.get(NUM))
+                children.append((node.children.get(NUM), value))
                 if value is not None:
-                    children.extend(c for low, high, c in node.ranges if low <= value <= high)
-            for child in children:
+                    children.extend((c, value) for low, high, c in node.ranges
+                                    if low <= value <= high)
+                    if seen is not None and value == seen:
+                        children.append((node.children.get(SAME), value))
+            for child, read in children:
                 if child is not None:
-                    nxt[id(child)] = (child, 0)
+                    nxt[(id(child), read)] = (child, 0, read)
                     found.extend((entry, i + 1) for entry in child.entries)
             if budget > 0:
-                kept = nxt.get(id(node))
+                kept = nxt.get((id(node), seen))
                 if kept is None or kept[1] < budget - 1:
-                    nxt[id(node)] = (node, budget - 1)
+                    nxt[(id(node), seen)] = (node, budget - 1, seen)
         frontier = nxt
         i += 1
     return found

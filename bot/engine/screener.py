@@ -74,6 +74,7 @@ from bot.engine.screen_text import (
     NUM_RANGE,
     QUESTION,
     RANGE_RE,
+    SAME,
     SENTENCE_END,
     TriageDataError,
     collapse,
@@ -502,6 +503,8 @@ class Screener:
             ranged = RANGE_RE.fullmatch(word) if word[0] == "<" else None
             if word == "<num>":
                 tokens.append(NUM)
+            elif word == "<same>":
+                tokens.append(SAME)  # "6/10 at the start and 6/10 now"
             elif ranged is not None:
                 low, high = float(ranged.group(1)), float(ranged.group(2))
                 if low > high:
