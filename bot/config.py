@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     discord_bot_token: SecretStr | None = None
     discord_application_id: str | None = None
+    # Another REST base than Discord's (tests: the fake Discord); the gateway URL is then
+    # asked from its GET /gateway/bot.
+    discord_api_base_url: str | None = None
 
     def content_root(self) -> Path:
         """The content folder: KNEECOACH_CONTENT (a reviewed or translated copy), else the

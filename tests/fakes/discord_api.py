@@ -424,6 +424,9 @@ class FakeDiscord:
         self._faults: list[_Fault] = []
         self._sessions: list[_Session] = []
         self._sessions_by_id: dict[str, _Session] = {}
+        # The most gateway sessions that were ready at one time (a bot that must hold one
+        # gateway session, as several processes on one database must, keeps it at 1).
+        self.peak_ready_sessions = 0
         self._cond: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -745,6 +748,9 @@ class FakeDiscord:
     def _ready_sessions(self) -> list[_Session]:
         return [s for s in self._sessions if s.ready and not s.ws.closed]
 
+    def _count_ready(self) -> None:
+        self.peak_ready_sessions = max(self.peak_ready_sessions, len(self._ready_sessions()))
+
     def _guild_create(self, guild: FakeGuild) -> dict[str, Any]:
         bot_member = {
             "user": self.bot.payload(),
@@ -861,6 +867,7 @@ class FakeDiscord:
         session.session_id = secrets.token_hex(16)
         self._sessions_by_id[session.session_id] = session
         session.ready = True
+        self._count_ready()
         ready = {
             "v": 10,
             "user": {**self.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
@@ -896,6 +903,7 @@ class FakeDiscord:
         assert session.session_id is not None
         self._sessions_by_id[session.session_id] = session
         session.ready = True
+        self._count_ready()
         await session.dispatch("RESUMED", {})
         await self._changed()
 
