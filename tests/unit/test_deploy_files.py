@@ -1,12 +1,14 @@
 """The PostgreSQL compose example and its proxy: they parse, their services hang together,
-their commands are the ones the tests run (`kneecoach migrate`, `kneecoach run` on
-KNEECOACH_DATABASE_URL: tests/e2e/test_several_processes.py, tests/adapters/
-test_discord_takeover.py) and every setting they give the workers is one `kneecoach run`
-reads. The test machines have the docker CLI without compose, so these checks stand in for
-`docker compose config` (which runs too where compose is installed)."""
+their commands are the ones the tests run on KNEECOACH_DATABASE_URL (`kneecoach migrate`:
+tests/unit/test_store_backends.py; `kneecoach run`: tests/adapters/test_discord_takeover.py)
+and every setting they give the workers is one `kneecoach run` reads. These checks stand in
+for `docker compose config` and `caddy adapt`, which run too where they are installed
+(`docker-compose` v1 will do)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -96,14 +98,38 @@ def test_the_commands_it_runs_exist() -> None:
         assert done.value.code == 0  # (an unknown command exits 2)
 
 
-def _compose_cli() -> bool:
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="no caddy on this machine")
+def test_caddy_reads_the_caddyfile_as_meant() -> None:
+    done = subprocess.run(["caddy", "adapt", "--config", str(DEPLOY / "Caddyfile")],
+                          capture_output=True, text=True, check=False,
+                          env={**os.environ, "KNEECOACH_DOMAIN": "bot.example.org"})
+    assert done.returncode == 0, done.stderr
+    (route,) = json.loads(done.stdout)["apps"]["http"]["servers"]["srv0"]["routes"]
+    assert route["match"] == [{"host": ["bot.example.org"]}]
+    (proxy,) = route["handle"][0]["routes"][0]["handle"]
+    assert proxy["handler"] == "reverse_proxy"
+    assert proxy["dynamic_upstreams"] | {"refresh": 0} == {
+        "source": "a", "name": "worker", "port": "8443", "refresh": 0}
+    assert proxy["load_balancing"]["selection_policy"] == {"policy": "round_robin"}
+    assert proxy["load_balancing"]["try_duration"] > 0
+
+
+def _compose_cli() -> list[str] | None:
+    """`docker compose` (v2) where the plugin is installed, else `docker-compose` (v1)."""
     docker = shutil.which("docker")
-    return docker is not None and subprocess.run(
-        [docker, "compose", "version"], capture_output=True, check=False).returncode == 0
+    if docker is not None and subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False).returncode == 0:
+        return [docker, "compose"]
+    legacy = shutil.which("docker-compose")
+    return [legacy] if legacy is not None else None
 
 
-@pytest.mark.skipif(not _compose_cli(), reason="no `docker compose` on this machine")
+COMPOSE_CLI = _compose_cli()
+
+
+@pytest.mark.skipif(COMPOSE_CLI is None, reason="no `docker compose` on this machine")
 def test_docker_compose_accepts_it_and_refuses_it_without_the_secret(tmp_path: Path) -> None:
+    assert COMPOSE_CLI is not None
     (tmp_path / "deploy").mkdir()
     for name in ("compose.postgres.yaml", "Caddyfile"):
         shutil.copy(DEPLOY / name, tmp_path / "deploy" / name)
@@ -116,7 +142,7 @@ def test_docker_compose_accepts_it_and_refuses_it_without_the_secret(tmp_path: P
     def config(*settings: str) -> subprocess.CompletedProcess[str]:
         env.write_text("\n".join(settings) + "\n")
         return subprocess.run(
-            ["docker", "compose", "--env-file", str(env), "-f",
+            [*COMPOSE_CLI, "--env-file", str(env), "-f",
              str(tmp_path / "deploy" / "compose.postgres.yaml"), "config", "--quiet"],
             capture_output=True, text=True, check=False)
 
