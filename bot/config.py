@@ -49,6 +49,12 @@ class Settings(BaseSettings):
 
     discord_bot_token: SecretStr | None = None
     discord_application_id: str | None = None
+    # Another REST base than Discord's (tests: the fake Discord); the gateway URL is then
+    # asked from its GET /gateway/bot.
+    discord_api_base_url: str | None = None
+    # Shards 0..N-1 of the gateway, all in the process that holds it (AutoShardedClient);
+    # unset: one unsharded session, which Discord allows up to 2,500 servers.
+    discord_shard_count: int | None = Field(default=None, ge=1)
 
     def content_root(self) -> Path:
         """The content folder: KNEECOACH_CONTENT (a reviewed or translated copy), else the

@@ -95,6 +95,8 @@ def _discord(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         DiscordSettings(
             token=settings.discord_bot_token.get_secret_value(),
             application_id=settings.discord_application_id,
+            api_base=settings.discord_api_base_url,
+            shard_count=settings.discord_shard_count,
         ),
         coach,
         dm_channel_store=coach.stores.dm_channels,

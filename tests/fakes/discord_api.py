@@ -12,7 +12,10 @@ HELLO (heartbeat_interval 41250 ms so no test waits on a heartbeat), HEARTBEAT -
 IDENTIFY -> READY + GUILD_CREATE per guild (needs the GUILDS intent), RESUME -> RESUMED,
 dispatches INTERACTION_CREATE and MESSAGE_CREATE (DMs need DIRECT_MESSAGES; the privileged
 MESSAGE_CONTENT intent is refused with close code 4014 unless ``privileged_intents`` allows
-it; DM content is delivered without it, as on Discord).
+it; DM content is delivered without it, as on Discord). A session that identifies with
+``"shard": [id, count]`` hears only of the servers whose ``(guild_id >> 22) % count`` is its
+id, and shard 0 also of DMs, as on Discord (``add_guild(..., shard=(id, count))`` places a
+server on a shard); an id outside the count is closed with 4010 Invalid shard.
 
 REST (exactly ``Content-Type: application/json``, ``Via`` header as Discord's edge sends;
 discord.py treats a 429 without ``Via`` as a Cloudflare ban): users/@me,
@@ -361,6 +364,16 @@ class _Session:
     session_id: str | None = None
     intents: int = 0
     ready: bool = False
+    shard: tuple[int, int] | None = None  # (id, count) from IDENTIFY
+
+    def hears(self, guild_id: str | None) -> bool:
+        """Whether events of ``guild_id`` (None: a DM) come on this session's shard."""
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (int(guild_id) >> 22) % count == shard_id
 
     async def send(self, payload: dict[str, Any]) -> None:
         raw = json.dumps(payload).encode()
@@ -424,6 +437,9 @@ class FakeDiscord:
         self._faults: list[_Fault] = []
         self._sessions: list[_Session] = []
         self._sessions_by_id: dict[str, _Session] = {}
+        # The most gateway sessions that were ready at one time (a bot that must hold one
+        # gateway session, as several processes on one database must, keeps it at 1).
+        self.peak_ready_sessions = 0
         self._cond: asyncio.Condition | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -466,8 +482,11 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ world setup
 
-    def snowflake(self) -> str:
+    def snowflake(self, shard: tuple[int, int] | None = None) -> str:
+        """A new id; with ``shard=(id, count)``, one whose server falls on that shard."""
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        if shard is not None:
+            ms -= (ms - shard[0]) % shard[1]
         return str((ms << 22) | (next(self._ids) & 0x3FFFFF))
 
     def add_user(self, username: str) -> FakeUser:
@@ -476,17 +495,18 @@ class FakeDiscord:
         return user
 
     def add_guild(
-        self, name: str, *, owner: FakeUser | None = None, channels: Iterable[str] = ("general",)
+        self, name: str, *, owner: FakeUser | None = None, channels: Iterable[str] = ("general",),
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
         owner_id = owner.id if owner else self.add_user(f"{name}-owner").id
-        guild = FakeGuild(self.snowflake(), name, owner_id)
+        guild = FakeGuild(self.snowflake(shard), name, owner_id)
         for position, channel_name in enumerate(channels):
             channel = FakeChannel(self.snowflake(), 0, channel_name, guild.id, position=position)
             guild.channels.append(channel)
             self.channels[channel.id] = channel
         self.guilds[guild.id] = guild
         for session in self._ready_sessions():
-            if session.intents & INTENT_GUILDS:
+            if session.intents & INTENT_GUILDS and session.hears(guild.id):
                 task = asyncio.ensure_future(
                     session.dispatch("GUILD_CREATE", self._guild_create(guild))
                 )
@@ -502,7 +522,7 @@ class FakeDiscord:
         connects later gets it with the server."""
         channel.bot_deny = deny
         for session in self._ready_sessions():
-            if session.intents & INTENT_GUILDS:
+            if session.intents & INTENT_GUILDS and session.hears(channel.guild_id):
                 task = asyncio.ensure_future(
                     session.dispatch("CHANNEL_UPDATE", channel.payload(self))
                 )
@@ -745,6 +765,9 @@ class FakeDiscord:
     def _ready_sessions(self) -> list[_Session]:
         return [s for s in self._sessions if s.ready and not s.ws.closed]
 
+    def _count_ready(self) -> None:
+        self.peak_ready_sessions = max(self.peak_ready_sessions, len(self._ready_sessions()))
+
     def _guild_create(self, guild: FakeGuild) -> dict[str, Any]:
         bot_member = {
             "user": self.bot.payload(),
@@ -857,14 +880,25 @@ class FakeDiscord:
         if intents & PRIVILEGED_INTENTS & ~self.privileged_intents:
             await session.ws.close(code=4014, message=b"Disallowed intent(s)")
             return
+        shard = data.get("shard")
+        if shard is not None:
+            shard_id, count = (int(n) for n in shard)
+            if not 0 <= shard_id < count:
+                await session.ws.close(code=4010, message=b"Invalid shard")
+                return
+            session.shard = (shard_id, count)
         session.intents = intents
         session.session_id = secrets.token_hex(16)
         self._sessions_by_id[session.session_id] = session
         session.ready = True
+        self._count_ready()
         ready = {
             "v": 10,
             "user": {**self.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": g.id, "unavailable": True} for g in self.guilds.values()],
+            "guilds": [
+                {"id": g.id, "unavailable": True} for g in self.guilds.values()
+                if session.hears(g.id)
+            ],
             "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": self.application_id, "flags": 0},
@@ -875,10 +909,13 @@ class FakeDiscord:
             "geo_ordered_rtc_regions": [],
             "session_type": "normal",
         }
+        if session.shard is not None:
+            ready["shard"] = list(session.shard)
         await session.dispatch("READY", ready)
         if intents & INTENT_GUILDS:
             for guild in self.guilds.values():
-                await session.dispatch("GUILD_CREATE", self._guild_create(guild))
+                if session.hears(guild.id):
+                    await session.dispatch("GUILD_CREATE", self._guild_create(guild))
         await self._changed()
 
     async def _resume(self, session: _Session, data: dict[str, Any]) -> None:
@@ -896,12 +933,15 @@ class FakeDiscord:
         assert session.session_id is not None
         self._sessions_by_id[session.session_id] = session
         session.ready = True
+        self._count_ready()
         await session.dispatch("RESUMED", {})
         await self._changed()
 
     async def _broadcast_message(self, message: FakeMessage) -> None:
         channel = self.channels[message.channel_id]
         for session in self._ready_sessions():
+            if not session.hears(channel.guild_id):
+                continue
             if channel.is_dm and not session.intents & INTENT_DIRECT_MESSAGES:
                 continue
             if not channel.is_dm and not session.intents & INTENT_GUILD_MESSAGES:
@@ -919,9 +959,10 @@ class FakeDiscord:
     async def _dispatch_interaction(
         self, interaction: FakeInteraction, message: FakeMessage | None
     ) -> None:
-        sessions = self._ready_sessions()
+        sessions = [s for s in self._ready_sessions() if s.hears(interaction.guild_id)]
         if not sessions:
-            raise AssertionError("fake discord: no bot is connected to the gateway")
+            raise AssertionError("fake discord: no bot is connected to the gateway (on the "
+                                 "shard of this server)")
         payload = self._interaction_payload(interaction, message)
         for session in sessions:
             await session.dispatch("INTERACTION_CREATE", payload)

@@ -21,7 +21,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.adapters.discord.capabilities import CAPABILITIES, PLATFORM
-from bot.adapters.discord.client import KneeButton, KneeClient
+from bot.adapters.discord.client import KneeButton, KneeClient, KneeShardedClient
 from bot.adapters.discord.commands import CONTENT_KEYS, build_command_group
 from bot.adapters.discord.inbound import DiscordInbound
 from bot.adapters.discord.outbound import ClientChannels, Outbound
@@ -74,12 +74,14 @@ class DiscordAdapter:
         if self._client is not None:
             raise RuntimeError("the Discord adapter is already running")
         self._patch_endpoints()
-        client = KneeClient(
+        sharded = self.settings.shard_count is not None
+        client = (KneeShardedClient if sharded else KneeClient)(
             self.inbound,
             self._setup,
             application_id=self.settings.application_id,
             max_ratelimit_timeout=self.settings.max_ratelimit_timeout,
             guild_ready_timeout=self.settings.guild_ready_timeout,
+            shard_count=self.settings.shard_count,
         )
         self._client = client
         self.outbound.channels = ClientChannels(client)

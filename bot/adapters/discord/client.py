@@ -117,11 +117,14 @@ class KneeClient(discord.Client):
         application_id: str | None,
         max_ratelimit_timeout: float,
         guild_ready_timeout: float,
+        shard_count: int | None = None,
     ) -> None:
         silence_voice_warnings()
         options: dict[str, Any] = {}
         if application_id:
             options["application_id"] = int(application_id)
+        if shard_count is not None:
+            options["shard_count"] = shard_count
         super().__init__(
             intents=intents(),
             max_ratelimit_timeout=max_ratelimit_timeout,
@@ -141,6 +144,12 @@ class KneeClient(discord.Client):
         if self.user is not None and message.author.id == self.user.id:
             return  # the gateway echoes the bot's own messages
         await self.handlers.on_message(message)
+
+
+class KneeShardedClient(KneeClient, discord.AutoShardedClient):
+    """``KneeClient`` over shards 0..shard_count-1 of the bot's gateway, one websocket a
+    shard, all in this process (DISCORD_SHARD_COUNT). discord.py identifies them 5 s apart,
+    as Discord allows (one identify per 5 s per ``max_concurrency`` bucket)."""
 
 
 def handlers_of(interaction: Interaction) -> Handlers:

@@ -13,6 +13,10 @@ class DiscordSettings:
 
     ``api_base`` / ``gateway_url`` point discord.py somewhere else (tests: a fake Discord on
     127.0.0.1). With only ``api_base``, the gateway URL is asked from ``GET /gateway/bot``.
+
+    ``shard_count``: None, one unsharded gateway session (Discord's limit: 2,500 servers);
+    N, shards 0..N-1 all in this process (``AutoShardedClient``), N as ``GET /gateway/bot``
+    recommends (its ``shards``).
     """
 
     token: str = field(repr=False)
@@ -28,6 +32,7 @@ class DiscordSettings:
     # How long stop() lets interactions and DMs being handled finish.
     drain_timeout: float = 10.0
     sync_commands: bool = True
+    shard_count: int | None = None
 
 
 class DMChannelStore(Protocol):
