@@ -15,6 +15,7 @@ from bot.engine.session import Session
 
 TEXTS = {
     "programme.started": ("when", "days"),
+    "programme.carried_on": ("when", "days"),
     "equipment.band": (),
     "equipment.weights": (),
     "equipment.step": (),
@@ -67,7 +68,9 @@ class Settings:
             await self.kit.outcomes.reset(user_id)
         scheduled = await self.kit.schedule(session, local_time, zone_name)
         await session.users.set_active(user_id, True)
-        session.say("programme.started", when=self.kit.when(session, scheduled.due, zone_name),
+        # Mid-programme the answers change the settings; the programme is not new.
+        session.say("programme.carried_on" if carry_on else "programme.started",
+                    when=self.kit.when(session, scheduled.due, zone_name),
                     days=self.kit.day_names(session, days))
         if race == "soon":  # recorded for the clinician's page; said once in the intake
             await self.kit.recommend(session, "escalate.race",
