@@ -1,12 +1,13 @@
 """The engine's ports: what adapters may call on the engine (``CoachPort``) and where they
 hand what arrives (``Inbox``), what they must offer it (``Sender``, ``Adapter``, their
-``Capabilities``), and what the delivery worker asks of the engine (``Composer``)."""
+``Capabilities``), what the delivery worker asks of the engine (``Composer``), and the send
+rate a platform's processes share (``SendBudget``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.domain.events import ConversationRef, Envelope, Inbound, Reply
@@ -152,3 +153,45 @@ class Adapter(Sender, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class SendBudget(Protocol):
+    """A platform's overall send rate, one for the bot however many processes send for it
+    (Telegram's 30 messages a second are the bot's, not a process's): one message every
+    ``1 / messages_per_second`` seconds, evenly spaced, whoever sends it.
+
+    ``take`` answers in seconds to wait, counted from ``now`` (the caller's clock):
+
+    - ``replying=True`` (someone just wrote): always granted, the next free start being
+      kept for this message: wait the seconds returned (0.0: send now) and send, without
+      asking again. Replies queue ahead of every bulk message not yet granted.
+    - ``replying=False`` (a reminder, nobody waiting): granted only when a start is free
+      now (0.0); otherwise nothing is taken and the seconds returned (> 0) say when to ask
+      again. So bulk never takes a start a reply has been promised.
+
+    ``bot.store.send_budget`` keeps it in the database (several processes on PostgreSQL);
+    ``MemorySendBudget`` is the same arithmetic for one process.
+    """
+
+    async def take(self, now: datetime, *, replying: bool) -> float: ...
+
+
+@dataclass(slots=True)
+class MemorySendBudget:
+    """A ``SendBudget`` kept in this process only (the shared one's arithmetic: the tests
+    compare them, and a per-process budget is what the shared one must not be)."""
+
+    messages_per_second: float
+    next_at: float | None = None  # when the next message may start, seconds since the epoch
+
+    async def take(self, now: datetime, *, replying: bool) -> float:
+        at = now.timestamp()
+        interval = 1.0 / self.messages_per_second
+        free = at if self.next_at is None else max(self.next_at, at)
+        if replying:
+            self.next_at = free + interval
+            return free - at
+        if free > at + 1e-6:  # (a start due within the clocks' microsecond is free now)
+            return free - at
+        self.next_at = free + interval
+        return 0.0
