@@ -10,18 +10,25 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
 from itertools import pairwise
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from bot.adapters.telegram import RateLimits, TelegramAdapter, TelegramRateLimiter
 from bot.adapters.telegram.ratelimit import replying
-from bot.domain.clock import FakeClock
+from bot.config import Settings
+from bot.domain.clock import FakeClock, SystemClock
 from bot.domain.events import ConversationRef, Reply
+from bot.domain.readiness import Readiness
 from bot.domain.results import RetryAfter, Sent
 from bot.engine.ports import MemorySendBudget, SendBudget
+from bot.platforms import Wiring, build_adapters
 from bot.store.postgres import PostgresDatabase
 from bot.store.send_budget import SharedSendBudget
+from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.telegram_api import FakeTelegram, ScriptedCoach, StartAdapter
 from tests.support.postgres import PostgresServer
 from tests.support.simulated_time import SimulatedTime
@@ -230,3 +237,23 @@ async def test_a_budget_kept_in_memory_is_one_process_only(clock: FakeClock) -> 
                    processes[1].answer(0.3, 7))
     assert min(gaps(processes)) >= INTERVAL - TOLERANCE
     assert len(starts(*processes)) == 61
+
+
+async def test_the_adapter_built_on_postgresql_draws_from_the_shared_budget(
+    tmp_path: Path, pools: list[PostgresDatabase]
+) -> None:
+    settings = Settings(kneecoach_db=tmp_path / "k.db", telegram_bot_token=SecretStr("1:x"),
+                        _env_file=None)  # type: ignore[call-arg]
+    wiring = Wiring(inbox=None, readiness=Readiness(SystemClock()))  # type: ignore[arg-type]
+    lite = await SQLiteDatabase.open(tmp_path / "k.db")
+    try:
+        built = {name: build_adapters(settings, SimpleNamespace(  # type: ignore[arg-type]
+                     stores=SimpleNamespace(db=db)), wiring)[0]
+                 for name, db in (("postgres", pools[0]), ("sqlite", lite))}
+    finally:
+        await lite.close()
+    on_postgres, on_sqlite = built["postgres"], built["sqlite"]
+    assert isinstance(on_postgres, TelegramAdapter) and isinstance(on_sqlite, TelegramAdapter)
+    assert isinstance(on_postgres.send_budget, SharedSendBudget)
+    assert on_postgres.send_budget.interval == pytest.approx(1 / 30)
+    assert on_sqlite.send_budget is None
