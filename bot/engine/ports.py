@@ -12,6 +12,7 @@ from typing import Protocol
 
 from bot.domain.events import ConversationRef, Envelope, Inbound, Reply
 from bot.domain.results import SendResult
+from bot.domain.send_budget import SendSlot
 
 
 class CoachPort(Protocol):
@@ -157,41 +158,22 @@ class Adapter(Sender, Protocol):
 
 class SendBudget(Protocol):
     """A platform's overall send rate, one for the bot however many processes send for it
-    (Telegram's 30 messages a second are the bot's, not a process's): one message every
-    ``1 / messages_per_second`` seconds, evenly spaced, whoever sends it.
+    (Telegram's 30 messages a second are the bot's, not a process's): one start every
+    ``1 / messages_per_second`` seconds, evenly spaced, whoever sends.
 
-    ``take`` answers in seconds to wait, counted from ``now`` (the caller's clock):
+    ``take(now, replying=...)`` (``now``: the caller's clock) answers with a ``SendSlot``:
 
-    - ``replying=True`` (someone just wrote): always granted, the next free start being
-      kept for this message: wait the seconds returned (0.0: send now) and send, without
-      asking again. Replies queue ahead of every bulk message not yet granted.
-    - ``replying=False`` (a reminder, nobody waiting): granted only when a start is free
-      now (0.0); otherwise nothing is taken and the seconds returned (> 0) say when to ask
-      again. So bulk never takes a start a reply has been promised.
+    - ``replying=True`` (someone just wrote): always granted the next free start, kept for
+      this message however far ahead it is. Replies queue behind the replies already
+      promised a start, never behind a reminder still waiting;
+    - ``replying=False`` (a reminder, nobody waiting): granted only a start that is free
+      now or within ``bot.domain.send_budget.BULK_AHEAD`` (5 ms); otherwise nothing is
+      taken and ``wait`` says when to ask again (just before the next free start). So a
+      reminder never takes a start a reply has been promised, and asks once a start
+      rather than polling.
 
     ``bot.store.send_budget`` keeps it in the database (several processes on PostgreSQL);
-    ``MemorySendBudget`` is the same arithmetic for one process.
+    ``bot.domain.send_budget.MemorySendBudget`` is the same arithmetic for one process.
     """
 
-    async def take(self, now: datetime, *, replying: bool) -> float: ...
-
-
-@dataclass(slots=True)
-class MemorySendBudget:
-    """A ``SendBudget`` kept in this process only (the shared one's arithmetic: the tests
-    compare them, and a per-process budget is what the shared one must not be)."""
-
-    messages_per_second: float
-    next_at: float | None = None  # when the next message may start, seconds since the epoch
-
-    async def take(self, now: datetime, *, replying: bool) -> float:
-        at = now.timestamp()
-        interval = 1.0 / self.messages_per_second
-        free = at if self.next_at is None else max(self.next_at, at)
-        if replying:
-            self.next_at = free + interval
-            return free - at
-        if free > at + 1e-6:  # (a start due within the clocks' microsecond is free now)
-            return free - at
-        self.next_at = free + interval
-        return 0.0
+    async def take(self, now: datetime, *, replying: bool) -> SendSlot: ...

@@ -316,14 +316,15 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         """Wait for this message's start on the bot's shared budget; False when the budget
         could not be asked (the caller falls back on this process's window)."""
         try:
-            if reply:
-                wait = await budget.take(self._clock.now(), replying=True)
-                if wait > 0:
-                    await self._sleep(wait)  # the start is kept for it
+            if reply:  # always granted: a start kept for it
+                slot = await budget.take(self._clock.now(), replying=True)
             else:
                 async with self._bulk_asking:
-                    while (wait := await budget.take(self._clock.now(), replying=False)) > 0:
-                        await self._sleep(wait)
+                    while not (slot := await budget.take(self._clock.now(),
+                                                          replying=False)).granted:
+                        await self._sleep(slot.wait)
+            if slot.wait > 0:
+                await self._sleep(slot.wait)  # until the start granted
         except Exception as exc:
             if not self._budget_failing:
                 log.warning("the shared send budget failed (%s): this process paces its"
