@@ -62,9 +62,11 @@ def _telegram_rate(settings: Settings) -> float:
 
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
     from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+    from bot.store.send_budget import shared_send_budget
 
     assert settings.telegram_bot_token is not None
     secret = settings.telegram_webhook_secret
+    limits = _telegram_limits(settings)  # on PostgreSQL its overall rate is the processes'
     return TelegramAdapter(
         TelegramSettings(
             token=settings.telegram_bot_token.get_secret_value(),
@@ -77,7 +79,8 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         coach,
         inbox=wiring.inbox,
         readiness=wiring.readiness,
-        rate_limits=_telegram_limits(settings),
+        rate_limits=limits,
+        send_budget=shared_send_budget(coach.stores.db, "telegram", limits.messages_per_second),
     )
 
 

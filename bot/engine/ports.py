@@ -1,16 +1,18 @@
 """The engine's ports: what adapters may call on the engine (``CoachPort``) and where they
 hand what arrives (``Inbox``), what they must offer it (``Sender``, ``Adapter``, their
-``Capabilities``), and what the delivery worker asks of the engine (``Composer``)."""
+``Capabilities``), what the delivery worker asks of the engine (``Composer``), and the send
+rate a platform's processes share (``SendBudget``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.domain.events import ConversationRef, Envelope, Inbound, Reply
 from bot.domain.results import SendResult
+from bot.domain.send_budget import SendSlot
 
 
 class CoachPort(Protocol):
@@ -152,3 +154,26 @@ class Adapter(Sender, Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+
+class SendBudget(Protocol):
+    """A platform's overall send rate, one for the bot however many processes send for it
+    (Telegram's 30 messages a second are the bot's, not a process's): one start every
+    ``1 / messages_per_second`` seconds, evenly spaced, whoever sends.
+
+    ``take(now, replying=...)`` (``now``: the caller's clock) answers with a ``SendSlot``:
+
+    - ``replying=True`` (someone just wrote): always granted the next free start, kept for
+      this message however far ahead it is. Replies queue behind the replies already
+      promised a start, never behind a reminder still waiting;
+    - ``replying=False`` (a reminder, nobody waiting): granted only a start that is free
+      now or within ``bot.domain.send_budget.BULK_AHEAD`` (5 ms); otherwise nothing is
+      taken and ``wait`` says when to ask again (just before the next free start). So a
+      reminder never takes a start a reply has been promised, and asks once a start
+      rather than polling.
+
+    ``bot.store.send_budget`` keeps it in the database (several processes on PostgreSQL);
+    ``bot.domain.send_budget.MemorySendBudget`` is the same arithmetic for one process.
+    """
+
+    async def take(self, now: datetime, *, replying: bool) -> SendSlot: ...

@@ -266,6 +266,13 @@ class PostgresDatabase:
         row: Row | None = await self._pool.fetchrow(dialect(sql), *params)
         return row
 
+    async def fetchone_apart(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """One statement on a pooled connection of its own, committed at once, even when
+        this task is inside a transaction (a row every process waits on, like the send
+        budget's, must never stay locked until someone's turn ends)."""
+        row: Row | None = await self._pool.fetchrow(dialect(sql), *params)
+        return row
+
     async def execute(self, sql: str, params: Sequence[Any] = (), *, urgent: bool = False) -> int:
         """One statement (autocommit on a pooled connection, or in this task's transaction).
         ``urgent`` needs nothing here: nobody queues for the one connection."""

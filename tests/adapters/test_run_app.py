@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
@@ -50,7 +51,7 @@ def test_only_configured_platforms_start(tmp_path: Path) -> None:
     assert none.telegram_bot_token is None and none.discord_bot_token is None
 
     class _Coach:
-        db = None
+        stores = SimpleNamespace(db=SimpleNamespace(dialect="sqlite"))  # (no shared budget)
 
     wiring = Wiring(inbox=None, readiness=Readiness(SystemClock()))  # type: ignore[arg-type]
     adapters = build_adapters(settings(tmp_path, "http://127.0.0.1:9"), _Coach(), wiring)  # type: ignore[arg-type]

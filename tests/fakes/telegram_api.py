@@ -1358,18 +1358,20 @@ async def running_adapter(
     inbox: Dispatcher | None = None,
     stores: Stores | None = None,
     readiness: Readiness | None = None,
+    send_budget: Any = None,
     **settings: Any,
 ) -> AsyncIterator[TelegramAdapter]:
     """A started ``TelegramAdapter`` for ``coach`` against ``server``; stopped on exit.
 
     ``rate_limits``: "default" keeps the adapter's (Telegram's) limits; ``None`` disables them.
+    ``send_budget``: the overall rate shared with other adapters (processes) of the bot.
     Updates go to ``inbox`` (the real inbox dispatcher; without one, a new one on ``stores``
     or, without those, on a store in memory); the adapter answers for it.
     """
     from bot.adapters.telegram import TelegramAdapter
     from tests.support.inbox import open_inbox
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"send_budget": send_budget}
     if rate_limits != "default":
         kwargs["rate_limits"] = rate_limits
     async with contextlib.AsyncExitStack() as stack:

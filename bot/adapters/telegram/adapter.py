@@ -56,7 +56,7 @@ from bot.adapters.telegram.transport import AiohttpRequest
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
-from bot.engine.ports import CoachPort, Inbox, Progress
+from bot.engine.ports import CoachPort, Inbox, Progress, SendBudget
 
 if TYPE_CHECKING:
     from bot.engine.ports import Adapter
@@ -90,6 +90,8 @@ class TelegramAdapter:
     ``readiness``: where connection state and a refused token are reported.
     ``output``: where messages go; ``None`` (production) is the Bot API of the attached
     application (``BotApiOutput``).
+    ``send_budget``: the bot's overall send rate shared with its other processes (PostgreSQL);
+    ``None``: this process's own window is the bot's (SQLite, one process).
     """
 
     platform = PLATFORM
@@ -103,6 +105,7 @@ class TelegramAdapter:
         inbox: Inbox | None = None,
         readiness: Readiness | None = None,
         rate_limits: RateLimits | None = TELEGRAM_LIMITS,
+        send_budget: SendBudget | None = None,
         connection_pool_size: int = 16,
         output: Output | None = None,
     ) -> None:
@@ -110,6 +113,7 @@ class TelegramAdapter:
         self.coach = coach
         self.readiness = readiness
         self.rate_limits = rate_limits
+        self.send_budget = send_budget
         self.connection_pool_size = connection_pool_size
         self.outbound = Outbound()
         self.outbound.on_refused = self._refused
@@ -183,7 +187,8 @@ class TelegramAdapter:
         if urls is not None:
             builder = builder.base_url(urls[0]).base_file_url(urls[1])
         if self.rate_limits is not None:
-            builder = builder.rate_limiter(TelegramRateLimiter(self.rate_limits))
+            builder = builder.rate_limiter(
+                TelegramRateLimiter(self.rate_limits, budget=self.send_budget))
         app: TgApplication = builder.build()
         return app
 

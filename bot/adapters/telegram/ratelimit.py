@@ -16,14 +16,24 @@ of them is one that a crash can repeat. A sender that records its messages wraps
 and the record in ``until_recorded()``; the flight slot is taken after the chat's and the
 bot's pace allowed the message (a chat waiting for its own pace never holds it) and given
 back once the record is written.
+
+Several processes (PostgreSQL): the overall window of 30 a second is the bot's, so given a
+``SendBudget`` (the engine's port; ``bot.store.send_budget`` keeps it in the database) the
+limiter draws every message's start from it instead of its own ``SlidingWindow``: a reply
+is promised the next free start across all processes, a bulk send waits (one of this
+process's at a time asking) until a start is free. The per-chat and per-group windows stay
+in the process (one person's turns run in one process at a time), and so does the paid
+broadcast window (only the leader's ticker sends reminders). Should the budget fail (the
+database unreachable), the message is paced by the process's own window and it says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +48,10 @@ from bot.adapters.telegram.capabilities import (
     PAID_MESSAGES_PER_SECOND,
     TYPICAL_ANSWER_SECONDS,
 )
+from bot.domain.clock import Clock, SystemClock
+from bot.engine.ports import SendBudget
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,13 +247,29 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     In order: a private chat's bucket (a short burst, then ``per_chat_per_second``) or a
     group's (``group_messages_per_minute``), then the overall ``SlidingWindow`` of
-    ``messages_per_second`` per second, for every request addressed to a chat (sends and
-    edits; answerCallbackQuery, getUpdates and the like are not messages and pass).
+    ``messages_per_second`` per second (or, given a ``budget``, the bot's start from the
+    budget its processes share, waited for with ``sleep`` on ``clock``'s time), for every
+    request addressed to a chat (sends and edits; answerCallbackQuery, getUpdates and the
+    like are not messages and pass).
     """
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(
+        self,
+        limits: RateLimits,
+        *,
+        budget: SendBudget | None = None,
+        clock: Clock | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.window = SlidingWindow(max(1, int(limits.messages_per_second)), 1.0,
                                     limits.reply_reserve)
+        # The bot's overall window shared by its processes (None: ``window`` is the bot's).
+        self.budget = budget
+        self._clock: Clock = clock or SystemClock()
+        self._sleep = sleep
+        self._bulk_asking = asyncio.Lock()  # one bulk send of this process asks at a time
+        self._budget_failing = False
+        self.shared_starts = 0  # messages started on the shared budget (tests, benchmarks)
         self._burst = max(1, limits.per_chat_burst)
         self._chat_period = self._burst / limits.per_chat_per_second
         self._group_rate = limits.group_messages_per_minute
@@ -282,6 +312,31 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             self._groups[key] = AsyncLimiter(self._group_rate, 60)
         return self._groups[key]
 
+    async def _shared_start(self, budget: SendBudget, reply: bool) -> bool:
+        """Wait for this message's start on the bot's shared budget; False when the budget
+        could not be asked (the caller falls back on this process's window)."""
+        try:
+            if reply:  # always granted: a start kept for it
+                slot = await budget.take(self._clock.now(), replying=True)
+            else:
+                async with self._bulk_asking:
+                    while not (slot := await budget.take(self._clock.now(),
+                                                          replying=False)).granted:
+                        await self._sleep(slot.wait)
+            if slot.wait > 0:
+                await self._sleep(slot.wait)  # until the start granted
+        except Exception as exc:
+            if not self._budget_failing:
+                log.warning("the shared send budget failed (%s): this process paces its"
+                            " messages alone until it answers again", type(exc).__name__)
+                self._budget_failing = True
+            return False
+        if self._budget_failing:
+            log.warning("the shared send budget answers again")
+            self._budget_failing = False
+        self.shared_starts += 1
+        return True
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
@@ -301,7 +356,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             replying = _REPLYING.get()
             if self.paid is not None and data.get(PAID_FLAG) is True and not replying:
                 await stack.enter_async_context(self.paid.slot())
-            else:
+            elif self.budget is None or not await self._shared_start(self.budget, replying):
                 await stack.enter_async_context(self.window.slot(replying))
             await self._flight.acquire()
             landing = _LANDING.get()
