@@ -300,6 +300,7 @@ class Screener:
         self._post_fillers = words_of("post_fillers")
         self._post_negators = phrases_of("post_negators")
         self._recurrence = phrases_of("recurrence")
+        self._not_recurring = phrases_of("not_recurring")
         self._answer_negatives = phrases_of("answer_negatives")
         self._answer_labels = words_of("answer_labels")
         self._ability_negatives = phrases_of("ability_negatives")
@@ -781,6 +782,14 @@ class Screener:
             for index, m in enumerate(matches):
                 if start <= m.start and m.end <= q and not m.asked:
                     out[index] = modifier
+        # A list answered in place, without a mark between: "swelling no, locking no".
+        for index, m in enumerate(matches):
+            if m.asked or index in out:
+                continue
+            size = self._phrase_at(canons, m.end, self._answer_negatives)
+            after = m.end + size
+            if size and (after == len(canons) or canons[after] in MARKS):
+                out[index] = Modifier("negated", "answer", self._raw(tokens, m.end, after))
         return out
 
     @staticmethod
@@ -872,8 +881,12 @@ class Screener:
         k = i
         while k > 0 and canons[k - 1] not in ENDS:
             k -= 1
+        denied = -1  # "it never did it again": the end of a denial, whose "again" is not one
         while k < len(canons) and canons[k] not in ENDS:
-            if self._starts_with(canons, k, self._recurrence):
+            size = self._phrase_at(canons, k, self._not_recurring)
+            if size:
+                denied = max(denied, k + size)
+            if k >= denied and self._starts_with(canons, k, self._recurrence):
                 return True
             k += 1
         return False
