@@ -168,3 +168,26 @@ async def test_changing_the_time_in_settings_offers_quieter_times(coach: Coach) 
     await client.press("Keep 07:00")
     assert client.keys == ["settings.time_set"], client.keys
     assert await reminder_time(coach, client) == "07:00"
+
+
+async def test_changing_the_zone_in_settings_offers_quieter_times(coach: Coach) -> None:
+    """08:00 stays the runner's time; in Berlin it falls on the busy 07:00 UTC minute."""
+    client = telegram(coach)
+    await up_to_time(client, "08:00")
+    await finish(client)
+    await fill_minute(coach.stores.db, SEVEN + timedelta(days=1), FULL + 1)
+    await client.send("/settings")
+    await client.press("Time zone")
+    await client.send("Berlin")
+    assert client.keys == ["quieter.busy_two", "settings.ask.quieter"], client.keys
+    assert client.labels() == ["07:55", "08:05", "Keep 08:00"]
+    await client.press("08:05")
+    assert client.keys == ["settings.zone_set"], client.keys
+    assert await reminder_time(coach, client) == "08:05"
+
+    # a zone whose 08:00 is a quiet minute goes straight through
+    await client.send("/settings")
+    await client.press("Time zone")
+    await client.send("London")
+    assert client.keys == ["settings.zone_set"], client.keys
+    assert await reminder_time(coach, client) == "08:05"

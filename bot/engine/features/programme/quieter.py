@@ -60,11 +60,14 @@ class QuieterTimes:
         nearest quieter times (``answers["busy"]``: "yes" or "no")."""
         answers: dict[str, Any] = session.state.data.setdefault("answers", {})
         answers["busy"] = "no"
-        chosen_text = answers.get("reminder_time")
         rate = self.rates.get(session.user.platform)
-        if not chosen_text or rate is None:
+        if rate is None:
             return None
         reminder = await self.kit.store.reminder(session.user.id)
+        # the time just chosen, or (a new zone in /settings) the time the runner has
+        chosen_text = answers.get("reminder_time") or (reminder.local_time if reminder else None)
+        if not chosen_text:
+            return None
         zone_name = str(answers.get("timezone") or (reminder.timezone if reminder else "UTC"))
         chosen = time.fromisoformat(str(chosen_text))
         due = next_occurrence(chosen, zone_from_name(zone_name), session.now)

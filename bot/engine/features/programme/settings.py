@@ -177,7 +177,9 @@ class Settings:
             scheduled = await self.kit.schedule(session, local_time, zone_name, reminder.active)
             self.say_scheduled(session, "settings.time_set", scheduled, zone_name)
         elif change == "zone":
-            local_time, zone_name = reminder.local_time, str(answers["timezone"])
+            # a quieter time taken for the new zone comes with it
+            local_time = str(answers.get("reminder_time") or reminder.local_time)
+            zone_name = str(answers["timezone"])
             scheduled = await self.kit.schedule(session, local_time, zone_name, reminder.active)
             self.say_scheduled(session, "settings.zone_set", scheduled, zone_name,
                                zone=zone_name)
