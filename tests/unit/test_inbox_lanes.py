@@ -173,6 +173,16 @@ async def owner_of(db: Database, lane: str) -> str | None:
     return None if row is None else str(row["owner"])
 
 
+async def until_owner(db: Database, lane: str, owner: str) -> None:
+    """Until ``owner`` holds ``lane`` (its lane task takes it after the scan that started
+    it has returned): polled on the real server, with a guard."""
+    for _ in range(int(WITHIN * 100)):
+        if await owner_of(db, lane) == owner:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{lane} was not taken by {owner}")
+
+
 def kill(process: Process) -> None:
     """The process dies: its tasks stop where they are (a turn in hand rolls back), nothing
     is let go, its leases stay in the database until they run out."""
@@ -220,10 +230,11 @@ async def test_a_dead_processs_lane_is_taken_over_once_its_lease_has_run_out(
     dead, alive = processes[0], processes[1]
     dead.coach.held = "e2"  # its second turn never ends: the process dies in it
     dead.dispatcher.start()
-    alive.dispatcher.start()
     for number in range(1, 5):
         await dead.dispatcher.accept([event(number, 7)])
     await asyncio.wait_for(dead.coach.entered.wait(), WITHIN)
+    # (started once the lane is taken: its first scan would have raced for it)
+    alive.dispatcher.start()
     kill(dead)
     await asyncio.sleep(0)
     journal = journal_of(processes)
@@ -253,12 +264,12 @@ async def test_a_frozen_holder_that_wakes_after_its_lane_was_taken_over_rolls_ba
     frozen, other = processes[0], processes[1]
     frozen.coach.held = "e1"  # frozen in the middle of the turn (its lock on the person held)
     frozen.dispatcher.start()
-    other.dispatcher.start()
     await frozen.dispatcher.accept([event(1, 8), event(2, 8)])
     await asyncio.wait_for(frozen.coach.entered.wait(), WITHIN)
+    other.dispatcher.start()
     other.clock.advance(LANE_LEASE)  # the frozen process renews nothing
     await other.steps.step()  # taken over; its turn waits for the person's lock...
-    assert await owner_of(other.db, "telegram:8") == other.owner
+    await until_owner(other.db, "telegram:8", other.owner)
     frozen.coach.hold.set()  # ...the frozen one wakes up: its turn is fenced out
     await settle(processes, 2)
     journal = journal_of(processes)
@@ -275,9 +286,9 @@ async def test_an_event_for_a_lane_another_process_holds_is_left_to_it(
     holder, other = processes[0], processes[1]
     holder.coach.held = "e1"
     holder.dispatcher.start()
-    other.dispatcher.start()
     await holder.dispatcher.accept([event(1, 3)])
     await asyncio.wait_for(holder.coach.entered.wait(), WITHIN)
+    other.dispatcher.start()
     await other.dispatcher.accept([event(2, 3), event(3, 4)])  # 3's lane is held
     await other.dispatcher.idle()
     journal = journal_of(processes)
