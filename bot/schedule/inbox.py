@@ -435,22 +435,33 @@ class Dispatcher:
         """Work ``lane`` while this process holds its lease: take it, read its open rows,
         work them, read again; let it go when nothing is left."""
         queue = self._lanes.setdefault(lane, deque())
+        fresh = True  # (nothing worked yet: read before letting go)
         try:
             while not self._closing:
                 self._again.discard(lane)
                 if lane not in self._leases and not await self._take(lane):
                     return
+                if not queue and not fresh:
+                    # Worked through: let it go unless rows came meanwhile (no row of it
+                    # left "handled" by this process first: the next holder reads them).
+                    await self._settle()
+                    released = await self.inbox.release_lane(lane)
+                    if released == "lost":
+                        self._lost(lane)
+                        return
+                    if released != "kept":
+                        self._leases.pop(lane, None)
+                        if released == "gone" and lane not in self._again:
+                            return
+                        if not await self._take(lane):
+                            return  # (stored while it was let go: taken by its process)
                 if not queue:
                     queue.extend(await self._read(lane))
+                    fresh = False
                     if lane in self._paused:
                         return  # its head waits for a retry that is not due yet
-                if not queue:
-                    await self._settle()  # no row of it left "handled" by this process
-                    more = await self.inbox.release_lane(lane)
-                    self._leases.pop(lane, None)
-                    if more or lane in self._again:
-                        continue  # stored while it was let go: take it again
-                    return
+                    if not queue:
+                        continue
                 while queue and not self._closing:
                     if not await self._keep(lane):
                         return
@@ -548,8 +559,8 @@ class Dispatcher:
             self._lanes.setdefault(lane, deque()).extend(items)
             count += len(items)
             if not items:  # (finished meanwhile; any row stored just then: the first scan)
-                await self.inbox.release_lane(lane)
-                self._leases.pop(lane, None)
+                if await self.inbox.release_lane(lane) != "kept":
+                    self._leases.pop(lane, None)
         if count:
             log.info("inbox: %d event(s) nobody was working on, taken up", count)
         return count

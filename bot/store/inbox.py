@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from bot.domain.events import Envelope, Reply
 from bot.domain.timefmt import from_db, to_db
@@ -37,6 +38,7 @@ CHUNK = 200  # rows per INSERT (SQLite allows 32,766 parameters in one statement
 CHANNEL = "kneecoach_inbox"  # where new rows' lanes are announced (PostgreSQL NOTIFY)
 NOTE_BYTES = 7_000  # lanes per announcement, at most (PostgreSQL's limit is 8,000 bytes)
 OPEN = "status IN ('pending','handled')"
+Release = Literal["gone", "again", "kept", "lost"]  # what became of a lane let go
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,18 +124,26 @@ class InboxStore:
             kept.update(str(r["lane"]) for r in rows)
         return kept
 
-    async def release_lane(self, lane: str) -> bool:
-        """Give ``lane`` up (nothing of it left to do here), then look again: True when it
-        has open rows after all. One stored while this process was letting go, by a process
-        that could not take the lane then, would otherwise wait for the scan: the caller
-        takes the lane again."""
-        await self.db.execute(
-            "DELETE FROM inbox_lanes WHERE lane=? AND owner=?", (lane, self.owner)
+    async def release_lane(self, lane: str) -> Release:
+        """Give ``lane`` up if it has no open row. "gone": let go; "again": let go, but a
+        row came just then (looked at once more after letting go: stored by a process that
+        could not take the lane yet, it would otherwise wait for the scan; the caller takes
+        the lane again); "kept": rows to work, the lane kept; "lost": not this process's
+        lane any more (its lease ran out and another process took it)."""
+        let_go = await self.db.execute(
+            "DELETE FROM inbox_lanes WHERE lane=? AND owner=? AND NOT EXISTS (SELECT 1"
+            f" FROM inbox WHERE inbox.lane=inbox_lanes.lane AND inbox.{OPEN})",
+            (lane, self.owner),
+        ) > 0
+        if let_go:
+            row = await self.db.fetchone(
+                f"SELECT 1 FROM inbox WHERE {OPEN} AND lane=? LIMIT 1", (lane,)
+            )
+            return "gone" if row is None else "again"
+        mine = await self.db.fetchone(
+            "SELECT 1 FROM inbox_lanes WHERE lane=? AND owner=?", (lane, self.owner)
         )
-        row = await self.db.fetchone(
-            f"SELECT 1 FROM inbox WHERE {OPEN} AND lane=? LIMIT 1", (lane,)
-        )
-        return row is not None
+        return "kept" if mine is not None else "lost"
 
     async def release_lanes(self) -> int:
         """Give up every lane this process holds (it is closing)."""
@@ -200,18 +210,9 @@ class InboxStore:
         with nothing to say is done at once), and ``repeats`` (the same press again) are
         done with it. True when there is something to send. (Writes whose result nobody
         reads: they go out with the turn's COMMIT.) ``fenced`` (lanes across processes):
-        first make sure the row is still pending and its lane this process's, holding the
-        lane's lease row until the turn commits (nobody takes the lane over meanwhile);
-        ``LaneLost`` otherwise (the caller rolls the turn back)."""
-        if fenced:
-            share = " FOR SHARE OF l" if self.db.dialect == "postgres" else ""
-            mine = await self.db.fetchone(
-                "SELECT 1 FROM inbox i JOIN inbox_lanes l ON l.lane=i.lane"
-                f" WHERE i.id=? AND i.status='pending' AND l.owner=?{share}",
-                (row_id, self.owner),
-            )
-            if mine is None:
-                raise LaneLost(row_id)
+        only if the row is still pending and its lane this process's, holding the lane's
+        lease row until the turn commits (nobody takes the lane over meanwhile); ``LaneLost``
+        otherwise (the caller rolls the turn back)."""
         if repeats:
             marks = ", ".join("?" for _ in repeats)
             await self.db.write(
@@ -220,17 +221,31 @@ class InboxStore:
                 (to_db(now), *repeats),
             )
         if not replies:
-            await self.db.write(
+            await self._mark(
                 "UPDATE inbox SET status='done', lane=NULL, event=NULL, replies=NULL,"
                 " sent='[]', done_at=?, detail=NULL WHERE id=?",
-                (to_db(now), row_id),
+                (to_db(now), row_id), fenced,
             )
             return False
-        await self.db.write(
+        await self._mark(
             "UPDATE inbox SET status='handled', replies=?, next_attempt=? WHERE id=?",
-            (replies_text(replies), to_db(now), row_id),
+            (replies_text(replies), to_db(now), row_id), fenced,
         )
         return True
+
+    async def _mark(self, sql: str, params: tuple[object, ...], fenced: bool) -> None:
+        """The turn's row marked; ``fenced``: see ``handled`` (one statement either way)."""
+        if not fenced:
+            await self.db.write(sql, params)
+            return
+        share = " FOR SHARE" if self.db.dialect == "postgres" else ""
+        changed = await self.db.execute(
+            sql + " AND status='pending' AND EXISTS (SELECT 1 FROM inbox_lanes l"
+            f" WHERE l.lane=inbox.lane AND l.owner=?{share})",
+            (*params, self.owner),
+        )
+        if not changed:
+            raise LaneLost(params[-1])
 
     async def record_sent(self, row_id: int, sent: Sequence[str]) -> None:
         """The platform has the row's reply messages up to here."""
