@@ -25,20 +25,34 @@
   send); ``stop(grace)`` starts no new turn, gives those in hand ``grace`` seconds and
   cancels the rest (their rows stay; the next start finishes them).
 
-On a shared backend the same rows are claimed with a lease instead of in-memory lanes (the
-oldest open row of a lane whose earlier rows are done): docs/DESIGN.md.
+Shared mode (PostgreSQL: several ``kneecoach run`` processes on one database; SQLite keeps
+the in-memory lanes above). A lane runs in a process only while it holds the lane's lease
+(``inbox_lanes``, ``lane_lease`` long, renewed at half time). The lane's task takes the
+lease, reads the lane's open rows from the database in id order (rows another process
+received included), works them as above, reads again when they are done, and lets the lane
+go when nothing is left (then looks once more: a row stored meanwhile by a process that
+could not take the lane is not stranded). Each turn is fenced: it commits only if its row
+is still pending and the lane still this process's (a frozen holder that wakes up after
+its lease was taken over rolls back). The process that received an event takes its lane
+itself; one that cannot work it now (starting, closing) announces it (NOTIFY) and the
+others try to take it. ``scan()`` (from ``wake``, which the ticker calls, and from the
+dispatcher's own loop, so that a process without a ticker scans too) renews this
+process's leases, resumes its paused lanes that are due, and takes the lanes with open
+rows whose lease is absent or ran out (their holder died). ``recover()`` takes only lanes
+nobody holds; ``stop()`` lets this process's lanes go and announces those with work left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.clock import Clock
 from bot.domain.events import Envelope, Press, Reply
@@ -53,7 +67,9 @@ from bot.domain.results import (
 )
 from bot.engine.ports import CoachPort, Sender
 from bot.schedule.gate import PlatformGate
-from bot.schedule.worker import LATE_LIMIT, NO_ADAPTER_RETRY, StoredProgress, backoff
+from bot.schedule.worker import LATE_LIMIT, NO_ADAPTER_RETRY, Nap, StoredProgress, backoff, rest
+from bot.store.inbox import InboxRow, LaneLost
+from bot.store.outbox import LEASE
 from bot.store.stores import Stores
 
 if TYPE_CHECKING:
@@ -63,6 +79,10 @@ log = logging.getLogger(__name__)
 
 ANSWER_WAIT = 30.0  # seconds an answer may wait in place for a rate limit
 PAUSE_AFTER_ERROR = timedelta(seconds=60)
+# Shared mode: how long a lane is a process's without renewing (the outbox's lease, by
+# default), and how often the dispatcher's own loop scans (at most a quarter of the lease).
+LANE_LEASE = LEASE
+SCAN_EVERY = 15.0
 
 
 @dataclass(slots=True)
@@ -75,6 +95,11 @@ class _Item:
     sent: tuple[str, ...] = ()
     attempts: int = 0
     failing_since: datetime | None = None  # the first time the platform could not take it
+
+    @classmethod
+    def of(cls, row: InboxRow, now: datetime) -> _Item:
+        return cls(row.id, row.envelope, row.received_at or now, row.status == "handled",
+                   row.replies, row.sent, row.attempts)
 
 
 class Dispatcher:
@@ -89,6 +114,10 @@ class Dispatcher:
         max_concurrent: int = 64,
         answer_wait: float = ANSWER_WAIT,
         late_limit: timedelta = LATE_LIMIT,
+        shared: bool | None = None,
+        lane_lease: timedelta = LANE_LEASE,
+        scan_every: float = SCAN_EVERY,
+        nap: Nap = rest,
     ) -> None:
         self.stores = stores
         self.inbox = stores.inbox
@@ -111,6 +140,19 @@ class Dispatcher:
         self._idle.set()
         self._delivered: list[int] = []  # rows whose replies are all on the platform
         self._flushing: asyncio.Task[None] | None = None
+        # Shared mode (see the module's docstring): on by default on PostgreSQL.
+        self.shared = stores.db.dialect == "postgres" if shared is None else shared
+        self.lane_lease = lane_lease
+        self.scan_every = min(scan_every, lane_lease.total_seconds() / 4)
+        self.scans = 0  # scans done (the loop's, ``wake``'s, ``scan()``'s)
+        self._nap = nap
+        self._leases: dict[str, datetime] = {}  # lanes this process holds, until when
+        self._again: set[str] = set()  # lanes with new rows since their task last read
+        self._undone: set[int] = set()  # delivered rows not marked done yet
+        self._scanning: asyncio.Task[int] | None = None
+        self._patrol: asyncio.Task[None] | None = None
+        self._patrol_wake = asyncio.Event()
+        self._unlisten: Callable[[], Awaitable[None]] | None = None
 
     # ----- the port ------------------------------------------------------------------------
 
@@ -120,6 +162,14 @@ class Dispatcher:
             return []
         now = self.clock.now()
         ids = await self.inbox.add(list(envelopes), now)
+        if self.shared:
+            lanes = [e.ref.person for e, row_id in zip(envelopes, ids, strict=True)
+                     if row_id is not None]
+            for lane in dict.fromkeys(lanes):
+                self._run(lane)
+            if lanes and (self._held or self._closing):
+                await self._announce(lanes)  # not worked here now: the others take them
+            return [row_id is not None for row_id in ids]
         for envelope, row_id in zip(envelopes, ids, strict=True):
             if row_id is not None:
                 self._push(_Item(row_id, envelope, now))
@@ -131,45 +181,62 @@ class Dispatcher:
         """Queue what a previous process left unfinished, oldest first, and hold the lanes
         until ``start()`` (call before the adapters receive anything); how many rows."""
         self._held = True
+        if self.shared:
+            return await self._recover_lanes()
         rows = await self.inbox.open_rows()
         now = self.clock.now()
         for row in rows:
-            self._push(_Item(
-                row.id, row.envelope, row.received_at or now, row.status == "handled",
-                row.replies, row.sent, row.attempts,
-            ))
+            self._push(_Item.of(row, now))
         if rows:
             log.info("inbox: %d event(s) left unfinished by the last run, taken up again",
                      len(rows))
         return len(rows)
 
     def start(self) -> None:
-        """Let the lanes run (the doors can send now)."""
+        """Let the lanes run (the doors can send now). Shared mode: and listen for other
+        processes' announcements, scan at once (rows stored while the lanes were held),
+        then every ``scan_every`` seconds."""
         self._held = False
         self._closing = False
         for lane in list(self._lanes):
             if lane not in self._paused:
                 self._run(lane)
+        if self.shared:
+            self._kick_scan()
+            if self._patrol is None:
+                self._patrol = asyncio.create_task(self._patrolling(),
+                                                   name="kneecoach-inbox-scan")
 
     async def stop(self, grace: float = 3.0) -> None:
         """No new turn; the turns and answers in hand get ``grace`` seconds, then they are
         cancelled (whatever is left stays in the inbox for the next start)."""
         self._closing = True
-        tasks = list(self._tasks.values())
-        if self._flushing is not None:
-            tasks.append(self._flushing)
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-            log.info("inbox: %d lane(s) cut short at shutdown; finished at the next start",
-                     len(pending))
+        if self.shared:
+            await self._stop_listening()
+        tasks: list[asyncio.Task[Any]] = list(self._tasks.values())
+        for task in (self._flushing, self._scanning):
+            if task is not None:
+                tasks.append(task)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+                log.info("inbox: %d lane(s) cut short at shutdown; finished at the next start",
+                         len(pending))
+        if self.shared:
+            await self._let_all_go()
 
     def wake(self, now: datetime) -> int:
-        """Resume the lanes whose paused answer is due (called by the ticker)."""
+        """Resume the lanes whose paused answer is due (called by the ticker); shared mode:
+        and start a scan (``scan``) in the background. How many lanes were resumed."""
+        woken = self._resume(now)
+        if self.shared:
+            self._kick_scan()
+        return woken
+
+    def _resume(self, now: datetime) -> int:
         woken = 0
         for lane, until in list(self._paused.items()):
             if until <= now:
@@ -181,11 +248,16 @@ class Dispatcher:
         return min(self._paused.values(), default=None)
 
     async def idle(self) -> None:
-        """Until no lane is working (paused lanes wait for ``wake``) and every delivered
-        row is marked done."""
-        await self._idle.wait()
-        while self._flushing is not None:
-            await asyncio.shield(self._flushing)
+        """Until no lane is working (paused lanes wait for ``wake``), no scan is under way
+        and every delivered row is marked done."""
+        while True:
+            await self._idle.wait()
+            busy = self._scanning or self._flushing
+            if busy is None:
+                if self._idle.is_set():
+                    return
+                continue
+            await asyncio.wait([busy])
 
     @property
     def waiting(self) -> int:
@@ -201,10 +273,21 @@ class Dispatcher:
             self._run(lane)
 
     def _run(self, lane: str) -> int:
-        if self._closing or self._held or lane in self._tasks or not self._lanes.get(lane):
-            return 0
+        if self.shared:
+            if self._closing or self._held:
+                return 0
+            if lane in self._tasks:
+                self._again.add(lane)  # its task reads the lane again before letting go
+                return 0
+            if lane in self._paused:
+                return 0
+            work = self._shared_lane(lane)
+        else:
+            if self._closing or self._held or lane in self._tasks or not self._lanes.get(lane):
+                return 0
+            work = self._lane(lane)
         self._idle.clear()
-        self._tasks[lane] = asyncio.create_task(self._lane(lane), name="kneecoach-inbox-lane")
+        self._tasks[lane] = asyncio.create_task(work, name="kneecoach-inbox-lane")
         return 1
 
     async def _lane(self, lane: str) -> None:
@@ -246,7 +329,8 @@ class Dispatcher:
                     except Exception as exc:
                         raise _CoachRaised(type(exc).__name__) from exc
                     to_send = await self.inbox.handled(
-                        item.row_id, replies, now, [r.row_id for r in repeats]
+                        item.row_id, replies, now, [r.row_id for r in repeats],
+                        fenced=self.shared,
                     )
             except _CoachRaised as raised:
                 # The coach answers its own errors; one that raises anyway would raise
@@ -297,6 +381,8 @@ class Dispatcher:
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
             self._delivered.append(item.row_id)
+            if self.shared:
+                self._undone.add(item.row_id)
             if self._flushing is None:
                 self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
             return True
@@ -317,13 +403,18 @@ class Dispatcher:
     async def _flush(self) -> None:
         """Mark the delivered rows done, a batch per statement (a row that stays "handled"
         after an error here has every message recorded: the next start sends nothing)."""
+        rows: list[int] = []
         try:
             while self._delivered:
                 rows, self._delivered = self._delivered, []
                 await self.inbox.done_many(rows, self.clock.now())
+                self._undone.difference_update(rows)
         except Exception as exc:
             log.error("inbox: delivered rows could not be marked done (%s)",
                       type(exc).__name__)
+            # (left "handled" with every message recorded: answering them again sends
+            # nothing, whichever process reads them next)
+            self._undone.difference_update(rows)
         finally:
             self._flushing = None
 
@@ -335,7 +426,261 @@ class Dispatcher:
             item.failing_since = self.clock.now()
         await self.inbox.retry(item.row_id, item.attempts, until, detail[:200])
         self._paused[lane] = until
+        self._patrol_wake.set()  # (shared mode: the loop resumes it when it is due)
         return False
+
+    # ----- shared mode: lanes leased across processes ---------------------------------------
+
+    async def _shared_lane(self, lane: str) -> None:
+        """Work ``lane`` while this process holds its lease: take it, read its open rows,
+        work them, read again; let it go when nothing is left."""
+        queue = self._lanes.setdefault(lane, deque())
+        fresh = True  # (nothing worked yet: read before letting go)
+        try:
+            while not self._closing:
+                self._again.discard(lane)
+                if lane not in self._leases and not await self._take(lane):
+                    return
+                if not queue and not fresh:
+                    # Worked through: let it go unless rows came meanwhile (no row of it
+                    # left "handled" by this process first: the next holder reads them).
+                    await self._settle()
+                    released = await self.inbox.release_lane(lane)
+                    if released == "lost":
+                        self._lost(lane)
+                        return
+                    if released != "kept":
+                        self._leases.pop(lane, None)
+                        if released == "gone" and lane not in self._again:
+                            return
+                        if not await self._take(lane):
+                            return  # (stored while it was let go: taken by its process)
+                if not queue:
+                    queue.extend(await self._read(lane))
+                    fresh = False
+                    if lane in self._paused:
+                        return  # its head waits for a retry that is not due yet
+                    if not queue:
+                        continue
+                while queue and not self._closing:
+                    if not await self._keep(lane):
+                        return
+                    async with self._slots:
+                        if self._closing or not queue:
+                            break
+                        try:
+                            finished = await self._work(lane, queue)
+                        except LaneLost:
+                            log.warning("inbox: a lane was taken over by another process")
+                            self._lost(lane)
+                            return
+                        except Exception as exc:  # a store error: try again later
+                            log.error("inbox: an event could not be handled (%s); retrying in"
+                                      " %d s", type(exc).__name__, PAUSE_AFTER_ERROR.seconds)
+                            self._paused[lane] = self.clock.now() + PAUSE_AFTER_ERROR
+                            self._patrol_wake.set()
+                            return
+                        if not finished:
+                            return
+                        queue.popleft()
+        except Exception as exc:  # taking, reading or letting go failed: the scan retries
+            log.error("inbox: a lane could not be taken or read (%s)", type(exc).__name__)
+            if lane in self._leases:
+                self._paused[lane] = self.clock.now() + PAUSE_AFTER_ERROR
+                self._patrol_wake.set()
+        finally:
+            self._tasks.pop(lane, None)
+            if not queue and lane not in self._paused:
+                self._lanes.pop(lane, None)
+            if not self._tasks:
+                self._idle.set()
+
+    async def _take(self, lane: str) -> bool:
+        now = self.clock.now()
+        until = now + self.lane_lease
+        if not await self.inbox.take_lane(lane, now, until):
+            return False  # another process holds it: its task reads the new rows
+        self._leases[lane] = until
+        return True
+
+    async def _read(self, lane: str) -> list[_Item]:
+        """The lane's open rows, oldest first (those delivered here and not marked done
+        yet left out); a head waiting for a retry pauses the lane until it is due."""
+        now = self.clock.now()
+        rows = [row for row in await self.inbox.lane_rows(lane) if row.id not in self._undone]
+        if rows:
+            head = rows[0]
+            due = head.next_attempt
+            if head.status == "handled" and head.attempts and due is not None and due > now:
+                self._paused[lane] = due
+                self._patrol_wake.set()
+        return [_Item.of(row, now) for row in rows]
+
+    async def _keep(self, lane: str) -> bool:
+        """The lane's lease, renewed once half of it is gone; False when it was lost."""
+        until = self._leases.get(lane)
+        if until is None:
+            return False
+        now = self.clock.now()
+        if until - now > self.lane_lease / 2:
+            return True
+        if lane in await self.inbox.renew_lanes([lane], now + self.lane_lease):
+            self._leases[lane] = now + self.lane_lease
+            return True
+        log.warning("inbox: a lane's lease ran out and another process took it")
+        self._lost(lane)
+        return False
+
+    def _lost(self, lane: str) -> None:
+        """Another process has ``lane`` now: forget what was queued of it here."""
+        self._leases.pop(lane, None)
+        self._paused.pop(lane, None)
+        queue = self._lanes.get(lane)
+        if queue is not None:
+            queue.clear()
+
+    async def _settle(self) -> None:
+        """Every delivered row marked done (before a lane is let go: the next holder must
+        not find them "handled")."""
+        while self._delivered or self._flushing is not None:
+            if self._flushing is None:
+                self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
+            await asyncio.wait([self._flushing])
+
+    async def _recover_lanes(self) -> int:
+        """Shared mode's ``recover``: the lanes with open rows that nobody holds (or whose
+        holder's lease ran out), taken and read; held until ``start()``."""
+        now = self.clock.now()
+        count = 0
+        for lane in await self.inbox.stranded_lanes(now):
+            if lane in self._leases or not await self._take(lane):
+                continue
+            items = await self._read(lane)
+            self._lanes.setdefault(lane, deque()).extend(items)
+            count += len(items)
+            if not items:  # (finished meanwhile; any row stored just then: the first scan)
+                if await self.inbox.release_lane(lane) != "kept":
+                    self._leases.pop(lane, None)
+        if count:
+            log.info("inbox: %d event(s) nobody was working on, taken up", count)
+        return count
+
+    async def scan(self) -> int:
+        """Shared mode, now and then: renew this process's leases, resume its paused lanes
+        that are due, and take up the lanes with open rows whose lease is absent or ran out
+        (a dead holder's, a lost announcement's). How many lanes it started."""
+        if not self.shared or self._closing:
+            return 0
+        self.scans += 1
+        now = self.clock.now()
+        await self._renew(now)
+        started = self._resume(now)
+        if self._held:
+            return started
+        for lane in await self.inbox.stranded_lanes(now):
+            if lane not in self._tasks and lane not in self._paused:
+                started += self._run(lane)
+        await self.inbox.forget_lanes(now)
+        return started
+
+    async def _renew(self, now: datetime) -> None:
+        due = [lane for lane, until in self._leases.items()
+               if until - now <= self.lane_lease / 2]
+        if not due:
+            return
+        until = now + self.lane_lease
+        kept = await self.inbox.renew_lanes(due, until)
+        for lane in due:
+            if lane in kept:
+                self._leases[lane] = until
+            elif lane not in self._tasks:  # (a running task finds out at its next event)
+                log.warning("inbox: a lane's lease ran out and another process took it")
+                self._lost(lane)
+                if not self._lanes.get(lane):
+                    self._lanes.pop(lane, None)
+
+    def _kick_scan(self) -> None:
+        """A scan in the background, unless one is under way."""
+        if self._scanning is None and not self._closing:
+            self._idle.clear()
+            self._scanning = asyncio.create_task(self._scan_once(),
+                                                 name="kneecoach-inbox-scan-once")
+
+    async def _scan_once(self) -> int:
+        try:
+            return await self.scan()
+        except Exception as exc:
+            log.error("inbox: the scan for lanes nobody works failed (%s)",
+                      type(exc).__name__)
+            return 0
+        finally:
+            self._scanning = None
+            if not self._tasks:
+                self._idle.set()
+
+    async def _patrolling(self) -> None:
+        """The dispatcher's own loop (a process without a ticker scans too): listen for
+        announcements, then scan every ``scan_every`` seconds, or when a paused lane is
+        due."""
+        try:
+            self._unlisten = await self.inbox.listen(self._heard)
+        except Exception as exc:
+            log.error("inbox: not listening for new rows (%s); scanning only",
+                      type(exc).__name__)
+        while not self._closing:
+            due = self.next_wake()
+            seconds = self.scan_every
+            if due is not None:
+                seconds = max(0.0, min(seconds, (due - self.clock.now()).total_seconds()))
+            await self._nap(self._patrol_wake, seconds)
+            self._patrol_wake.clear()
+            if self._closing:
+                break
+            if self._scanning is None:
+                self._kick_scan()
+            scanning = self._scanning
+            if scanning is not None:
+                await asyncio.wait([scanning])
+
+    def _heard(self, lanes: list[str]) -> None:
+        """Another process stored rows it does not work itself: try to take their lanes."""
+        for lane in lanes:
+            self._run(lane)
+
+    async def _announce(self, lanes: Sequence[str]) -> None:
+        try:
+            await self.inbox.announce(lanes)
+        except Exception as exc:  # the rows are kept: the scan finds them
+            log.error("inbox: new rows could not be announced (%s)", type(exc).__name__)
+
+    async def _stop_listening(self) -> None:
+        if self._patrol is not None:
+            self._patrol.cancel()
+            await asyncio.gather(self._patrol, return_exceptions=True)
+            self._patrol = None
+        if self._unlisten is not None:
+            unlisten, self._unlisten = self._unlisten, None
+            with contextlib.suppress(Exception):
+                await unlisten()
+
+    async def _let_all_go(self) -> None:
+        """Closing: every lane of this process let go (the others take those with work left
+        at once, told so; the others' leases would run out otherwise)."""
+        left = [lane for lane in self._leases if self._lanes.get(lane)]
+        try:
+            await self._settle()
+            # (all of this process's, by its name: a take cut short may have gone through)
+            await self.inbox.release_lanes()
+        except Exception as exc:
+            log.error("inbox: the lanes could not be let go (%s); their leases run out",
+                      type(exc).__name__)
+            return
+        finally:
+            self._leases.clear()
+            self._paused.clear()
+            self._lanes.clear()
+        if left:
+            await self._announce(left)
 
 
 class _CoachRaised(Exception):

@@ -17,7 +17,7 @@ doubled").
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
@@ -94,6 +94,20 @@ class Database(Protocol):
         """Held while this process is the one that does ``name`` (``kneecoach run``'s
         doors and scheduler); entering waits while another process holds it, and a dead
         holder's hold ends with its connection. SQLite: at once (one process has the file)."""
+        ...
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """Tell every process listening on ``channel`` (PostgreSQL NOTIFY; inside a
+        transaction it goes out at COMMIT). SQLite: nobody else to tell, nothing is sent."""
+        ...
+
+    async def listen(
+        self, channel: str, heard: Callable[[str], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """Call ``heard`` with the payload of every notification on ``channel`` (this
+        process's own too) until the returned function is awaited. Best effort: a
+        notification sent while the listening connection was down is not heard (it is
+        connected again, with backoff). SQLite: nothing ever comes."""
         ...
 
     async def tables(self) -> list[str]: ...

@@ -16,14 +16,17 @@ the two differ:
   migration, each beginning with an advisory lock, so processes starting together migrate
   once; a database newer than this code refuses to open;
 - each session sets ``idle_in_transaction_session_timeout`` and TCP keepalives, so a frozen
-  or partitioned worker cannot hold a person (or a claimed row) for long.
+  or partitioned worker cannot hold a person (or a claimed row) for long;
+- ``notify``/``listen``: NOTIFY, and LISTEN on a connection of its own (not the pool's),
+  pinged now and then and connected again (with backoff) when it drops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -51,6 +54,9 @@ SESSION_SETTINGS = {
     "tcp_keepalives_interval": "5",
     "tcp_keepalives_count": "3",
 }
+PING_EVERY = 30.0  # seconds between two checks that the listening connection still works
+RECONNECT_MAX = 30.0  # seconds between two attempts to connect it again, at most
+LISTEN_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def is_postgres_url(target: object) -> bool:
@@ -144,6 +150,13 @@ class PostgresDatabase:
         self.path = masked(url)
         self._url = url
         self.dialect = "postgres"
+        # LISTEN: what each channel's notifications go to, the connection they come on.
+        self._heard: dict[str, list[Callable[[str], None]]] = {}
+        self._listening: asyncpg.Connection | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._tried = asyncio.Event()  # the listening connection's first attempt is over
+        self._listen_lock = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     async def open(
@@ -213,6 +226,11 @@ class PostgresDatabase:
             )
 
     async def close(self) -> None:
+        self._closed = True
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
         await self._pool.close()
 
     def _mine(self) -> _Held | None:
@@ -301,6 +319,83 @@ class PostgresDatabase:
             # Closing the session gives the lock back (no unlock needed, nor possible after
             # a cancelled wait).
             await conn.close(timeout=5)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self.execute("SELECT pg_notify(?, ?)", (channel, payload))
+
+    async def listen(
+        self, channel: str, heard: Callable[[str], None]
+    ) -> Callable[[], Awaitable[None]]:
+        async with self._listen_lock:
+            callbacks = self._heard.setdefault(channel, [])
+            callbacks.append(heard)
+            if self._listener is None:
+                self._listener = asyncio.create_task(self._keep_listening(),
+                                                     name="kneecoach-pg-listen")
+            elif len(callbacks) == 1 and self._listening is not None:
+                with contextlib.suppress(*LISTEN_ERRORS):  # (connected again with it)
+                    await self._listening.add_listener(channel, self._deliver)
+        await self._tried.wait()
+
+        async def stop() -> None:
+            async with self._listen_lock:
+                callbacks = self._heard.get(channel, [])
+                if heard in callbacks:
+                    callbacks.remove(heard)
+                if not callbacks:
+                    self._heard.pop(channel, None)
+                    if self._listening is not None:
+                        with contextlib.suppress(*LISTEN_ERRORS):
+                            await self._listening.remove_listener(channel, self._deliver)
+
+        return stop
+
+    def _deliver(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        for heard in list(self._heard.get(channel, ())):
+            try:
+                heard(payload)
+            except Exception as exc:  # one listener's bug must not silence the others
+                log.error("a notification on %s could not be handled (%s)", channel,
+                          type(exc).__name__)
+
+    async def _keep_listening(self) -> None:
+        """The listening connection: connected, LISTENing on every channel asked for, pinged
+        every ``PING_EVERY`` seconds; when it drops (or a ping fails), connected again."""
+        delay = 0.0
+        while not self._closed:
+            lost = asyncio.Event()
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self._url, server_settings=SESSION_SETTINGS,
+                                             timeout=10)
+                conn.add_termination_listener(lambda _conn, gone=lost: gone.set())
+                async with self._listen_lock:
+                    for channel in self._heard:
+                        await conn.add_listener(channel, self._deliver)
+                    self._listening = conn
+                if delay:
+                    log.info("notifications: listening again")
+                delay = 0.0
+                self._tried.set()
+                while not self._closed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), PING_EVERY)
+                    if lost.is_set():
+                        raise ConnectionError("the listening connection closed")
+                    await conn.fetchval("SELECT 1", timeout=10)
+            except (*LISTEN_ERRORS, ConnectionError) as exc:
+                self._tried.set()
+                if self._closed:
+                    break
+                log.warning("notifications: not listening (%s); connecting again in %.0f s",
+                            type(exc).__name__, delay)
+            finally:
+                self._listening = None
+                if conn is not None and not conn.is_closed():
+                    with contextlib.suppress(*LISTEN_ERRORS):
+                        await conn.close(timeout=5)
+            await asyncio.sleep(delay)
+            delay = min(max(1.0, delay * 2), RECONNECT_MAX)
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall(

@@ -390,6 +390,19 @@ class SQLiteDatabase:
         """Nothing to wait for: the file's lock already made this the one process."""
         yield
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Nobody else has the file: nothing to tell."""
+
+    async def listen(
+        self, channel: str, heard: Callable[[str], None]
+    ) -> Callable[[], Awaitable[None]]:
+        """Nobody else has the file: nothing ever comes."""
+
+        async def stop() -> None:
+            return None
+
+        return stop
+
     async def tables(self) -> list[str]:
         rows = await self.fetchall(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
