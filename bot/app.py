@@ -217,9 +217,9 @@ async def run_app(
             log.info("%s adapter %s", adapter.platform, "started" if lead else "connected")
         return None
 
-    stopped = asyncio.ensure_future(stop.wait())
-    refused = asyncio.ensure_future(readiness.wait_fatal())
-    ends: list[asyncio.Future[Any]] = [stopped, refused]
+    # What ends the run: a stop (SIGTERM), a refused token, and once leading a lost lead.
+    ends: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait()),
+                                       asyncio.ensure_future(readiness.wait_fatal())]
     waking: asyncio.Task[None] | None = None
     try:
         if health is not None:

@@ -45,10 +45,6 @@ class WebhookServer:
         self.port = port
         self._runner: web.AppRunner | None = None
 
-    @property
-    def serving(self) -> bool:
-        return self._runner is not None
-
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post(self.path, self._post)
