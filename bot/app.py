@@ -9,10 +9,10 @@ import gc
 import logging
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.adapters.console import ConsoleChat
 from bot.assembly import open_coach
@@ -22,7 +22,7 @@ from bot.content import Bundle, default_dialogs_root
 from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.events import ConversationRef
 from bot.domain.readiness import Readiness
-from bot.engine.ports import Adapter, Sender
+from bot.engine.ports import Adapter, Sender, SharedDoor
 from bot.engine.screener import Screener
 from bot.logging_policy import redact_secrets
 from bot.platforms import Wiring, build_adapters, configured, send_rates, start_error
@@ -34,6 +34,7 @@ from bot.schedule.ticker import Ticker
 from bot.schedule.worker import DeliveryWorker
 from bot.service.startup import Started, StartError, start_with_retry, stop_aware_wait
 from bot.service.wiring import Service
+from bot.store.database import Lead
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ EXIT_REFUSED = 3  # a platform refused the bot itself (revoked token, deleted bo
 EXIT_CANNOT_START = 2  # a door did not open at start
 START_EXIT = {Started.STOPPED: 0, Started.REFUSED: EXIT_REFUSED,
               Started.BROKEN: EXIT_CANNOT_START}
+EXIT_LOST_LEAD = 4  # on a shared database, another process took the lead over: restart
 LEADER = "kneecoach run"  # what one process at a time does on a shared database
 WORKER_CONCURRENCY = 16  # outbox targets served at once, at least
 
@@ -134,9 +136,15 @@ async def run_app(
     that could not be reached was waiting to be tried again; ``EXIT_REFUSED`` when a
     platform refuses the bot itself (a wrong or revoked token: a deaf bot is a dead bot,
     its supervisor must notice); ``EXIT_CANNOT_START`` when a door fails at start for
-    another reason than the network, or when there is no platform and no terminal.
+    another reason than the network, when there is no platform and no terminal, or when the
+    settings cannot work (``Settings.run_problem``); ``EXIT_LOST_LEAD`` when, on a shared
+    database, this process led and another took the lead over (this one was frozen, or cut
+    off from the database, past its lease): restarted, it follows.
     """
     redact_secrets(_secrets(settings))
+    if (problem := settings.run_problem()) is not None:
+        print(f"kneecoach: {problem}; nothing was started", file=sys.stderr)
+        return EXIT_CANNOT_START
     db = settings.db_path()
     checked = checked or await build_checked(settings.content_root(), default_dialogs_root())
     bundle = checked.bundle
@@ -188,48 +196,78 @@ async def run_app(
     started: list[Adapter] = []
     grace = settings.kneecoach_shutdown_grace
     leadership = contextlib.AsyncExitStack()
+    shared = coach.stores.db.dialect == "postgres"  # several processes may share it
+    if shared:
+        service.role.leads = False
+        service.role.everywhere = tuple(a.platform for a in adapters
+                                        if isinstance(a, SharedDoor))
+
+    async def open_doors(lead: bool) -> int | None:
+        """Each door's step for this role (see ``_steps``); a platform that cannot be
+        reached is tried again with backoff (one line an attempt); one that refuses the
+        token, or fails otherwise, stops the process: its exit code."""
+        for adapter, step, part in _steps(adapters, shared, lead):
+            outcome = await start_with_retry(
+                adapter, lambda exc: StartError(start_error(exc)), stop_aware_wait(stop),
+                connections=readiness, metrics=service.metrics, step=step, part=part)
+            if outcome is not Started.STARTED:
+                return START_EXIT[outcome]
+            if adapter not in started:
+                started.append(adapter)
+            log.info("%s adapter %s", adapter.platform, "started" if lead else "connected")
+        return None
+
+    # What ends the run: a stop (SIGTERM), a refused token, and once leading a lost lead.
+    ends: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait()),
+                                       asyncio.ensure_future(readiness.wait_fatal())]
+    waking: asyncio.Task[None] | None = None
     try:
         if health is not None:
             await health.start()
-        # One process runs the doors and the scheduler for a bot; on a shared database the
-        # others wait as standbys and the first to get the lock takes over when it goes.
-        if not await _lead(leadership, coach.stores.db.leadership(LEADER), stop):
-            return 0
         # What the last run left unfinished goes first: queued before anything new arrives,
         # handled once the doors can send.
         await inbox.recover()
-        for adapter in adapters:
-            # A platform that cannot be reached is tried again with backoff (one line an
-            # attempt); one that refuses the token, or fails otherwise, stops the process.
-            outcome = await start_with_retry(
-                adapter, lambda exc: StartError(start_error(exc)), stop_aware_wait(stop),
-                connections=readiness, metrics=service.metrics)
-            if outcome is not Started.STARTED:
-                return START_EXIT[outcome]
-            started.append(adapter)
-            log.info("%s adapter started", adapter.platform)
-        inbox.start()
-        # Everything built so far (the content, the compiled rules, the libraries) lives as
-        # long as the process: a full collection need not walk it again (80-100 ms each).
-        gc.collect()
-        gc.freeze()
-        # The sweep and delivery loops; their first pass, in the background, catches up on
-        # what fell due while the bot was down.
-        ticker.start(settings.kneecoach_tick_seconds)
-        log.info("Kneecoach is running; data in %s", coach.stores.db.path)
-        refused = asyncio.ensure_future(readiness.wait_fatal())
-        stopped = asyncio.ensure_future(stop.wait())
-        try:
-            await asyncio.wait({refused, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            refused.cancel()
-            stopped.cancel()
+        if shared:
+            # On a shared database every process answers: the doors that run everywhere
+            # can send (and take the webhook's posts) and the inbox runs from the start.
+            if (code := await open_doors(lead=False)) is not None:
+                return code
+            inbox.start()
+            waking = asyncio.create_task(_wake_lanes(inbox, clock,
+                                                     settings.kneecoach_tick_seconds))
+            _freeze()
+            log.info("Kneecoach is answering; data in %s", coach.stores.db.path)
+        # One process at a time leads: it polls Telegram (or registers the webhook), owns
+        # the Discord gateway and runs the scheduler. On a shared database the others
+        # follow, and the first to find the leader's lease run out takes over.
+        lead = await _lead(leadership, coach.stores.db.leadership(
+            LEADER, settings.kneecoach_leader_lease_seconds), ends)
+        if lead is not None and not stop.is_set() and readiness.fatal is None:
+            if (code := await open_doors(lead=True)) is not None:
+                return code
+            if not shared:
+                inbox.start()
+                _freeze()
+            service.role.leads = True
+            # The sweep and delivery loops; their first pass, in the background, catches up
+            # on what fell due while the bot was down.
+            ticker.start(settings.kneecoach_tick_seconds)
+            log.info("Kneecoach is running; data in %s", coach.stores.db.path)
+            ends.append(asyncio.ensure_future(lead.lost()))
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
         if readiness.fatal is not None:
             log.critical("stopping: %s", readiness.fatal)
             return EXIT_REFUSED
+        if lead is not None and lead.why:
+            # It might poll beside the new leader: it stops, and its supervisor starts it
+            # again as a follower.
+            log.critical("stopping: this process no longer leads (%s)", lead.why)
+            return EXIT_LOST_LEAD
         log.info("shutting down")
         return 0
     finally:
+        for end in [*ends, *([waking] if waking is not None else [])]:
+            end.cancel()
         # Stop taking new work: the tick and the turns in hand get the grace period
         # (KNEECOACH_SHUTDOWN_GRACE; anything unsent stays in the outbox and the inbox for
         # next time, and a delivery cut short resumes from its first unrecorded message),
@@ -249,25 +287,53 @@ async def run_app(
                 loop.remove_signal_handler(signum)
 
 
+Step = tuple[Adapter, Callable[[], Awaitable[None]], str]
+
+
+def _steps(adapters: list[Adapter], shared: bool, lead: bool) -> list[Step]:
+    """What each door does in a role, and the part of it that opens: on a shared database
+    a ``SharedDoor`` connects on every process (it can send) and leads on the leader (it
+    receives); any other door, and every door of a process alone on its database, starts
+    whole on the leader."""
+    steps: list[Step] = []
+    for adapter in adapters:
+        if shared and isinstance(adapter, SharedDoor):
+            steps.append((adapter, adapter.lead, "receiving") if lead
+                         else (adapter, adapter.connect, "sending"))
+        elif lead:
+            steps.append((adapter, adapter.start, "receiving"))
+    return steps
+
+
+def _freeze() -> None:
+    """Everything built so far (the content, the compiled rules, the libraries) lives as long
+    as the process: a full collection need not walk it again (80-100 ms each)."""
+    gc.collect()
+    gc.freeze()
+
+
+async def _wake_lanes(inbox: Dispatcher, clock: Clock, every: float) -> None:
+    """The lanes whose answer waits for a retry, woken every ``every`` seconds (on the
+    leader the ticker's beat does it too)."""
+    while True:
+        await asyncio.sleep(every)
+        inbox.wake(clock.now())
+
+
 async def _lead(
-    stack: contextlib.AsyncExitStack, lock: contextlib.AbstractAsyncContextManager[None],
-    stop: asyncio.Event,
-) -> bool:
-    """Hold ``lock`` (waiting as a standby while another process does); False when told to
-    stop first."""
+    stack: contextlib.AsyncExitStack, lock: contextlib.AbstractAsyncContextManager[Lead],
+    ends: list[asyncio.Future[Any]],
+) -> Lead | None:
+    """Hold ``lock`` (following while another process leads); None when one of ``ends``
+    (a stop, a refused token) comes first."""
     held = asyncio.ensure_future(stack.enter_async_context(lock))
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({held, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
+    await asyncio.wait({held, *ends}, return_when=asyncio.FIRST_COMPLETED)
     if held.done():
-        held.result()
-        return True
+        return held.result()
     held.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await held
-    return False
+    return None
 
 
 def _secrets(settings: Settings) -> list[str | None]:

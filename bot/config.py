@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     # unset, the store is the SQLite file (KNEECOACH_DB).
     kneecoach_database_url: SecretStr | None = None
     kneecoach_db_pool_max: int = 10  # connections per process (x processes < max_connections)
+    # On PostgreSQL: how long the leader's lease lasts without a renewal (it renews every
+    # third of it); a dead or frozen leader is replaced within about this long.
+    kneecoach_leader_lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
     kneecoach_files: Path | None = None
     kneecoach_content: Path | None = None
     kneecoach_log_level: str = "INFO"
@@ -83,6 +86,17 @@ class Settings(BaseSettings):
         if self.kneecoach_database_url is None:
             return None
         return urlsplit(self.kneecoach_database_url.get_secret_value()).password
+
+    def run_problem(self) -> str | None:
+        """What stops `kneecoach run` before it starts: a webhook that several processes
+        on PostgreSQL serve needs ONE secret they all check (a secret made up by each
+        process would make the others refuse Telegram's posts)."""
+        if (self.kneecoach_database_url is not None and self.telegram_bot_token is not None
+                and self.telegram_webhook_url and self.telegram_webhook_secret is None):
+            return ("set TELEGRAM_WEBHOOK_SECRET: a Telegram webhook (TELEGRAM_WEBHOOK_URL) "
+                    "on PostgreSQL (KNEECOACH_DATABASE_URL) needs one secret that every "
+                    "process checks (1-256 characters of A-Z, a-z, 0-9, _ and -)")
+        return None
 
     def files_path(self) -> Path:
         """Where the terminal chat writes files: KNEECOACH_FILES, else beside the database."""

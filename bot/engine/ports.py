@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.domain.events import ConversationRef, Envelope, Inbound, Reply
 from bot.domain.results import SendResult
@@ -177,3 +177,15 @@ class SendBudget(Protocol):
     """
 
     async def take(self, now: datetime, *, replying: bool) -> SendSlot: ...
+
+
+@runtime_checkable
+class SharedDoor(Adapter, Protocol):
+    """A door every process sharing a database opens, in two steps (``start`` is both):
+    ``connect`` (it can send, and takes what the platform pushes to any of them: a webhook
+    behind a proxy) and ``lead`` (what one process at a time does for the bot: polling,
+    registering the webhook). A door without the split is the leader's alone."""
+
+    async def connect(self) -> None: ...
+
+    async def lead(self) -> None: ...

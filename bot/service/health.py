@@ -5,8 +5,11 @@ event loop:
 * ``/healthz``: the process is alive (its event loop answers): 200.
 * ``/readyz``: 200 when the database answers, every configured platform is connected (or
   down for less than the grace of ``ReadinessView``), and the scheduler ticked within two
-  intervals; otherwise 503. The body names each check and, when one fails, why, in words
-  fit for a log (an error's class, never a message text or a token).
+  intervals; otherwise 503. The body says the process's role and names each check and,
+  when one fails, why, in words fit for a log (an error's class, never a message text or a
+  token). A follower (PostgreSQL: another process leads) is checked for what it runs: the
+  database and the doors that run on every process (Telegram's sender, and its webhook
+  server in webhook mode); the leader's doors and the scheduler are not its own.
 * ``/metrics``: Prometheus' text format (``prometheus-client``), the outbox backlog read
   from the store at each scrape.
 """
@@ -19,7 +22,7 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -37,6 +40,20 @@ DB_TIMEOUT = 2.0  # seconds the database gets to answer a readiness check
 
 
 @dataclass(slots=True)
+class Role:
+    """What this process does among those sharing a database: the leader runs every door
+    and the scheduler; a follower the inbox and the doors that run on every process
+    (``everywhere``). One process alone on its database leads."""
+
+    leads: bool = True
+    everywhere: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "leader" if self.leads else "follower"
+
+
+@dataclass(slots=True)
 class HealthSources:
     health: HealthStore
     readiness: ReadinessView
@@ -45,6 +62,7 @@ class HealthSources:
     platforms: Sequence[str]  # the configured ones
     metrics: Metrics
     clock: Clock
+    role: Role = field(default_factory=Role)
 
 
 async def readiness_report(src: HealthSources) -> tuple[bool, dict[str, Any]]:
@@ -54,8 +72,10 @@ async def readiness_report(src: HealthSources) -> tuple[bool, dict[str, Any]]:
         checks["database"] = "ok" if db_ok else "no answer"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    leads = src.role.leads
+    expected = [n for n in src.platforms if leads or n in src.role.everywhere]
     states = src.readiness.platforms()
-    for name in src.platforms:
+    for name in expected:
         state = states.get(name)
         if state is None:
             checks[f"platform:{name}"] = "not started"
@@ -65,15 +85,14 @@ async def readiness_report(src: HealthSources) -> tuple[bool, dict[str, Any]]:
             src.metrics.connected(name, state.connected)
     age = src.heartbeat.age()
     window = 2 * src.tick_seconds
-    if age is None:
-        checks["ticker"] = "not started"
-    else:
-        checks["ticker"] = "ok" if age <= window else f"last tick {age:.0f} s ago"
+    if leads:  # a follower has no scheduler: it is the leader's
+        checks["ticker"] = "not started" if age is None else (
+            "ok" if age <= window else f"last tick {age:.0f} s ago")
     ready = (
         checks["database"] == "ok"
-        and all(name in states for name in src.platforms)
+        and all(name in states for name in expected)
         and src.readiness.ready()
-        and checks["ticker"] == "ok"
+        and checks.get("ticker", "ok") == "ok"
     )
     return ready, checks
 
@@ -113,7 +132,8 @@ class HealthServer:
 
     async def _readyz(self, request: web.Request) -> web.Response:
         ready, checks = await readiness_report(self.sources)
-        return web.json_response({"ready": ready, "checks": checks},
+        return web.json_response({"ready": ready, "role": self.sources.role.name,
+                                  "checks": checks},
                                  status=200 if ready else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:

@@ -66,19 +66,23 @@ async def start_with_retry(
     metrics: Metrics | None = None,
     first_wait: float = FIRST_WAIT,
     max_wait: float = MAX_WAIT,
+    step: Callable[[], Awaitable[None]] | None = None,
+    part: str = "receiving",
 ) -> Started:
+    """Take ``step`` (by default ``adapter.start``) until it works; ``part``: what of the
+    platform it opens, reported to ``connections``."""
     attempt = 0
     delay = first_wait
     while True:
         attempt += 1
         try:
-            await adapter.start()
+            await (step or adapter.start)()
         except Exception as exc:
             kind = classify(exc)
             if metrics is not None:
                 metrics.error("platform_start")
             if connections is not None:
-                connections.down(adapter.platform, "receiving", type(exc).__name__)
+                connections.down(adapter.platform, part, type(exc).__name__)
             if kind is StartError.REFUSED:
                 log.critical("%s refused the bot (%s): check its token; stopping",
                              adapter.platform, describe(exc))
@@ -95,7 +99,7 @@ async def start_with_retry(
             delay = min(delay * 2, max_wait)
             continue
         if connections is not None:
-            connections.up(adapter.platform, "receiving")
+            connections.up(adapter.platform, part)
         if attempt > 1:
             log.info("%s connected after %d attempts", adapter.platform, attempt)
         return Started.STARTED

@@ -13,7 +13,7 @@ from bot.engine.ports import CoachPort, Sender
 from bot.engine.screener import Screener
 from bot.schedule.inbox import Dispatcher
 from bot.schedule.worker import DeliveryWorker
-from bot.service.health import HealthServer, HealthSources
+from bot.service.health import HealthServer, HealthSources, Role
 from bot.service.metered import (
     ErrorCounter,
     Heartbeat,
@@ -34,6 +34,7 @@ class Service:
         self.metrics = metrics or Metrics()
         self.readiness = readiness or Readiness(clock)
         self.heartbeat = Heartbeat(clock)
+        self.role = Role()  # what /readyz expects of this process (``bot.app`` sets it)
         self._errors: ErrorCounter | None = None
 
     def platforms(self, names: Iterable[str]) -> None:
@@ -64,7 +65,7 @@ class Service:
         sources = HealthSources(
             health=HealthStore(db), readiness=self.readiness,
             heartbeat=self.heartbeat, tick_seconds=tick_seconds, platforms=list(platforms),
-            metrics=self.metrics, clock=self.clock,
+            metrics=self.metrics, clock=self.clock, role=self.role,
         )
         return HealthServer(sources, host, port)
 

@@ -90,10 +90,12 @@ class Database(Protocol):
         person's turn (locks are always taken person first, then the store)."""
         ...
 
-    def leadership(self, name: str) -> AbstractAsyncContextManager[None]:
+    def leadership(self, name: str, lease: float = 15.0) -> AbstractAsyncContextManager[Lead]:
         """Held while this process is the one that does ``name`` (``kneecoach run``'s
-        doors and scheduler); entering waits while another process holds it, and a dead
-        holder's hold ends with its connection. SQLite: at once (one process has the file)."""
+        polling, gateway and scheduler); entering waits while another process holds it.
+        PostgreSQL: a lease of ``lease`` seconds, renewed while held, taken over once it runs
+        out; the ``Lead`` says when this process lost it (``bot.store.leadership``).
+        SQLite: at once and for good (one process has the file)."""
         ...
 
     async def notify(self, channel: str, payload: str) -> None:
@@ -115,6 +117,23 @@ class Database(Protocol):
     async def columns(self, table: str) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+
+class Lead:
+    """This process leads until ``lost()`` returns (why, in words fit for a log)."""
+
+    def __init__(self) -> None:
+        self._lost = asyncio.Event()
+        self.why = ""
+
+    async def lost(self) -> str:
+        await self._lost.wait()
+        return self.why
+
+    def lose(self, why: str) -> None:
+        if not self._lost.is_set():
+            self.why = why
+            self._lost.set()
 
 
 class HeldBy(Protocol):

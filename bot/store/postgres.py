@@ -36,7 +36,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from bot.store.database import Row, Tx, held_by_this_task, refuse_nested_turn
+from bot.store.database import Lead, Row, Tx, held_by_this_task, refuse_nested_turn
+from bot.store.leadership import LEASE_SECONDS, LeaderLease
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations
 
@@ -303,22 +304,14 @@ class PostgresDatabase:
         await self.execute(sql, params)
 
     @asynccontextmanager
-    async def leadership(self, name: str) -> AsyncIterator[None]:
-        """A session advisory lock on ``name``, on a connection of its own for as long as it
-        is held: the server ends the hold when this process's connection goes (a kill, a
-        crash, a host that stops answering its keepalives)."""
-        conn = await asyncpg.connect(self._url, server_settings=SESSION_SETTINGS)
-        try:
-            key = await conn.fetchval("SELECT hashtextextended($1, 0)", name)
-            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", key):
-                log.info("another process holds %r: waiting as a standby", name)
-                await conn.execute("SELECT pg_advisory_lock($1)", key)
-                log.info("took over %r", name)
-            yield
-        finally:
-            # Closing the session gives the lock back (no unlock needed, nor possible after
-            # a cancelled wait).
-            await conn.close(timeout=5)
+    async def leadership(self, name: str, lease: float = LEASE_SECONDS) -> AsyncIterator[Lead]:
+        """A lease on ``name`` (``bot.store.leadership``), renewed on a connection of its
+        own while held."""
+        async with LeaderLease(self._connect, name, lease).held() as lead:
+            yield lead
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self._url, server_settings=SESSION_SETTINGS)
 
     async def notify(self, channel: str, payload: str) -> None:
         await self.execute("SELECT pg_notify(?, ?)", (channel, payload))

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.database import Row, Tx, held_by_this_task, refuse_nested_turn
+from bot.store.database import Lead, Row, Tx, held_by_this_task, refuse_nested_turn
 from bot.store.locks import KeyedLocks
 from bot.store.schema import migrations, split_sql
 
@@ -386,9 +386,9 @@ class SQLiteDatabase:
             await self._conn.execute(sql, tuple(params))
 
     @asynccontextmanager
-    async def leadership(self, name: str) -> AsyncIterator[None]:
+    async def leadership(self, name: str, lease: float = 15.0) -> AsyncIterator[Lead]:
         """Nothing to wait for: the file's lock already made this the one process."""
-        yield
+        yield Lead()
 
     async def notify(self, channel: str, payload: str) -> None:
         """Nobody else has the file: nothing to tell."""

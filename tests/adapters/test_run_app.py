@@ -61,12 +61,12 @@ def test_only_configured_platforms_start(tmp_path: Path) -> None:
 Run = tuple["asyncio.Task[int]", asyncio.Event]
 
 
-async def _leader_and_standby(
+async def _leader_and_follower(
     tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
     caplog: pytest.LogCaptureFixture,
 ) -> tuple[Run, Run]:
     """Two `kneecoach run` on one new PostgreSQL database: the first leads (it has set
-    its commands), the second has said it waits as a standby."""
+    its commands), the second has connected and said it follows."""
     caplog.set_level(logging.INFO)
     url = await postgres.new_database()
     shared = settings(tmp_path, tg_server.base_url).model_copy(
@@ -75,25 +75,31 @@ async def _leader_and_standby(
     first = asyncio.create_task(run_app(shared, first_stop))
     await tg_server.wait_for_calls("setMyCommands", within=60)
     second = asyncio.create_task(run_app(shared, second_stop))
-    await tg_server.wait_until(lambda: _logged(caplog, "waiting as a standby"), 60)
+    await tg_server.wait_until(lambda: _logged(caplog, "following"), 60)
     return (first, first_stop), (second, second_stop)
 
 
-async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
+async def test_on_postgres_a_second_run_follows_and_takes_over(
     tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Two `kneecoach run` on one PostgreSQL: one runs the doors and the scheduler, the
-    other waits; when the first stops, the second takes over and answers."""
-    (first, first_stop), (second, second_stop) = await _leader_and_standby(
+    """Two `kneecoach run` on one PostgreSQL: both connect to Telegram (getMe: each can
+    send), one polls and runs the scheduler; when it stops, the other takes over and
+    answers."""
+    (first, first_stop), (second, second_stop) = await _leader_and_follower(
         tmp_path, tg_server, postgres, caplog)
+    assert len(tg_server.calls_to("getMe")) == 2  # each process connected
     tg_server.inject_private_text(4242, "/start")
     sent = await tg_server.wait_for_calls("sendMessage", count=1, within=60)  # one message
     assert "Kneecoach" in sent[0]["text"]
-    assert len(tg_server.calls_to("setMyCommands")) == 1  # the standby has not started
+    # Only the leader published the menu and cleared the webhook to poll.
+    assert len(tg_server.calls_to("setMyCommands")) == 1
+    assert len(tg_server.calls_to("deleteWebhook")) == 1
     first_stop.set()
     assert await asyncio.wait_for(first, timeout=60) == 0
-    await tg_server.wait_for_calls("setMyCommands", count=2, within=60)  # took over
+    await tg_server.wait_for_calls("deleteWebhook", count=2, within=60)  # took over
+    assert len(tg_server.calls_to("setMyCommands")) == 2
+    assert len(tg_server.calls_to("getMe")) == 2  # it was connected already
     tg_server.inject_private_text(4343, "/start")
     sent = await tg_server.wait_for_calls("sendMessage", count=2, within=60)
     assert "Kneecoach" in sent[1]["text"]
@@ -102,11 +108,11 @@ async def test_on_postgres_a_second_run_is_a_standby_that_takes_over(
     assert not (tmp_path / "k.db").exists()  # the store was PostgreSQL all along
 
 
-async def test_a_standby_told_to_stop_stops(
+async def test_a_follower_told_to_stop_stops(
     tmp_path: Path, tg_server: FakeTelegram, postgres: PostgresServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    (first, first_stop), (second, second_stop) = await _leader_and_standby(
+    (first, first_stop), (second, second_stop) = await _leader_and_follower(
         tmp_path, tg_server, postgres, caplog)
     second_stop.set()
     assert await asyncio.wait_for(second, timeout=60) == 0

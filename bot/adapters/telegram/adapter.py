@@ -5,7 +5,12 @@ webhook, and the reverse), so Telegram, Discord and the scheduler can share one 
 Long polling by default (``polling.Poller``: an update is confirmed to Telegram only once
 the inbox has it); a webhook server when ``webhook_url`` is set, checking Telegram's
 ``X-Telegram-Bot-Api-Secret-Token`` header and answering 200 only once the inbox has the
-update (``inbound.DurableUpdateQueue``).
+update (``webhook.WebhookServer``).
+
+``start()`` is two steps, which ``kneecoach run`` on a shared database takes by role
+(``bot.app``): ``connect()``, what every process does (getMe: it can send; in webhook mode
+it serves the webhook too), and ``lead()``, what one process at a time does (the command
+menu, and polling or ``setWebhook``). The adapter decides neither.
 
 Every update goes to the engine's ``Inbox`` (``inbox``), which handles it in its turn and
 answers through this adapter's ``send`` (the ``Sender``, with the press's note). A refused
@@ -42,24 +47,20 @@ from telegram.request import BaseRequest
 
 from bot.adapters.telegram import render
 from bot.adapters.telegram.capabilities import CAPABILITIES, PLATFORM
-from bot.adapters.telegram.inbound import (
-    ALLOWED_UPDATES,
-    DurableUpdateQueue,
-    Receiver,
-    TgApplication,
-)
+from bot.adapters.telegram.inbound import ALLOWED_UPDATES, Receiver, TgApplication
 from bot.adapters.telegram.outbound import BotApiOutput, Outbound, Output
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import TELEGRAM_LIMITS, RateLimits, TelegramRateLimiter
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.transport import AiohttpRequest
+from bot.adapters.telegram.webhook import WebhookServer
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
 from bot.engine.ports import CoachPort, Inbox, Progress, SendBudget
 
 if TYPE_CHECKING:
-    from bot.engine.ports import Adapter
+    from bot.engine.ports import SharedDoor
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class TelegramAdapter:
         self._app: TgApplication | None = None
         self._running = False
         self._webhook_secret: str | None = None
+        self._webhook: WebhookServer | None = None
         quiet_third_party_loggers()
 
     # -- state -----------------------------------------------------------------------------
@@ -179,7 +181,7 @@ class TelegramAdapter:
             ApplicationBuilder()
             .token(self.settings.token)
             .job_queue(None)
-            .update_queue(DurableUpdateQueue(self.receiver.receive))
+            .updater(None)  # polling.Poller polls, webhook.WebhookServer serves
             .request(request or AiohttpRequest(self.connection_pool_size))
             .get_updates_request(request or AiohttpRequest(1))
         )
@@ -215,7 +217,18 @@ class TelegramAdapter:
         self.outbound.output = self._output or BotApiOutput(app.bot)
 
     async def start(self) -> None:
-        """Connect (getMe), publish the command menu, then poll or serve the webhook."""
+        """Connect, then lead: one process alone on its database does both."""
+        await self.connect()
+        try:
+            await self.lead()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def connect(self) -> None:
+        """What every process does: connect (getMe), able to send from now on, and in
+        webhook mode serve the webhook's path (Telegram's posts reach any process behind
+        the proxy). Nothing is registered with Telegram and nothing is fetched."""
         if self._running or self._app is not None:
             raise RuntimeError("TelegramAdapter is already running")
         if self.receiver.inbox is None:
@@ -223,44 +236,59 @@ class TelegramAdapter:
         app = self.build_application()
         await self.attach(app)
         try:
-            await self._set_commands(app.bot)
             if self.settings.webhook:
-                await self._start_webhook(app)
-            else:
-                # A webhook left over from another deployment would make every getUpdates
-                # a 409: polling means no webhook.
-                await app.bot.delete_webhook(drop_pending_updates=False)
+                await self._serve_webhook(app)
+                self._report(True)
+        except BaseException:
+            await self.stop()
+            raise
+        self._running = True
+        logger.info("telegram: connected as @%s%s", self.bot_username,
+                    ", serving the webhook" if self.settings.webhook else "")
+
+    async def lead(self) -> None:
+        """What one process at a time does for the bot (after ``connect``): publish the
+        command menu, then register the webhook (``setWebhook``) or poll."""
+        app = self.application
+        await self._set_commands(app.bot)
+        if self.settings.webhook:
+            assert self.settings.webhook_url is not None
+            await app.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=self._webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+                drop_pending_updates=False,
+            )
+        else:
+            # A webhook left over from another deployment would make every getUpdates
+            # a 409: polling means no webhook.
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            if self.poller is None:
                 self.poller = Poller(
                     app.bot, self.receiver.receive, ALLOWED_UPDATES,
                     on_up=lambda: self._report(True), on_down=lambda r: self._report(False, r),
                     on_refused=self._refused, sleep=self.outbound.sleep,
                 )
                 self.poller.start()
-            self._report(True)
-        except BaseException:
-            await self.stop()
-            raise
-        self._running = True
+        self._report(True)
         logger.info(
             "telegram adapter started (%s) as @%s",
             "webhook" if self.settings.webhook else "polling",
             self.bot_username,
         )
 
-    async def _start_webhook(self, app: TgApplication) -> None:
-        assert app.updater is not None and self.settings.webhook_url is not None
+    async def _serve_webhook(self, app: TgApplication) -> None:
+        assert self.settings.webhook_url is not None
         secret = self.settings.webhook_secret or secrets.token_urlsafe(32)
         self._webhook_secret = secret
-        path = urlsplit(self.settings.webhook_url).path.strip("/")
-        await app.updater.start_webhook(
+        self._webhook = WebhookServer(
+            app.bot, self.receiver.receive,
+            path=urlsplit(self.settings.webhook_url).path,
+            secret=secret,
             listen=self.settings.webhook_listen,
             port=self.settings.webhook_port,
-            url_path=path,
-            webhook_url=self.settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False,
         )
+        await self._webhook.start()
 
     async def stop(self) -> None:
         """Stop receiving (confirming what the inbox kept), let the press answers in flight
@@ -273,8 +301,9 @@ class TelegramAdapter:
             if self.poller is not None:
                 await self.poller.stop()
                 self.poller = None
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
+            if self._webhook is not None:
+                await self._webhook.stop()
+                self._webhook = None
             if app.running:
                 await app.stop()
             await self.receiver.settle()
@@ -326,7 +355,7 @@ class TelegramAdapter:
         )
 
 
-if TYPE_CHECKING:  # the adapter is the Telegram door and its proactive Sender
+if TYPE_CHECKING:  # the adapter is the Telegram door (on every process) and its Sender
 
-    def _is_an_adapter(adapter: TelegramAdapter) -> Adapter:
+    def _is_an_adapter(adapter: TelegramAdapter) -> SharedDoor:
         return adapter

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from telegram import Chat, Message, Update
@@ -160,20 +160,3 @@ class Receiver:
             _, pending = await asyncio.wait(set(self._answering), timeout=within)
             for task in pending:
                 task.cancel()
-
-
-class DurableUpdateQueue(asyncio.Queue[object]):
-    """PTB's update queue for the webhook: ``put`` keeps the update in the inbox before it
-    returns, and PTB's webhook handler answers Telegram only after ``put`` (a failure is a
-    500, and Telegram sends the update again). Nothing is queued for PTB's own processing."""
-
-    def __init__(self, receive: Callable[[Sequence[Update]], Awaitable[None]]) -> None:
-        super().__init__()
-        self._receive = receive
-
-    async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            await self._receive([item])
-
-    def put_nowait(self, item: object) -> None:
-        raise RuntimeError("updates must be kept in the inbox: use await put()")
