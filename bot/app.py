@@ -201,6 +201,9 @@ async def run_app(
         service.role.leads = False
         service.role.everywhere = tuple(a.platform for a in adapters
                                         if isinstance(a, SharedDoor))
+        # A follower answers only on the doors it opens (Discord is the leader's).
+        for platform in set(senders) - set(service.role.everywhere):
+            del inbox.senders[platform]
 
     async def open_doors(lead: bool) -> int | None:
         """Each door's step for this role (see ``_steps``); a platform that cannot be
@@ -220,7 +223,6 @@ async def run_app(
     # What ends the run: a stop (SIGTERM), a refused token, and once leading a lost lead.
     ends: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait()),
                                        asyncio.ensure_future(readiness.wait_fatal())]
-    waking: asyncio.Task[None] | None = None
     try:
         if health is not None:
             await health.start()
@@ -232,9 +234,7 @@ async def run_app(
             # can send (and take the webhook's posts) and the inbox runs from the start.
             if (code := await open_doors(lead=False)) is not None:
                 return code
-            inbox.start()
-            waking = asyncio.create_task(_wake_lanes(inbox, clock,
-                                                     settings.kneecoach_tick_seconds))
+            inbox.start()  # (its own loop resumes paused lanes: a follower has no ticker)
             _freeze()
             log.info("Kneecoach is answering; data in %s", coach.stores.db.path)
         # One process at a time leads: it polls Telegram (or registers the webhook), owns
@@ -245,6 +245,7 @@ async def run_app(
         if lead is not None and not stop.is_set() and readiness.fatal is None:
             if (code := await open_doors(lead=True)) is not None:
                 return code
+            inbox.senders.update(senders)
             if not shared:
                 inbox.start()
                 _freeze()
@@ -266,7 +267,7 @@ async def run_app(
         log.info("shutting down")
         return 0
     finally:
-        for end in [*ends, *([waking] if waking is not None else [])]:
+        for end in ends:
             end.cancel()
         # Stop taking new work: the tick and the turns in hand get the grace period
         # (KNEECOACH_SHUTDOWN_GRACE; anything unsent stays in the outbox and the inbox for
@@ -310,14 +311,6 @@ def _freeze() -> None:
     as the process: a full collection need not walk it again (80-100 ms each)."""
     gc.collect()
     gc.freeze()
-
-
-async def _wake_lanes(inbox: Dispatcher, clock: Clock, every: float) -> None:
-    """The lanes whose answer waits for a retry, woken every ``every`` seconds (on the
-    leader the ticker's beat does it too)."""
-    while True:
-        await asyncio.sleep(every)
-        inbox.wake(clock.now())
 
 
 async def _lead(

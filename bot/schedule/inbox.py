@@ -553,7 +553,7 @@ class Dispatcher:
         now = self.clock.now()
         count = 0
         for lane in await self.inbox.stranded_lanes(now):
-            if lane in self._leases or not await self._take(lane):
+            if lane in self._leases or not self._answers(lane) or not await self._take(lane):
                 continue
             items = await self._read(lane)
             self._lanes.setdefault(lane, deque()).extend(items)
@@ -578,7 +578,7 @@ class Dispatcher:
         if self._held:
             return started
         for lane in await self.inbox.stranded_lanes(now):
-            if lane not in self._tasks and lane not in self._paused:
+            if lane not in self._tasks and lane not in self._paused and self._answers(lane):
                 started += self._run(lane)
         await self.inbox.forget_lanes(now)
         return started
@@ -645,7 +645,13 @@ class Dispatcher:
     def _heard(self, lanes: list[str]) -> None:
         """Another process stored rows it does not work itself: try to take their lanes."""
         for lane in lanes:
-            self._run(lane)
+            if self._answers(lane):
+                self._run(lane)
+
+    def _answers(self, lane: str) -> bool:
+        """This process can send on the lane's platform ('<platform>:<user id>'): a door
+        only the leader opens (Discord's gateway) leaves its people to the leader."""
+        return lane.partition(":")[0] in self.senders
 
     async def _announce(self, lanes: Sequence[str]) -> None:
         try:
