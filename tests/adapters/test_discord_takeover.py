@@ -79,7 +79,7 @@ async def test_discord_gateway_moves_to_the_standby_when_the_leader_goes(
     try:
         await fake.wait_for(lambda: _ready(fake) == 1, within=WITHIN, what="the leader's READY")
         standby = asyncio.create_task(run_app(shared, standby_stop))
-        await _until(lambda: _logged(caplog, "waiting as a standby"))
+        await _until(lambda: _logged(caplog, "following"))
         await _answers_start(fake, guild, alice)
         assert len(fake.identifies) == 1  # the standby has no gateway session
 
@@ -160,7 +160,7 @@ async def test_discord_gateway_moves_to_the_standby_when_the_leader_is_killed(
         runs.append(leader := await Run.start(env, tmp_path))
         await fake.wait_for(lambda: _ready(fake) == 1, within=WITHIN, what="the leader's READY")
         runs.append(standby := await Run.start(env, tmp_path))
-        await _until(lambda: standby.said("waiting as a standby"))
+        await _until(lambda: standby.said("following"))
         await _answers_start(fake, guild, alice)
         assert len(fake.identifies) == 1
 
