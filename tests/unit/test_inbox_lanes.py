@@ -303,6 +303,28 @@ async def test_an_event_for_a_lane_another_process_holds_is_left_to_it(
         ("A", "e1"), ("A", "e2")]
 
 
+async def test_a_starting_process_recovers_only_the_lanes_nobody_holds(
+    processes: list[Process],
+) -> None:
+    holder, starting = processes[0], processes[1]
+    holder.coach.held = "e1"
+    holder.dispatcher.start()
+    await holder.dispatcher.accept([event(1, 1), event(2, 1)])
+    await asyncio.wait_for(holder.coach.entered.wait(), WITHIN)
+    # rows nobody works: as a process that died before taking their lane left them
+    await starting.dispatcher.inbox.add([event(3, 2), event(4, 2)], START)
+    assert await starting.dispatcher.recover() == 2  # person 2's, not person 1's
+    starting.dispatcher.start()
+    await starting.dispatcher.idle()
+    journal = journal_of(processes)
+    assert journal.shown_to("2") == ["re:e3", "re:e4"]
+    assert journal.shown_to("1") == []
+    holder.coach.hold.set()
+    await settle(processes, 4)
+    assert journal.shown_to("1") == ["re:e1", "re:e2"]
+    assert [who for who, person, _ in journal.turns if person == "1"] == ["A", "A"]
+
+
 async def test_a_process_that_cannot_work_a_lane_yet_tells_the_others(
     processes: list[Process],
 ) -> None:
