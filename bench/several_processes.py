@@ -25,7 +25,8 @@ Telegram's rate limits are off in these processes (``telegram_rate_limits_off`` 
 tests/support/zygote.py), as in bench/telegram_updates.py: a limiter would measure itself.
 The fake hands the bot ``--per-poll`` updates per getUpdates (1: live traffic). Rows are
 interleaved over ``--repeats`` rounds and each reports its median. Reported: updates/s, the
-bot processes' CPU ms per update (from /proc, all of the row's processes), and the ratios
+CPU ms per update of the row's bot processes and of the PostgreSQL server's processes (from
+/proc: on this box they share the same cores), and the ratios
 the issue sets targets for: one PostgreSQL process at least 0.7x SQLite; three processes
 more than one.
 
@@ -161,14 +162,44 @@ async def record_calls(per_poll: int) -> list[int]:
 # The processes
 
 
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (state, ppid, ...); [] if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def cpu_seconds(pids: Sequence[int]) -> float:
     """User + system CPU seconds of ``pids`` so far (/proc)."""
     total = 0
     for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _stat(pid)
+        if fields:
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(postgres: PostgresServer) -> dict[int, float]:
+    """CPU seconds so far of the PostgreSQL server's processes (the postmaster and its
+    children: backends, writers), by pid."""
+    try:
+        postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    found = {postmaster: cpu_seconds([postmaster])}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _stat(int(name))
+            if fields and int(fields[1]) == postmaster:
+                found[int(name)] = cpu_seconds([int(name)])
+    return found
+
+
+def server_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the server's processes spent between two looks (one started since: all of it;
+    one ended since is lost: the bot's pooled connections live as long as the round)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 async def standbys(url: str, count: int) -> None:
@@ -230,6 +261,7 @@ class Round:
     updates: int
     seconds: float
     cpu: float  # the row's processes, seconds
+    server: float  # the PostgreSQL server's processes, seconds (0 on SQLite)
 
     @property
     def rate(self) -> float:
@@ -249,6 +281,10 @@ class Row:
     @property
     def cpu_ms(self) -> float:
         return statistics.median(1000 * r.cpu / r.updates for r in self.rounds)
+
+    @property
+    def server_ms(self) -> float:
+        return statistics.median(1000 * r.server / r.updates for r in self.rounds)
 
 
 class Chats:
@@ -311,11 +347,12 @@ async def one_round(
         async with running(z, server, store, processes, limits_off=True) as pids:
             if args.warmup:
                 await enrol_all(server, tracker, calls, chats, args.warmup, 0)
-            cpu = cpu_seconds(pids)
+            cpu, pg = cpu_seconds(pids), server_cpu(postgres)
             start = time.monotonic()
             sent = await enrol_all(server, tracker, calls, chats, args.runners, args.updates)
             seconds = time.monotonic() - start
-            row.rounds.append(Round(sent, seconds, cpu_seconds(pids) - cpu))
+            pg_spent = server_spent(pg, server_cpu(postgres)) if store_kind == "postgres" else 0
+            row.rounds.append(Round(sent, seconds, cpu_seconds(pids) - cpu, pg_spent))
     finally:
         server.on_call = None
         await server.stop()
@@ -398,12 +435,13 @@ async def delivery(
 
 def table(rows: list[Row]) -> str:
     base = next((r for r in rows if r.key == "sqlite"), rows[0])
-    out = ["| setup | updates/s (median) | min-max | bot processes' CPU ms/update | vs "
-           f"{base.label} |", "|---|---:|---:|---:|---:|"]
+    out = ["| setup | updates/s (median) | min-max | CPU ms/update: bot processes |"
+           f" PostgreSQL server | vs {base.label} |", "|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         rates = [r.rate for r in row.rounds]
+        server = f"{row.server_ms:.2f}" if ROWS[row.key][1] == "postgres" else "-"
         out.append(f"| {row.label} | {row.rate:.1f} | {min(rates):.1f}-{max(rates):.1f} | "
-                   f"{row.cpu_ms:.2f} | {row.rate / base.rate:.2f}x |")
+                   f"{row.cpu_ms:.2f} | {server} | {row.rate / base.rate:.2f}x |")
     return "\n".join(out)
 
 
