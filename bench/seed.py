@@ -19,8 +19,12 @@ class Runner:
     next_due: datetime
 
 
-async def seed_runners(path: Path | str, runners: list[Runner], created: datetime) -> None:
-    """One consenting person per runner, a programme started on 1 March, and a reminder."""
+async def seed_runners(
+    path: Path | str, runners: list[Runner], created: datetime, *, offered: bool = False
+) -> None:
+    """One consenting person per runner, a programme started on 1 March, and a reminder;
+    ``offered``: with the intake's outcome that lets the programme go ahead too (without
+    it the coach composes no daily prompt: the claim benchmarks need none)."""
     db = await open_database(path)
     stamp = to_db(created)
     async with db.transaction() as conn:
@@ -38,4 +42,10 @@ async def seed_runners(path: Path | str, runners: list[Runner], created: datetim
             "INSERT INTO reminders (user_id, local_time, timezone, next_due) VALUES (?, ?, ?, ?)",
             [(r.id, r.local_time, r.timezone, to_db(r.next_due)) for r in runners],
         )
+        if offered:
+            await conn.executemany(
+                "INSERT INTO triage_results (user_id, at, outcome, signals)"
+                " VALUES (?, ?, 'pfp_program', '[]')",
+                [(r.id, stamp) for r in runners],
+            )
     await db.close()

@@ -166,7 +166,8 @@ async def run_app(
     rates = send_rates(settings)  # what reminders go out at: busy minutes, quieter times
     coach = await open_coach(settings.database_target(), clock=clock, bundle=bundle,
                              screener=service.count_screens(checked.screener),
-                             pool_max=settings.kneecoach_db_pool_max, rates=rates)
+                             pool_max=settings.kneecoach_db_pool_max, rates=rates,
+                             lease=timedelta(seconds=settings.kneecoach_lease_seconds))
     gate = PlatformGate(readiness)
     inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)
     adapters = build_adapters(settings, coach, Wiring(inbox, readiness))

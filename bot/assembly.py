@@ -4,6 +4,7 @@ new feature is its own files under ``bot/engine/features/`` plus one line in ``f
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from bot.config import cache_beside
@@ -23,6 +24,7 @@ from bot.engine.screener import Screener
 from bot.engine.textbook import TextBook
 from bot.pictures.library import PictureLibrary
 from bot.store.backends import is_shared, open_database
+from bot.store.outbox import LEASE
 from bot.store.stores import Stores
 
 
@@ -90,15 +92,17 @@ async def open_coach(
     *,
     pool_max: int = 10,
     rates: Mapping[str, float] | None = None,
+    lease: timedelta = LEASE,
 ) -> Coach:
     """A coach on a SQLite file (made if missing) or a PostgreSQL URL; ``close()`` closes
     it. Exercise pictures are cached in a folder beside the file (in memory only for
-    ``:memory:`` and PostgreSQL)."""
+    ``:memory:`` and PostgreSQL). ``lease``: how long work taken from a shared database
+    stays this process's (KNEECOACH_LEASE_SECONDS)."""
     content = bundle or load_bundle()
     db = await open_database(db_path, pool_max=pool_max)
     if pictures is None:
         memory_only = str(db_path) == ":memory:" or is_shared(db_path)
         cache_dir = None if memory_only else cache_beside(Path(db_path))
         pictures = PictureLibrary(content.poses, cache_dir / "pictures" if cache_dir else None)
-    return assemble(content, Stores.over(db), clock or SystemClock(), screener, pictures,
-                    rates)
+    return assemble(content, Stores.over(db, lease=lease), clock or SystemClock(), screener,
+                    pictures, rates)

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     kneecoach_claim_ahead_seconds: float = Field(default=600.0, ge=0, le=3600)
     # Sent and missed outbox rows are forgotten after this many days.
     kneecoach_outbox_retention_days: int = Field(default=30, ge=1)
+    # PostgreSQL: how long work a process has taken (an outbox row to send) stays its own;
+    # past it another process takes it over (its taker died or froze) and resumes it.
+    kneecoach_lease_seconds: float = Field(default=120.0, gt=0, le=3600)
     # Running as a service (README, "Self-hosting").
     kneecoach_log_format: Literal["human", "json"] = "human"
     kneecoach_metrics_port: int | None = None  # /healthz, /readyz, /metrics; off by default

@@ -35,6 +35,7 @@ SKIPPED_DETAIL = "that local day already had its prompt: one a day"
 CLAIM_BATCH = 500  # reminders a PostgreSQL sweep claims per transaction
 # How long a row taken to send is its taker's alone (PostgreSQL): past it, another process
 # may take it over (its holder died or froze) and send it again, from its recorded progress.
+# The default of KNEECOACH_LEASE_SECONDS; ``OutboxStore(lease=...)`` takes another.
 LEASE = timedelta(minutes=2)
 # Only the row's lease holder records what became of it (SQLite never leases: always NULL).
 FENCE = " AND (claimed_by IS NULL OR claimed_by=?)"
@@ -82,9 +83,12 @@ class Claimed:
 
 
 class OutboxStore:
-    def __init__(self, db: Database, owner: str | None = None) -> None:
+    def __init__(
+        self, db: Database, owner: str | None = None, lease: timedelta = LEASE
+    ) -> None:
         self.db = db
         self.owner = owner or process_name()  # whose lease a row this process takes is
+        self.lease = lease  # how long a row taken stays this process's (PostgreSQL)
 
     async def claim_due(
         self, now: datetime, plan: ReminderPlan, plan_club: ClubPlan, limit: int = 50_000
@@ -191,7 +195,7 @@ class OutboxStore:
 
     async def due(self, now: datetime, limit: int) -> list[OutboxRow]:
         """Rows waiting to be sent (or left mid-send by a crash) whose time has come. On
-        PostgreSQL they are taken: leased to this process (``LEASE``), skipping rows another
+        PostgreSQL they are taken: leased to this process (``lease``), skipping rows another
         process holds locked or leased, so two processes never send the same row."""
         if self.db.dialect == "postgres":
             rows = await self.db.fetchall(
@@ -200,7 +204,7 @@ class OutboxStore:
                 " AND (lease_until IS NULL OR lease_until<=? OR claimed_by=?)"
                 " ORDER BY next_attempt, id LIMIT ? FOR UPDATE SKIP LOCKED)"
                 f" RETURNING {COLUMNS}",
-                (self.owner, to_db(now + LEASE), to_db(now), to_db(now), self.owner, limit),
+                (self.owner, to_db(now + self.lease), to_db(now), to_db(now), self.owner, limit),
             )
             rows = sorted(rows, key=lambda r: (str(r["next_attempt"]), int(r["id"])))
         else:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.store.clubs import ClubStore
 from bot.store.database import Database, Tx
 from bot.store.dm_channels import StoredDMChannels
 from bot.store.inbox import InboxStore
 from bot.store.load import LoadStore
-from bot.store.outbox import OutboxStore
+from bot.store.outbox import LEASE, OutboxStore
 from bot.store.outcomes import OutcomeStore
 from bot.store.programme import ProgrammeStore
 from bot.store.progression import ProgressionStore
@@ -36,7 +37,9 @@ class Stores:
         return self.db.turn(person)
 
     @classmethod
-    def over(cls, db: Database) -> Stores:
+    def over(cls, db: Database, *, lease: timedelta = LEASE) -> Stores:
+        """The repositories on ``db``; ``lease``: how long work this process takes from a
+        shared database stays its own (KNEECOACH_LEASE_SECONDS)."""
         return cls(
             db=db,
             users=UserStore(db),
@@ -44,7 +47,7 @@ class Stores:
             progression=ProgressionStore(db),
             outcomes=OutcomeStore(db),
             clubs=ClubStore(db),
-            outbox=OutboxStore(db),
+            outbox=OutboxStore(db, lease=lease),
             inbox=InboxStore(db),
             dm_channels=StoredDMChannels(db),
             load=LoadStore(db),

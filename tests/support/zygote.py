@@ -11,6 +11,10 @@ milliseconds, and the child is as real a process as any.
 Protocol (one line each way):
   start <settings as JSON> <stderr file>  ->  pid <n>
   wait <pid>                              ->  exit <code>   (negative: killed by that signal)
+
+A benchmark may add ``"telegram_rate_limits_off": true`` to the settings: that child's
+Telegram adapter then sends without its rate limiter (as bench/telegram_updates.py's bots
+do: against the fake, a limiter would measure itself). Nothing else is changed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import logging
 import os
 import sys
+from typing import Any
 
 
 def _child(settings_json: str, stderr_path: str, checked: object) -> None:
@@ -37,6 +42,8 @@ def _child(settings_json: str, stderr_path: str, checked: object) -> None:
         from bot.logging_policy import quiet_noisy_loggers
 
         values = json.loads(settings_json)
+        if values.pop("telegram_rate_limits_off", False):
+            _telegram_rate_limits_off()
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
         logging.basicConfig(
             level=getattr(logging, settings.kneecoach_log_level.upper(), logging.INFO),
@@ -52,6 +59,19 @@ def _child(settings_json: str, stderr_path: str, checked: object) -> None:
     finally:
         logging.shutdown()
         os._exit(code)
+
+
+def _telegram_rate_limits_off() -> None:
+    """Every Telegram adapter of this process sends without a rate limiter."""
+    from bot.adapters.telegram.adapter import TelegramAdapter
+
+    init = TelegramAdapter.__init__
+
+    def unlimited(self: TelegramAdapter, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.rate_limits = None
+
+    TelegramAdapter.__init__ = unlimited  # type: ignore[method-assign]
 
 
 def main() -> int:

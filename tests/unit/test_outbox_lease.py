@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from bot.assembly import open_coach
+from bot.config import Settings
 from bot.store.backends import open_database
 from bot.store.outbox import LEASE, OutboxStore
 from tests.support.postgres import PostgresServer
@@ -105,3 +111,49 @@ async def test_postponing_a_platform_leaves_a_row_another_transaction_holds(
     finally:
         await one.close()
         await two.close()
+
+
+async def test_the_lease_is_as_long_as_the_process_was_told(postgres: PostgresServer) -> None:
+    """KNEECOACH_LEASE_SECONDS: a short lease gives a dead taker's rows over sooner, and not
+    a second before it runs out."""
+    url = await postgres.new_database()
+    one, two = await open_database(url), await open_database(url)
+    try:
+        short = timedelta(seconds=5)
+        dead, alive = OutboxStore(one, lease=short), OutboxStore(two, lease=short)
+        await fill(dead, 2)
+        held = await dead.due(NOW, 10)
+        assert len(held) == 2
+        assert await alive.due(NOW + short - timedelta(seconds=1), 10) == []
+        again = await alive.due(NOW + short, 10)
+        assert sorted(r.id for r in again) == sorted(r.id for r in held)
+        until = await two.fetchone("SELECT max(lease_until) FROM outbox")
+        assert until is not None and until[0] == "2026-03-02T07:00:10Z"  # renewed: now + 5 s
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_the_lease_setting_defaults_to_two_minutes_and_reaches_the_outbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).kneecoach_lease_seconds == LEASE.total_seconds() == 120
+    monkeypatch.setenv("KNEECOACH_LEASE_SECONDS", "7.5")
+    assert Settings(_env_file=None).kneecoach_lease_seconds == 7.5
+    for wrong in ("0", "-1"):
+        monkeypatch.setenv("KNEECOACH_LEASE_SECONDS", wrong)
+        with pytest.raises(ValidationError):
+            Settings(_env_file=None)
+
+
+async def test_open_coach_passes_the_lease_to_the_outbox(tmp_path: Path) -> None:
+    coach = await open_coach(tmp_path / "k.db", lease=timedelta(seconds=9))
+    try:
+        assert coach.stores.outbox.lease == timedelta(seconds=9)
+    finally:
+        await coach.close()
+    coach = await open_coach(tmp_path / "k.db")
+    try:
+        assert coach.stores.outbox.lease == LEASE
+    finally:
+        await coach.close()
