@@ -202,17 +202,10 @@ def server_spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
-async def standbys(url: str, count: int) -> None:
-    """Until ``count`` processes wait for the leader's lock (PostgreSQL)."""
-    conn = await asyncpg.connect(url)
-    try:
-        async with asyncio.timeout(WITHIN):
-            while await conn.fetchval(  # noqa: ASYNC110 - other processes' state
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND NOT granted") < count:
-                await asyncio.sleep(0.1)
-    finally:
-        await conn.close()
+async def standbys(server: FakeTelegram, count: int, before: int) -> None:
+    """Until ``count`` more processes (than ``before`` had) connected to Telegram: each
+    calls getMe once it can send, and from then on answers (the leader polls)."""
+    await server.wait_until(lambda: len(server.calls_to("getMe")) >= before + count, WITHIN)
 
 
 @contextlib.asynccontextmanager
@@ -234,6 +227,7 @@ async def running(
         settings["kneecoach_db"] = str(store)
     else:
         settings["kneecoach_database_url"] = store
+    before = len(server.calls_to("getMe"))
     pids = [await z.start(settings)]
     try:
         await server.wait_until(lambda: server.waiting_polls > 0, WITHIN)
@@ -241,7 +235,7 @@ async def running(
             pids.append(await z.start(settings))
         if processes > 1:
             assert isinstance(store, str)
-            await standbys(store, processes - 1)
+            await standbys(server, processes, before)
         yield pids
     finally:
         for pid in pids:

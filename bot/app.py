@@ -169,7 +169,9 @@ async def run_app(
                              pool_max=settings.kneecoach_db_pool_max, rates=rates,
                              lease=timedelta(seconds=settings.kneecoach_lease_seconds))
     gate = PlatformGate(readiness)
-    inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate)
+    # On a shared database a person's lane is leased like an outbox row (KNEECOACH_LEASE_SECONDS)
+    inbox = Dispatcher(coach.stores, service.coach_port(coach), clock, gate=gate,
+                       lane_lease=timedelta(seconds=settings.kneecoach_lease_seconds))
     adapters = build_adapters(settings, coach, Wiring(inbox, readiness))
     senders: dict[str, Sender] = {a.platform: a for a in adapters}
     inbox.senders.update(senders)
