@@ -62,6 +62,7 @@ def _telegram_rate(settings: Settings) -> float:
 
 def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
     from bot.adapters.telegram import TelegramAdapter, TelegramSettings
+    from bot.store.questions import shared_questions
     from bot.store.send_budget import shared_send_budget
 
     assert settings.telegram_bot_token is not None
@@ -81,6 +82,7 @@ def _telegram(settings: Settings, coach: Coach, wiring: Wiring) -> Adapter:
         readiness=wiring.readiness,
         rate_limits=limits,
         send_budget=shared_send_budget(coach.stores.db, "telegram", limits.messages_per_second),
+        questions=shared_questions(coach.stores.db, "telegram"),
     )
 
 

@@ -156,6 +156,20 @@ class Adapter(Sender, Protocol):
     async def stop(self) -> None: ...
 
 
+class QuestionMemory(Protocol):
+    """Which message holds a chat's open question (its buttons), for an adapter: ``keep``
+    it when a question with buttons is sent, ``take`` it (gone) when an answer is typed
+    instead of pressed, ``answered`` when that message was answered or edited into
+    something else. ``bot.domain.questions.MemoryQuestions`` is one process's;
+    ``bot.store.questions`` shares it between the processes of one bot."""
+
+    async def keep(self, chat_id: int, message_id: int) -> None: ...
+
+    async def take(self, chat_id: int) -> int | None: ...
+
+    async def answered(self, chat_id: int, message_id: int) -> None: ...
+
+
 class SendBudget(Protocol):
     """A platform's overall send rate, one for the bot however many processes send for it
     (Telegram's 30 messages a second are the bot's, not a process's): one start every

@@ -163,12 +163,17 @@ class Dispatcher:
         now = self.clock.now()
         ids = await self.inbox.add(list(envelopes), now)
         if self.shared:
-            lanes = [e.ref.person for e, row_id in zip(envelopes, ids, strict=True)
-                     if row_id is not None]
-            for lane in dict.fromkeys(lanes):
-                self._run(lane)
-            if lanes and (self._held or self._closing):
-                await self._announce(lanes)  # not worked here now: the others take them
+            lanes = list(dict.fromkeys(e.ref.person for e, row_id in zip(envelopes, ids,
+                                                                          strict=True)
+                                       if row_id is not None))
+            if lanes and (self._held or self._closing or self._unlisten is not None):
+                # Every listening process hears of the new lanes, this one too, and tries
+                # to take them: the least busy answers first (the one that polls Telegram
+                # does not keep every person to itself); not working now, the others do.
+                await self._announce(lanes)
+            else:
+                for lane in lanes:
+                    self._run(lane)
             return [row_id is not None for row_id in ids]
         for envelope, row_id in zip(envelopes, ids, strict=True):
             if row_id is not None:
@@ -656,8 +661,10 @@ class Dispatcher:
     async def _announce(self, lanes: Sequence[str]) -> None:
         try:
             await self.inbox.announce(lanes)
-        except Exception as exc:  # the rows are kept: the scan finds them
+        except Exception as exc:  # the rows are kept: worked here, or found by the scan
             log.error("inbox: new rows could not be announced (%s)", type(exc).__name__)
+            for lane in lanes:
+                self._run(lane)
 
     async def _stop_listening(self) -> None:
         if self._patrol is not None:

@@ -19,6 +19,7 @@ import pytest
 from bot.adapters.telegram.render import TextPart
 from bot.domain.clock import FakeClock
 from bot.domain.events import Command, ConversationRef, Picture, Press, Reply, Text
+from bot.domain.questions import MemoryQuestions
 from bot.domain.results import Sent
 from tests.fakes.telegram_api import (
     KNEECAP,
@@ -414,3 +415,26 @@ async def test_a_slow_chat_does_not_hold_up_another(server: FakeTelegram) -> Non
         await seam.enqueue(server.make_message(chat_id=2, user_id=2, text="second"))
         calls = await server.wait_for_calls("sendMessage", 2)
     assert [c["text"] for c in calls] == ["You said: second", "You said: first"]
+
+
+async def test_a_typed_answer_drops_the_buttons_another_process_sent(
+    server: FakeTelegram, tg_coach: ScriptedCoach
+) -> None:
+    """Two processes of one bot share the open questions (on PostgreSQL, the store's; here
+    one memory both hold): the answer typed to the question one sent, taken by the other,
+    still drops its buttons."""
+    shared = MemoryQuestions()
+    async with offline_adapter(server, tg_coach, questions=shared) as asker, \
+            offline_adapter(server, tg_coach, questions=shared) as answerer:
+        await asker.text(USER, "/start")
+        (question,) = server.bot_messages(USER)
+        await answerer.text(USER, "outer")
+        assert server.message(USER, question.message_id).reply_markup is None
+        assert server.methods()[-2:] == ["editMessageReplyMarkup", "sendMessage"]
+    # with a memory each, the other process could not know of the question
+    async with offline_adapter(server, tg_coach) as asker, \
+            offline_adapter(server, tg_coach) as answerer:
+        await asker.text(USER, "/start")
+        second = server.bot_messages(USER)[-1]
+        await answerer.text(USER, "outer")
+        assert server.message(USER, second.message_id).reply_markup is not None

@@ -57,7 +57,7 @@ from bot.adapters.telegram.webhook import WebhookServer
 from bot.domain.events import ConversationRef, Reply
 from bot.domain.readiness import Readiness
 from bot.domain.results import SendResult
-from bot.engine.ports import CoachPort, Inbox, Progress, SendBudget
+from bot.engine.ports import CoachPort, Inbox, Progress, QuestionMemory, SendBudget
 
 if TYPE_CHECKING:
     from bot.engine.ports import SharedDoor
@@ -93,6 +93,8 @@ class TelegramAdapter:
     application (``BotApiOutput``).
     ``send_budget``: the bot's overall send rate shared with its other processes (PostgreSQL);
     ``None``: this process's own window is the bot's (SQLite, one process).
+    ``questions``: each chat's open question shared with its other processes (PostgreSQL), so
+    a typed answer drops the buttons another process sent; ``None``: kept in this process.
     """
 
     platform = PLATFORM
@@ -107,6 +109,7 @@ class TelegramAdapter:
         readiness: Readiness | None = None,
         rate_limits: RateLimits | None = TELEGRAM_LIMITS,
         send_budget: SendBudget | None = None,
+        questions: QuestionMemory | None = None,
         connection_pool_size: int = 16,
         output: Output | None = None,
     ) -> None:
@@ -117,6 +120,8 @@ class TelegramAdapter:
         self.send_budget = send_budget
         self.connection_pool_size = connection_pool_size
         self.outbound = Outbound()
+        if questions is not None:  # shared by the bot's processes (PostgreSQL)
+            self.outbound.questions = questions
         self.outbound.on_refused = self._refused
         self.outbound.paid_broadcast = bool(rate_limits and rate_limits.paid_broadcast)
         if rate_limits is not None and rate_limits.paid_broadcast:  # reminders go out faster

@@ -79,6 +79,7 @@ from bot.adapters.telegram.ratelimit import (
     until_recorded,
 )
 from bot.domain.events import ConversationRef, Reply
+from bot.domain.questions import MemoryQuestions
 from bot.domain.results import (
     Blocked,
     Failed,
@@ -88,7 +89,7 @@ from bot.domain.results import (
     Sent,
     Unreachable,
 )
-from bot.engine.ports import MemoryProgress, Progress
+from bot.engine.ports import MemoryProgress, Progress, QuestionMemory
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,6 @@ METHODS: dict[type, str] = {
 }
 NETWORK_BACKOFF = 5.0
 IDEMPOTENCY_MEMORY = 4096
-QUESTION_MEMORY = 4096  # chats whose last question's message id is remembered
 # Telegram's 400 when a group's admins do not let the bot send ("Bad Request: not enough
 # rights to send text messages to the chat"; photos and the like say so too).
 NOT_ENOUGH_RIGHTS = "not enough rights"
@@ -315,8 +315,9 @@ class Outbound:
         self.on_refused: Callable[[str], None] | None = None
         self._memory: OrderedDict[str, MemoryProgress] = OrderedDict()
         # chat id -> the message id of the last question with buttons sent there, so an
-        # answer typed instead of pressed can drop them (``Reply.typed_answer``).
-        self.questions: OrderedDict[int, int] = OrderedDict()
+        # answer typed instead of pressed can drop them (``Reply.typed_answer``); shared by
+        # the processes of one bot when they answer in turn (``bot.store.questions``).
+        self.questions: QuestionMemory = MemoryQuestions()
         # Bulk sends (``wait`` 0: reminders) carry allow_paid_broadcast (TELEGRAM_PAID_BROADCAST).
         self.paid_broadcast = False
 
@@ -405,7 +406,7 @@ class Outbound:
                     if rendered[len(progress.sent) - 1][0].asks is not None and (
                         part.keyboard is not None
                     ):
-                        self.remember_question(chat_id, sent)
+                        await self.questions.keep(chat_id, sent)
             except TelegramRetryAfter as exc:
                 seconds = retry_seconds(exc)
                 if waited + seconds > max_wait:
@@ -482,9 +483,9 @@ class Outbound:
                            " sent as a message instead", type(exc).__name__)
             return False
         if part.keyboard is not None and reply.asks is not None:
-            self.remember_question(chat_id, message_id)
-        elif self.questions.get(chat_id) == message_id:
-            del self.questions[chat_id]
+            await self.questions.keep(chat_id, message_id)
+        else:
+            await self.questions.answered(chat_id, message_id)
         return True
 
     async def answer_press(self, query_id: str) -> None:
@@ -496,18 +497,12 @@ class Outbound:
         except TelegramError as exc:
             logger.warning("answerCallbackQuery failed: %s", exc.message)
 
-    def remember_question(self, chat_id: int, message_id: int) -> None:
-        self.questions[chat_id] = message_id
-        self.questions.move_to_end(chat_id)
-        while len(self.questions) > QUESTION_MEMORY:
-            self.questions.popitem(last=False)
-
     async def mark_typed(self, chat_id: int, replies: Sequence[Reply]) -> None:
         """When the coach took typed text as the answer to its last question
         (``Reply.typed_answer``), drop that question's buttons, as a press does."""
         if not any(r.typed_answer for r in replies):
             return
-        message_id = self.questions.pop(chat_id, None)
+        message_id = await self.questions.take(chat_id)
         output = self.output
         if message_id is None or output is None:
             return
@@ -523,8 +518,8 @@ class Outbound:
         message: add "✓ <chosen>" and drop its keyboard. Other presses (a menu, a stale
         question, a press that raced an earlier one) leave the message as it is."""
         label = next((r.chosen for r in replies if r.chosen), None)
-        if label is not None and self.questions.get(pressed.chat_id) == pressed.message_id:
-            del self.questions[pressed.chat_id]
+        if label is not None:
+            await self.questions.answered(pressed.chat_id, pressed.message_id)
         output = self.output
         if label is None or not pressed.has_keyboard or output is None:
             return

@@ -356,7 +356,13 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             replying = _REPLYING.get()
             if self.paid is not None and data.get(PAID_FLAG) is True and not replying:
                 await stack.enter_async_context(self.paid.slot())
-            elif self.budget is None or not await self._shared_start(self.budget, replying):
+            else:
+                # The bot's pace across processes (when the budget answers), then this
+                # process's own window: it starts a message only once the one ``count``
+                # before it was answered a window ago, so however late a timer fires no
+                # second Telegram counts holds more than ``count`` of this process's.
+                if self.budget is not None:
+                    await self._shared_start(self.budget, replying)
                 await stack.enter_async_context(self.window.slot(replying))
             await self._flight.acquire()
             landing = _LANDING.get()
