@@ -104,10 +104,19 @@ class SharedSendBudget:
         return None if row is None else float(row[0])
 
 
+# The share of the platform's rate the processes plan their starts at together. A start is
+# granted at an instant and sent when the sender gets to it: one that goes out late (a
+# timer, a busy event loop) lands nearer the next process's, and a second of Telegram's may
+# then hold one more than the rate (each process's own window keeps its own sends within
+# it, not two processes' together). 3% leaves about 1/30 s of lateness to every start.
+HEADROOM = 0.97
+
+
 def shared_send_budget(db: Database, platform: str,
                        messages_per_second: float) -> SharedSendBudget | None:
-    """The budget every process on ``db`` draws from (PostgreSQL); None on SQLite, where one
-    process sends and its adapter's own window is the bot's."""
+    """The budget every process on ``db`` draws from (PostgreSQL), at ``HEADROOM`` of the
+    platform's rate; None on SQLite, where one process sends and its adapter's own window is
+    the bot's."""
     if db.dialect == "postgres" and isinstance(db, PostgresDatabase):
-        return SharedSendBudget(db, platform, messages_per_second)
+        return SharedSendBudget(db, platform, messages_per_second * HEADROOM)
     return None

@@ -14,7 +14,7 @@ import os
 import random
 import signal
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.telegram_api import FakeTelegram, StoredMessage
 from tests.support.client import CoachClient, enrol
 from tests.support.content import open_test_coach
-from tests.support.processes import Zygote, zygote
+from tests.support.processes import Zygote
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
@@ -38,23 +38,6 @@ pytestmark = [
 KILLS = 4  # per seed
 WITHIN = 40.0
 IDLE_REPLY = "I'm a simple coach"
-
-
-@pytest.fixture(scope="module")
-def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    """One zygote for the module: the bot imported and its content checked once."""
-    with zygote(tmp_path_factory.mktemp("lives")) as z:
-        yield z
-
-
-@pytest.fixture
-def z(warm: Zygote, tmp_path: Path) -> Iterator[Zygote]:
-    warm.logs = tmp_path / "logs"
-    warm.logs.mkdir()
-    try:
-        yield warm
-    finally:
-        warm.kill_all()  # a test that failed half-way leaves no process behind
 
 
 def run_settings(db: Path, server: FakeTelegram) -> dict[str, Any]:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -26,7 +25,7 @@ import pytest
 from bench.seed import Runner, seed_runners
 from tests.fakes.telegram_api import Call, FakeTelegram
 from tests.support.postgres import PostgresServer
-from tests.support.processes import Zygote, zygote
+from tests.support.processes import Zygote
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
@@ -48,23 +47,6 @@ LEARN = "What would you like to read about"  # the answer to /learn
 BURST = ("press", "help", "learn")
 REPLY_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "sendAnimation",
                  "editMessageText", "editMessageCaption", "editMessageReplyMarkup")
-
-
-@pytest.fixture(scope="module")
-def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    """One zygote for the module: the bot imported and its content checked once."""
-    with zygote(tmp_path_factory.mktemp("lives")) as z:
-        yield z
-
-
-@pytest.fixture
-def z(warm: Zygote, tmp_path: Path) -> Iterator[Zygote]:
-    warm.logs = tmp_path / "logs"
-    warm.logs.mkdir()
-    try:
-        yield warm
-    finally:
-        warm.kill_all()  # a test that failed half-way leaves no process behind
 
 
 def run_settings(url: str, server: FakeTelegram) -> dict[str, Any]:

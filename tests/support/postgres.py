@@ -24,6 +24,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -168,3 +169,18 @@ class PostgresServer:
         finally:
             await admin.close()
         return self.url(name)
+
+
+@contextlib.asynccontextmanager
+async def processes_on_one_database(
+    postgres: PostgresServer, count: int = 3, pool_max: int = 3
+) -> AsyncIterator[list[PostgresDatabase]]:
+    """``count`` pools on one new database: what as many `kneecoach run` processes hold."""
+    url = await postgres.new_database()
+    pools = [await PostgresDatabase.open(url, pool_max=pool_max, migrate=False)
+             for _ in range(count)]
+    try:
+        yield pools
+    finally:
+        for pool in pools:
+            await pool.close()

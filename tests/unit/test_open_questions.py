@@ -13,18 +13,13 @@ from bot.engine.ports import QuestionMemory
 from bot.store.postgres import PostgresDatabase
 from bot.store.questions import SharedQuestions, shared_questions
 from bot.store.sqlite import SQLiteDatabase
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, processes_on_one_database
 
 
 @pytest.fixture
 async def two_processes(postgres: PostgresServer) -> AsyncIterator[list[PostgresDatabase]]:
-    url = await postgres.new_database()
-    pools = [await PostgresDatabase.open(url, pool_max=2, migrate=False) for _ in range(2)]
-    try:
+    async with processes_on_one_database(postgres, 2, pool_max=2) as pools:
         yield pools
-    finally:
-        for pool in pools:
-            await pool.close()
 
 
 async def test_a_question_one_process_sent_is_taken_by_another(

@@ -19,7 +19,7 @@ from bot.engine.ports import SendBudget
 from bot.store.postgres import PostgresDatabase
 from bot.store.send_budget import SharedSendBudget, shared_send_budget
 from bot.store.sqlite import SQLiteDatabase
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import PostgresServer, processes_on_one_database
 
 RATE = 30.0
 INTERVAL = 1 / RATE
@@ -36,13 +36,8 @@ def about(seconds: float | list[float]) -> object:
 @pytest.fixture
 async def processes(postgres: PostgresServer) -> AsyncIterator[list[PostgresDatabase]]:
     """Three pools on one database: what three `kneecoach run` processes hold."""
-    url = await postgres.new_database()
-    pools = [await PostgresDatabase.open(url, pool_max=3, migrate=False) for _ in range(3)]
-    try:
+    async with processes_on_one_database(postgres) as pools:
         yield pools
-    finally:
-        for pool in pools:
-            await pool.close()
 
 
 def shared(pools: Sequence[PostgresDatabase]) -> list[SendBudget]:
