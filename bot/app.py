@@ -193,7 +193,10 @@ async def run_app(
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # The handlers before this run, put back after it (asyncio's removal would leave the
+    # default action: an embedding program's own handler, or a test run's, would be lost).
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in before:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     started: list[Adapter] = []
@@ -286,9 +289,12 @@ async def run_app(
         await leadership.aclose()
         await coach.close()
         gc.unfreeze()  # the process may go on (tests, an embedding program)
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum, handler in before.items():
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signum)
+            if handler is not None:
+                with contextlib.suppress(ValueError):  # (only the main thread may set one)
+                    signal.signal(signum, handler)
 
 
 Step = tuple[Adapter, Callable[[], Awaitable[None]], str]

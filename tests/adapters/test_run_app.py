@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -44,6 +45,25 @@ async def test_run_starts_telegram_and_stops_cleanly(
     assert await asyncio.wait_for(running, timeout=20) == 0
     assert DEFAULT_TOKEN not in caplog.text
     assert (tmp_path / "k.db").exists()
+
+
+async def test_a_run_puts_back_the_signal_handlers_it_found(
+    tmp_path: Path, tg_server: FakeTelegram
+) -> None:
+    """Embedded (a test run, another program), a run leaves SIGTERM as it found it: the
+    test PostgreSQL's clean-up on SIGTERM was lost after the first run_app of a session."""
+    def mine(signum: int, frame: object) -> None: ...
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_app(settings(tmp_path, tg_server.base_url), stop))
+        await tg_server.wait_for_calls("setMyCommands", within=30)
+        stop.set()
+        assert await asyncio.wait_for(running, timeout=20) == 0
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_only_configured_platforms_start(tmp_path: Path) -> None:
