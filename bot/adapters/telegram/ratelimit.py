@@ -19,12 +19,15 @@ back once the record is written.
 
 Several processes (PostgreSQL): the overall window of 30 a second is the bot's, so given a
 ``SendBudget`` (the engine's port; ``bot.store.send_budget`` keeps it in the database) the
-limiter draws every message's start from it instead of its own ``SlidingWindow``: a reply
-is promised the next free start across all processes, a bulk send waits (one of this
-process's at a time asking) until a start is free. The per-chat and per-group windows stay
-in the process (one person's turns run in one process at a time), and so does the paid
-broadcast window (only the leader's ticker sends reminders). Should the budget fail (the
-database unreachable), the message is paced by the process's own window and it says so.
+limiter draws every message's start from it: a reply is promised the next free start
+across all processes, a bulk send waits (one of this process's at a time asking) until a
+start is free. The message then still passes the process's own ``SlidingWindow``, which
+counts the sends Telegram has answered, so a start that goes out late never puts more than
+its count of this process's messages in one of Telegram's seconds. The per-chat and
+per-group windows stay in the process (one person's turns run in one process at a time),
+and so does the paid broadcast window (only the leader's ticker sends reminders). Should
+the budget fail (the database unreachable), the process's own window paces alone and it
+says so.
 """
 
 from __future__ import annotations
@@ -246,9 +249,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     """Telegram's limits, never retrying a 429 itself (``send()`` reports it instead).
 
     In order: a private chat's bucket (a short burst, then ``per_chat_per_second``) or a
-    group's (``group_messages_per_minute``), then the overall ``SlidingWindow`` of
-    ``messages_per_second`` per second (or, given a ``budget``, the bot's start from the
-    budget its processes share, waited for with ``sleep`` on ``clock``'s time), for every
+    group's (``group_messages_per_minute``), then, given a ``budget``, the bot's start from
+    the budget its processes share (waited for with ``sleep`` on ``clock``'s time), then the
+    overall ``SlidingWindow`` of ``messages_per_second`` per second, for every
     request addressed to a chat (sends and edits; answerCallbackQuery, getUpdates and the
     like are not messages and pass).
     """
@@ -312,9 +315,9 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             self._groups[key] = AsyncLimiter(self._group_rate, 60)
         return self._groups[key]
 
-    async def _shared_start(self, budget: SendBudget, reply: bool) -> bool:
-        """Wait for this message's start on the bot's shared budget; False when the budget
-        could not be asked (the caller falls back on this process's window)."""
+    async def _shared_start(self, budget: SendBudget, reply: bool) -> None:
+        """Wait for this message's start on the bot's shared budget; when the budget cannot
+        be asked, say so (once) and let the process's own window pace alone."""
         try:
             if reply:  # always granted: a start kept for it
                 slot = await budget.take(self._clock.now(), replying=True)
@@ -330,12 +333,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 log.warning("the shared send budget failed (%s): this process paces its"
                             " messages alone until it answers again", type(exc).__name__)
                 self._budget_failing = True
-            return False
+            return
         if self._budget_failing:
             log.warning("the shared send budget answers again")
             self._budget_failing = False
         self.shared_starts += 1
-        return True
 
     async def process_request(
         self,
