@@ -321,7 +321,7 @@ class DiscordInbound:
             allowed_mentions=discord.AllowedMentions.none(),
         )
         if rendered[0].asks and interaction.channel_id is not None:
-            self.outbound.remember_question(int(interaction.channel_id), message.id)
+            await self.outbound.questions.keep(int(interaction.channel_id), message.id)
         return True
 
     async def _answer_in_server(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -43,6 +42,7 @@ from bot.adapters.discord.render import (
 )
 from bot.adapters.discord.settings import DMChannelStore, MemoryDMChannelStore
 from bot.domain.events import ConversationRef, Reply
+from bot.domain.questions import MemoryQuestions
 from bot.domain.results import (
     Blocked,
     Failed,
@@ -52,12 +52,11 @@ from bot.domain.results import (
     Sent,
     Unreachable,
 )
-from bot.engine.ports import MemoryProgress, Progress
+from bot.engine.ports import MemoryProgress, Progress, QuestionMemory
 
 log = logging.getLogger(__name__)
 
 DM_CLOSED = 50007
-QUESTION_MEMORY = 4096  # channels whose last question's message id is remembered
 MISSING_ACCESS = 50001  # the bot may not view the channel
 MISSING_PERMISSIONS = 50013  # ... or may view it but not send there
 NOT_PERMITTED = frozenset({MISSING_ACCESS, MISSING_PERMISSIONS})
@@ -168,8 +167,9 @@ class Outbound:
     def __init__(self, dm_channels: DMChannelStore | None = None) -> None:
         self.channels: Channels | None = None
         # channel id -> the id of the last question with buttons posted there, so an answer
-        # typed instead of pressed can drop them (``Reply.typed_answer``).
-        self.questions: OrderedDict[int, int] = OrderedDict()
+        # typed instead of pressed can drop them (``Reply.typed_answer``). In memory: the
+        # Discord gateway, and so every Discord turn, is one process's (the leader's).
+        self.questions: QuestionMemory = MemoryQuestions()
         self.dm_channels: DMChannelStore = dm_channels or MemoryDMChannelStore()
 
     def require(self) -> Channels:
@@ -211,22 +211,15 @@ class Outbound:
             message_id = await channels.post(channel_id, message, nonce=nonce)
             await progress.record(message_id)
             if message.asks and message_id.isdigit():
-                self.remember_question(channel_id, int(message_id))
+                await self.questions.keep(channel_id, int(message_id))
         return list(progress.sent)
-
-    def remember_question(self, channel_id: int, message_id: int) -> None:
-        """The message holding the last question with buttons in this channel."""
-        self.questions[channel_id] = message_id
-        self.questions.move_to_end(channel_id)
-        while len(self.questions) > QUESTION_MEMORY:
-            self.questions.popitem(last=False)
 
     async def mark_typed(self, channel_id: int, replies: Sequence[Reply]) -> None:
         """When the coach took typed text as the answer to its last question
         (``Reply.typed_answer``), drop that question's buttons, as a press does."""
         if not any(r.typed_answer for r in replies):
             return
-        message_id = self.questions.pop(channel_id, None)
+        message_id = await self.questions.take(channel_id)
         if message_id is None or self.channels is None:
             return
         try:
