@@ -41,6 +41,11 @@ class ConversationRef:
         return f"{self.platform}:{self.user_id}"
 
 
+def platform_of(person: str) -> str:
+    """The platform of a ``ConversationRef.person`` ('<platform>:<user id>')."""
+    return person.partition(":")[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Text:
     """Free text typed by the user."""

@@ -55,7 +55,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.domain.clock import Clock
-from bot.domain.events import Envelope, Press, Reply
+from bot.domain.events import Envelope, Press, Reply, platform_of
 from bot.domain.results import (
     Blocked,
     Failed,
@@ -656,7 +656,7 @@ class Dispatcher:
     def _answers(self, lane: str) -> bool:
         """This process can send on the lane's platform ('<platform>:<user id>'): a door
         only the leader opens (Discord's gateway) leaves its people to the leader."""
-        return lane.partition(":")[0] in self.senders
+        return platform_of(lane) in self.senders
 
     async def _announce(self, lanes: Sequence[str]) -> None:
         try:

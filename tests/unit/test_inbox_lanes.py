@@ -183,6 +183,15 @@ async def until_owner(db: Database, lane: str, owner: str) -> None:
     raise AssertionError(f"{lane} was not taken by {owner}")
 
 
+async def in_its_first_turn(process: Process, events: list[Envelope]) -> None:
+    """``process`` takes ``events`` and stops in the middle of the first one's turn (its
+    lane and its lock on the person held) until the test sets ``coach.hold``."""
+    process.coach.held = "e1"
+    process.dispatcher.start()
+    await process.dispatcher.accept(events)
+    await asyncio.wait_for(process.coach.entered.wait(), WITHIN)
+
+
 def kill(process: Process) -> None:
     """The process dies: its tasks stop where they are (a turn in hand rolls back), nothing
     is let go, its leases stay in the database until they run out."""
@@ -262,10 +271,7 @@ async def test_a_frozen_holder_that_wakes_after_its_lane_was_taken_over_rolls_ba
     processes: list[Process],
 ) -> None:
     frozen, other = processes[0], processes[1]
-    frozen.coach.held = "e1"  # frozen in the middle of the turn (its lock on the person held)
-    frozen.dispatcher.start()
-    await frozen.dispatcher.accept([event(1, 8), event(2, 8)])
-    await asyncio.wait_for(frozen.coach.entered.wait(), WITHIN)
+    await in_its_first_turn(frozen, [event(1, 8), event(2, 8)])  # frozen mid-turn
     other.dispatcher.start()
     other.clock.advance(LANE_LEASE)  # the frozen process renews nothing
     await other.steps.step()  # taken over; its turn waits for the person's lock...
@@ -284,10 +290,7 @@ async def test_an_event_for_a_lane_another_process_holds_is_left_to_it(
     processes: list[Process],
 ) -> None:
     holder, other = processes[0], processes[1]
-    holder.coach.held = "e1"
-    holder.dispatcher.start()
-    await holder.dispatcher.accept([event(1, 3)])
-    await asyncio.wait_for(holder.coach.entered.wait(), WITHIN)
+    await in_its_first_turn(holder, [event(1, 3)])
     other.dispatcher.start()
     await other.dispatcher.accept([event(2, 3), event(3, 4)])  # 3's lane is held
     await other.dispatcher.idle()
@@ -307,10 +310,7 @@ async def test_a_starting_process_recovers_only_the_lanes_nobody_holds(
     processes: list[Process],
 ) -> None:
     holder, starting = processes[0], processes[1]
-    holder.coach.held = "e1"
-    holder.dispatcher.start()
-    await holder.dispatcher.accept([event(1, 1), event(2, 1)])
-    await asyncio.wait_for(holder.coach.entered.wait(), WITHIN)
+    await in_its_first_turn(holder, [event(1, 1), event(2, 1)])
     # rows nobody works: as a process that died before taking their lane left them
     await starting.dispatcher.inbox.add([event(3, 2), event(4, 2)], START)
     assert await starting.dispatcher.recover() == 2  # person 2's, not person 1's
@@ -410,3 +410,25 @@ async def test_sqlite_keeps_its_lanes_in_memory_and_the_scan_fits_the_lease(
         assert forced.shared and forced.scan_every == 5.0  # renewed well within the lease
     finally:
         await db.close()
+
+
+async def test_a_process_takes_only_the_lanes_of_the_doors_it_opens(
+    processes: list[Process],
+) -> None:
+    """A follower opens no Discord door (the gateway is the leader's): a Discord person's
+    rows are left to a process that can answer them."""
+    follower, leader = processes[0], processes[1]
+    journal = journal_of(processes)
+    leader.dispatcher.senders["discord"] = Platform(journal)
+    ref = ConversationRef("discord", "9", "9")
+    # a row nobody works yet (its receiver died before taking the lane)
+    await follower.dispatcher.inbox.add([Envelope("discord", "91", ref, Text("e91"))], START)
+    assert await follower.dispatcher.recover() == 0
+    follower.dispatcher.start()  # (it scans at once)
+    await follower.dispatcher.idle()
+    assert await owner_of(follower.db, "discord:9") is None
+    assert await leader.dispatcher.recover() == 1
+    leader.dispatcher.start()
+    await settle(processes[:2], 1)
+    assert journal.shown_to("9") == ["re:e91"]
+    assert [who for who, person, _ in journal.turns if person == "9"] == ["B"]
