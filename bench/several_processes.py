@@ -202,7 +202,7 @@ def server_spent(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
-async def standbys(server: FakeTelegram, count: int, before: int) -> None:
+async def connected(server: FakeTelegram, count: int, before: int) -> None:
     """Until ``count`` more processes (than ``before`` had) connected to Telegram: each
     calls getMe once it can send, and from then on answers (the leader polls)."""
     await server.wait_until(lambda: len(server.calls_to("getMe")) >= before + count, WITHIN)
@@ -235,7 +235,7 @@ async def running(
             pids.append(await z.start(settings))
         if processes > 1:
             assert isinstance(store, str)
-            await standbys(server, processes, before)
+            await connected(server, processes, before)
         yield pids
     finally:
         for pid in pids:

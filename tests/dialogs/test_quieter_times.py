@@ -148,23 +148,32 @@ async def test_the_zone_decides_the_minute(coach: Coach) -> None:
     assert client.labels() == ["07:55", "08:05", "Keep 08:00"]
 
 
-async def test_changing_the_time_in_settings_offers_quieter_times(coach: Coach) -> None:
+async def enrolled_before_a_busy_minute(coach: Coach, time: str) -> CoachClient:
+    """A runner enrolled for ``time`` in London; tomorrow's 07:00 UTC then fills up."""
     client = telegram(coach)
-    await up_to_time(client, "07:30")
+    await up_to_time(client, time)
     await finish(client)
     await fill_minute(coach.stores.db, SEVEN + timedelta(days=1), FULL + 1)
+    return client
+
+
+async def change(client: CoachClient, setting: str, answer: str) -> None:
+    """/settings, the setting's button, then the answer typed."""
     await client.send("/settings")
-    await client.press("Reminder time")
-    await client.send("07:00")
+    await client.press(setting)
+    await client.send(answer)
+
+
+async def test_changing_the_time_in_settings_offers_quieter_times(coach: Coach) -> None:
+    client = await enrolled_before_a_busy_minute(coach, "07:30")
+    await change(client, "Reminder time", "07:00")
     assert client.keys == ["quieter.busy_two", "settings.ask.quieter"], client.keys
     await client.press("07:05")
     assert client.keys == ["settings.time_set"], client.keys
     assert "07:05" in client.text
     assert await reminder_time(coach, client) == "07:05"
 
-    await client.send("/settings")
-    await client.press("Reminder time")
-    await client.send("07:00")
+    await change(client, "Reminder time", "07:00")
     await client.press("Keep 07:00")
     assert client.keys == ["settings.time_set"], client.keys
     assert await reminder_time(coach, client) == "07:00"
@@ -172,13 +181,8 @@ async def test_changing_the_time_in_settings_offers_quieter_times(coach: Coach) 
 
 async def test_changing_the_zone_in_settings_offers_quieter_times(coach: Coach) -> None:
     """08:00 stays the runner's time; in Berlin it falls on the busy 07:00 UTC minute."""
-    client = telegram(coach)
-    await up_to_time(client, "08:00")
-    await finish(client)
-    await fill_minute(coach.stores.db, SEVEN + timedelta(days=1), FULL + 1)
-    await client.send("/settings")
-    await client.press("Time zone")
-    await client.send("Berlin")
+    client = await enrolled_before_a_busy_minute(coach, "08:00")
+    await change(client, "Time zone", "Berlin")
     assert client.keys == ["quieter.busy_two", "settings.ask.quieter"], client.keys
     assert client.labels() == ["07:55", "08:05", "Keep 08:00"]
     await client.press("08:05")
@@ -186,8 +190,6 @@ async def test_changing_the_zone_in_settings_offers_quieter_times(coach: Coach) 
     assert await reminder_time(coach, client) == "08:05"
 
     # a zone whose 08:00 is a quiet minute goes straight through
-    await client.send("/settings")
-    await client.press("Time zone")
-    await client.send("London")
+    await change(client, "Time zone", "London")
     assert client.keys == ["settings.zone_set"], client.keys
     assert await reminder_time(coach, client) == "08:05"
