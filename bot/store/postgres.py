@@ -18,7 +18,11 @@ the two differ:
 - each session sets ``idle_in_transaction_session_timeout`` and TCP keepalives, so a frozen
   or partitioned worker cannot hold a person (or a claimed row) for long;
 - ``notify``/``listen``: NOTIFY, and LISTEN on a connection of its own (not the pool's),
-  pinged now and then and connected again (with backoff) when it drops.
+  pinged now and then and connected again (with backoff) when it drops;
+- a connection goes back to the pool without asyncpg's reset query (``_keep_session``):
+  nothing here leaves state in a pooled session (advisory locks are the transaction's,
+  LISTEN has its own connection, the settings are the connection's from its start), and
+  that query was one more round trip on every statement outside a transaction.
 """
 
 from __future__ import annotations
@@ -97,6 +101,13 @@ def dialect(sql: str) -> str:
     return "".join(out)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection handed back to the pool as it is: asyncpg has already rolled back a
+    transaction left open and dropped its callbacks; the reset query it would run next
+    (unlock all advisory locks, close cursors, UNLISTEN, RESET ALL) undoes nothing this
+    backend does to a pooled session, and costs a round trip per release."""
+
+
 def _changed(status: str) -> int:
     """Rows a statement changed, from its command tag ("UPDATE 3", "INSERT 0 1")."""
     last = status.rsplit(" ", 1)[-1]
@@ -165,7 +176,7 @@ class PostgresDatabase:
     ) -> PostgresDatabase:
         pool = await asyncpg.create_pool(
             url, min_size=1, max_size=pool_max, server_settings=SESSION_SETTINGS,
-            command_timeout=60,
+            command_timeout=60, reset=_keep_session,
         )
         db = cls(pool, url)
         try:

@@ -170,6 +170,32 @@ async def test_several_processes_on_postgres_take_no_file_lock(
     assert f"schema {migrations('postgres')[-1][0]:03d}" in out
 
 
+async def test_a_pooled_connection_goes_back_as_it_is_and_an_open_transaction_ends(
+    postgres: PostgresServer,
+) -> None:
+    """No reset query after a statement (it would be a second round trip); nothing a
+    statement leaves in the session, and no transaction, outlives its release."""
+    url = await postgres.new_database()
+    db = await PostgresDatabase.open(url, pool_max=1)
+    watcher = await asyncpg.connect(url)
+    try:
+        await db.execute("SELECT 1 AS the_last_statement")
+        last = await watcher.fetchval(
+            "SELECT query FROM pg_stat_activity WHERE application_name='kneecoach'"
+            " AND datname=current_database()")
+        assert last == "SELECT 1 AS the_last_statement"
+
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute("CREATE TABLE scratch (n INTEGER)")
+                raise RuntimeError("the turn failed")
+        assert await db.fetchone("SELECT to_regclass('scratch') IS NULL AS gone") == (True,)
+        assert await db.fetchone("SELECT pg_current_xact_id_if_assigned() IS NULL") == (True,)
+    finally:
+        await watcher.close()
+        await db.close()
+
+
 def test_placeholders_become_numbered_outside_literals() -> None:
     assert dialect("SELECT * FROM t WHERE a=? AND b IN (?, ?)") == (
         "SELECT * FROM t WHERE a=$1 AND b IN ($2, $3)")
