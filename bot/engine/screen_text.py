@@ -14,6 +14,7 @@ __all__ = [
     "COMMA",
     "ENDS",
     "GAP",
+    "WIDE_GAP",
     "LABEL",
     "MARKS",
     "MAX_EXPANSIONS",
@@ -38,6 +39,7 @@ __all__ = [
 NUM = "\x00num"  # trie token standing for any number
 NUM_RANGE = "\x00num:"  # trie token prefix: a number in a range, "\x00num:13-17"
 GAP = "\x00gap"  # trie token: skip up to max_gap words
+WIDE_GAP = "\x00gap+"  # trie token ("...."): skip up to wide_gap words
 SAME = "\x00same"  # trie token: the number the last number token read, again
 SENTENCE_END = "."
 QUESTION = "?"

@@ -7,9 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.engine.screen_text import ENDS, GAP, MARKS, NUM, NUM_RANGE, SAME, number_value
+from bot.engine.screen_text import (
+    COMMA,
+    ENDS,
+    GAP,
+    LABEL,
+    MARKS,
+    NUM,
+    NUM_RANGE,
+    SAME,
+    WIDE_GAP,
+    number_value,
+)
 
 __all__ = ["Numbers", "TrieNode", "insert", "spans", "walk"]
+
+CLAUSE_BREAKS = frozenset({COMMA, LABEL, "but", "though", "although", "however", "whereas"})
 
 
 @dataclass(slots=True)
@@ -50,22 +63,30 @@ def insert(root: TrieNode, tokens: Sequence[str], entry: str) -> None:
 
 
 def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
-         numbers: Numbers) -> list[tuple[str, int]]:
+         numbers: Numbers, wide_gap: int = 0) -> list[tuple[str, int]]:
     """All (entry, end) of phrases in ``root`` that start at ``start``; ``...`` in a phrase
-    skips up to ``max_gap`` words within the sentence."""
+    skips up to ``max_gap`` words within the sentence, ``....`` up to ``wide_gap`` words
+    within the clause (never over a comma, a label or a contrast word)."""
     found: list[tuple[str, int]] = []
     # (node, gap budget left, the value of the last number token read on the way)
     Step = tuple[TrieNode, int, float | None]
     frontier: dict[tuple[int, float | None], Step] = {(id(root), None): (root, 0, None)}
+    wide: set[int] = set()  # the nodes a "...." is skipping from
     i = start
     while frontier and i < len(canons):
         token = canons[i]
         if token in ENDS:
             break
+        if wide and token in CLAUSE_BREAKS:
+            frontier = {key: step for key, step in frontier.items()
+                        if not (step[1] and id(step[0]) in wide)}
         for node, _budget, seen in list(frontier.values()):
-            gap = node.children.get(GAP)
-            if gap is not None and (id(gap), seen) not in frontier:
-                frontier[(id(gap), seen)] = (gap, max_gap, seen)
+            for token_, budget_ in ((GAP, max_gap), (WIDE_GAP, wide_gap)):
+                gap = node.children.get(token_)
+                if gap is not None and (id(gap), seen) not in frontier:
+                    frontier[(id(gap), seen)] = (gap, budget_, seen)
+                    if token_ is WIDE_GAP:
+                        wide.add(id(gap))
         is_number = token in numbers
         value = numbers.value(token) if is_number else None
         nxt: dict[tuple[int, float | None], Step] = {}
@@ -93,12 +114,12 @@ def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
 
 
 def spans(root: TrieNode, canons: Sequence[str], max_gap: int,
-          numbers: Numbers) -> list[tuple[str, int, int]]:
+          numbers: Numbers, wide_gap: int = 0) -> list[tuple[str, int, int]]:
     """Every (entry, start, end) of the phrases of ``root`` in ``canons``."""
     out: list[tuple[str, int, int]] = []
     for start in range(len(canons)):
         if canons[start] in MARKS:
             continue
-        for entry, end in walk(root, canons, start, max_gap, numbers):
+        for entry, end in walk(root, canons, start, max_gap, numbers, wide_gap):
             out.append((entry, start, end))
     return out

@@ -23,7 +23,7 @@ How a text is screened (linear in the length of the text, which is capped):
    or one letter of a five-letter red-flag word is missing (``fevr``). Multi-word
    rewrites follow (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
 3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
-   ``max_gap`` words of the same sentence; ``<num>`` is any number and ``<num:13-17>`` a
+   ``max_gap`` words of the same sentence, ``....`` up to ``wide_gap``; ``<num>`` is any number and ``<num:13-17>`` a
    number in that range). A match overlapping one of the signal's ``unless`` phrases is
    dropped (``popped out for a run``), and so is a match inside a longer match of an
    at-least-as-serious signal (``swollen calf`` is a clot sign, not knee swelling).
@@ -76,6 +76,7 @@ from bot.engine.screen_text import (
     RANGE_RE,
     SAME,
     SENTENCE_END,
+    WIDE_GAP,
     TriageDataError,
     collapse,
     expand,
@@ -216,8 +217,11 @@ class Screener:
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
         self.max_gap: int = int(lang.get("max_gap", 4))
-        if self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0:
-            raise TriageDataError("language.max_chars / fuzzy_min_length / max_gap out of range")
+        self.wide_gap: int = int(lang.get("wide_gap", self.max_gap))
+        if (self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0
+                or self.wide_gap < self.max_gap):
+            raise TriageDataError(
+                "language.max_chars / fuzzy_min_length / max_gap / wide_gap out of range")
 
         levels = mapping_of(data.get("levels", {}), "levels")
         order = str_list(levels.get("order"), "levels.order")
@@ -479,8 +483,8 @@ class Screener:
         seen: set[tuple[str, ...]] = set()
         for combo in itertools.product(*pieces):
             tokens = self._rewrite([t for piece in combo for t in piece])
-            if tokens and GAP in (tokens[0], tokens[-1]):
-                raise TriageDataError(f"phrase {pattern!r} may not start or end with ...")
+            if tokens and {tokens[0], tokens[-1]} & {GAP, WIDE_GAP}:
+                raise TriageDataError(f"phrase {pattern!r} may not start or end with a gap")
             key = tuple(tokens)
             if key and key not in seen:
                 seen.add(key)
@@ -515,6 +519,8 @@ class Screener:
                 tokens.append(LABEL)  # "Age: 10", "Age - 10"
             elif word == "..." and allow_gaps:
                 tokens.append(GAP)
+            elif word == "...." and allow_gaps:
+                tokens.append(WIDE_GAP)
             elif word.startswith("<"):
                 raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
             else:
@@ -614,7 +620,7 @@ class Screener:
     # ------------------------------------------------------------------ matching
 
     def _spans(self, root: TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
-        return spans(root, canons, self.max_gap, self._number_reader)
+        return spans(root, canons, self.max_gap, self._number_reader, self.wide_gap)
 
     def _find(self, canons: Sequence[str]) -> list[_Match]:
         matches: list[_Match] = []

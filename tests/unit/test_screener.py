@@ -402,6 +402,20 @@ def test_the_rules_given_are_the_only_rules() -> None:
     assert sc.screen("swollen").signals == ()  # only the data given counts
 
 
+def test_a_wide_gap_reaches_further_than_a_gap_within_the_sentence() -> None:
+    data = minimal_data()
+    data["language"] = {"negators": ["no"], "pre_fillers": ["any"], "max_gap": 2,
+                        "wide_gap": 6}
+    data["signals"] = {"calf_clot": {"level": "urgent", "phrases": ["calf .... fatter"]},
+                       "swelling": {"level": "see_clinician", "phrases": ["knee ... fatter"]}}
+    sc = Screener(data)
+    assert sc.screen("my calf is sore and looks a lot fatter").signals == ("calf_clot",)
+    assert sc.screen("my knee is sore and looks a lot fatter").signals == ()  # "..." is 2
+    assert sc.screen("calf one two three four five six seven fatter").signals == ()
+    assert sc.screen("my calf is sore. it looks fatter").signals == ()  # a new sentence
+    assert sc.screen("my calf is sore and no fatter").signals == ()  # negated in the gap
+
+
 @pytest.mark.parametrize(
     "mutate",
     [
@@ -409,6 +423,8 @@ def test_the_rules_given_are_the_only_rules() -> None:
         lambda d: d["signals"]["swelling"].update(phrases=[]),
         lambda d: d["signals"]["swelling"].update(phrases=["{unbalanced"]),
         lambda d: d["signals"]["swelling"].update(phrases=["... puffy"]),
+        lambda d: d["signals"]["swelling"].update(phrases=["puffy ...."]),
+        lambda d: d["language"].update(max_gap=4, wide_gap=2),
         lambda d: d["language"].update(negators=[False]),
         lambda d: d["language"].update(fuzzy_words=["nonsenseword"]),
         lambda d: d["levels"].update(order=["urgent"]),
