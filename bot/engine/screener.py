@@ -23,10 +23,11 @@ How a text is screened (linear in the length of the text, which is capped):
    or one letter of a five-letter red-flag word is missing (``fevr``). Multi-word
    rewrites follow (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
 3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
-   ``max_gap`` words of the same sentence, ``....`` up to ``wide_gap``; ``<num>`` is any number and ``<num:13-17>`` a
-   number in that range). A match overlapping one of the signal's ``unless`` phrases is
-   dropped (``popped out for a run``), and so is a match inside a longer match of an
-   at-least-as-serious signal (``swollen calf`` is a clot sign, not knee swelling).
+   ``max_gap`` words of the same sentence, ``....`` up to ``wide_gap`` of the same clause;
+   ``<num>`` is any number and ``<num:13-17>`` a number in that range). A match
+   overlapping one of the signal's ``unless`` phrases is dropped (``popped out for a
+   run``), and so is a match inside a longer match of an at-least-as-serious signal
+   (``swollen calf`` is a clot sign, not knee swelling).
 4. Context (the ConText model of clinical text processing): every match becomes a
    finding with the modifiers that apply to it, each naming the rule that gave it and the
    words that triggered it:

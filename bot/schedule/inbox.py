@@ -28,18 +28,19 @@
 Shared mode (PostgreSQL: several ``kneecoach run`` processes on one database; SQLite keeps
 the in-memory lanes above). A lane runs in a process only while it holds the lane's lease
 (``inbox_lanes``, ``lane_lease`` long, renewed at half time). The lane's task takes the
-lease, reads the lane's open rows from the database in id order (rows another process
-received included), works them as above, reads again when they are done, and lets the lane
-go when nothing is left (then looks once more: a row stored meanwhile by a process that
-could not take the lane is not stranded). Each turn is fenced: it commits only if its row
-is still pending and the lane still this process's (a frozen holder that wakes up after
-its lease was taken over rolls back). The process that received an event takes its lane
-itself; one that cannot work it now (starting, closing) announces it (NOTIFY) and the
-others try to take it. ``scan()`` (from ``wake``, which the ticker calls, and from the
-dispatcher's own loop, so that a process without a ticker scans too) renews this
-process's leases, resumes its paused lanes that are due, and takes the lanes with open
-rows whose lease is absent or ran out (their holder died). ``recover()`` takes only lanes
-nobody holds; ``stop()`` lets this process's lanes go and announces those with work left.
+lease and reads the lane's open rows from the database in id order (rows another process
+received included; one statement), works them as above, marks the delivered ones done and
+reads again (one statement), and lets the lane go when nothing is left (then looks once
+more: a row stored meanwhile by a process that could not take the lane is not stranded).
+Each turn is fenced: it commits only if its row is still pending and the lane still this
+process's (a frozen holder that wakes up after its lease was taken over rolls back). The
+process that received an event takes its lane itself; one that cannot work it now (starting,
+closing) announces it (NOTIFY) and the others try to take it. ``scan()`` (from ``wake``,
+which the ticker calls, and from the dispatcher's own loop, so that a process without a
+ticker scans too) renews this process's leases, resumes its paused lanes that are due, and
+takes the lanes with open rows whose lease is absent or ran out (their holder died).
+``recover()`` takes only lanes nobody holds; ``stop()`` lets this process's lanes go and
+announces those with work left.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class Dispatcher:
         self._leases: dict[str, datetime] = {}  # lanes this process holds, until when
         self._again: set[str] = set()  # lanes with new rows since their task last read
         self._undone: set[int] = set()  # delivered rows not marked done yet
+        # each lane's delivered rows, marked done with its next read (one statement)
+        self._done_in: dict[str, list[int]] = {}
         self._scanning: asyncio.Task[int] | None = None
         self._patrol: asyncio.Task[None] | None = None
         self._patrol_wake = asyncio.Event()
@@ -385,9 +388,11 @@ class Dispatcher:
         now = self.clock.now()
         self.gate.settle(platform, result, now)
         if isinstance(result, Sent):
-            self._delivered.append(item.row_id)
-            if self.shared:
+            if self.shared:  # (marked done with the lane's next read)
                 self._undone.add(item.row_id)
+                self._done_in.setdefault(lane, []).append(item.row_id)
+                return True
+            self._delivered.append(item.row_id)
             if self._flushing is None:
                 self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
             return True
@@ -437,36 +442,31 @@ class Dispatcher:
     # ----- shared mode: lanes leased across processes ---------------------------------------
 
     async def _shared_lane(self, lane: str) -> None:
-        """Work ``lane`` while this process holds its lease: take it, read its open rows,
-        work them, read again; let it go when nothing is left."""
+        """Work ``lane`` while this process holds its lease: take it and read its open rows,
+        work them, mark them done and read again; let it go when nothing is left."""
         queue = self._lanes.setdefault(lane, deque())
-        fresh = True  # (nothing worked yet: read before letting go)
         try:
             while not self._closing:
                 self._again.discard(lane)
-                if lane not in self._leases and not await self._take(lane):
-                    return
-                if not queue and not fresh:
-                    # Worked through: let it go unless rows came meanwhile (no row of it
-                    # left "handled" by this process first: the next holder reads them).
-                    await self._settle()
-                    released = await self.inbox.release_lane(lane)
-                    if released == "lost":
-                        self._lost(lane)
-                        return
-                    if released != "kept":
+                if lane not in self._leases:
+                    if not await self._take_and_read(lane, queue):
+                        return  # another process holds it: its task reads the new rows
+                elif not queue:
+                    await self._done_and_read(lane, queue)
+                    if not queue and lane not in self._paused:
+                        # Worked through: let it go unless rows came meanwhile.
+                        released = await self.inbox.release_lane(lane)
+                        if released == "lost":
+                            self._lost(lane)
+                            return
+                        if released == "kept":
+                            continue  # (rows came: read again)
                         self._leases.pop(lane, None)
                         if released == "gone" and lane not in self._again:
                             return
-                        if not await self._take(lane):
-                            return  # (stored while it was let go: taken by its process)
-                if not queue:
-                    queue.extend(await self._read(lane))
-                    fresh = False
-                    if lane in self._paused:
-                        return  # its head waits for a retry that is not due yet
-                    if not queue:
-                        continue
+                        continue  # stored while it was let go: take it again
+                if lane in self._paused:
+                    return  # its head waits for a retry that is not due yet
                 while queue and not self._closing:
                     if not await self._keep(lane):
                         return
@@ -495,10 +495,41 @@ class Dispatcher:
                 self._patrol_wake.set()
         finally:
             self._tasks.pop(lane, None)
+            self._hand_over_done(lane)
             if not queue and lane not in self._paused:
                 self._lanes.pop(lane, None)
             if not self._tasks:
                 self._idle.set()
+
+    async def _take_and_read(self, lane: str, queue: deque[_Item]) -> bool:
+        """Take ``lane`` and queue its open rows; False when another process holds it."""
+        now = self.clock.now()
+        until = now + self.lane_lease
+        rows = await self.inbox.take_lane_rows(lane, now, until)
+        if rows is None:
+            return False
+        self._leases[lane] = until
+        queue.extend(self._items(lane, rows, now))
+        return True
+
+    async def _done_and_read(self, lane: str, queue: deque[_Item]) -> None:
+        """Mark the lane's delivered rows done and queue its open rows (one statement)."""
+        done = self._done_in.get(lane, [])
+        now = self.clock.now()
+        rows = await self.inbox.done_and_read(lane, done, now)
+        if done:
+            self._done_in.pop(lane, None)
+            self._undone.difference_update(done)
+        queue.extend(self._items(lane, rows, now))
+
+    def _hand_over_done(self, lane: str) -> None:
+        """A lane task ending with delivered rows not marked done yet (paused, lost,
+        stopped): they are marked in the background, as outside shared mode."""
+        done = self._done_in.pop(lane, None)
+        if done:
+            self._delivered.extend(done)
+            if self._flushing is None and not self._closing:
+                self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
 
     async def _take(self, lane: str) -> bool:
         now = self.clock.now()
@@ -512,7 +543,12 @@ class Dispatcher:
         """The lane's open rows, oldest first (those delivered here and not marked done
         yet left out); a head waiting for a retry pauses the lane until it is due."""
         now = self.clock.now()
-        rows = [row for row in await self.inbox.lane_rows(lane) if row.id not in self._undone]
+        return self._items(lane, await self.inbox.lane_rows(lane), now)
+
+    def _items(self, lane: str, rows: Sequence[InboxRow], now: datetime) -> list[_Item]:
+        """``rows`` as queue items (those delivered here and not marked done yet left
+        out); a head waiting for a retry pauses the lane until it is due."""
+        rows = [row for row in rows if row.id not in self._undone]
         if rows:
             head = rows[0]
             due = head.next_attempt

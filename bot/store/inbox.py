@@ -38,6 +38,9 @@ CHUNK = 200  # rows per INSERT (SQLite allows 32,766 parameters in one statement
 CHANNEL = "kneecoach_inbox"  # where new rows' lanes are announced (PostgreSQL NOTIFY)
 NOTE_BYTES = 7_000  # lanes per announcement, at most (PostgreSQL's limit is 8,000 bytes)
 OPEN = "status IN ('pending','handled')"
+_COLUMNS = ("id, platform, event_id, event, status, replies, sent, attempts, received_at,"
+            " next_attempt")
+_COLUMNS_OF_I = ", ".join(f"i.{c.strip()}" for c in _COLUMNS.split(","))
 Release = Literal["gone", "again", "kept", "lost"]  # what became of a lane let go
 
 
@@ -108,6 +111,51 @@ class InboxStore:
             (lane, self.owner, to_db(until), to_db(now)),
         )
         return row is not None
+
+    async def take_lane_rows(
+        self, lane: str, now: datetime, until: datetime
+    ) -> list[InboxRow] | None:
+        """``take_lane``, then the lane's open rows, oldest first; None when another
+        process holds it. On PostgreSQL one statement (the rows are those committed before
+        it: one stored later is read at the lane's next read, before it is let go)."""
+        if self.db.dialect != "postgres":
+            if not await self.take_lane(lane, now, until):
+                return None
+            return await self.lane_rows(lane)
+        rows = await self.db.fetchall(
+            "WITH taken AS (INSERT INTO inbox_lanes (lane, owner, lease_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (lane) DO UPDATE SET owner=excluded.owner,"
+            " lease_until=excluded.lease_until"
+            " WHERE inbox_lanes.lease_until<=? OR inbox_lanes.owner=excluded.owner"
+            " RETURNING lane)"
+            f" SELECT {_COLUMNS_OF_I} FROM taken t LEFT JOIN inbox i ON i.lane=t.lane"
+            " AND i.status IN ('pending','handled') ORDER BY i.id",
+            (lane, self.owner, to_db(until), to_db(now)),
+        )
+        if not rows:
+            return None
+        return [_row(r) for r in rows if r["id"] is not None]
+
+    async def done_and_read(
+        self, lane: str, done: Sequence[int], now: datetime
+    ) -> list[InboxRow]:
+        """The rows ``done`` (their replies all delivered) marked done, and ``lane``'s open
+        rows but those, oldest first: one statement on PostgreSQL."""
+        if not done:
+            return await self.lane_rows(lane)
+        if self.db.dialect != "postgres":
+            await self.done_many(done, now)
+            return await self.lane_rows(lane)
+        ids = list(done)
+        rows = await self.db.fetchall(
+            "WITH finished AS (UPDATE inbox SET status='done', lane=NULL, event=NULL,"
+            " replies=NULL, sent='[]', done_at=?, detail=NULL WHERE id = ANY(?::integer[])"
+            " RETURNING id)"
+            f" SELECT {_COLUMNS} FROM inbox WHERE {OPEN} AND lane=?"
+            " AND NOT (id = ANY(?::integer[])) ORDER BY id",
+            (to_db(now), ids, lane, ids),
+        )
+        return [_row(r) for r in rows]
 
     async def renew_lanes(self, lanes: Sequence[str], until: datetime) -> set[str]:
         """Hold ``lanes`` until ``until``; those still this process's (a lane missing from

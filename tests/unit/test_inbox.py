@@ -18,6 +18,7 @@ from bot.domain.results import RetryAfter, SendResult, Sent
 from bot.engine.ports import Progress
 from bot.schedule.inbox import Dispatcher
 from bot.store.backends import open_database
+from bot.store.inbox import InboxStore
 from bot.store.stores import Stores
 
 # The inbox runs on both stores (tests/conftest.py).
@@ -240,3 +241,33 @@ async def test_an_answer_the_platform_never_takes_is_given_up_after_the_late_lim
     assert rows[0]["status"] == "done"
     assert rows[0]["detail"].startswith("missed: the platform did not take them within")
     assert [i for _, i in coach.seen] == [Text("hello"), Text("later")]  # the next goes on
+
+
+async def test_a_lane_is_taken_with_its_rows_and_its_delivered_rows_done_with_the_next_read(
+    store_target: str | Path,
+) -> None:
+    """The store's lane statements (one each on PostgreSQL): take a lane and read it; mark
+    what was delivered done and read what is left."""
+    db = await open_database(store_target)
+    try:
+        mine, theirs = InboxStore(db, owner="A"), InboxStore(db, owner="B")
+        until = START + timedelta(minutes=2)
+        ids = await mine.add([text(1, 5, "a"), text(2, 5, "b"), text(3, 6, "c")], START)
+        taken = await mine.take_lane_rows("telegram:5", START, until)
+        assert taken is not None and [r.id for r in taken] == ids[:2]
+        assert [r.envelope.inbound for r in taken] == [Text("a"), Text("b")]
+        assert await theirs.take_lane_rows("telegram:5", START, until) is None  # held
+        assert await mine.take_lane_rows("telegram:9", START, until) == []  # taken, empty
+
+        left = await mine.done_and_read("telegram:5", [ids[0]], START)
+        assert [r.id for r in left] == [ids[1]]
+        assert await mine.counts() == {"done": 1, "pending": 2}
+        assert await mine.done_and_read("telegram:5", [ids[1]], START) == []
+        assert await mine.release_lane("telegram:5") == "gone"
+
+        later = until + timedelta(seconds=1)  # A's lease on 9 ran out: B may take it
+        assert await theirs.take_lane_rows("telegram:9", later, later + timedelta(1)) == []
+        taken = await theirs.take_lane_rows("telegram:6", later, later + timedelta(1))
+        assert taken is not None and [r.id for r in taken] == [ids[2]]
+    finally:
+        await db.close()
