@@ -785,10 +785,19 @@ class Screener:
             start = q
             while start > 0 and canons[start - 1] not in (SENTENCE_END, QUESTION, LABEL):
                 start -= 1
+            asked = [i for i, m in enumerate(matches)
+                     if start <= m.start and m.end <= q and not m.asked]
+            end = at + size
+            while end < len(canons) and canons[end] not in MARKS:
+                end += 1
+            if any(at + size <= m.start < end and m.signal not in
+                   {matches[i].signal for i in asked} for m in matches):
+                # the negative heads a finding of its own in its clause ("...gonna go?
+                # never actually fallen"): not an answer to the question
+                continue
             modifier = Modifier("negated", "answer", self._raw(tokens, at, at + size))
-            for index, m in enumerate(matches):
-                if start <= m.start and m.end <= q and not m.asked:
-                    out[index] = modifier
+            for index in asked:
+                out[index] = modifier
         # A list answered in place, without a mark between: "swelling no, locking no".
         for index, m in enumerate(matches):
             if m.asked or index in out:
