@@ -38,8 +38,9 @@ the busiest second the fake saw, 429s, prompts sent twice, and how many processe
 seen holding reminders to send (the outbox's leases, looked at 5 times a second).
 Target: at least 95% of the limit with no 429.
 
-Today only one process (the leader) answers and delivers; the others stand by (docs/DESIGN.md,
-"Several processes on PostgreSQL"), so three processes measure about what one does.
+Every process answers (a new person's events are announced to all and the least busy takes
+the person's lane); the leader alone polls Telegram and sends the reminders (docs/DESIGN.md,
+"Several processes on PostgreSQL").
 """
 
 from __future__ import annotations
