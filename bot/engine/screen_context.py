@@ -67,6 +67,9 @@ class ContextRule:
     # the trigger names one of these words and its scope another, never the same one
     # ("my right knee was scoped ... it's my left knee that hurts")
     contrast: frozenset[str] = frozenset()
+    # the rules whose modifier this one lifts from the findings it reaches ("my wife says my
+    # knee looks swollen, I can't really tell": the runner's own doubt, which counts)
+    overrides: frozenset[str] = frozenset()
 
 
 def _starts_with(canons: Sequence[str], i: int, phrases: Sequence[tuple[str, ...]]) -> bool:
@@ -108,6 +111,11 @@ class ContextRules:
         for index, raw in enumerate(raw_rules):
             rule = self._rule(index, raw, signals, compile_, compile_list)
             self.rules[rule.id] = rule
+        for rule in self.rules.values():
+            unknown = sorted(rule.overrides - set(self.rules))
+            if unknown:
+                raise TriageDataError(f"context rule '{rule.id}': field 'overrides': unknown "
+                                      f"rules {unknown}")
 
     def _rule(self, index: int, raw: object, signals: Mapping[str, str], compile_: Compile,
               compile_list: CompileList) -> ContextRule:
@@ -153,6 +161,7 @@ class ContextRules:
             own_words=bool(rule.get("own_words", False)),
             contrast=frozenset(w for item in str_list(rule.get("contrast"), f"{where}.contrast")
                                for w in item.split()),
+            overrides=frozenset(str_list(rule.get("overrides"), f"{where}.overrides")),
         )
 
     def modifiers(
@@ -183,6 +192,7 @@ class ContextRules:
         # ... unless the writer then presents themselves as the patient ("Me: 38, ...")
         proxy = proxy and not spans(self.self_patient)
         selves = [(s, e) for _, s, e in spans(self.self_reference)]
+        lifted: dict[int, set[str]] = {}  # finding -> the rules whose modifier is lifted
         for rule_id, start, end in triggers:
             rule = self.rules[rule_id]
             if rule.modifier == "other" and proxy:
@@ -219,6 +229,10 @@ class ContextRules:
                     bucket = out.setdefault(index, [])
                     if all(b.kind != modifier.kind for b in bucket):
                         bucket.append(modifier)
+                    if rule.overrides:
+                        lifted.setdefault(index, set()).update(rule.overrides)
+        for index, rules in lifted.items():
+            out[index] = [b for b in out[index] if b.rule not in rules]
         return out
 
     @staticmethod

@@ -269,6 +269,8 @@ def rules() -> dict[str, Any]:
          "context rule 'long_ago': field 'id' is used twice"),
         (lambda d: d["context"]["rules"][0].update(signals=["nonsense"]),
          "context rule 'long_ago': field 'signals'"),
+        (lambda d: d["context"]["rules"][0].update(overrides=["nonsense"]),
+         "context rule 'long_ago': field 'overrides'"),
         (lambda d: d["derive"][0].update(signal="nonsense"), "derive[1]: field 'signal'"),
         (lambda d: d["languages"]["es"]["signals"].update(nonsense=["x"]),
          "languages.es.signals: 'nonsense'"),
