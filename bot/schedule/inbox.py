@@ -454,7 +454,10 @@ class Dispatcher:
                 elif not queue:
                     await self._done_and_read(lane, queue)
                     if not queue and lane not in self._paused:
-                        # Worked through: let it go unless rows came meanwhile.
+                        # Worked through: let it go unless rows came meanwhile (rows an
+                        # earlier task of it delivered are marked done first: no statement
+                        # when there are none).
+                        await self._settle()
                         released = await self.inbox.release_lane(lane)
                         if released == "lost":
                             self._lost(lane)
