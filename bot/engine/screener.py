@@ -46,8 +46,9 @@ How a text is screened (linear in the length of the text, which is capped):
      triggers (``since last year``); when the text is written about someone else as the
      patient (``context.proxy``: ``on behalf of my husband``), ``other`` does not apply.
    A finding counts unless it is negated, historical, someone else's or hypothetical;
-   uncertainty about this runner still counts. A signal may ``keep`` a modifier: a
-   history of cancer counts however long ago it was.
+   uncertainty about this runner still counts. A signal may ``keep`` a modifier (but for
+   the rules it names in ``keep_unless``): a history of cancer counts however long ago it
+   was; surgery on the knee "last year" counts, "years ago" does not.
 5. Derive: ``derive`` rules add signals from combinations (a teenager with a limp), so
    the location of the pain outweighs a sport's name.
 """
@@ -134,6 +135,9 @@ class SignalSpec:
     phrases: tuple[str, ...]
     unless: tuple[str, ...] = ()
     keep: frozenset[str] = frozenset()  # modifiers that do not stop this signal counting
+    # context rules whose modifier stops it counting all the same ("years ago" for surgery,
+    # which keeps "last year")
+    keep_unless: frozenset[str] = frozenset()
     asked: tuple[str, ...] = ()  # an ability asked about and answered no ("Able to walk: no")
 
 
@@ -340,6 +344,11 @@ class Screener:
             {sid: spec.level for sid, spec in self.signals.items()}, self._located,
             self._phrases_at)
         self.context_rules: Mapping[str, ContextRule] = self.context.rules
+        for spec in self.signals.values():
+            unknown = sorted(spec.keep_unless - set(self.context_rules))
+            if unknown:
+                raise TriageDataError(f"signals.{spec.id}.keep_unless: unknown context rules "
+                                      f"{unknown}")
         self._derive_rules = self._derives(data.get("derive", []))
         self.languages: dict[str, frozenset[str]] = {}
         self._languages(mapping_of(data.get("languages", {}), "languages"))
@@ -398,6 +407,7 @@ class Screener:
             phrases=tuple(phrases),
             unless=tuple(str_list(spec_map.get("unless"), f"{where}.unless")),
             keep=frozenset(keep),
+            keep_unless=frozenset(str_list(spec_map.get("keep_unless"), f"{where}.keep_unless")),
             asked=tuple(str_list(spec_map.get("asked"), f"{where}.asked")),
         )
 
@@ -947,8 +957,9 @@ class Screener:
         findings: list[Finding] = []
         for index, m in enumerate(matches):
             mods = tuple(modifiers.get(index, ()))
-            keep = self.signals[m.signal].keep
-            counted = not any(mod.kind in SUPPRESSING and mod.kind not in keep for mod in mods)
+            spec = self.signals[m.signal]
+            counted = not any(mod.kind in SUPPRESSING and (
+                mod.kind not in spec.keep or mod.rule in spec.keep_unless) for mod in mods)
             findings.append(Finding(m.signal, self._raw(tokens, m.start, m.end), mods, counted,
                                     m.lang))
         kept = [f for f in findings if f.counted]
