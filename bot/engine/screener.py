@@ -532,6 +532,8 @@ class Screener:
                 tokens.append(GAP)
             elif word == "...." and allow_gaps:
                 tokens.append(WIDE_GAP)
+            elif word == COMMA:
+                tokens.append(COMMA)  # a comma as written ("{and|,}", "daughter {,|} 9")
             elif word.startswith("<"):
                 raise TriageDataError(f"phrase {pattern!r}: unknown placeholder {word}")
             else:
