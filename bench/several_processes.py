@@ -66,6 +66,7 @@ import asyncpg
 
 from bench import telegram_bots
 from bench.enrolment import Enrolling, Press, Step, inject
+from bench.rows import chosen_rows
 from bench.seed import Runner, seed_runners
 from bench.telegram_delivery import busiest_window
 from tests.fakes.telegram_api import FakeTelegram
@@ -471,7 +472,7 @@ def delivery_table(d: Delivery, limit: int) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    keys = [k.strip() for k in args.rows.split(",") if k.strip()]
+    keys: list[str] = args.rows
     bindir = find_bindir()
     if bindir is None:
         raise SystemExit("no PostgreSQL binaries (see tests/support/postgres.py)")
@@ -528,9 +529,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=30,
                         help="messages the fake takes in any sliding second")
     args = parser.parse_args(argv)
-    unknown = [k for k in args.rows.split(",") if k.strip() and k.strip() not in ROWS]
-    if unknown or not args.rows.strip():
-        parser.error(f"--rows: unknown {unknown}; choose from {', '.join(ROWS)}")
+    args.rows = chosen_rows(parser, args.rows, ROWS)
     if min(args.runners, args.updates, args.repeats, args.per_poll, args.limit) < 1:
         parser.error("--runners, --updates, --repeats, --per-poll and --limit must be positive")
     if min(args.warmup, args.reminders) < 0:

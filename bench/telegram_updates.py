@@ -66,6 +66,7 @@ import telegram
 from bench import telegram_bots
 from bench.cpu_share import FAKE, PEOPLE, CpuSample, CpuShares, run_as
 from bench.enrolment import Enrolling, Replay, Step, inject
+from bench.rows import chosen_rows
 from tests.fakes.telegram_api import FakeTelegram
 
 TARGET_RATIO = 0.6  # issue 12: against bare PTB on the same transport
@@ -429,7 +430,7 @@ def labels(plan: Plan) -> dict[str, str]:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    keys = [k.strip() for k in args.rows.split(",") if k.strip()]
+    keys: list[str] = args.rows
     plan = Plan(args.runners, args.warmup, args.rate, args.open_updates, args.open_runners,
                 args.per_poll, args.concurrency, args.latency_ms)
     if args.profile:  # CPU time, not wall time: waiting (epoll, the GIL) is not a cost
@@ -505,9 +506,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=0.0,
                         help="delay every Bot API answer by this much (a remote API)")
     args = parser.parse_args(argv)
-    unknown = [k for k in args.rows.split(",") if k.strip() and k.strip() not in ROWS]
-    if unknown or not args.rows.strip():
-        parser.error(f"--rows: unknown {unknown}; choose from {', '.join(ROWS)}")
+    args.rows = chosen_rows(parser, args.rows, ROWS)
     if min(args.runners, args.repeats, args.per_poll, args.concurrency, args.open_runners) < 1:
         parser.error("--runners, --open-runners, --repeats, --per-poll and --concurrency must "
                      "be positive")
