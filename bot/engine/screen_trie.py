@@ -20,9 +20,7 @@ from bot.engine.screen_text import (
     number_value,
 )
 
-__all__ = ["Numbers", "TrieNode", "insert", "spans", "walk"]
-
-CLAUSE_BREAKS = frozenset({COMMA, LABEL, "but", "though", "although", "however", "whereas"})
+__all__ = ["Gaps", "Numbers", "TrieNode", "insert", "spans", "walk"]
 
 
 @dataclass(slots=True)
@@ -30,6 +28,19 @@ class TrieNode:
     children: dict[str, TrieNode] = field(default_factory=dict)
     entries: list[str] = field(default_factory=list)  # what ends here: signal ids, rule ids
     ranges: list[tuple[float, float, TrieNode]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Gaps:
+    """How far a ``...`` skips (``near`` words of the sentence) and a ``....`` (``wide``
+    words of the clause, which ends at a comma, a label or one of ``breaks``)."""
+
+    near: int
+    wide: int = 0
+    breaks: frozenset[str] = frozenset()
+
+    def ends_clause(self, token: str) -> bool:
+        return token in (COMMA, LABEL) or token in self.breaks
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +73,10 @@ def insert(root: TrieNode, tokens: Sequence[str], entry: str) -> None:
         node.entries.append(entry)
 
 
-def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
-         numbers: Numbers, wide_gap: int = 0) -> list[tuple[str, int]]:
-    """All (entry, end) of phrases in ``root`` that start at ``start``; ``...`` in a phrase
-    skips up to ``max_gap`` words within the sentence, ``....`` up to ``wide_gap`` words
-    within the clause (never over a comma, a label or a contrast word)."""
+def walk(root: TrieNode, canons: Sequence[str], start: int, gaps: Gaps,
+         numbers: Numbers) -> list[tuple[str, int]]:
+    """All (entry, end) of phrases in ``root`` that start at ``start``; ``...`` and ``....``
+    in a phrase skip words as ``gaps`` says."""
     found: list[tuple[str, int]] = []
     # (node, gap budget left, the value of the last number token read on the way)
     Step = tuple[TrieNode, int, float | None]
@@ -77,11 +87,11 @@ def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
         token = canons[i]
         if token in ENDS:
             break
-        if wide and token in CLAUSE_BREAKS:
+        if wide and gaps.ends_clause(token):
             frontier = {key: step for key, step in frontier.items()
                         if not (step[1] and id(step[0]) in wide)}
         for node, _budget, seen in list(frontier.values()):
-            for token_, budget_ in ((GAP, max_gap), (WIDE_GAP, wide_gap)):
+            for token_, budget_ in ((GAP, gaps.near), (WIDE_GAP, gaps.wide)):
                 gap = node.children.get(token_)
                 if gap is not None and (id(gap), seen) not in frontier:
                     frontier[(id(gap), seen)] = (gap, budget_, seen)
@@ -113,13 +123,13 @@ def walk(root: TrieNode, canons: Sequence[str], start: int, max_gap: int,
     return found
 
 
-def spans(root: TrieNode, canons: Sequence[str], max_gap: int,
-          numbers: Numbers, wide_gap: int = 0) -> list[tuple[str, int, int]]:
+def spans(root: TrieNode, canons: Sequence[str], gaps: Gaps,
+          numbers: Numbers) -> list[tuple[str, int, int]]:
     """Every (entry, start, end) of the phrases of ``root`` in ``canons``."""
     out: list[tuple[str, int, int]] = []
     for start in range(len(canons)):
         if canons[start] in MARKS:
             continue
-        for entry, end in walk(root, canons, start, max_gap, numbers, wide_gap):
+        for entry, end in walk(root, canons, start, gaps, numbers):
             out.append((entry, start, end))
     return out

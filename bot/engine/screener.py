@@ -23,7 +23,8 @@ How a text is screened (linear in the length of the text, which is capped):
    or one letter of a five-letter red-flag word is missing (``fevr``). Multi-word
    rewrites follow (``knee cap`` -> ``kneecap``, ``cannot`` -> ``cant``).
 3. Match the phrases of every signal (a token trie; ``...`` in a phrase skips up to
-   ``max_gap`` words of the same sentence, ``....`` up to ``wide_gap`` of the same clause;
+   ``max_gap`` words of the same sentence, ``....`` up to ``wide_gap`` of the same clause
+   (which a comma, a label or one of ``wide_gap_breaks`` ends);
    ``<num>`` is any number and ``<num:13-17>`` a number in that range). A match
    overlapping one of the signal's ``unless`` phrases is dropped (``popped out for a
    run``), and so is a match inside a longer match of an at-least-as-serious signal
@@ -91,7 +92,7 @@ from bot.engine.screen_text import (
     text_tokens,
     within_one_edit,
 )
-from bot.engine.screen_trie import Numbers, TrieNode, insert, spans
+from bot.engine.screen_trie import Gaps, Numbers, TrieNode, insert, spans
 
 __all__ = [
     "ALARM_LEVELS",
@@ -221,12 +222,15 @@ class Screener:
         self.observers: list[Callable[[str | None], None]] = []
         self.max_chars: int = int(lang.get("max_chars", 4096))
         self.fuzzy_min_length: int = int(lang.get("fuzzy_min_length", 5))
-        self.max_gap: int = int(lang.get("max_gap", 4))
-        self.wide_gap: int = int(lang.get("wide_gap", self.max_gap))
-        if (self.max_chars <= 0 or self.fuzzy_min_length < 3 or self.max_gap < 0
-                or self.wide_gap < self.max_gap):
+        max_gap = int(lang.get("max_gap", 4))
+        wide_gap = int(lang.get("wide_gap", max_gap))
+        if (self.max_chars <= 0 or self.fuzzy_min_length < 3 or max_gap < 0
+                or wide_gap < max_gap):
             raise TriageDataError(
                 "language.max_chars / fuzzy_min_length / max_gap / wide_gap out of range")
+        breaks = str_list(lang.get("wide_gap_breaks"), "language.wide_gap_breaks")
+        self._gaps = Gaps(max_gap, wide_gap,
+                          frozenset(t for word in breaks for t in text_tokens(word)))
 
         levels = mapping_of(data.get("levels", {}), "levels")
         order = str_list(levels.get("order"), "levels.order")
@@ -633,7 +637,7 @@ class Screener:
     # ------------------------------------------------------------------ matching
 
     def _spans(self, root: TrieNode, canons: Sequence[str]) -> list[tuple[str, int, int]]:
-        return spans(root, canons, self.max_gap, self._number_reader, self.wide_gap)
+        return spans(root, canons, self._gaps, self._number_reader)
 
     def _find(self, canons: Sequence[str]) -> list[_Match]:
         matches: list[_Match] = []
@@ -802,8 +806,9 @@ class Screener:
             end = at + size
             while end < len(canons) and canons[end] not in MARKS:
                 end += 1
-            if any(at + size <= m.start < end and m.signal not in
-                   {matches[i].signal for i in asked} for m in matches):
+            asked_signals = {matches[i].signal for i in asked}
+            if any(at + size <= m.start < end and m.signal not in asked_signals
+                   for m in matches):
                 # the negative heads a finding of its own in its clause ("...gonna go?
                 # never actually fallen"): not an answer to the question
                 continue

@@ -405,7 +405,7 @@ def test_the_rules_given_are_the_only_rules() -> None:
 def test_a_wide_gap_reaches_further_than_a_gap_within_the_sentence() -> None:
     data = minimal_data()
     data["language"] = {"negators": ["no"], "pre_fillers": ["any"], "max_gap": 2,
-                        "wide_gap": 6}
+                        "wide_gap": 6, "wide_gap_breaks": ["but"]}
     data["signals"] = {"calf_clot": {"level": "urgent", "phrases": ["calf .... fatter"]},
                        "swelling": {"level": "see_clinician", "phrases": ["knee ... fatter"]}}
     sc = Screener(data)
@@ -414,6 +414,10 @@ def test_a_wide_gap_reaches_further_than_a_gap_within_the_sentence() -> None:
     assert sc.screen("calf one two three four five six seven fatter").signals == ()
     assert sc.screen("my calf is sore. it looks fatter").signals == ()  # a new sentence
     assert sc.screen("my calf is sore and no fatter").signals == ()  # negated in the gap
+    assert sc.screen("my calf is sore, my thigh looks fatter").signals == ()  # a comma
+    assert sc.screen("my calf is sore but looks fatter").signals == ()  # a break word
+    assert sc.screen("my calf is sore though looks fatter").signals == (
+        "calf_clot",)  # (not one of this data's breaks)
 
 
 @pytest.mark.parametrize(
