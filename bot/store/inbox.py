@@ -40,6 +40,13 @@ NOTE_BYTES = 7_000  # lanes per announcement, at most (PostgreSQL's limit is 8,0
 OPEN = "status IN ('pending','handled')"
 _COLUMNS = ("id, platform, event_id, event, status, replies, sent, attempts, received_at,"
             " next_attempt")
+# a lane taken: free, its holder's lease ran out, or already this process's (lane, owner,
+# until, now); returns the lane when taken
+_TAKE_LANE = ("INSERT INTO inbox_lanes (lane, owner, lease_until) VALUES (?, ?, ?)"
+              " ON CONFLICT (lane) DO UPDATE SET owner=excluded.owner,"
+              " lease_until=excluded.lease_until"
+              " WHERE inbox_lanes.lease_until<=? OR inbox_lanes.owner=excluded.owner"
+              " RETURNING lane")
 _COLUMNS_OF_I = ", ".join(f"i.{c.strip()}" for c in _COLUMNS.split(","))
 Release = Literal["gone", "again", "kept", "lost"]  # what became of a lane let go
 
@@ -92,8 +99,7 @@ class InboxStore:
     async def open_rows(self) -> list[InboxRow]:
         """Everything not done, oldest first: what a restarted process finishes first."""
         rows = await self.db.fetchall(
-            "SELECT id, platform, event_id, event, status, replies, sent, attempts, received_at,"
-            f" next_attempt FROM inbox WHERE {OPEN} ORDER BY id"
+            f"SELECT {_COLUMNS} FROM inbox WHERE {OPEN} ORDER BY id"
         )
         return [_row(r) for r in rows]
 
@@ -102,14 +108,7 @@ class InboxStore:
     async def take_lane(self, lane: str, now: datetime, until: datetime) -> bool:
         """Hold ``lane`` until ``until``: a lane nobody holds, one whose holder's lease ran
         out by ``now``, or one this process holds already. True when it is this process's."""
-        row = await self.db.fetchone(
-            "INSERT INTO inbox_lanes (lane, owner, lease_until) VALUES (?, ?, ?)"
-            " ON CONFLICT (lane) DO UPDATE SET owner=excluded.owner,"
-            " lease_until=excluded.lease_until"
-            " WHERE inbox_lanes.lease_until<=? OR inbox_lanes.owner=excluded.owner"
-            " RETURNING lane",
-            (lane, self.owner, to_db(until), to_db(now)),
-        )
+        row = await self.db.fetchone(_TAKE_LANE, (lane, self.owner, to_db(until), to_db(now)))
         return row is not None
 
     async def take_lane_rows(
@@ -123,11 +122,7 @@ class InboxStore:
                 return None
             return await self.lane_rows(lane)
         rows = await self.db.fetchall(
-            "WITH taken AS (INSERT INTO inbox_lanes (lane, owner, lease_until) VALUES (?, ?, ?)"
-            " ON CONFLICT (lane) DO UPDATE SET owner=excluded.owner,"
-            " lease_until=excluded.lease_until"
-            " WHERE inbox_lanes.lease_until<=? OR inbox_lanes.owner=excluded.owner"
-            " RETURNING lane)"
+            f"WITH taken AS ({_TAKE_LANE})"
             f" SELECT {_COLUMNS_OF_I} FROM taken t LEFT JOIN inbox i ON i.lane=t.lane"
             " AND i.status IN ('pending','handled') ORDER BY i.id",
             (lane, self.owner, to_db(until), to_db(now)),
@@ -200,8 +195,7 @@ class InboxStore:
     async def lane_rows(self, lane: str) -> list[InboxRow]:
         """``lane``'s open rows, oldest first (whichever process received them)."""
         rows = await self.db.fetchall(
-            "SELECT id, platform, event_id, event, status, replies, sent, attempts, received_at,"
-            f" next_attempt FROM inbox WHERE {OPEN} AND lane=? ORDER BY id",
+            f"SELECT {_COLUMNS} FROM inbox WHERE {OPEN} AND lane=? ORDER BY id",
             (lane,),
         )
         return [_row(r) for r in rows]
