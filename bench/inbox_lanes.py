@@ -58,7 +58,7 @@ class Platform:
         assert progress is not None
         for reply in replies[len(progress.sent):]:
             self.shown.append(reply.text)
-            await progress.record(f"m{len(self.shown)}")
+            await progress.record(f"m{len(self.shown)}", last=reply is replies[-1])
         return Sent(tuple(progress.sent))
 
 

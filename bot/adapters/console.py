@@ -203,7 +203,7 @@ class ConsoleChat:
         for n in range(done, len(replies)):
             self.show([replies[n]])
             if progress is not None:
-                await progress.record(f"{idempotency_key}#{n}")
+                await progress.record(f"{idempotency_key}#{n}", last=n == len(replies) - 1)
         ids = (tuple(progress.sent) if progress is not None
                else tuple(f"{idempotency_key}#{n}" for n in range(len(replies))))
         self._delivered[idempotency_key] = ids

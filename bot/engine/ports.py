@@ -62,13 +62,15 @@ class Progress(Protocol):
 
     A sender skips the first ``len(sent)`` rendered messages and calls ``record`` with the
     id of each further message as soon as the platform accepted it, before sending the
-    next: after a crash only the message that was in flight can be sent twice.
+    next: after a crash only the message that was in flight can be sent twice. ``last``
+    says no further message of this delivery follows: a progress may then record it as the
+    delivery's end (the inbox marks its row done: one write, not two).
     """
 
     @property
     def sent(self) -> Sequence[str]: ...
 
-    async def record(self, message_id: str) -> None: ...
+    async def record(self, message_id: str, *, last: bool = False) -> None: ...
 
 
 @dataclass(slots=True)
@@ -81,7 +83,7 @@ class MemoryProgress:
     def sent(self) -> Sequence[str]:
         return self.ids
 
-    async def record(self, message_id: str) -> None:
+    async def record(self, message_id: str, *, last: bool = False) -> None:
         self.ids.append(message_id)
 
 

@@ -12,7 +12,8 @@
 * Each event: in the person's turn (one transaction, ``Stores.turn``) the coach handles it
   and the row is marked handled with the replies to send (repeats done with it); then the
   replies are sent with the row's progress (each message recorded as soon as the platform
-  took it). Rows whose replies are all delivered are marked done a few at a time, after
+  took it; the last message's record is the row marked done, one write instead of two).
+  Shared mode: rows whose replies are all delivered are marked done a few at a time, after
   the lane has moved on (a row left "handled" with every message recorded is a no-op for
   the next start: nothing is sent again). An answer the platform cannot take now (a 429
   longer than ``answer_wait``, the platform down) pauses the lane until it is due
@@ -376,7 +377,14 @@ class Dispatcher:
             item.sent = tuple(ids)
             await self.inbox.record_sent(item.row_id, ids)
 
-        progress = StoredProgress(item.sent, keep)
+        async def end(ids: list[str]) -> None:
+            item.sent = tuple(ids)
+            await self.inbox.done(item.row_id, self.clock.now(), None, urgent=True)
+
+        # On one process the record of the last message is the row marked done (one write,
+        # not two). Across processes a lane marks its rows done with its next read, so
+        # there every message is recorded as it comes.
+        progress = StoredProgress(item.sent, keep, None if self.shared else end)
         try:
             result: SendResult = await sender.send(
                 envelope.ref, item.replies, f"kc-in-{item.row_id}", progress=progress,
@@ -387,6 +395,8 @@ class Dispatcher:
             result = RetryAfter(60.0, type(exc).__name__)
         now = self.clock.now()
         self.gate.settle(platform, result, now)
+        if progress.ended:  # every message is on the platform and the row done
+            return True
         if isinstance(result, Sent):
             if self.shared:  # (marked done with the lane's next read)
                 self._undone.add(item.row_id)

@@ -69,18 +69,29 @@ def backoff(attempts: int, asked: float) -> float:
 
 
 class StoredProgress:
-    """A delivery's progress, written through to its row (``keep``) message by message."""
+    """A delivery's progress, written through to its row (``keep``) message by message.
+    With ``end``, the record of the delivery's last message is the row's end instead (one
+    write, not two: ``end`` marks the row done); ``ended`` says it was."""
 
-    def __init__(self, sent: Sequence[str], keep: Callable[[list[str]], Awaitable[None]]) -> None:
+    def __init__(
+        self, sent: Sequence[str], keep: Callable[[list[str]], Awaitable[None]],
+        end: Callable[[list[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self._sent = list(sent)
         self._keep = keep
+        self._end = end
+        self.ended = False
 
     @property
     def sent(self) -> Sequence[str]:
         return self._sent
 
-    async def record(self, message_id: str) -> None:
+    async def record(self, message_id: str, *, last: bool = False) -> None:
         self._sent.append(message_id)
+        if last and self._end is not None:
+            await self._end(list(self._sent))
+            self.ended = True
+            return
         await self._keep(list(self._sent))
 
 

@@ -295,12 +295,15 @@ class InboxStore:
             "UPDATE inbox SET sent=? WHERE id=?", (ids_text(sent), row_id), urgent=True
         )
 
-    async def done(self, row_id: int, now: datetime, detail: str | None) -> None:
-        """Finished (delivered, or given up with ``detail``): only the event id stays."""
+    async def done(
+        self, row_id: int, now: datetime, detail: str | None, *, urgent: bool = False
+    ) -> None:
+        """Finished (delivered, or given up with ``detail``): only the event id stays.
+        ``urgent``: the record of a reply's last message (see ``record_sent``)."""
         await self.db.execute(
             "UPDATE inbox SET status='done', lane=NULL, event=NULL, replies=NULL, sent='[]',"
             " done_at=?, detail=? WHERE id=?",
-            (to_db(now), detail, row_id),
+            (to_db(now), detail, row_id), urgent=urgent,
         )
 
     async def done_many(self, row_ids: Sequence[int], now: datetime) -> None:

@@ -15,8 +15,9 @@ fake Bot API and Discord against the fake Discord (tests/contract/harnesses.py).
 7. A shared conversation the bot may no longer post in gives ``NotPermitted`` (not
    ``Blocked``: an admin can give the rights back) and shows nothing.
 8. A private ref without a chat id reaches the person's private chat (a club admin's note).
-9. With a ``Progress``, each message is recorded as it is delivered, and the messages it
-   already has are not sent again (a restart resends only what was not recorded).
+9. With a ``Progress``, each message is recorded as it is delivered, the last one marked
+   as the last (its record may end the delivery's row), and the messages it already has
+   are not sent again (a restart resends only what was not recorded).
 
 A platform that cannot do what a case needs declares it in its harness (``CANNOT``); the
 case is then marked not applicable for that platform, with the declared reason.
@@ -216,13 +217,20 @@ async def test_progress_is_recorded_and_a_resumed_send_skips_what_was_delivered(
     ref = harness.private()
     replies = [LONG, REMINDER]
     rendered = harness.rendered(replies)
-    progress = MemoryProgress()
+    lasts: list[bool] = []
 
+    class Noting(MemoryProgress):
+        async def record(self, message_id: str, *, last: bool = False) -> None:
+            lasts.append(last)
+            await super().record(message_id, last=last)
+
+    progress = Noting()
     first = await harness.sender.send(ref, replies, "outbox:8", progress=progress)
 
     assert isinstance(first, Sent)
     assert list(progress.sent) == list(first.message_ids)
     assert len(progress.sent) == rendered
+    assert lasts == [False] * (rendered - 1) + [True]  # only the last one is the last
     # Another process picks the delivery up with only its first message recorded.
     resumed = MemoryProgress(list(first.message_ids[:1]))
     again = await harness.sender.send(ref, replies, "outbox:9", progress=resumed)

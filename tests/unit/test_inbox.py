@@ -68,6 +68,7 @@ class Platform:
     shown: list[tuple[str, str]] = field(default_factory=list)
     refuse: int = 0
     crash_after: int | None = None  # messages, then the process "dies"
+    fail_after: int | None = None  # messages, then the adapter fails (a bug, a lost answer)
     hold: asyncio.Event | None = None  # sends wait for it (an answer in flight)
     sending: asyncio.Event = field(default_factory=asyncio.Event)  # a send has begun
 
@@ -84,9 +85,11 @@ class Platform:
             return RetryAfter(30.0, "flood control")
         for reply in replies[len(progress.sent):]:
             self.shown.append((to.chat_id, reply.text))
-            await progress.record(f"m{len(self.shown)}")
+            await progress.record(f"m{len(self.shown)}", last=reply is replies[-1])
             if self.crash_after is not None and len(self.shown) >= self.crash_after:
                 raise asyncio.CancelledError  # the process stops mid-send
+            if self.fail_after is not None and len(self.shown) >= self.fail_after:
+                return RetryAfter(60.0, "the adapter lost track")
         return Sent(tuple(progress.sent))
 
 
@@ -171,6 +174,41 @@ async def test_a_restart_finishes_what_was_left_and_resends_only_the_message_in_
     await again.idle()
     assert platform.shown == [("9", "one"), ("9", "two"), ("9", "three"), ("9", "later")]
     assert [i for _, i in coach.seen] == [Text("one two three"), Text("later")]  # once each
+
+
+async def test_the_record_of_a_replys_last_message_is_its_row_marked_done(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One process: the messages before the last are recorded one by one; the last one's
+    record is the row marked done (one write, not a record and then "done"). Whatever
+    happens after that record, nothing of that reply is sent again."""
+    writes: list[str] = []
+    for name in ("record_sent", "done", "done_many"):
+        real = getattr(stores.inbox, name)
+
+        def spy(*args: object, _real: object = real, _name: str = name, **kw: object) -> object:
+            writes.append(_name)
+            return _real(*args, **kw)  # type: ignore[operator]
+
+        monkeypatch.setattr(stores.inbox, name, spy)
+
+    coach, platform = Coach(), Platform(crash_after=3)
+    inbox = dispatcher(stores, coach, platform, shared=False)
+    await inbox.accept([text(1, 9, "one two three")])
+    await inbox.idle()  # the process "died" right after the last message's record
+    assert writes == ["record_sent", "record_sent", "done"]
+    assert await stores.inbox.counts() == {"done": 1}
+    await inbox.stop(0)
+
+    platform.crash_after, platform.fail_after = None, 5  # (messages shown in all)
+    again = dispatcher(stores, coach, platform, shared=False)
+    assert await again.recover() == 0
+    again.start()
+    await again.accept([text(2, 9, "four five")])  # the adapter fails after its last message
+    await again.idle()
+    assert platform.shown == [("9", w) for w in ("one", "two", "three", "four", "five")]
+    assert again.next_wake() is None  # nothing waits to be sent again
+    assert await stores.inbox.counts() == {"done": 2}
 
 
 async def test_a_refused_answer_pauses_the_person_until_it_is_due(stores: Stores) -> None:

@@ -209,7 +209,7 @@ class Outbound:
             message = messages[index]
             nonce = make_nonce(idempotency_key, index) if idempotency_key is not None else None
             message_id = await channels.post(channel_id, message, nonce=nonce)
-            await progress.record(message_id)
+            await progress.record(message_id, last=index == len(messages) - 1)
             if message.asks and message_id.isdigit():
                 await self.questions.keep(channel_id, int(message_id))
         return list(progress.sent)

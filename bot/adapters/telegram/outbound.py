@@ -402,7 +402,7 @@ class Outbound:
                         sent = await output.send_document(chat_id, part)
                     else:
                         sent = await output.send_text(chat_id, part)
-                    await progress.record(str(sent))
+                    await progress.record(str(sent), last=len(progress.sent) + 1 == len(parts))
                     if rendered[len(progress.sent) - 1][0].asks is not None and (
                         part.keyboard is not None
                     ):
@@ -477,7 +477,7 @@ class Outbound:
                 except BadRequest as exc:
                     if "not modified" not in exc.message:  # else: done before a restart
                         raise
-                await progress.record(str(message_id))
+                await progress.record(str(message_id), last=True)
         except TelegramError as exc:
             logger.warning("editing the pressed message into the next question failed (%s);"
                            " sent as a message instead", type(exc).__name__)
