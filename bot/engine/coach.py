@@ -157,13 +157,13 @@ class Coach:
 
     async def _handle_private(self, ref: ConversationRef, inbound: Inbound) -> list[Reply]:
         now = self.clock.now()
-        user = await self.users.get_or_create(ref, now)
+        user, state = await self.users.person(ref, now)
         if not user.active:
             # Someone the platform once reported as blocking us is writing again: they can
             # be reached, so reminders they turn back on will be delivered.
             await self.users.set_active(user.id, True)
             user.active = True
-        session = self.session(user, await self.users.dialog_state(user.id))
+        session = self.session(user, state)
         if isinstance(inbound, Text):
             await self._on_text(session, inbound.text)
         elif isinstance(inbound, Press):

@@ -86,10 +86,21 @@ class UserStore:
 
     async def dialog_state(self, user_id: int) -> DialogState:
         row = await self.db.fetchone("SELECT * FROM dialog_state WHERE user_id=?", (user_id,))
-        if row is None:
-            return DialogState()
-        data = json.loads(row["data"]) if row["data"] else {}
-        return DialogState(row["dialog"], row["step"], int(row["seq"]), data)
+        return _state(row)
+
+    async def person(self, ref: ConversationRef, now: datetime) -> tuple[User, DialogState]:
+        """``get_or_create`` and the person's ``dialog_state``: for someone known, in the
+        same chat, one read of both."""
+        row = await self.db.fetchone(
+            "SELECT u.*, d.dialog, d.step, d.seq, d.data FROM users u"
+            " LEFT JOIN dialog_state d ON d.user_id=u.id"
+            " WHERE u.platform=? AND u.platform_user_id=?",
+            (ref.platform, ref.user_id),
+        )
+        if row is not None and (ref.shared or row["chat_id"] == ref.chat_id):
+            return _user(row), _state(row if row["seq"] is not None else None)
+        user = await self.get_or_create(ref, now)
+        return user, await self.dialog_state(user.id)
 
     async def save_dialog_state(self, user_id: int, state: DialogState, now: datetime) -> None:
         await self.db.write(
@@ -216,6 +227,14 @@ class UserStore:
             "SELECT platform_user_id, platform FROM users WHERE id=?", (user_id,)
         )
         return (str(row[0]), str(row[1])) if row else ("", "")
+
+
+def _state(row: Any) -> DialogState:
+    """A person's place in their dialog (a ``dialog_state`` row, or none: at the start)."""
+    if row is None:
+        return DialogState()
+    data = json.loads(row["data"]) if row["data"] else {}
+    return DialogState(row["dialog"], row["step"], int(row["seq"]), data)
 
 
 def _user(row: Any) -> User:

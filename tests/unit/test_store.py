@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.domain.events import ConversationRef
+from bot.domain.records import DialogState
 from bot.store.backends import open_database
 from bot.store.sqlite import SQLiteDatabase, migrations
 from bot.store.users import UserStore
@@ -54,6 +57,39 @@ async def test_user_lookup_is_by_platform_and_id(store_target: str | Path) -> No
         b = await users.get_or_create(ConversationRef("discord", "1", "9"), START)
         again = await users.get_or_create(ConversationRef("telegram", "1", "1"), START)
         assert a.id == again.id != b.id
+    finally:
+        await db.close()
+
+
+@pytest.mark.both_backends
+async def test_a_person_and_their_place_in_the_dialog_come_in_one_read(
+    store_target: str | Path,
+) -> None:
+    db = await open_database(store_target)
+    try:
+        users = UserStore(db)
+        here = ConversationRef("telegram", "5", "5")
+        new, state = await users.person(here, START)  # not known yet: created, at the start
+        assert (new.chat_id, state) == ("5", DialogState())
+        await users.save_dialog_state(new.id, DialogState("intake", "age", 3, {"a": 1}), START)
+
+        reads: list[str] = []
+        fetchone = db.fetchone
+
+        async def counted(sql: str, params: Sequence[Any] = ()) -> Any:
+            reads.append(sql)
+            return await fetchone(sql, params)
+
+        db.fetchone = counted  # type: ignore[method-assign]
+        known, state = await users.person(here, START)
+        assert len(reads) == 1  # the person and their dialog state together
+        assert known.id == new.id and state == DialogState("intake", "age", 3, {"a": 1})
+        db.fetchone = fetchone  # type: ignore[method-assign]
+
+        moved, state = await users.person(ConversationRef("telegram", "5", "77"), START)
+        assert (moved.id, moved.chat_id, state.step) == (new.id, "77", "age")  # chat noted
+        other, state = await users.person(ConversationRef("discord", "5", "9"), START)
+        assert other.id != new.id and state == DialogState()
     finally:
         await db.close()
 
