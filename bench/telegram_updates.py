@@ -19,7 +19,8 @@ Two measurements per row and round, on one started bot:
 * closed loop: ``--runners`` runners at once, each sending its next update only once the
   bot has finished with the previous one (every reply accepted by the fake, a press's
   callback answered): updates/s, process CPU ms per update (split between the bot, the fake
-  and the simulated runners, bench/cpu_share.py), Bot API calls per update;
+  and the simulated runners, bench/cpu_share.py), Bot API calls per update, trips to
+  aiosqlite's thread per update (bench/store_trips.py; the bare bots make none);
 * open loop: ``--open-updates`` updates made available at a fixed ``--rate``, below every
   row's saturation, by ``--open-runners`` runners taking turns (the slot goes to the runner
   whose answer came first; a new one when none is free or one has enrolled): latency from
@@ -67,6 +68,7 @@ from bench import telegram_bots
 from bench.cpu_share import FAKE, PEOPLE, CpuSample, CpuShares, run_as
 from bench.enrolment import Enrolling, Replay, Step, inject
 from bench.rows import chosen_rows
+from bench.store_trips import Trips
 from tests.fakes.telegram_api import FakeTelegram
 
 TARGET_RATIO = 0.6  # issue 12: against bare PTB on the same transport
@@ -108,6 +110,7 @@ class Closed:
     sends: int
     polls: int
     runners: int
+    trips: int = 0  # trips to aiosqlite's thread (bench/store_trips.py)
 
     @property
     def rate(self) -> float:
@@ -160,7 +163,7 @@ async def answer_of(
 
 async def closed_loop(
     server: FakeTelegram, answered: telegram_bots.Answered, runners: Sequence[Runner],
-    shares: CpuShares,
+    shares: CpuShares, trips: Trips | None = None,
 ) -> Closed:
     """All ``runners`` at once, each waiting for the bot's answer before its next update."""
     sent: list[Sent] = []
@@ -170,6 +173,7 @@ async def closed_loop(
             await answer_of(server, answered, runner, step, sent)
 
     counts = dict(server.counts)
+    trips_before = trips.count if trips is not None else 0
     mark = shares.mark()
     start = time.monotonic()
     async with asyncio.TaskGroup() as group:
@@ -179,7 +183,8 @@ async def closed_loop(
     cpu = shares.since(mark)
     calls = {m: n - counts.get(m, 0) for m, n in server.counts.items()}
     polls = calls.pop("getUpdates", 0)
-    return Closed(len(sent), seconds, cpu, sum(calls.values()), polls, len(runners))
+    trips_made = trips.count - trips_before if trips is not None else 0
+    return Closed(len(sent), seconds, cpu, sum(calls.values()), polls, len(runners), trips_made)
 
 
 async def open_loop(
@@ -253,6 +258,7 @@ class Plan:
     concurrency: int
     latency_ms: float
     script: tuple[Step, ...] = ()  # what an enrolment sends, for the echo bots
+    trips: Trips = field(default_factory=Trips)  # counting while installed (main_async)
     profiler: cProfile.Profile | None = None  # on during the timed closed loops
 
 
@@ -291,9 +297,8 @@ async def one_round(row: Row, plan: Plan, shares: CpuShares) -> None:
             if plan.profiler is not None:
                 plan.profiler.enable()
             try:
-                row.closed.append(
-                    await run_as(PEOPLE, lambda: closed_loop(server, answered, runners, shares))
-                )
+                row.closed.append(await run_as(PEOPLE, lambda: closed_loop(
+                    server, answered, runners, shares, plan.trips)))
             finally:
                 if plan.profiler is not None:
                     plan.profiler.disable()
@@ -332,9 +337,9 @@ def table(rows: list[Row], plan: Plan) -> str:
     best = max(rows, key=lambda r: r.rate)
     out = [
         "| setup | updates/s (median) | min-max | CPU ms/update: total | bot (of which other"
-        " threads) | fake | runners | Bot API calls/update: sends + getUpdates | latency at"
-        f" {plan.rate:g}/s p50 / p95 / p99 ms | vs fastest |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " threads) | fake | runners | Bot API calls/update: sends + getUpdates | store trips"
+        f"/update | latency at {plan.rate:g}/s p50 / p95 / p99 ms | vs fastest |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         rates = [c.rate for c in row.closed]
@@ -345,6 +350,7 @@ def table(rows: list[Row], plan: Plan) -> str:
         people = row.median(lambda c: c.ms(c.cpu.share(PEOPLE)))
         sends = row.median(lambda c: c.sends / c.updates)
         polls = row.median(lambda c: c.polls / c.updates)
+        trips = row.median(lambda c: c.trips / c.updates)
         lat = [x for o in row.opened for x in o.latencies]
         latency = (
             " / ".join(f"{1000 * percentile(lat, p):.1f}" for p in (50, 95, 99))
@@ -353,7 +359,8 @@ def table(rows: list[Row], plan: Plan) -> str:
         out.append(
             f"| {row.label} | {row.rate:.0f} | {min(rates):.0f}-{max(rates):.0f} | "
             f"{total:.2f} | {bot:.2f} ({threads:.2f}) | {fake:.2f} | {people:.2f} | "
-            f"{sends:.2f} + {polls:.2f} | {latency} | {row.rate / best.rate:.2f}x |"
+            f"{sends:.2f} + {polls:.2f} | {trips:.2f} | {latency} | "
+            f"{row.rate / best.rate:.2f}x |"
         )
     return "\n".join(out)
 
@@ -438,7 +445,7 @@ async def main_async(args: argparse.Namespace) -> int:
     names = labels(plan)
     rows = [Row(key, names[key]) for key in keys]
     shares = CpuShares()
-    with shares.installed():
+    with shares.installed(), plan.trips.installed():
         if any(key != "kneecoach" for key in keys):
             plan.script = await record_script(plan)
         for _ in range(args.repeats):

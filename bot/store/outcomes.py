@@ -20,17 +20,17 @@ class OutcomeStore:
         log stays: it is a diary)."""
         async with self.db.transaction() as tx:
             for table in ("running_weeks", "function_checks"):
-                await tx.execute(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
+                await tx.write(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
 
     # ----- the running log ----------------------------------------------------------------
 
     async def record_run(self, user_id: int, day: date, km: float | None, now: datetime) -> None:
         """The check-in of ``day`` says whether they ran the day before (``km``; None: no)."""
         if km is None:
-            await self.db.execute(
+            await self.db.write(
                 "DELETE FROM runs WHERE user_id=? AND local_date=?", (user_id, day.isoformat()))
             return
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO runs (user_id, local_date, km, at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id, local_date) DO UPDATE SET km=excluded.km, at=excluded.at",
             (user_id, day.isoformat(), km, to_db(now)),
@@ -45,7 +45,7 @@ class OutcomeStore:
     # ----- the weekly running suggestion --------------------------------------------------
 
     async def record_running_week(self, user_id: int, week: RunningWeek, now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO running_weeks (user_id, week, mode, stage, target_km, km, verdict,"
             " suggestion, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id, week) DO UPDATE SET mode=excluded.mode,"
@@ -73,7 +73,7 @@ class OutcomeStore:
     async def record_function(
         self, user_id: int, week: int, scores: dict[str, int], now: datetime
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO function_checks (user_id, week, scores, total, at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, week) DO UPDATE SET"
             " scores=excluded.scores, total=excluded.total, at=excluded.at",

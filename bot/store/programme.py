@@ -37,7 +37,7 @@ class ProgrammeStore:
         self, user_id: int, started_on: date, strength_days: list[int], race: str | None,
         now: datetime, equipment: list[str] | None = None, minutes: int = 20,
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO programmes (user_id, started_on, status, strength_days, race,"
             " equipment, minutes, updated_at)"
             " VALUES (?, ?, 'active', ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
@@ -50,13 +50,13 @@ class ProgrammeStore:
         )
 
     async def set_equipment(self, user_id: int, equipment: list[str], now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE programmes SET equipment=?, updated_at=? WHERE user_id=?",
             (json.dumps(sorted(equipment)), to_db(now), user_id),
         )
 
     async def set_minutes(self, user_id: int, minutes: int, now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE programmes SET minutes=?, updated_at=? WHERE user_id=?",
             (minutes, to_db(now), user_id),
         )
@@ -64,13 +64,13 @@ class ProgrammeStore:
     async def set_status(
         self, user_id: int, status: str, now: datetime, paused_until: date | None = None
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE programmes SET status=?, paused_until=?, updated_at=? WHERE user_id=?",
             (status, paused_until.isoformat() if paused_until else None, to_db(now), user_id),
         )
 
     async def set_strength_days(self, user_id: int, days: list[int], now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE programmes SET strength_days=?, updated_at=? WHERE user_id=?",
             (json.dumps(sorted(days)), to_db(now), user_id),
         )
@@ -89,7 +89,7 @@ class ProgrammeStore:
     ) -> datetime:
         """Store the wall time and zone; the next due instant is computed from them."""
         due = next_occurrence(time.fromisoformat(local_time), zone_from_name(timezone), after)
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO reminders (user_id, local_time, timezone, next_due, active)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET"
             " local_time=excluded.local_time, timezone=excluded.timezone,"
@@ -99,7 +99,7 @@ class ProgrammeStore:
         return due
 
     async def set_reminder_active(self, user_id: int, active: bool) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE reminders SET active=? WHERE user_id=?", (int(active), user_id)
         )
 
@@ -120,7 +120,7 @@ class ProgrammeStore:
         return row is not None
 
     async def cancel_pending(self, user_id: int) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE outbox SET status='failed', detail='cancelled' WHERE user_id=?"
             " AND status IN ('pending','sending')",
             (user_id,),
@@ -141,7 +141,7 @@ class ProgrammeStore:
         self, user_id: int, day: date, pain: int, worse_morning: bool, swelling: bool,
         now: datetime,
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO checkins (user_id, local_date, worst_pain, worse_morning, swelling, at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, local_date) DO UPDATE SET"
             " worst_pain=excluded.worst_pain, worse_morning=excluded.worse_morning,"
@@ -160,7 +160,7 @@ class ProgrammeStore:
         ]
 
     async def record_session(self, user_id: int, day: date, status: str, now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO sessions_log (user_id, local_date, status, at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (user_id, local_date) DO UPDATE SET status=excluded.status,"
             " at=excluded.at",
@@ -176,7 +176,7 @@ class ProgrammeStore:
     async def record_weekly(
         self, user_id: int, week: int, rating: str, score: int, now: datetime
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO weekly_reviews (user_id, week, rating, score, at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (user_id, week) DO UPDATE SET rating=excluded.rating,"
             " score=excluded.score, at=excluded.at",

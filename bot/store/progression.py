@@ -20,7 +20,7 @@ class ProgressionStore:
         """A new programme starts every ladder from the bottom again."""
         async with self.db.transaction() as tx:
             for table in ("ladder_levels", "level_changes", "feedback", "workouts"):
-                await tx.execute(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
+                await tx.write(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
 
     # ----- levels -------------------------------------------------------------------------
 
@@ -36,12 +36,12 @@ class ProgressionStore:
     ) -> None:
         """Record a change (with its reason) and set the ladder's level, together."""
         async with self.db.transaction() as tx:
-            await tx.execute(
+            await tx.write(
                 "INSERT INTO level_changes (user_id, ladder, from_level, to_level, reason,"
                 " local_date, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (user_id, ladder, from_level, to_level, reason, day.isoformat(), to_db(now)),
             )
-            await tx.execute(
+            await tx.write(
                 "INSERT INTO ladder_levels (user_id, ladder, level, updated_at)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (user_id, ladder) DO UPDATE SET"
                 " level=excluded.level, updated_at=excluded.updated_at",
@@ -57,7 +57,7 @@ class ProgressionStore:
     async def mark_told(self, user_id: int, ids: list[int], day: date) -> None:
         async with self.db.transaction() as tx:
             for change_id in ids:
-                await tx.execute(
+                await tx.write(
                     "UPDATE level_changes SET told_on=? WHERE user_id=? AND id=?",
                     (day.isoformat(), user_id, change_id),
                 )
@@ -70,7 +70,7 @@ class ProgressionStore:
         """One row per (ladder, level) the rating is about."""
         async with self.db.transaction() as tx:
             for ladder, level in rated:
-                await tx.execute(
+                await tx.write(
                     "INSERT INTO feedback (user_id, local_date, ladder, level, rating, at)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (user_id, day.isoformat(), ladder, level, rating, to_db(now)),
@@ -104,7 +104,7 @@ class ProgressionStore:
         return [_workout(r) for r in rows]
 
     async def save_workout(self, user_id: int, workout: Workout, now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO workouts (user_id, local_date, strength, daily, short, card_shown, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, local_date) DO UPDATE SET"
             " strength=excluded.strength, daily=excluded.daily, short=excluded.short,"

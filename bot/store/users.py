@@ -45,13 +45,13 @@ class UserStore:
                 )
                 assert created is not None
                 user_id = int(created[0])
-                await tx.execute(
+                await tx.write(
                     "INSERT INTO dialog_state (user_id, updated_at) VALUES (?, ?)",
                     (user_id, to_db(now)),
                 )
                 row = await tx.fetchone("SELECT * FROM users WHERE id=?", (user_id,))
             elif not ref.shared and row["chat_id"] != ref.chat_id:
-                await tx.execute(
+                await tx.write(
                     "UPDATE users SET chat_id=? WHERE id=?", (ref.chat_id, row["id"])
                 )
                 row = await tx.fetchone("SELECT * FROM users WHERE id=?", (row["id"],))
@@ -59,7 +59,7 @@ class UserStore:
         return _user(row)
 
     async def set_consent(self, user_id: int, at: datetime | None) -> None:
-        await self.db.execute(
+        await self.db.write(
             "UPDATE users SET consent_at=? WHERE id=?", (to_db(at) if at else None, user_id)
         )
 
@@ -73,16 +73,16 @@ class UserStore:
                   if t not in kept and "user_id" in await self.db.columns(t)]
         async with self.db.transaction() as tx:
             for table in tables:
-                await tx.execute(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
-            await tx.execute(
+                await tx.write(f"DELETE FROM {table} WHERE user_id=?", (user_id,))
+            await tx.write(
                 "UPDATE users SET consent_at=NULL, age_band=NULL WHERE id=?", (user_id,)
             )
 
     async def set_age_band(self, user_id: int, band: str | None) -> None:
-        await self.db.execute("UPDATE users SET age_band=? WHERE id=?", (band, user_id))
+        await self.db.write("UPDATE users SET age_band=? WHERE id=?", (band, user_id))
 
     async def set_active(self, user_id: int, active: bool) -> None:
-        await self.db.execute("UPDATE users SET active=? WHERE id=?", (int(active), user_id))
+        await self.db.write("UPDATE users SET active=? WHERE id=?", (int(active), user_id))
 
     async def dialog_state(self, user_id: int) -> DialogState:
         row = await self.db.fetchone("SELECT * FROM dialog_state WHERE user_id=?", (user_id,))
@@ -116,7 +116,7 @@ class UserStore:
         return dict(json.loads(row["answers"])) if row else {}
 
     async def save_answers(self, user_id: int, answers: dict[str, Any], now: datetime) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO profiles (user_id, answers, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (user_id) DO UPDATE SET answers=excluded.answers,"
             " updated_at=excluded.updated_at",
@@ -126,7 +126,7 @@ class UserStore:
     async def add_triage(
         self, user_id: int, outcome: str, signals: list[str], now: datetime
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO triage_results (user_id, at, outcome, signals) VALUES (?, ?, ?, ?)",
             (user_id, to_db(now), outcome, json.dumps(signals)),
         )
@@ -159,7 +159,7 @@ class UserStore:
     async def add_safety_event(
         self, user_id: int, level: str, signals: list[str], context: str, now: datetime
     ) -> None:
-        await self.db.execute(
+        await self.db.write(
             "INSERT INTO safety_events (user_id, at, level, signals, context)"
             " VALUES (?, ?, ?, ?, ?)",
             (user_id, to_db(now), level, json.dumps(signals), context),
@@ -215,12 +215,12 @@ class UserStore:
         member_id, platform = await self._identity(user_id)
         async with self.db.transaction() as tx:
             for table in ("club_done", "club_leaderboard"):
-                await tx.execute(
+                await tx.write(
                     f"DELETE FROM {table} WHERE member_id=? AND club_id IN"
                     " (SELECT id FROM clubs WHERE platform=?)",
                     (member_id, platform),
                 )
-            await tx.execute("DELETE FROM users WHERE id=?", (user_id,))
+            await tx.write("DELETE FROM users WHERE id=?", (user_id,))
 
     async def _identity(self, user_id: int) -> tuple[str, str]:
         row = await self.db.fetchone(
