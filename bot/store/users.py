@@ -30,8 +30,13 @@ class UserStore:
     async def get_or_create(self, ref: ConversationRef, now: datetime) -> User:
         """The person behind ``ref``; a private chat id is remembered for proactive messages."""
         known = await self.find(ref.platform, ref.user_id)
-        if known is not None and (ref.shared or known.chat_id == ref.chat_id):
+        if known is not None and _in_this_chat(ref, known.chat_id):
             return known  # the usual case: one read, no transaction
+        return await self._create_or_move(ref, now)
+
+    async def _create_or_move(self, ref: ConversationRef, now: datetime) -> User:
+        """The person behind ``ref``, created (at the start of their dialog) if new, their
+        private chat id noted if it changed."""
         async with self.db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT * FROM users WHERE platform=? AND platform_user_id=?",
@@ -97,9 +102,9 @@ class UserStore:
             " WHERE u.platform=? AND u.platform_user_id=?",
             (ref.platform, ref.user_id),
         )
-        if row is not None and (ref.shared or row["chat_id"] == ref.chat_id):
+        if row is not None and _in_this_chat(ref, row["chat_id"]):
             return _user(row), _state(row if row["seq"] is not None else None)
-        user = await self.get_or_create(ref, now)
+        user = await self._create_or_move(ref, now)
         return user, await self.dialog_state(user.id)
 
     async def save_dialog_state(self, user_id: int, state: DialogState, now: datetime) -> None:
@@ -227,6 +232,12 @@ class UserStore:
             "SELECT platform_user_id, platform FROM users WHERE id=?", (user_id,)
         )
         return (str(row[0]), str(row[1])) if row else ("", "")
+
+
+def _in_this_chat(ref: ConversationRef, chat_id: str) -> bool:
+    """Whether the stored chat id is still the one ``ref`` comes from (a shared chat is
+    never a person's private chat: nothing to note)."""
+    return ref.shared or chat_id == ref.chat_id
 
 
 def _state(row: Any) -> DialogState:
