@@ -544,20 +544,6 @@ class Dispatcher:
             if self._flushing is None and not self._closing:
                 self._flushing = asyncio.create_task(self._flush(), name="kneecoach-inbox-done")
 
-    async def _take(self, lane: str) -> bool:
-        now = self.clock.now()
-        until = now + self.lane_lease
-        if not await self.inbox.take_lane(lane, now, until):
-            return False  # another process holds it: its task reads the new rows
-        self._leases[lane] = until
-        return True
-
-    async def _read(self, lane: str) -> list[_Item]:
-        """The lane's open rows, oldest first (those delivered here and not marked done
-        yet left out); a head waiting for a retry pauses the lane until it is due."""
-        now = self.clock.now()
-        return self._items(lane, await self.inbox.lane_rows(lane), now)
-
     def _items(self, lane: str, rows: Sequence[InboxRow], now: datetime) -> list[_Item]:
         """``rows`` as queue items (those delivered here and not marked done yet left
         out); a head waiting for a retry pauses the lane until it is due."""
@@ -607,14 +593,17 @@ class Dispatcher:
         now = self.clock.now()
         count = 0
         for lane in await self.inbox.stranded_lanes(now):
-            if lane in self._leases or not self._answers(lane) or not await self._take(lane):
+            if lane in self._leases or not self._answers(lane):
                 continue
-            items = await self._read(lane)
-            self._lanes.setdefault(lane, deque()).extend(items)
-            count += len(items)
-            if not items:  # (finished meanwhile; any row stored just then: the first scan)
-                if await self.inbox.release_lane(lane) != "kept":
-                    self._leases.pop(lane, None)
+            queue = self._lanes.setdefault(lane, deque())
+            before = len(queue)
+            taken = await self._take_and_read(lane, queue)
+            count += len(queue) - before
+            if not queue:
+                self._lanes.pop(lane, None)
+                if taken:  # (finished meanwhile; any row stored just then: the first scan)
+                    if await self.inbox.release_lane(lane) != "kept":
+                        self._leases.pop(lane, None)
         if count:
             log.info("inbox: %d event(s) nobody was working on, taken up", count)
         return count
